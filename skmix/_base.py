@@ -1,0 +1,354 @@
+"""BaseMixture: the scikit-learn face shared by every skmix estimator.
+
+An estimator subclass supplies a family (:mod:`skmix.families`) and the
+mapping between the family's parameters and its public fitted attributes;
+everything else (fit with multi-start, predict, scores, sampling, BIC/AIC,
+warm start) lives here and in :mod:`skmix._engine`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
+
+
+class BaseMixture(DensityMixin, BaseEstimator):
+    """Common fit / predict / score / sample machinery of skmix mixtures.
+
+    Subclasses implement ``_make_family``, ``_set_fitted_params`` and
+    ``_get_fitted_params``; they may override ``_validate_X`` (input
+    checks), ``_init_fn`` (how one start is initialised) and
+    ``_fit_weights`` (whether the mixing weights are estimated).
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [
+            StrOptions({"kmeans", "random", "random_from_data", "k-means++"})
+        ],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="left")],
+    }
+
+    _fit_weights = True
+
+    # ----------------------------------------------------------- hooks
+    def _validate_X(self, X, reset):
+        """Validated float array (float64 or float32) of at least 1 row."""
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+        )
+
+    def _make_family(self, X):
+        raise NotImplementedError
+
+    def _set_fitted_params(self, params):
+        raise NotImplementedError
+
+    def _get_fitted_params(self):
+        raise NotImplementedError
+
+    def _init_fn(self, family, X):
+        """Return ``init(X, sample_weight, rng) -> (params, log_weights)``."""
+
+        def init(X_part, sample_weight, rng):
+            resp = initial_responsibilities(
+                self.init_params, X_part, self.n_components, rng, sample_weight
+            )
+            return initialize(family, X_part, sample_weight, resp, self.n_components)
+
+        return init
+
+    # ----------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the model parameters with the EM algorithm.
+
+        Runs ``n_init`` starts (in parallel with ``n_jobs``), keeps the best
+        (by validation log-likelihood when ``validation_fraction > 0`` and
+        ``n_init > 1``, else by training log-likelihood) and, after a
+        validation selection, continues EM from it on all rows. With
+        ``warm_start=True`` a fitted estimator continues from its parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; a row of weight 2 counts as two rows.
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        saved_state = self.__dict__.copy()
+        try:
+            self._fit(X, sample_weight)
+        except BaseException:
+            # A failed fit leaves a previously fitted estimator untouched.
+            self.__dict__.clear()
+            self.__dict__.update(saved_state)
+            raise
+        return self
+
+    def _fit(self, X, sample_weight):
+        X = self._validate_X(X, reset=True)
+        n_samples = X.shape[0]
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError(
+                    "sample_weight sums to zero: at least one row needs a "
+                    "positive weight to fit a mixture."
+                )
+        n_effective = (
+            n_samples if sample_weight is None else np.count_nonzero(sample_weight)
+        )
+        if n_effective < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n_effective} (rows with "
+                "positive weight). Use fewer components or more data."
+            )
+        family = self._make_family(X)
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm:
+            previous = (self._get_fitted_params(), np.log(self.weights_))
+            init_fn = lambda X_part, w, rng: previous  # noqa: E731
+        else:
+            init_fn = self._init_fn(family, X)
+        result = fit_multistart(
+            family,
+            X,
+            sample_weight,
+            init_fn,
+            n_init=1 if warm else self.n_init,
+            random_state=check_random_state(self.random_state),
+            validation_fraction=self.validation_fraction,
+            n_jobs=self.n_jobs,
+            em_options=dict(
+                tol=self.tol,
+                max_iter=self.max_iter,
+                fit_weights=self._fit_weights,
+                lower_bound=self.lower_bound_ if warm else -np.inf,
+                verbose=self.verbose,
+                verbose_interval=self.verbose_interval,
+            ),
+        )
+        best = result.best
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different "
+                "init parameters, or increase max_iter, tol, or check for "
+                "degenerate data.",
+                ConvergenceWarning,
+            )
+        self._family = family
+        self._set_fitted_params(best.params)
+        self.weights_ = np.exp(best.log_weights)
+        self.converged_ = bool(best.converged)
+        self.n_iter_ = int(best.n_iter)
+        self.lower_bound_ = float(best.lower_bound)
+        self.lower_bounds_ = list(best.lower_bounds)
+        self.start_lower_bounds_ = result.train_log_likelihoods
+        self.start_validation_scores_ = result.validation_log_likelihoods
+        self.best_start_ = result.best_index
+        if self.verbose:
+            print(
+                f"Fitted: start {result.best_index} of {len(result.start_n_iter)}, "
+                f"{self.n_iter_} iterations, lower bound {self.lower_bound_:.6f}, "
+                f"converged={self.converged_}"
+            )
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit the model and return the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        return self.fit(X, sample_weight=sample_weight).predict(X)
+
+    # ----------------------------------------------------------- inference
+    def _weighted_log_prob(self, X):
+        """Chunked ``log p(x | k) + log w_k``, shape (n_samples, n_components)."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        params = self._get_fitted_params()
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
+        parts = map_chunks(
+            lambda start, stop: self._family.log_prob(X[start:stop], params)
+            + log_weights,
+            X.shape[0],
+        )
+        return np.concatenate(parts, axis=0)
+
+    def score_samples(self, X):
+        """Log density of each row under the mixture (for anomaly detection).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            ``log p(x)`` of each row.
+        """
+        return logsumexp(self._weighted_log_prob(X), axis=1)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the rows of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        log_likelihood : float
+            Mean of ``score_samples(X)``.
+        """
+        return float(self.score_samples(X).mean())
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            Responsibilities; each row sums to 1.
+        """
+        weighted = self._weighted_log_prob(X)
+        return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))
+
+    def predict(self, X):
+        """Most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        return self._weighted_log_prob(X).argmax(axis=1)
+
+    def sample(self, n_samples=1):
+        """Draw random rows from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The rows, grouped by component.
+        y : ndarray of shape (n_samples,)
+            The component of each row.
+        """
+        check_is_fitted(self)
+        if not (isinstance(n_samples, Integral) and n_samples >= 1):
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+                "requires at least one sample."
+            )
+        rng = check_random_state(self.random_state)
+        n_per_component = rng.multinomial(n_samples, self.weights_)
+        X = self._family.sample(self._get_fitted_params(), n_per_component, rng)
+        y = np.repeat(np.arange(len(n_per_component)), n_per_component)
+        return X, y
+
+    # ----------------------------------------------------------- criteria
+    def _n_parameters(self):
+        """Number of free parameters, mixing weights included."""
+        n_weights = self.n_components - 1 if self._fit_weights else 0
+        return self._family.n_parameters(self._get_fitted_params()) + n_weights
+
+    def bic(self, X):
+        """Bayesian information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to evaluate.
+
+        Returns
+        -------
+        bic : float
+            ``-2 log L + n_parameters log(n_samples)``.
+        """
+        n_samples = _num_rows(X)
+        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(
+            n_samples
+        )
+
+    def aic(self, X):
+        """Akaike information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to evaluate.
+
+        Returns
+        -------
+        aic : float
+            ``-2 log L + 2 n_parameters``.
+        """
+        return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)

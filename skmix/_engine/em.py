@@ -1,0 +1,159 @@
+"""One EM run over additive sufficient statistics, chunk by chunk."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import reduce
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from ..families._base import add_stats
+
+#: Rows per chunk. The partition of rows into chunks never depends on the
+#: number of threads, so results are bit-identical for any ``n_jobs``.
+CHUNK_SIZE = 16384
+
+#: Threads over chunks pay off only when an iteration takes several ms.
+MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
+
+# Added to every component's responsibility sum, as scikit-learn does, so that
+# an empty component keeps a finite log weight.
+_RESP_EPS = 10 * np.finfo(np.float64).eps
+
+
+def chunk_bounds(n_samples: int, chunk_size: int = CHUNK_SIZE) -> list[tuple]:
+    """Return the (start, stop) row ranges of the chunks of ``n_samples``."""
+    return [
+        (start, min(start + chunk_size, n_samples))
+        for start in range(0, n_samples, chunk_size)
+    ] or [(0, 0)]
+
+
+def _weight_chunk(sample_weight, start, stop):
+    return None if sample_weight is None else sample_weight[start:stop]
+
+
+def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
+    """Call ``func(start, stop)`` on every chunk, in chunk order.
+
+    With ``n_threads > 1`` the calls run in a thread pool (the kernels release
+    the GIL); the results come back in chunk order either way.
+    """
+    bounds = chunk_bounds(n_samples)
+    if n_threads <= 1 or n_samples < MIN_ROWS_FOR_THREADS:
+        return [func(start, stop) for start, stop in bounds]
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return list(pool.map(lambda b: func(*b), bounds))
+
+
+def accumulate(
+    family,
+    X,
+    params,
+    log_weights,
+    sample_weight=None,
+    n_threads: int = 1,
+) -> NamedTuple:
+    """E-step over all rows: the sum of the chunks' statistics, in order."""
+
+    def one_chunk(start, stop):
+        return family.accumulate(
+            X[start:stop], params, log_weights, _weight_chunk(sample_weight, start, stop)
+        )
+
+    return reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
+
+
+def initialize(
+    family, X, sample_weight, responsibilities: Callable, n_components, n_threads=1
+):
+    """Initial parameters and log weights from given responsibilities.
+
+    ``responsibilities(start, stop)`` returns the responsibilities of rows
+    ``start:stop``; they are turned into statistics chunk by chunk, and the
+    family's M-step gives the parameters, so initialisation reuses the M-step
+    and never holds an n_samples x n_components array.
+    """
+    reference = family.reference(X, n_components)
+
+    def one_chunk(start, stop):
+        return family.accumulate_responsibilities(
+            X[start:stop],
+            responsibilities(start, stop),
+            _weight_chunk(sample_weight, start, stop),
+            reference,
+        )
+
+    stats = reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
+    return family.m_step(stats, reference), log_weights_from_stats(stats)
+
+
+def log_weights_from_stats(stats) -> np.ndarray:
+    """Mixing log-weights from the responsibility sums (as scikit-learn)."""
+    nk = np.asarray(stats.resp_sum, dtype=np.float64) + _RESP_EPS
+    return np.log(nk) - np.log(nk.sum())
+
+
+class EMResult(NamedTuple):
+    """Outcome of one EM run."""
+
+    params: Any
+    log_weights: np.ndarray
+    lower_bound: float
+    lower_bounds: list
+    n_iter: int
+    converged: bool
+
+
+def total_weight(X, sample_weight) -> float:
+    """Number of rows, or the sum of the sample weights."""
+    return float(X.shape[0] if sample_weight is None else sample_weight.sum())
+
+
+def run_em(
+    family,
+    X,
+    sample_weight,
+    params,
+    log_weights,
+    *,
+    tol: float,
+    max_iter: int,
+    fit_weights: bool = True,
+    n_threads: int = 1,
+    lower_bound: float = -np.inf,
+    verbose: int = 0,
+    verbose_interval: int = 10,
+) -> EMResult:
+    """Iterate E-step + M-step until the mean log-likelihood changes < tol.
+
+    The lower bound of iteration t is the (weighted) mean log-likelihood of
+    the parameters *before* that iteration's M-step, as in scikit-learn.
+    """
+    weight = total_weight(X, sample_weight)
+    lower_bounds = []
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        stats = accumulate(family, X, params, log_weights, sample_weight, n_threads)
+        new_lower_bound = float(stats.log_likelihood) / weight
+        if not np.isfinite(new_lower_bound):
+            raise ValueError(
+                "The log-likelihood became non-finite during EM (iteration "
+                f"{n_iter}). The data may contain extreme values or a component "
+                "collapsed; try scaling the data, increasing the regularisation, "
+                "or using fewer components."
+            )
+        params = family.m_step(stats, params)
+        if fit_weights:
+            log_weights = log_weights_from_stats(stats)
+        change = new_lower_bound - lower_bound
+        lower_bound = new_lower_bound
+        lower_bounds.append(lower_bound)
+        if verbose >= 2 and n_iter % verbose_interval == 0:
+            print(f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}\t change {change:.3e}")
+        if abs(change) < tol:
+            converged = True
+            break
+    return EMResult(params, log_weights, lower_bound, lower_bounds, n_iter, converged)

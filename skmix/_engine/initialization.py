@@ -1,0 +1,110 @@
+"""Initial responsibilities for numeric data, chunk by chunk.
+
+Each builder returns a function ``responsibilities(start, stop)`` giving the
+responsibilities of rows ``start:stop`` (call it on consecutive chunks, in
+order), as scikit-learn's ``init_params`` options define them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans, kmeans_plusplus
+
+#: k-means runs on at most this many rows (a random subsample beyond it), so
+#: that initialising a very long X does not cost more memory than X itself.
+KMEANS_MAX_ROWS = 50_000
+
+
+def _one_hot(labels, n_components):
+    resp = np.zeros((labels.shape[0], n_components))
+    resp[np.arange(labels.shape[0]), labels] = 1.0
+    return resp
+
+
+def _nearest_center(X, centers):
+    X = np.asarray(X, dtype=np.float64)
+    dist = (
+        np.einsum("ij,ij->i", X, X)[:, None]
+        - 2.0 * X @ centers.T
+        + np.einsum("ij,ij->i", centers, centers)[None, :]
+    )
+    return np.argmin(dist, axis=1)
+
+
+def _positive_rows(n_samples, sample_weight):
+    if sample_weight is None:
+        return np.arange(n_samples)
+    return np.flatnonzero(sample_weight > 0)
+
+
+def kmeans_responsibilities(X, n_components, rng, sample_weight=None):
+    """Hard responsibilities from k-means (one k-means start, as sklearn)."""
+    n_samples = X.shape[0]
+    if n_samples > KMEANS_MAX_ROWS:
+        rows = np.sort(rng.choice(n_samples, KMEANS_MAX_ROWS, replace=False))
+        X_fit, w_fit = X[rows], None if sample_weight is None else sample_weight[rows]
+    else:
+        X_fit, w_fit = X, sample_weight
+    kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
+    kmeans.fit(X_fit, sample_weight=w_fit)
+    centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
+    if X_fit is X:
+        labels = kmeans.labels_
+        return lambda start, stop: _one_hot(labels[start:stop], n_components)
+    return lambda start, stop: _one_hot(
+        _nearest_center(X[start:stop], centers), n_components
+    )
+
+
+def _selected_rows_responsibilities(indices, n_components):
+    indices = np.asarray(indices)
+
+    def responsibilities(start, stop):
+        resp = np.zeros((stop - start, n_components))
+        inside = (indices >= start) & (indices < stop)
+        resp[indices[inside] - start, np.flatnonzero(inside)] = 1.0
+        return resp
+
+    return responsibilities
+
+
+def kmeans_plusplus_responsibilities(X, n_components, rng, sample_weight=None):
+    """One row per component, chosen by k-means++ seeding."""
+    rows = _positive_rows(X.shape[0], sample_weight)
+    _, indices = kmeans_plusplus(
+        np.asarray(X[rows], dtype=np.float64),
+        n_components,
+        random_state=rng,
+        sample_weight=None if sample_weight is None else sample_weight[rows],
+    )
+    return _selected_rows_responsibilities(rows[indices], n_components)
+
+
+def random_from_data_responsibilities(X, n_components, rng, sample_weight=None):
+    """One random row (with positive weight) per component."""
+    rows = _positive_rows(X.shape[0], sample_weight)
+    indices = rng.choice(rows.shape[0], size=n_components, replace=False)
+    return _selected_rows_responsibilities(rows[indices], n_components)
+
+
+def random_responsibilities(X, n_components, rng, sample_weight=None):
+    """Uniform random responsibilities, normalised per row (as sklearn)."""
+
+    def responsibilities(start, stop):
+        resp = rng.uniform(size=(stop - start, n_components))
+        return resp / resp.sum(axis=1, keepdims=True)
+
+    return responsibilities
+
+
+RESPONSIBILITY_BUILDERS = {
+    "kmeans": kmeans_responsibilities,
+    "k-means++": kmeans_plusplus_responsibilities,
+    "random_from_data": random_from_data_responsibilities,
+    "random": random_responsibilities,
+}
+
+
+def initial_responsibilities(init_params, X, n_components, rng, sample_weight=None):
+    """Dispatch on ``init_params`` (kmeans, k-means++, random, random_from_data)."""
+    return RESPONSIBILITY_BUILDERS[init_params](X, n_components, rng, sample_weight)

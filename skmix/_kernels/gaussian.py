@@ -1,0 +1,389 @@
+"""Fused Gaussian E-step + sufficient-statistics kernels.
+
+One pass over the rows, a tile of ``TILE`` rows at a time. The tile is
+transposed to (n_features, TILE) so that inner loops run across rows and
+vectorise even for two features. Per tile: per-component log densities, a
+log-sum-exp over components, responsibilities, and the responsibility-weighted
+sums of ``z = x - centre_k`` (and of ``z z^T``) added into the output buffers.
+No array of shape (n_samples, n_components) is ever stored.
+
+Conventions: ``log_norm[k] = log w_k + log det(U_k) - d/2 log(2 pi)`` so that
+``log w_k + log N(x | mu_k, Sigma_k) = log_norm[k] - |U_k^T (x - mu_k)|^2 / 2``
+with ``U_k`` the upper-triangular Cholesky factor of the precision
+(``Sigma_k^{-1} = U_k U_k^T``), as scikit-learn's ``precisions_cholesky_``.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+TILE = 256
+
+_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+
+
+@njit(**_JIT)
+def fast_exp(x):
+    """exp(x) for x <= 0 by range reduction and a degree-13 Taylor polynomial.
+
+    exp(x) = 2^n exp(r), r = x - n log 2, |r| <= log(2)/2; relative error
+    below 3e-16, and branch-free so LLVM can vectorise loops that call it.
+    Arguments below -708 return 0-like values (2^-1022 scale, underflow).
+    """
+    x = max(x, -708.0)
+    n = math.floor(x * 1.4426950408889634 + 0.5)
+    r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # 2^n through the exponent bits of a float64.
+    return p * _int64_bits_as_float64((np.int64(n) + 1023) << 52)
+
+
+@intrinsic
+def _int64_bits_as_float64(typingctx, bits):
+    """Reinterpret the bits of an int64 as a float64 (no memory round trip)."""
+    signature = types.float64(types.int64)
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return signature, codegen
+
+
+@njit(**_JIT)
+def _load_tile(X, start, m, xt):
+    """xt[i, t] = X[start + t, i]."""
+    d = X.shape[1]
+    for t in range(m):
+        for i in range(d):
+            xt[i, t] = X[start + t, i]
+
+
+@njit(**_JIT)
+def _centre(xt, m, mean, z):
+    """z[i, t] = xt[i, t] - mean[i]."""
+    for i in range(xt.shape[0]):
+        mi = mean[i]
+        for t in range(m):
+            z[i, t] = xt[i, t] - mi
+
+
+@njit(**_JIT)
+def _triangular_quadratic(z, m, U, y, q):
+    """q[t] = |U^T z[:, t]|^2 for upper-triangular U."""
+    d = z.shape[0]
+    for t in range(m):
+        q[t] = 0.0
+    for j in range(d):
+        for t in range(m):
+            y[t] = 0.0
+        for i in range(j + 1):
+            u = U[i, j]
+            for t in range(m):
+                y[t] += z[i, t] * u
+        for t in range(m):
+            q[t] += y[t] * y[t]
+
+
+@njit(**_JIT)
+def _diag_quadratic(xt, m, mean, prec, q):
+    """q[t] = sum_i ((xt[i, t] - mean[i]) prec[i])^2."""
+    for t in range(m):
+        q[t] = 0.0
+    for i in range(xt.shape[0]):
+        mi = mean[i]
+        pi = prec[i]
+        for t in range(m):
+            v = (xt[i, t] - mi) * pi
+            q[t] += v * v
+
+
+@njit(**_JIT)
+def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
+    """Turn logp (k, m) into weighted responsibilities; return sum w log p(x).
+
+    resp[k, t] = w_t exp(logp[k, t] - lse_t), lse_t = log sum_k exp(logp[k, t]).
+    """
+    k = logp.shape[0]
+    for t in range(m):
+        mx[t] = logp[0, t]
+        s[t] = 0.0
+    for c in range(1, k):
+        for t in range(m):
+            mx[t] = max(mx[t], logp[c, t])
+    for c in range(k):
+        for t in range(m):
+            e = fast_exp(logp[c, t] - mx[t])
+            logp[c, t] = e
+            s[t] += e
+    ll = 0.0
+    for t in range(m):
+        w = sample_weight[start + t] if weighted else 1.0
+        ll += w * (mx[t] + math.log(s[t]))
+        s[t] = w / s[t]
+    for c in range(k):
+        for t in range(m):
+            logp[c, t] *= s[t]
+    return ll
+
+
+@njit(**_JIT)
+def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c, full):
+    """sum_z += sum_t r z; sum_zz += sum_t r z z^T (upper) or r z^2 (diag)."""
+    d = z.shape[0]
+    for i in range(d):
+        acc = 0.0
+        for t in range(m):
+            v = resp_c[t] * z[i, t]
+            rz[t] = v
+            acc += v
+        sum_z_c[i] += acc
+        if full:
+            for j in range(i, d):
+                acc2 = 0.0
+                for t in range(m):
+                    acc2 += rz[t] * z[j, t]
+                sum_zz_c[i, j] += acc2
+        else:
+            acc2 = 0.0
+            for t in range(m):
+                acc2 += rz[t] * z[i, t]
+            sum_zz_c[0, i] += acc2
+
+
+@njit(**_JIT)
+def full_accumulate(
+    X, sample_weight, weighted, means, prec_chol, log_norm, resp_sum, sum_z, sum_zz
+):
+    """Fused E-step and statistics for full (or per-component) covariances.
+
+    Adds sum_t r_tk, sum_t r_tk z_tk and the upper triangle of
+    sum_t r_tk z_tk z_tk^T (z_tk = x_t - mu_k) into the outputs; returns
+    sum_t w_t log p(x_t).
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    y = np.empty(TILE)
+    q = np.empty(TILE)
+    mx = np.empty(TILE)
+    s = np.empty(TILE)
+    logp = np.empty((k, TILE))
+    ll = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _centre(xt, m, means[c], z)
+            _triangular_quadratic(z, m, prec_chol[c], y, q)
+            for t in range(m):
+                logp[c, t] = log_norm[c] - 0.5 * q[t]
+        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        for c in range(k):
+            acc = 0.0
+            for t in range(m):
+                acc += logp[c, t]
+            resp_sum[c] += acc
+            _centre(xt, m, means[c], z)
+            _accumulate_moments(z, m, logp[c], y, sum_z[c], sum_zz[c], True)
+    return ll
+
+
+@njit(**_JIT)
+def tied_accumulate(
+    X, sample_weight, weighted, means, prec_chol, log_norm, centre,
+    resp_sum, sum_z, scatter,
+):
+    """Fused E-step and statistics for one covariance shared by all components.
+
+    The shared factor is applied once per row: b_k = U^T mu_k, y_t = U^T x_t,
+    quadratic form |y_t - b_k|^2. Adds resp sums, sum_t r_tk (x_t - mu_k), and
+    the upper triangle of sum_t w_t (x_t - c)(x_t - c)^T about ``centre``.
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    yx = np.empty((d, TILE))
+    rz = np.empty(TILE)
+    w = np.empty(TILE)
+    mx = np.empty(TILE)
+    s = np.empty(TILE)
+    logp = np.empty((k, TILE))
+    b = np.zeros((k, d))
+    for c in range(k):
+        for j in range(d):
+            acc = 0.0
+            for i in range(j + 1):
+                acc += prec_chol[i, j] * means[c, i]
+            b[c, j] = acc
+    ll = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for j in range(d):
+            for t in range(m):
+                yx[j, t] = 0.0
+            for i in range(j + 1):
+                u = prec_chol[i, j]
+                for t in range(m):
+                    yx[j, t] += xt[i, t] * u
+        for c in range(k):
+            for t in range(m):
+                logp[c, t] = 0.0
+            for j in range(d):
+                bj = b[c, j]
+                for t in range(m):
+                    v = yx[j, t] - bj
+                    logp[c, t] += v * v
+            for t in range(m):
+                logp[c, t] = log_norm[c] - 0.5 * logp[c, t]
+        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        for c in range(k):
+            acc = 0.0
+            for t in range(m):
+                acc += logp[c, t]
+            resp_sum[c] += acc
+            _centre(xt, m, means[c], z)
+            for i in range(d):
+                acc = 0.0
+                for t in range(m):
+                    acc += logp[c, t] * z[i, t]
+                sum_z[c, i] += acc
+        for t in range(m):
+            w[t] = sample_weight[start + t] if weighted else 1.0
+        _centre(xt, m, centre, z)
+        _accumulate_moments(z, m, w, rz, np.zeros(d), scatter, True)
+    return ll
+
+
+@njit(**_JIT)
+def diag_accumulate(
+    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz
+):
+    """Fused E-step and statistics for diagonal (and spherical) covariances.
+
+    ``prec[k, i]`` is 1 / sigma_ki. Adds resp sums, sum_t r_tk z_tk and
+    sum_t r_tk z_tk^2 (element-wise) into the outputs; returns
+    sum_t w_t log p(x_t).
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    rz = np.empty(TILE)
+    q = np.empty(TILE)
+    mx = np.empty(TILE)
+    s = np.empty(TILE)
+    logp = np.empty((k, TILE))
+    ll = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _diag_quadratic(xt, m, means[c], prec[c], q)
+            for t in range(m):
+                logp[c, t] = log_norm[c] - 0.5 * q[t]
+        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        for c in range(k):
+            acc = 0.0
+            for t in range(m):
+                acc += logp[c, t]
+            resp_sum[c] += acc
+            _centre(xt, m, means[c], z)
+            _accumulate_moments(
+                z, m, logp[c], rz, sum_z[c], sum_zz[c : c + 1], False
+            )
+    return ll
+
+
+@njit(**_JIT)
+def full_log_prob(X, means, prec_chol, log_norm, out):
+    """out[t, k] = log_norm[k] - |U_k^T (x_t - mu_k)|^2 / 2."""
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    y = np.empty(TILE)
+    q = np.empty(TILE)
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _centre(xt, m, means[c], z)
+            _triangular_quadratic(z, m, prec_chol[c], y, q)
+            for t in range(m):
+                out[start + t, c] = log_norm[c] - 0.5 * q[t]
+
+
+@njit(**_JIT)
+def diag_log_prob(X, means, prec, log_norm, out):
+    """out[t, k] = log_norm[k] - sum_i ((x_ti - mu_ki) prec_ki)^2 / 2."""
+    n, d = X.shape
+    k = means.shape[0]
+    xt = np.empty((d, TILE))
+    q = np.empty(TILE)
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _diag_quadratic(xt, m, means[c], prec[c], q)
+            for t in range(m):
+                out[start + t, c] = log_norm[c] - 0.5 * q[t]
+
+
+@njit(cache=True, nogil=True)
+def precision_cholesky(covariances, out):
+    """Upper-triangular U_k = (L_k^{-1})^T with Sigma_k = L_k L_k^T.
+
+    Returns -1 on success, or the first component whose covariance is not
+    numerically positive definite (``out`` is then incomplete).
+    """
+    k, d, _ = covariances.shape
+    L = np.empty((d, d))
+    for c in range(k):
+        cov = covariances[c]
+        for j in range(d):
+            acc = cov[j, j]
+            for p in range(j):
+                acc -= L[j, p] * L[j, p]
+            if not acc > 0.0 or not math.isfinite(acc):
+                return c
+            ljj = math.sqrt(acc)
+            L[j, j] = ljj
+            for i in range(j + 1, d):
+                acc = cov[i, j]
+                for p in range(j):
+                    acc -= L[i, p] * L[j, p]
+                L[i, j] = acc / ljj
+            for i in range(j):
+                L[i, j] = 0.0
+        # Inverse of the lower-triangular L, written transposed into out[c].
+        U = out[c]
+        for j in range(d):
+            U[j, j] = 1.0 / L[j, j]
+            for i in range(j + 1, d):
+                acc = 0.0
+                for p in range(j, i):
+                    acc -= L[i, p] * U[j, p]
+                U[j, i] = acc / L[i, i]
+            for i in range(j):
+                U[j, i] = 0.0
+        # U now holds (L^{-1}) row-major as U[j, i] = (L^{-1})[i, j]:
+        # i.e. U = (L^{-1})^T, upper-triangular.
+    return -1

@@ -1,0 +1,106 @@
+"""The family contract shared by every mixture family.
+
+A family is a stateless strategy object: it holds configuration only (for
+example ``covariance_type`` and ``reg_covar``) and works on a parameter
+``NamedTuple`` of arrays. The EM engine (:mod:`skmix._engine`) knows nothing
+else about a family than the methods below.
+
+Statistics returned by :meth:`MixtureFamily.accumulate` and
+:meth:`MixtureFamily.accumulate_responsibilities` are a ``NamedTuple`` of
+arrays that are **additive over rows**: the statistics of ``X`` equal the sum
+of the statistics of any split of ``X`` into chunks (for the same
+parameters). Every statistics tuple has the two fields
+
+``resp_sum`` : ndarray of shape (n_components,)
+    The (sample-weighted) sum of responsibilities of each component.
+``log_likelihood`` : float ndarray of shape ()
+    The (sample-weighted) sum over rows of ``log p(x)`` under the mixture
+    (0 for :meth:`accumulate_responsibilities`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
+    """Return the field-wise sum of two statistics tuples of the same type."""
+    return type(a)(*(x + y for x, y in zip(a, b)))
+
+
+class MixtureFamily:
+    """Interface of a mixture family (documentation and defaults).
+
+    Subclasses implement every method that raises ``NotImplementedError``.
+    """
+
+    def accumulate(
+        self,
+        X: np.ndarray,
+        params: Any,
+        log_weights: np.ndarray,
+        sample_weight: np.ndarray | None,
+    ) -> NamedTuple:
+        """E-step over one chunk of rows, fused with the statistics.
+
+        Returns the expected complete-data sufficient statistics of the chunk
+        under ``params`` and mixing weights ``exp(log_weights)``, including
+        ``resp_sum`` and the summed ``log_likelihood``. ``sample_weight`` is
+        ``None`` (every row counts once) or a float64 array of the chunk's
+        length.
+        """
+        raise NotImplementedError
+
+    def accumulate_responsibilities(
+        self,
+        X: np.ndarray,
+        resp: np.ndarray,
+        sample_weight: np.ndarray | None,
+        reference: Any,
+    ) -> NamedTuple:
+        """Statistics of one chunk for given responsibilities ``resp``.
+
+        Used for initialisation: ``m_step`` of the summed result is the
+        M-step applied to ``resp``. ``reference`` is a family-specific value
+        computed once for the whole data by :meth:`reference` (for example a
+        centre used for numerically stable centred sums).
+        """
+        raise NotImplementedError
+
+    def reference(self, X: np.ndarray, n_components: int) -> Any:
+        """A data summary used to centre initial statistics (default: None).
+
+        It is passed to :meth:`accumulate_responsibilities` for every chunk and
+        then, as ``params``, to :meth:`m_step`.
+        """
+        return None
+
+    def m_step(self, stats: NamedTuple, params: Any | None) -> Any:
+        """Parameters maximising the expected complete-data log-likelihood.
+
+        ``params`` is what the statistics were computed under: the
+        parameters given to :meth:`accumulate`, or at initialisation the
+        value :meth:`reference` returned (the ``reference`` given to
+        :meth:`accumulate_responsibilities`). A family may use it for centred
+        statistics or to keep an empty component where it was.
+        """
+        raise NotImplementedError
+
+    def log_prob(self, X: np.ndarray, params: Any) -> np.ndarray:
+        """Per-component log densities, shape (n_samples, n_components)."""
+        raise NotImplementedError
+
+    def sample(
+        self, params: Any, n_samples_per_component: np.ndarray, rng
+    ) -> np.ndarray:
+        """Draw ``n_samples_per_component[k]`` rows from each component k.
+
+        Rows are returned grouped by component, in component order.
+        """
+        raise NotImplementedError
+
+    def n_parameters(self, params: Any) -> int:
+        """Number of free parameters, mixing weights excluded."""
+        raise NotImplementedError

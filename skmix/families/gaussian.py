@@ -1,0 +1,290 @@
+"""The Gaussian family: full, tied, diagonal and spherical covariances.
+
+Statistics are centred on the component means they were computed under (the
+``params`` given to ``accumulate``), so the M-step uses shifted two-pass
+formulas and avoids the E[x^2] - mean^2 cancellation.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from .._kernels import gaussian as kernels
+from ._base import MixtureFamily
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+_LOG_2PI = math.log(2.0 * math.pi)
+_RESP_EPS = 10 * np.finfo(np.float64).eps
+
+ILL_DEFINED_COVARIANCE = (
+    "Fitting the mixture model failed because some components have "
+    "ill-defined empirical covariance (for instance caused by singleton or "
+    "collapsed samples). Try to decrease the number of components, increase "
+    "reg_covar, or scale the input data."
+)
+
+
+class GaussianParams(NamedTuple):
+    """Gaussian mixture parameters, shaped as scikit-learn's attributes."""
+
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+
+
+class GaussianStats(NamedTuple):
+    """Additive statistics; ``sum_z`` is centred on the previous means.
+
+    ``sum_zz`` is (k, d, d) upper triangles for 'full', the (d, d) upper
+    triangle of the scatter about the centre of the means for 'tied', and
+    (k, d) element-wise squares for 'diag' and 'spherical'.
+    """
+
+    resp_sum: np.ndarray
+    log_likelihood: np.ndarray
+    sum_z: np.ndarray
+    sum_zz: np.ndarray
+
+
+def _as_float64(X):
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def _kernel_weights(sample_weight):
+    if sample_weight is None:
+        return np.empty(0), False
+    return np.ascontiguousarray(sample_weight, dtype=np.float64), True
+
+
+def _symmetrise_upper(upper):
+    """Full symmetric matrices from their upper triangles (last two axes)."""
+    diag = np.diagonal(upper, axis1=-2, axis2=-1)
+    lower = np.swapaxes(np.triu(upper, 1), -1, -2)
+    return np.triu(upper, 1) + lower + diag[..., None] * np.eye(upper.shape[-1])
+
+
+class GaussianFamily(MixtureFamily):
+    """Multivariate normal components with one of four covariance structures.
+
+    Parameters
+    ----------
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        Structure of the covariance matrices.
+    reg_covar : float
+        Non-negative value added to the diagonal of every covariance.
+    """
+
+    def __init__(self, covariance_type="full", reg_covar=1e-6):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    # --------------------------------------------------- kernel-side views
+    def _kernel_precisions(self, params):
+        """Precision factors as the kernels take them."""
+        pc = params.precisions_cholesky
+        k, d = params.means.shape
+        if self.covariance_type == "full":
+            return pc
+        if self.covariance_type == "tied":
+            return pc
+        if self.covariance_type == "diag":
+            return pc
+        return np.repeat(pc[:, None], d, axis=1)
+
+    def log_det_precision_cholesky(self, params):
+        """log det U_k per component, shape (n_components,)."""
+        pc = params.precisions_cholesky
+        k, d = params.means.shape
+        if self.covariance_type == "full":
+            return np.log(np.diagonal(pc, axis1=1, axis2=2)).sum(axis=1)
+        if self.covariance_type == "tied":
+            return np.full(k, np.log(np.diag(pc)).sum())
+        if self.covariance_type == "diag":
+            return np.log(pc).sum(axis=1)
+        return d * np.log(pc)
+
+    def _log_norm(self, params, log_weights):
+        d = params.means.shape[1]
+        return (
+            log_weights + self.log_det_precision_cholesky(params) - 0.5 * d * _LOG_2PI
+        )
+
+    @staticmethod
+    def _tied_centre(means):
+        return means.mean(axis=0)
+
+    # --------------------------------------------------- contract
+    def _empty_stats(self, k, d):
+        if self.covariance_type == "full":
+            sum_zz = np.zeros((k, d, d))
+        elif self.covariance_type == "tied":
+            sum_zz = np.zeros((d, d))
+        else:
+            sum_zz = np.zeros((k, d))
+        return GaussianStats(np.zeros(k), np.zeros(()), np.zeros((k, d)), sum_zz)
+
+    def accumulate(self, X, params, log_weights, sample_weight):
+        X = _as_float64(X)
+        means = np.ascontiguousarray(params.means, dtype=np.float64)
+        k, d = means.shape
+        stats = self._empty_stats(k, d)
+        weights, weighted = _kernel_weights(sample_weight)
+        log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
+        precisions = np.ascontiguousarray(self._kernel_precisions(params))
+        if self.covariance_type == "full":
+            ll = kernels.full_accumulate(
+                X, weights, weighted, means, precisions, log_norm,
+                stats.resp_sum, stats.sum_z, stats.sum_zz,
+            )
+        elif self.covariance_type == "tied":
+            ll = kernels.tied_accumulate(
+                X, weights, weighted, means, precisions, log_norm,
+                self._tied_centre(means), stats.resp_sum, stats.sum_z, stats.sum_zz,
+            )
+        else:
+            ll = kernels.diag_accumulate(
+                X, weights, weighted, means, precisions, log_norm,
+                stats.resp_sum, stats.sum_z, stats.sum_zz,
+            )
+        return stats._replace(log_likelihood=np.asarray(ll))
+
+    def reference(self, X, n_components):
+        """Centre of the initial statistics: the column means of X."""
+        centre = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], 65536):
+            centre += np.asarray(X[start : start + 65536], dtype=np.float64).sum(0)
+        centre /= max(X.shape[0], 1)
+        means = np.repeat(centre[None, :], n_components, axis=0)
+        return GaussianParams(means, None, None)
+
+    def accumulate_responsibilities(self, X, resp, sample_weight, reference):
+        X = _as_float64(X)
+        resp = np.asarray(resp, dtype=np.float64)
+        if sample_weight is not None:
+            resp = resp * sample_weight[:, None]
+        centre = reference.means[0]
+        z = X - centre
+        k, d = resp.shape[1], X.shape[1]
+        resp_sum = resp.sum(axis=0)
+        sum_z = resp.T @ z
+        if self.covariance_type == "full":
+            sum_zz = np.einsum("nk,ni,nj->kij", resp, z, z)
+        elif self.covariance_type == "tied":
+            sum_zz = (z * resp.sum(axis=1)[:, None]).T @ z
+        else:
+            sum_zz = resp.T @ (z * z)
+        assert sum_z.shape == (k, d)
+        return GaussianStats(resp_sum, np.zeros(()), sum_z, sum_zz)
+
+    def m_step(self, stats, params):
+        centres = params.means
+        nk = stats.resp_sum + _RESP_EPS
+        shift = stats.sum_z / nk[:, None]
+        means = centres + shift
+        reg = self.reg_covar
+        cov_type = self.covariance_type
+        if cov_type == "full":
+            scatter = _symmetrise_upper(stats.sum_zz)
+            covariances = scatter / nk[:, None, None] - np.einsum(
+                "ki,kj->kij", shift, shift
+            )
+            covariances *= 1.0  # keeps a fresh array
+            idx = np.arange(means.shape[1])
+            covariances[:, idx, idx] += reg
+        elif cov_type == "tied":
+            centre = self._tied_centre(centres)
+            offset = (centres - centre) + shift
+            scatter = _symmetrise_upper(stats.sum_zz)
+            covariances = (
+                scatter - (offset.T * stats.resp_sum) @ offset
+            ) / nk.sum()
+            covariances.flat[:: means.shape[1] + 1] += reg
+        else:
+            variances = stats.sum_zz / nk[:, None] - shift**2
+            variances = np.maximum(variances, 0.0) + reg
+            covariances = variances if cov_type == "diag" else variances.mean(axis=1)
+        precisions_cholesky, covariances = self.precisions_cholesky(covariances)
+        return GaussianParams(means, covariances, precisions_cholesky)
+
+    def precisions_cholesky(self, covariances):
+        """Cholesky factors of the precisions, and the covariances used.
+
+        A covariance that is not numerically positive definite raises a
+        ``ValueError`` when ``reg_covar == 0``; otherwise its diagonal is
+        raised by a growing multiple of its scale (with a warning) until it is.
+        """
+        cov_type = self.covariance_type
+        if cov_type in ("diag", "spherical"):
+            if not np.all(covariances > 0) or not np.all(np.isfinite(covariances)):
+                raise ValueError(ILL_DEFINED_COVARIANCE)
+            return 1.0 / np.sqrt(covariances), covariances
+        stack = covariances if cov_type == "full" else covariances[None]
+        stack = np.ascontiguousarray(stack, dtype=np.float64)
+        out = np.zeros_like(stack)
+        jitter = 0.0
+        for _ in range(30):
+            failed = kernels.precision_cholesky(stack, out)
+            if failed < 0:
+                break
+            if self.reg_covar == 0 or not np.all(np.isfinite(stack)):
+                raise ValueError(ILL_DEFINED_COVARIANCE)
+            scale = max(np.abs(np.diagonal(stack[failed])).max(), self.reg_covar)
+            jitter = scale * 1e-12 if jitter == 0 else jitter * 10
+            idx = np.arange(stack.shape[-1])
+            stack[failed, idx, idx] += jitter
+        else:
+            raise ValueError(ILL_DEFINED_COVARIANCE)
+        if jitter:
+            warnings.warn(
+                "A component covariance was not numerically positive definite "
+                f"even with reg_covar={self.reg_covar}; {jitter:.3g} was added to "
+                "its diagonal. Scale the input data or increase reg_covar.",
+                UserWarning,
+            )
+        if cov_type == "full":
+            return out, stack
+        return out[0], stack[0]
+
+    def log_prob(self, X, params):
+        X = _as_float64(X)
+        means = np.ascontiguousarray(params.means, dtype=np.float64)
+        out = np.empty((X.shape[0], means.shape[0]))
+        log_norm = self._log_norm(params, np.zeros(means.shape[0]))
+        precisions = np.ascontiguousarray(self._kernel_precisions(params))
+        if self.covariance_type == "full":
+            kernels.full_log_prob(X, means, precisions, log_norm, out)
+        elif self.covariance_type == "tied":
+            stack = np.repeat(precisions[None], means.shape[0], axis=0)
+            kernels.full_log_prob(X, means, stack, log_norm, out)
+        else:
+            kernels.diag_log_prob(X, means, precisions, log_norm, out)
+        return out
+
+    def sample(self, params, n_samples_per_component, rng):
+        """Draw rows component by component (scikit-learn's sampling order)."""
+        means, cov = params.means, params.covariances
+        cov_type = self.covariance_type
+        parts = []
+        for k, (mean, count) in enumerate(zip(means, n_samples_per_component)):
+            if cov_type == "full":
+                parts.append(rng.multivariate_normal(mean, cov[k], int(count)))
+            elif cov_type == "tied":
+                parts.append(rng.multivariate_normal(mean, cov, int(count)))
+            else:
+                scale = np.sqrt(cov[k])
+                parts.append(mean + rng.standard_normal((count, len(mean))) * scale)
+        return np.vstack(parts)
+
+    def n_parameters(self, params):
+        k, d = params.means.shape
+        n_cov = {
+            "full": k * d * (d + 1) / 2.0,
+            "tied": d * (d + 1) / 2.0,
+            "diag": k * d,
+            "spherical": k,
+        }[self.covariance_type]
+        return int(n_cov + k * d)
