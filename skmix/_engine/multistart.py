@@ -68,11 +68,15 @@ def fit_multistart(
     rng = np.random.RandomState(random_state) if not hasattr(
         random_state, "randint"
     ) else random_state
-    seeds = rng.randint(_SEED_MAX, size=n_init)
-    split_seed = rng.randint(_SEED_MAX)
+    if n_init == 1:
+        # A single start draws from random_state itself, exactly as
+        # scikit-learn does, so one-start fits reproduce its results.
+        start_rngs = [rng]
+    else:
+        start_rngs = [np.random.RandomState(s) for s in rng.randint(_SEED_MAX, size=n_init)]
     split = None
     if n_init > 1 and validation_fraction > 0:
-        split = split_rows(X.shape[0], validation_fraction, split_seed)
+        split = split_rows(X.shape[0], validation_fraction, rng.randint(_SEED_MAX))
         if split is not None and total_weight(
             split[1], _take(sample_weight, split[1])
         ) <= 0:
@@ -88,8 +92,8 @@ def fit_multistart(
     # each, or one start with threads over chunks.
     inner_threads = effective_n_jobs(n_jobs) if n_workers == 1 else 1
 
-    def one_start(seed):
-        params, log_weights = init_fn(X_train, w_train, np.random.RandomState(seed))
+    def one_start(start_rng):
+        params, log_weights = init_fn(X_train, w_train, start_rng)
         result = run_em(
             family, X_train, w_train, params, log_weights,
             n_threads=inner_threads, **em_options,
@@ -102,10 +106,10 @@ def fit_multistart(
         return result, val
 
     if n_workers == 1:
-        outcomes = [one_start(seed) for seed in seeds]
+        outcomes = [one_start(start_rng) for start_rng in start_rngs]
     else:
         outcomes = Parallel(n_jobs=n_workers, prefer="threads")(
-            delayed(one_start)(seed) for seed in seeds
+            delayed(one_start)(start_rng) for start_rng in start_rngs
         )
     train = np.array([res.lower_bound for res, _ in outcomes])
     val = np.array([v for _, v in outcomes])

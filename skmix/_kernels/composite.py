@@ -1,0 +1,81 @@
+"""Composite-mixture kernels that do not depend on any column family.
+
+Layouts as in :mod:`skmix._kernels.columns`: blocks ``XT`` of shape
+(n_columns, n_rows), log densities and responsibilities of shape
+(n_components, n_rows).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .gaussian import fast_exp
+
+_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+
+
+@njit(**_JIT)
+def normalise(log_prob, sample_weight, weighted):
+    """Turn log_prob (k, n) in place into weighted responsibilities.
+
+    resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...).
+    Returns (sum_i resp[:, i], sum_i w_i lse_i).
+    """
+    k, n = log_prob.shape
+    mx = np.empty(n)
+    s = np.zeros(n)
+    for i in range(n):
+        mx[i] = log_prob[0, i]
+    for c in range(1, k):
+        for i in range(n):
+            mx[i] = max(mx[i], log_prob[c, i])
+    for c in range(k):
+        for i in range(n):
+            e = fast_exp(log_prob[c, i] - mx[i])
+            log_prob[c, i] = e
+            s[i] += e
+    log_likelihood = 0.0
+    for i in range(n):
+        w = sample_weight[i] if weighted else 1.0
+        log_likelihood += w * (mx[i] + math.log(s[i]))
+        s[i] = w / s[i]
+    resp_sum = np.zeros(k)
+    for c in range(k):
+        total = 0.0
+        for i in range(n):
+            r = log_prob[c, i] * s[i]
+            log_prob[c, i] = r
+            total += r
+        resp_sum[c] = total
+    return resp_sum, log_likelihood
+
+
+@njit(**_JIT)
+def missing_log_prob(XT, log_missing, log_observed, out):
+    """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj))."""
+    d, n = XT.shape
+    k = log_missing.shape[0]
+    for j in range(d):
+        for c in range(k):
+            a = log_missing[c, j]
+            b = log_observed[c, j]
+            for i in range(n):
+                x = XT[j, i]
+                out[c, i] += b if x == x else a
+
+
+@njit(**_JIT)
+def missing_counts(XT, resp):
+    """Sum of r over the missing entries, per (component, column)."""
+    d, n = XT.shape
+    k = resp.shape[0]
+    counts = np.zeros((k, d))
+    for j in range(d):
+        for c in range(k):
+            total = 0.0
+            for i in range(n):
+                x = XT[j, i]
+                total += 0.0 if x == x else resp[c, i]
+            counts[c, j] = total
+    return counts

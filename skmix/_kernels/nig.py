@@ -1,0 +1,226 @@
+"""Fused E-step + sufficient-statistics kernels of the NIG mixture.
+
+Component k: W ~ InverseGaussian(mean 1, shape lambda_k),
+X | W ~ N(mu_k + W gamma_k, W Sigma_k). With ``U_k`` the upper Cholesky factor
+of the precision (``Sigma_k^{-1} = U_k U_k^T``), ``y = U_k^T (x - mu_k)``,
+``g_k = U_k^T gamma_k`` (the whitened skewness), ``Q = |y|^2``, ``G = |g_k|^2``,
+``A = lambda + G``, ``B = lambda + Q``, ``z = sqrt(A B)`` and
+``nu = (d + 1) / 2``:
+
+    log f(x) = log_const_k - (nu / 2) log B + log Ke_nu(z) + (lambda - z) + g.y
+
+where ``Ke`` is the scaled Bessel function (:mod:`skmix._kernels.bessel`),
+``lambda - z = -(lambda (G + Q) + G Q) / (lambda + z)`` is computed without
+cancellation (lambda may be huge for a nearly Gaussian component) and
+``log_const_k = log w_k - d/2 log(2 pi) + log det U_k + 1/2 log(2 lambda / pi)
++ (nu / 2) log A`` is computed once per component by the caller.
+
+The posterior of W is GIG(-nu, A, B); with ``R = K_{nu-1}(z) / K_nu(z)``:
+``E[W | x] = sqrt(B / A) R`` and ``E[1/W | x] = sqrt(A / B) R + 2 nu / B``.
+
+Like the Gaussian kernels, rows are processed a tile at a time, transposed
+to (n_features, TILE) so that the inner loops run across rows; nothing of
+shape (n_samples, n_components) is stored.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .bessel import log_kve_ratio
+from .gaussian import fast_exp
+
+TILE = 256
+
+_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+
+
+@njit(**_JIT)
+def _load_tile(X, start, m, xt):
+    """xt[i, t] = X[start + t, i] (float64)."""
+    for t in range(m):
+        for i in range(X.shape[1]):
+            xt[i, t] = X[start + t, i]
+
+
+@njit(**_JIT)
+def _component_tile(
+    xt, m, location, U, white_skew, tail, log_const, order2, z, y, q, lin,
+    log_prob, mean_w, mean_inv_w,
+):
+    """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component.
+
+    Leaves z[:, t] = x_t - mu (the centred tile) for the statistics.
+    """
+    d = xt.shape[0]
+    for i in range(d):
+        mi = location[i]
+        for t in range(m):
+            z[i, t] = xt[i, t] - mi
+    for t in range(m):
+        q[t] = 0.0
+        lin[t] = 0.0
+    big_g = 0.0
+    for j in range(d):
+        gj = white_skew[j]
+        big_g += gj * gj
+        for t in range(m):
+            y[t] = 0.0
+        for i in range(j + 1):
+            u = U[i, j]
+            for t in range(m):
+                y[t] += z[i, t] * u
+        for t in range(m):
+            q[t] += y[t] * y[t]
+            lin[t] += gj * y[t]
+    lam = tail
+    sqrt_a = math.sqrt(lam + big_g)
+    half_nu = 0.25 * order2
+    for t in range(m):
+        b = lam + q[t]
+        sqrt_b = math.sqrt(b)
+        zz = sqrt_a * sqrt_b
+        log_kve, ratio = log_kve_ratio(order2, zz)
+        lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
+        log_prob[t] = (
+            log_const - half_nu * math.log(b) + log_kve + lam_minus_z + lin[t]
+        )
+        mean_w[t] = sqrt_b / sqrt_a * ratio
+        mean_inv_w[t] = sqrt_a / sqrt_b * ratio + order2 / b
+
+
+@njit(**_JIT)
+def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
+    """logp (k, m) -> w_t times responsibilities; return sum_t w_t log p(x_t)."""
+    k = logp.shape[0]
+    for t in range(m):
+        mx[t] = logp[0, t]
+        s[t] = 0.0
+    for c in range(1, k):
+        for t in range(m):
+            mx[t] = max(mx[t], logp[c, t])
+    for c in range(k):
+        for t in range(m):
+            e = fast_exp(logp[c, t] - mx[t])
+            logp[c, t] = e
+            s[t] += e
+    ll = 0.0
+    for t in range(m):
+        w = sample_weight[start + t] if weighted else 1.0
+        ll += w * (mx[t] + math.log(s[t]))
+        s[t] = w / s[t]
+    for c in range(k):
+        for t in range(m):
+            logp[c, t] *= s[t]
+    return ll
+
+
+@njit(**_JIT)
+def accumulate(
+    X, sample_weight, weighted, locations, prec_chol, white_skew, tails,
+    log_const, order2, full_scatter,
+    resp_sum, sum_w, sum_inv_w, sum_z, sum_tz, sum_tzz,
+):
+    """Fused E-step and statistics of an NIG mixture over the rows of X.
+
+    With responsibilities r, s = E[W | x], t = E[1/W | x] and z = x - mu_k,
+    adds sum r, sum r s, sum r t, sum r z, sum r t z and the upper triangle of
+    sum r t z z^T (only its diagonal unless ``full_scatter``) into the outputs;
+    returns sum_rows w log p(x). ``log_const`` includes the log weights.
+    """
+    n, d = X.shape
+    k = locations.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    y = np.empty(TILE)
+    q = np.empty(TILE)
+    lin = np.empty(TILE)
+    rtz = np.empty(TILE)
+    mx = np.empty(TILE)
+    s = np.empty(TILE)
+    logp = np.empty((k, TILE))
+    mean_w = np.empty((k, TILE))
+    mean_inv_w = np.empty((k, TILE))
+    ll = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _component_tile(
+                xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
+                log_const[c], order2, z, y, q, lin, logp[c], mean_w[c],
+                mean_inv_w[c],
+            )
+        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        for c in range(k):
+            r = logp[c]
+            acc_r = 0.0
+            acc_s = 0.0
+            acc_t = 0.0
+            for t in range(m):
+                acc_r += r[t]
+                acc_s += r[t] * mean_w[c, t]
+                rt = r[t] * mean_inv_w[c, t]
+                acc_t += rt
+                y[t] = rt
+            resp_sum[c] += acc_r
+            sum_w[c] += acc_s
+            sum_inv_w[c] += acc_t
+            loc = locations[c]
+            for i in range(d):
+                mi = loc[i]
+                for t in range(m):
+                    z[i, t] = xt[i, t] - mi
+            for i in range(d):
+                acc_z = 0.0
+                acc_tz = 0.0
+                for t in range(m):
+                    acc_z += r[t] * z[i, t]
+                    v = y[t] * z[i, t]
+                    rtz[t] = v
+                    acc_tz += v
+                sum_z[c, i] += acc_z
+                sum_tz[c, i] += acc_tz
+                stop = d if full_scatter else i + 1
+                for j in range(i, stop):
+                    acc = 0.0
+                    for t in range(m):
+                        acc += rtz[t] * z[j, t]
+                    sum_tzz[c, i, j] += acc
+    return ll
+
+
+@njit(**_JIT)
+def log_prob_moments(
+    X, locations, prec_chol, white_skew, tails, log_const, order2,
+    out_log_prob, out_mean_w, out_mean_inv_w, moments,
+):
+    """out_log_prob[t, k] = log f_k(x_t) (plus log_const[k] as given).
+
+    With ``moments`` also E[W | x_t] and E[1/W | x_t] under component k.
+    """
+    n, d = X.shape
+    k = locations.shape[0]
+    xt = np.empty((d, TILE))
+    z = np.empty((d, TILE))
+    y = np.empty(TILE)
+    q = np.empty(TILE)
+    lin = np.empty(TILE)
+    logp = np.empty(TILE)
+    mean_w = np.empty(TILE)
+    mean_inv_w = np.empty(TILE)
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        _load_tile(X, start, m, xt)
+        for c in range(k):
+            _component_tile(
+                xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
+                log_const[c], order2, z, y, q, lin, logp, mean_w, mean_inv_w,
+            )
+            for t in range(m):
+                out_log_prob[start + t, c] = logp[t]
+            if moments:
+                for t in range(m):
+                    out_mean_w[start + t, c] = mean_w[t]
+                    out_mean_inv_w[start + t, c] = mean_inv_w[t]

@@ -1,0 +1,191 @@
+"""Column families: the building blocks of composite mixtures.
+
+A column family models one column of a table inside each mixture component
+(a univariate distribution) and works on a *block* of columns that share the
+family, so that one kernel call handles them all. It provides
+
+- encoding: ``learn`` (at fit, returns a per-column state such as the
+  categories), ``encode`` (values -> float64 codes, NaN for missing) and
+  ``decode`` (codes -> values);
+- mathematics over a block ``XT`` of shape (n_columns, n_rows):
+  ``add_log_prob``, ``accumulate`` (additive statistics for responsibilities
+  of shape (n_components, n_rows)), ``m_step``, ``n_parameters``, ``sample``,
+  ``expected_codes`` (for imputation), ``embed`` (a numeric view used to seed
+  random starts) and ``describe`` (readable parameters).
+
+Adding a family means adding a module here and registering it in
+:mod:`skmix.families.columns`; the composite family and the EM engine stay
+untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Probabilities (and Poisson / exponential means) are kept at least this far
+#: from 0 and 1 so that a log-density is never -inf or NaN.
+PROB_FLOOR = 1e-12
+
+
+def clip_probability(p):
+    """Probabilities kept inside [PROB_FLOOR, 1 - PROB_FLOOR]."""
+    return np.clip(p, PROB_FLOOR, 1.0 - PROB_FLOOR)
+
+
+def empty_mask(n_obs):
+    """Components (per column) whose statistics carry (almost) no weight."""
+    total = n_obs.sum(axis=0, keepdims=True)
+    return ~(n_obs > 1e-10 * np.maximum(total, np.finfo(float).tiny))
+
+
+def ratio_or_pooled(numerator, n_obs):
+    """numerator / n_obs per component; the pooled ratio where it is empty."""
+    empty = empty_mask(n_obs)
+    pooled = numerator.sum(axis=0, keepdims=True) / np.maximum(
+        n_obs.sum(axis=0, keepdims=True), np.finfo(float).tiny
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = numerator / n_obs
+    return np.where(empty, np.broadcast_to(pooled, ratio.shape), ratio)
+
+
+def keep_previous(new, previous, n_obs):
+    """Keep a previous parameter for components that received no weight."""
+    if previous is None:
+        return new
+    return np.where(empty_mask(n_obs), previous, new)
+
+
+def describe_column(name, value):
+    return f"{name}" if value is None else f"{name}={value!r}"
+
+
+class ColumnFamily:
+    """Base class of column families (see the module docstring)."""
+
+    #: Name used in ``families=[...]`` and in the readable parameters.
+    name = ""
+    #: True for families whose values are labels (bernoulli, categorical).
+    label_input = False
+    #: How an entry is imputed: "mean" (real and count columns) or "mode".
+    impute_kind = "mean"
+
+    # ------------------------------------------------------------- identity
+    def _options(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
+        return f"{type(self).__name__}({options})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._options() == other._options()
+
+    def __hash__(self):
+        return hash((type(self).__name__, repr(self._options())))
+
+    # ------------------------------------------------------------- encoding
+    def check_values(self, x, column):
+        """Raise ValueError if float values ``x`` (no NaN) are outside support."""
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"Column {column!r} ({self.name}) contains infinite values; "
+                "replace them by finite values or NaN (missing)."
+            )
+
+    def learn(self, values, column) -> dict:
+        """Per-column state learned at fit from observed values (no missing)."""
+        self.check_values(values, column)
+        return {}
+
+    def encode(self, values, column, state, handle_unknown="error"):
+        """Float64 codes of observed values (numeric families: the values)."""
+        self.check_values(values, column)
+        return np.asarray(values, dtype=np.float64)
+
+    def decode(self, codes, state):
+        """Values from float64 codes (numeric families: the codes)."""
+        return codes
+
+    # ------------------------------------------------------------ group math
+    def group_conf(self, states: list) -> Any:
+        """Block-level configuration from the columns' states."""
+        return None
+
+    def reference(self, XT, conf, n_components):
+        """Centre used for the statistics of initial responsibilities."""
+        return None
+
+    def center(self, params):
+        """Centre used for the statistics of an E-step under ``params``."""
+        return None
+
+    def add_log_prob(self, XT, params, conf, out):
+        raise NotImplementedError
+
+    def accumulate(self, XT, resp, conf, center):
+        raise NotImplementedError
+
+    def m_step(self, stats, conf, previous, reg):
+        raise NotImplementedError
+
+    def n_parameters(self, conf, n_components, n_columns) -> int:
+        return n_components * n_columns
+
+    def sample(self, params, conf, component, n_samples, rng):
+        raise NotImplementedError
+
+    def expected_codes(self, resp, params, conf):
+        """Imputed codes (n_columns, n_rows) from responsibilities (n_rows, k).
+
+        Real and count families: the posterior-weighted mean.
+        """
+        return (resp @ self.means(params, conf)).T
+
+    def means(self, params, conf):
+        raise NotImplementedError
+
+    def embed(self, XT, conf):
+        """Numeric view (n_features, n_rows) used to seed random starts."""
+        return np.array(XT, dtype=np.float64)
+
+    def describe(self, params, conf, j) -> dict:
+        """Readable parameters of the block's column ``j``: name -> (k,...)."""
+        raise NotImplementedError
+
+
+def integral_check(x, column, family, minimum, maximum=None):
+    """Values must be integers in [minimum, maximum]."""
+    if np.any(x != np.round(x)):
+        bad = x[x != np.round(x)][0]
+        raise ValueError(
+            f"Column {column!r} ({family}) must hold integer counts but contains "
+            f"{bad!r}; round it, or declare the column 'gaussian'."
+        )
+    if np.any(x < minimum):
+        bad = x[x < minimum].min()
+        raise ValueError(
+            f"Column {column!r} ({family}) must be >= {minimum} but contains "
+            f"{bad!r}; fix the value, mark it missing (NaN), or use another "
+            "family."
+        )
+    if maximum is not None and np.any(x > maximum):
+        bad = x[x > maximum].max()
+        raise ValueError(
+            f"Column {column!r} ({family}) must be <= {maximum} (the number of "
+            f"trials) but contains {bad!r}; raise n_trials or fix the value."
+        )
+
+
+def bound_check(x, column, family, minimum, strict):
+    """Values must be > minimum (strict) or >= minimum."""
+    bad = x <= minimum if strict else x < minimum
+    if np.any(bad):
+        sign = ">" if strict else ">="
+        raise ValueError(
+            f"Column {column!r} ({family}) must be {sign} {minimum} but contains "
+            f"{x[bad].min()!r}; fix the value, mark it missing (NaN), or use "
+            "another family (e.g. 'gaussian')."
+        )

@@ -1,0 +1,74 @@
+"""Slow, obviously-correct NumPy/SciPy references for the fast kernels."""
+
+import numpy as np
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+
+def gaussian_covariance_stack(covariances, covariance_type, n_components, n_features):
+    """Every component's full covariance matrix, shape (k, d, d)."""
+    if covariance_type == "full":
+        return np.asarray(covariances)
+    if covariance_type == "tied":
+        return np.repeat(np.asarray(covariances)[None], n_components, axis=0)
+    if covariance_type == "diag":
+        return np.array([np.diag(c) for c in covariances])
+    return np.array([c * np.eye(n_features) for c in covariances])
+
+
+def gaussian_log_prob(X, means, covariances, covariance_type):
+    """log N(x | mu_k, Sigma_k) with scipy.stats, shape (n, k)."""
+    k, d = means.shape
+    covs = gaussian_covariance_stack(covariances, covariance_type, k, d)
+    return np.column_stack(
+        [multivariate_normal(means[c], covs[c]).logpdf(X) for c in range(k)]
+    ).reshape(len(X), k)
+
+
+def gaussian_em_step(X, weights, means, covariances, covariance_type, reg_covar,
+                     sample_weight=None):
+    """One textbook EM iteration; returns (mean log-lik, weights, means, covs)."""
+    n, d = X.shape
+    k = len(weights)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    log_joint = gaussian_log_prob(X, means, covariances, covariance_type) + np.log(
+        weights
+    )
+    log_px = logsumexp(log_joint, axis=1)
+    resp = np.exp(log_joint - log_px[:, None]) * w[:, None]
+    nk = resp.sum(axis=0)
+    new_means = resp.T @ X / nk[:, None]
+    scatters = np.array(
+        [(resp[:, c, None] * (X - new_means[c])).T @ (X - new_means[c]) for c in range(k)]
+    )
+    if covariance_type == "full":
+        covs = scatters / nk[:, None, None] + reg_covar * np.eye(d)
+    elif covariance_type == "tied":
+        covs = scatters.sum(axis=0) / nk.sum() + reg_covar * np.eye(d)
+    elif covariance_type == "diag":
+        covs = np.array([np.diag(s) for s in scatters]) / nk[:, None] + reg_covar
+    else:
+        covs = (
+            np.array([np.diag(s) for s in scatters]) / nk[:, None] + reg_covar
+        ).mean(axis=1)
+    return float((w * log_px).sum() / w.sum()), nk / nk.sum(), new_means, covs
+
+
+def random_spd(rng, d, scale=1.0):
+    """A random well-conditioned symmetric positive definite matrix."""
+    A = rng.normal(size=(d, d))
+    return scale * (A @ A.T / d + np.eye(d))
+
+
+def random_gaussian_params(rng, k, d, covariance_type):
+    """Random means and covariances shaped as the covariance type."""
+    means = rng.normal(scale=3.0, size=(k, d))
+    if covariance_type == "full":
+        covs = np.array([random_spd(rng, d) for _ in range(k)])
+    elif covariance_type == "tied":
+        covs = random_spd(rng, d)
+    elif covariance_type == "diag":
+        covs = rng.uniform(0.5, 2.0, size=(k, d))
+    else:
+        covs = rng.uniform(0.5, 2.0, size=k)
+    return means, covs

@@ -1,0 +1,431 @@
+"""GaussianMixtureEM against scikit-learn, textbook EM, mclust and itself."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmix import GaussianMixtureEM
+from skmix._engine import em as em_module
+from skmix.datasets import load_faithful
+from skmix.families.gaussian import GaussianFamily
+
+from ._reference import (
+    gaussian_em_step,
+    gaussian_log_prob,
+    random_gaussian_params,
+)
+
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+
+# R mclust 6.0.0 on faithful, G = 2 (shared/reference/README.md).
+MCLUST_FAITHFUL_G2 = {
+    "full": (-1130.26396, 11),
+    "tied": (-1140.18676, 8),
+    "diag": (-1147.80635, 9),
+    "spherical": (-1709.52928, 7),
+}
+
+
+def blobs(n=600, d=3, k=3, seed=0):
+    rng = np.random.RandomState(seed)
+    parts = [rng.randn(n // k, d) @ rng.randn(d, d) + 4 * i for i in range(k)]
+    return np.vstack(parts)
+
+
+def precisions_of(model):
+    return dict(
+        weights_init=model.weights_,
+        means_init=model.means_,
+        precisions_init=model.precisions_,
+    )
+
+
+@parametrize_with_checks(
+    [
+        GaussianMixtureEM(),
+        # n_init=2 exercises the validation split and the continuation on
+        # all rows; one component keeps the fit deterministic, which the
+        # sample-weight equivalence check needs (a k-means start on repeated
+        # rows draws different random centres than on weighted rows).
+        GaussianMixtureEM(covariance_type="diag", n_init=2),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_same_start_same_result_as_sklearn(covariance_type, dtype):
+    X = blobs().astype(dtype)
+    X64 = X.astype(np.float64)
+    start = GaussianMixture(3, covariance_type=covariance_type, max_iter=1,
+                            random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X64)
+        options = dict(covariance_type=covariance_type, max_iter=15, tol=0.0,
+                       **precisions_of(start))
+        ours = GaussianMixtureEM(3, **options).fit(X)
+        theirs = GaussianMixture(3, **options).fit(X64)
+    for name in ["weights_", "means_", "covariances_", "precisions_cholesky_",
+                 "precisions_"]:
+        assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-8,
+                        atol=1e-12, err_msg=name)
+    assert_allclose(ours.lower_bound_, theirs.lower_bound_, rtol=1e-8)
+    assert_allclose(ours.lower_bounds_, theirs.lower_bounds_, rtol=1e-8)
+    assert ours.n_iter_ == theirs.n_iter_ == 15
+    assert_allclose(ours.score_samples(X), theirs.score_samples(X64), rtol=1e-8)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X64), atol=1e-8)
+    assert_allclose(ours.bic(X), theirs.bic(X64), rtol=1e-8)
+    assert_allclose(ours.aic(X), theirs.aic(X64), rtol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_default_kmeans_fit_matches_sklearn(covariance_type):
+    # k-means on all rows (short X) gives sklearn's start; EM then agrees.
+    X = blobs(seed=3)
+    ours = GaussianMixtureEM(3, covariance_type=covariance_type, random_state=1)
+    theirs = GaussianMixture(3, covariance_type=covariance_type, random_state=1)
+    assert_allclose(ours.fit(X).means_, theirs.fit(X).means_, rtol=1e-8)
+    assert ours.n_iter_ == theirs.n_iter_
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_one_iteration_equals_textbook_em(covariance_type, weighted):
+    rng = np.random.RandomState(1)
+    X = blobs(n=300, seed=2)
+    means, covs = random_gaussian_params(rng, 3, 3, covariance_type)
+    weights = np.array([0.2, 0.3, 0.5])
+    sample_weight = rng.uniform(0, 3, size=len(X)) if weighted else None
+    ref_ll, ref_w, ref_means, ref_covs = gaussian_em_step(
+        X, weights, means, covs, covariance_type, 1e-6, sample_weight
+    )
+    precisions = {
+        "full": lambda c: np.linalg.inv(c),
+        "tied": lambda c: np.linalg.inv(c),
+        "diag": lambda c: 1 / c,
+        "spherical": lambda c: 1 / c,
+    }[covariance_type](covs)
+    model = GaussianMixtureEM(
+        3, covariance_type=covariance_type, max_iter=1, tol=0.0,
+        weights_init=weights, means_init=means, precisions_init=precisions,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, sample_weight=sample_weight)
+    assert_allclose(model.lower_bound_, ref_ll, rtol=1e-10)
+    assert_allclose(model.weights_, ref_w, rtol=1e-10)
+    assert_allclose(model.means_, ref_means, rtol=1e-10, atol=1e-12)
+    assert_allclose(model.covariances_, ref_covs, rtol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_log_prob_and_scores_match_scipy(covariance_type):
+    rng = np.random.RandomState(5)
+    X = rng.normal(scale=3, size=(1000, 4))
+    model = GaussianMixtureEM(2, covariance_type=covariance_type,
+                              random_state=0).fit(X)
+    ref = gaussian_log_prob(X, model.means_, model.covariances_, covariance_type)
+    family = GaussianFamily(covariance_type)
+    assert_allclose(family.log_prob(X, model._get_fitted_params()), ref, rtol=1e-10)
+    log_joint = ref + np.log(model.weights_)
+    assert_allclose(model.score_samples(X), logsumexp(log_joint, axis=1), rtol=1e-10)
+    assert_allclose(model.score(X), logsumexp(log_joint, axis=1).mean(), rtol=1e-10)
+    resp = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+    assert_allclose(model.predict_proba(X), resp, atol=1e-12)
+    assert_array_equal(model.predict(X), resp.argmax(axis=1))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_statistics_match_reference_and_are_additive(covariance_type, weighted):
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(1531, 3)) * [1, 2, 3]
+    sample_weight = rng.uniform(0, 2, size=len(X)) if weighted else None
+    model = GaussianMixtureEM(3, covariance_type=covariance_type,
+                              random_state=0, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    params = model._get_fitted_params()
+    family = GaussianFamily(covariance_type)
+    log_weights = np.log(model.weights_)
+    whole = family.accumulate(X, params, log_weights, sample_weight)
+    # Independent reference: responsibilities from scipy.stats.
+    w = np.ones(len(X)) if sample_weight is None else sample_weight
+    log_joint = gaussian_log_prob(X, params.means, params.covariances,
+                                  covariance_type) + log_weights
+    log_px = logsumexp(log_joint, axis=1)
+    resp = np.exp(log_joint - log_px[:, None]) * w[:, None]
+    assert_allclose(whole.log_likelihood, (w * log_px).sum(), rtol=1e-12)
+    assert_allclose(whole.resp_sum, resp.sum(0), rtol=1e-12)
+    z = X[:, None, :] - params.means[None]
+    assert_allclose(whole.sum_z, np.einsum("nk,nki->ki", resp, z), rtol=1e-10,
+                    atol=1e-9)
+    if covariance_type == "full":
+        ref_zz = np.triu(np.einsum("nk,nki,nkj->kij", resp, z, z))
+        assert_allclose(np.triu(whole.sum_zz), ref_zz, rtol=1e-10, atol=1e-9)
+    elif covariance_type in ("diag", "spherical"):
+        assert_allclose(whole.sum_zz, np.einsum("nk,nki->ki", resp, z**2),
+                        rtol=1e-10)
+    # Additivity over an arbitrary split into chunks.
+    cuts = [0, 1, 300, 301, 1024, 1531]
+    parts = [
+        family.accumulate(X[a:b], params, log_weights,
+                          None if sample_weight is None else sample_weight[a:b])
+        for a, b in zip(cuts[:-1], cuts[1:])
+    ]
+    for field in whole._fields:
+        total = sum(getattr(p, field) for p in parts)
+        assert_allclose(total, getattr(whole, field), rtol=1e-12, atol=1e-10,
+                        err_msg=field)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_faithful_reaches_mclust_log_likelihood(covariance_type):
+    X = load_faithful(return_X_y=True)
+    model = GaussianMixtureEM(
+        2, covariance_type=covariance_type, reg_covar=0.0, n_init=10,
+        tol=1e-10, max_iter=5000, random_state=0,
+    ).fit(X)
+    log_lik, n_parameters = MCLUST_FAITHFUL_G2[covariance_type]
+    assert abs(model.score(X) * len(X) - log_lik) < 1e-3
+    assert model._n_parameters() == n_parameters
+    if covariance_type == "full":
+        order = np.argsort(-model.weights_)
+        assert_allclose(model.weights_[order], [0.644127, 0.355873], atol=1e-5)
+        assert_allclose(model.means_[order],
+                        [[4.289662, 79.968115], [2.036388, 54.478517]], atol=1e-4)
+        assert_allclose(
+            model.covariances_[order],
+            [[[0.169968, 0.940609], [0.940609, 36.046207]],
+             [[0.069168, 0.435168], [0.435168, 33.697284]]],
+            atol=1e-4,
+        )
+
+
+def test_faithful_bic_search_picks_mclust_model():
+    from skmix._selection import select_by_bic
+
+    X = load_faithful(return_X_y=True)
+    result = select_by_bic(X, n_init=10, tol=1e-6, max_iter=1000)
+    assert (result.best.n_components, result.best.covariance_type) == (3, "tied")
+    # mclust: log-likelihood -1126.32624, BIC -2314.31630 (its sign).
+    assert abs(result.best.bic(X) - 2314.31630) < 0.05
+    assert result.best._n_parameters() == 11
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(30, 200),
+    d=st.integers(1, 4),
+    k=st.integers(1, 4),
+    covariance_type=st.sampled_from(COVARIANCE_TYPES),
+    init_params=st.sampled_from(["kmeans", "random", "random_from_data"]),
+    seed=st.integers(0, 10_000),
+)
+def test_log_likelihood_never_decreases(n, d, k, covariance_type, init_params, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_t(df=3, size=(n, d)) * rng.uniform(0.1, 10, size=d)
+    model = GaussianMixtureEM(k, covariance_type=covariance_type, tol=0.0,
+                              max_iter=40, init_params=init_params,
+                              random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    bounds = np.array(model.lower_bounds_)
+    assert np.all(np.isfinite(bounds))
+    assert np.all(np.diff(bounds) >= -1e-9 * (1 + np.abs(bounds[1:])))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_integer_sample_weight_equals_repeated_rows(covariance_type):
+    rng = np.random.RandomState(0)
+    X = blobs(n=300, seed=4)
+    sample_weight = rng.randint(0, 4, size=len(X))
+    start = GaussianMixture(3, covariance_type=covariance_type, max_iter=1,
+                            random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X)
+    options = dict(covariance_type=covariance_type, tol=1e-8, max_iter=500,
+                   **precisions_of(start))
+    weighted = GaussianMixtureEM(3, **options).fit(X, sample_weight=sample_weight)
+    repeated = GaussianMixtureEM(3, **options).fit(np.repeat(X, sample_weight, 0))
+    for name in ["weights_", "means_", "covariances_"]:
+        assert_allclose(getattr(weighted, name), getattr(repeated, name),
+                        rtol=1e-9, err_msg=name)
+    assert_allclose(weighted.lower_bound_, repeated.lower_bound_, rtol=1e-10)
+    assert weighted.n_iter_ == repeated.n_iter_
+
+
+def test_sample_weight_with_kmeans_init_single_component():
+    X = blobs(n=90)
+    sample_weight = np.arange(90) % 3
+    weighted = GaussianMixtureEM(random_state=0).fit(X, sample_weight=sample_weight)
+    repeated = GaussianMixtureEM(random_state=0).fit(np.repeat(X, sample_weight, 0))
+    assert_allclose(weighted.covariances_, repeated.covariances_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("validation_fraction", [0.0, 0.2])
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction):
+    X = blobs(n=900, d=2, k=3, seed=11)
+    fits = [
+        GaussianMixtureEM(4, covariance_type=covariance_type, n_init=4,
+                          random_state=42, n_jobs=n_jobs,
+                          validation_fraction=validation_fraction).fit(X)
+        for n_jobs in (1, 2)
+    ]
+    for name in ["weights_", "means_", "covariances_", "start_lower_bounds_"]:
+        assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
+    assert fits[0].best_start_ == fits[1].best_start_
+
+
+def test_threads_over_chunks_are_bit_identical():
+    rng = np.random.RandomState(0)
+    n = em_module.MIN_ROWS_FOR_THREADS + 1000
+    X = np.vstack([rng.normal(size=(n // 2, 2)), rng.normal(3, 1, size=(n - n // 2, 2))])
+    fits = [
+        GaussianMixtureEM(2, random_state=0, n_jobs=n_jobs, max_iter=5, tol=0).fit(X)
+        for n_jobs in (1, 2)
+    ]
+    assert_array_equal(fits[0].means_, fits[1].means_)
+    assert_array_equal(fits[0].covariances_, fits[1].covariances_)
+    assert fits[0].lower_bound_ == fits[1].lower_bound_
+
+
+def test_validation_selection_records_every_start():
+    X = blobs(n=600, seed=5)
+    model = GaussianMixtureEM(3, n_init=5, validation_fraction=0.25,
+                              init_params="random_from_data", random_state=0).fit(X)
+    assert model.start_lower_bounds_.shape == (5,)
+    assert np.all(np.isfinite(model.start_validation_scores_))
+    assert model.best_start_ == int(np.argmax(model.start_validation_scores_))
+    no_split = GaussianMixtureEM(3, n_init=5, validation_fraction=0.0,
+                                 init_params="random_from_data",
+                                 random_state=0).fit(X)
+    assert np.all(np.isnan(no_split.start_validation_scores_))
+    assert no_split.best_start_ == int(np.argmax(no_split.start_lower_bounds_))
+
+
+def test_warm_start_continues_where_it_left_off():
+    X = blobs(seed=6)
+    start = GaussianMixture(3, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X)
+        init = precisions_of(start)
+        once = GaussianMixtureEM(3, max_iter=6, tol=0, **init).fit(X)
+        twice = GaussianMixtureEM(3, max_iter=3, tol=0, warm_start=True, **init)
+        twice.fit(X).fit(X)
+    assert_allclose(twice.means_, once.means_, rtol=1e-12)
+    assert_allclose(twice.lower_bound_, once.lower_bound_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_matches_sklearn(covariance_type):
+    X = blobs(seed=8)
+    ours = GaussianMixtureEM(3, covariance_type=covariance_type, random_state=3)
+    theirs = GaussianMixture(3, covariance_type=covariance_type, random_state=3)
+    ours.fit(X)
+    theirs.fit(X)
+    X_ours, y_ours = ours.sample(500)
+    X_theirs, y_theirs = theirs.sample(500)
+    assert_array_equal(y_ours, y_theirs)
+    assert_allclose(X_ours, X_theirs, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="at least one sample"):
+        ours.sample(0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_degenerate_data_fit_without_nan(covariance_type):
+    rng = np.random.RandomState(0)
+    constant_column = np.column_stack([rng.normal(size=200), np.full(200, 5.0)])
+    duplicated = np.repeat(rng.normal(size=(4, 2)), 50, axis=0)
+    collapsing = np.vstack([rng.normal(size=(200, 2)), np.full((3, 2), 10.0)])
+    huge_scale = rng.normal(size=(200, 2)) * [1e9, 1e-9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for X, k in [(constant_column, 3), (duplicated, 4), (duplicated, 3),
+                     (collapsing, 4), (huge_scale, 2)]:
+            model = GaussianMixtureEM(k, covariance_type=covariance_type,
+                                      random_state=0, n_init=2).fit(X)
+            for name in ["weights_", "means_", "covariances_", "precisions_"]:
+                assert np.all(np.isfinite(getattr(model, name))), name
+            assert np.all(np.isfinite(model.score_samples(X)))
+            assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_impossible_fit_raises_clear_error():
+    X = np.repeat([[0.0, 1.0], [2.0, 3.0]], 10, axis=0)
+    with pytest.raises(ValueError, match="reg_covar"):
+        GaussianMixtureEM(2, reg_covar=0.0, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [3, 4]]), "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 2.0], [3, 4]]), "infinity"),
+        (np.array([[1.0, 2.0]]), "minimum of 2"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]]), "n_components"),
+    ],
+)
+def test_bad_input_raises_value_error(X, message):
+    with pytest.raises(ValueError, match=message):
+        GaussianMixtureEM(3).fit(X)
+
+
+def test_bad_parameters_and_predict_shape():
+    X = blobs()
+    with pytest.raises(ValueError, match="normalized"):
+        GaussianMixtureEM(3, weights_init=[0.5, 0.2, 0.2]).fit(X)
+    with pytest.raises(ValueError, match="shape"):
+        GaussianMixtureEM(3, means_init=np.zeros((2, 3))).fit(X)
+    with pytest.raises(ValueError, match="positive-definite"):
+        GaussianMixtureEM(3, precisions_init=-np.ones((3, 3, 3))).fit(X)
+    model = GaussianMixtureEM(3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])
+
+
+def test_failed_fit_leaves_fitted_estimator_untouched():
+    X = blobs()
+    model = GaussianMixtureEM(3, random_state=0).fit(X)
+    before = {k: np.copy(v) if isinstance(v, np.ndarray) else v
+              for k, v in vars(model).items()}
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        model.fit(bad)
+    with pytest.raises(ValueError):
+        model.fit(X[:, :2].repeat(1, 0)[:1])
+    after = vars(model)
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        if isinstance(value, np.ndarray):
+            assert_array_equal(value, after[key])
+
+
+def test_long_data_memory_stays_chunk_sized():
+    # Initial responsibilities and E-steps never hold an n x k array: the
+    # k-means subsample limit keeps initialisation bounded too.
+    from skmix._engine import initialization
+
+    assert initialization.KMEANS_MAX_ROWS <= 50_000
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(60_000, 2)), rng.normal(5, 1, size=(60_000, 2))])
+    model = GaussianMixtureEM(2, random_state=0).fit(X)
+    assert_allclose(np.sort(model.means_[:, 0]), [0, 5], atol=0.05)
