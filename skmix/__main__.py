@@ -119,9 +119,11 @@ def main(argv=None):
         parser.error("--max-components must be at least 1")
     try:
         if args.file is None:
-            X, names, source = load_faithful(return_X_y=True), [
-                "eruptions", "waiting"
-            ], "the Old Faithful data (embedded)"
+            X, names, source = (
+                load_faithful(return_X_y=True),
+                ["eruptions", "waiting"],
+                "the Old Faithful data (embedded)",
+            )
             dropped = 0
         else:
             X, names, dropped = _read_numeric_csv(args.file)

@@ -17,7 +17,11 @@ from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
 
@@ -167,7 +171,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 "Best performing initialization did not converge. Try different "
                 "init parameters, or increase max_iter, tol, or check for "
                 "degenerate data.",
-                ConvergenceWarning,
+                ConvergenceWarning, stacklevel=2,
             )
         self._family = family
         self._set_fitted_params(best.params)
@@ -214,8 +218,9 @@ class BaseMixture(DensityMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
         parts = map_chunks(
-            lambda start, stop: self._family.log_prob(X[start:stop], params)
-            + log_weights,
+            lambda start, stop: (
+                self._family.log_prob(X[start:stop], params) + log_weights
+            ),
             X.shape[0],
         )
         return np.concatenate(parts, axis=0)
@@ -330,9 +335,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ``-2 log L + n_parameters log(n_samples)``.
         """
         n_samples = _num_rows(X)
-        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(
-            n_samples
-        )
+        return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
 
     def aic(self, X):
         """Akaike information criterion on X (lower is better).

@@ -205,8 +205,9 @@ class CoinMixture(BaseMixture):
         Pseudo-count added to every category of every component in the
         M-step (a symmetric Dirichlet prior), so that a category never seen in
         a component does not get probability 0. With 0 the fit is exact
-        maximum likelihood; probabilities are then only floored at the
-        smallest positive double so that no row is ever impossible.
+        maximum likelihood; a probability of exactly 0 then enters the
+        likelihood as the smallest positive double, so that no row is ever
+        impossible (its score is finite, its responsibilities are not NaN).
     random_state : int, RandomState instance or None, default=None
         Seeds every start (all seeds are drawn before the first start runs)
         and :meth:`sample`.
@@ -418,9 +419,7 @@ class CoinMixture(BaseMixture):
                 f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
                 "requires at least one sample."
             )
-        trials = _check_n_trials(
-            n_trials, n_samples, self._family.default_n_trials
-        )
+        trials = _check_n_trials(n_trials, n_samples, self._family.default_n_trials)
         rng = check_random_state(self.random_state)
         n_per_component = rng.multinomial(n_samples, self.weights_)
         X = self._family.sample(
@@ -428,4 +427,3 @@ class CoinMixture(BaseMixture):
         )
         y = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return X, y
-

@@ -46,7 +46,9 @@ def _check_weights_init(weights, n_components):
 
 def _check_precisions_init(precisions, covariance_type, n_components, n_features):
     precisions = check_array(
-        precisions, dtype=np.float64, ensure_2d=False,
+        precisions,
+        dtype=np.float64,
+        ensure_2d=False,
         allow_nd=covariance_type == "full",
     )
     shape = _PRECISION_SHAPES[covariance_type](n_components, n_features)
@@ -61,8 +63,7 @@ def _check_precisions_init(precisions, covariance_type, n_components, n_features
             np.allclose(matrix, matrix.T) and np.all(np.linalg.eigvalsh(matrix) > 0)
         ):
             raise ValueError(
-                f"'{covariance_type} precision' should be symmetric, "
-                "positive-definite"
+                f"'{covariance_type} precision' should be symmetric, positive-definite"
             )
     return precisions
 
@@ -73,9 +74,7 @@ def _precision_cholesky_from_precisions(precisions, covariance_type):
         return np.sqrt(precisions)
     stack = precisions if covariance_type == "full" else precisions[None]
     # U = flip(chol(flip(P))): the upper factor with P = U U^T.
-    factors = np.array(
-        [np.linalg.cholesky(p[::-1, ::-1])[::-1, ::-1] for p in stack]
-    )
+    factors = np.array([np.linalg.cholesky(p[::-1, ::-1])[::-1, ::-1] for p in stack])
     return factors if covariance_type == "full" else factors[0]
 
 
@@ -121,7 +120,9 @@ class GaussianMixtureEM(BaseMixture):
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
             default='kmeans'
         How each start's responsibilities are initialised. k-means runs on a
-        random subsample of 50,000 rows when X is longer.
+        random subsample of 10,000 rows when X is longer
+        (every row is then labelled by its nearest centre), which keeps the
+        memory of a fit on a long X far below the size of X.
     weights_init : array-like of shape (n_components,), default=None
         Initial mixing weights.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -267,9 +268,7 @@ class GaussianMixtureEM(BaseMixture):
                 resp = initial_responsibilities(
                     self.init_params, X_part, k, rng, sample_weight
                 )
-                params, log_weights = initialize(
-                    family, X_part, sample_weight, resp, k
-                )
+                params, log_weights = initialize(family, X_part, sample_weight, resp, k)
             if weights_init is not None:
                 with np.errstate(divide="ignore"):
                     log_weights = np.log(weights_init)

@@ -25,8 +25,9 @@ def gaussian_log_prob(X, means, covariances, covariance_type):
     ).reshape(len(X), k)
 
 
-def gaussian_em_step(X, weights, means, covariances, covariance_type, reg_covar,
-                     sample_weight=None):
+def gaussian_em_step(
+    X, weights, means, covariances, covariance_type, reg_covar, sample_weight=None
+):
     """One textbook EM iteration; returns (mean log-lik, weights, means, covs)."""
     n, d = X.shape
     k = len(weights)
@@ -39,7 +40,10 @@ def gaussian_em_step(X, weights, means, covariances, covariance_type, reg_covar,
     nk = resp.sum(axis=0)
     new_means = resp.T @ X / nk[:, None]
     scatters = np.array(
-        [(resp[:, c, None] * (X - new_means[c])).T @ (X - new_means[c]) for c in range(k)]
+        [
+            (resp[:, c, None] * (X - new_means[c])).T @ (X - new_means[c])
+            for c in range(k)
+        ]
     )
     if covariance_type == "full":
         covs = scatters / nk[:, None, None] + reg_covar * np.eye(d)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -59,7 +60,10 @@ def accumulate(
 
     def one_chunk(start, stop):
         return family.accumulate(
-            X[start:stop], params, log_weights, _weight_chunk(sample_weight, start, stop)
+            X[start:stop],
+            params,
+            log_weights,
+            _weight_chunk(sample_weight, start, stop),
         )
 
     return reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
@@ -152,7 +156,10 @@ def run_em(
         lower_bound = new_lower_bound
         lower_bounds.append(lower_bound)
         if verbose >= 2 and n_iter % verbose_interval == 0:
-            print(f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}\t change {change:.3e}")
+            print(
+                f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}"
+                f"\t change {change:.3e}"
+            )
         if abs(change) < tol:
             converged = True
             break

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.utils.random import sample_without_replacement
 
-#: k-means runs on at most this many rows (a random subsample beyond it), so
+#: k-means runs on at most this many rows (a random subsample beyond it; the
+#: labels of all rows are then their nearest centre), so
 #: that initialising a very long X does not cost more memory than X itself.
-KMEANS_MAX_ROWS = 50_000
+KMEANS_MAX_ROWS = 10_000
 
 
 def _one_hot(labels, n_components):
@@ -41,7 +43,15 @@ def kmeans_responsibilities(X, n_components, rng, sample_weight=None):
     """Hard responsibilities from k-means (one k-means start, as sklearn)."""
     n_samples = X.shape[0]
     if n_samples > KMEANS_MAX_ROWS:
-        rows = np.sort(rng.choice(n_samples, KMEANS_MAX_ROWS, replace=False))
+        # Not rng.choice(replace=False): that permutes all n_samples indices.
+        rows = np.sort(
+            sample_without_replacement(
+                n_samples,
+                KMEANS_MAX_ROWS,
+                random_state=rng,
+                method="tracking_selection",
+            )
+        )
         X_fit, w_fit = X[rows], None if sample_weight is None else sample_weight[rows]
     else:
         X_fit, w_fit = X, sample_weight

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
-from joblib import Parallel, delayed
-from joblib import effective_n_jobs
+from joblib import Parallel, delayed, effective_n_jobs
 
 from .em import EMResult, accumulate, run_em, total_weight
 
@@ -65,21 +65,26 @@ def fit_multistart(
     continues from it on all rows. Otherwise the best training
     log-likelihood wins (scikit-learn's rule).
     """
-    rng = np.random.RandomState(random_state) if not hasattr(
-        random_state, "randint"
-    ) else random_state
+    rng = (
+        np.random.RandomState(random_state)
+        if not hasattr(random_state, "randint")
+        else random_state
+    )
     if n_init == 1:
         # A single start draws from random_state itself, exactly as
         # scikit-learn does, so one-start fits reproduce its results.
         start_rngs = [rng]
     else:
-        start_rngs = [np.random.RandomState(s) for s in rng.randint(_SEED_MAX, size=n_init)]
+        start_rngs = [
+            np.random.RandomState(s) for s in rng.randint(_SEED_MAX, size=n_init)
+        ]
     split = None
     if n_init > 1 and validation_fraction > 0:
         split = split_rows(X.shape[0], validation_fraction, rng.randint(_SEED_MAX))
-        if split is not None and total_weight(
-            split[1], _take(sample_weight, split[1])
-        ) <= 0:
+        if (
+            split is not None
+            and total_weight(split[1], _take(sample_weight, split[1])) <= 0
+        ):
             split = None
     if split is None:
         X_train, w_train = X, sample_weight
@@ -95,8 +100,13 @@ def fit_multistart(
     def one_start(start_rng):
         params, log_weights = init_fn(X_train, w_train, start_rng)
         result = run_em(
-            family, X_train, w_train, params, log_weights,
-            n_threads=inner_threads, **em_options,
+            family,
+            X_train,
+            w_train,
+            params,
+            log_weights,
+            n_threads=inner_threads,
+            **em_options,
         )
         val = np.nan
         if split is not None:
@@ -120,8 +130,13 @@ def fit_multistart(
     if split is not None:
         first = best
         best = run_em(
-            family, X, sample_weight, first.params, first.log_weights,
-            n_threads=effective_n_jobs(n_jobs), **em_options,
+            family,
+            X,
+            sample_weight,
+            first.params,
+            first.log_weights,
+            n_threads=effective_n_jobs(n_jobs),
+            **em_options,
         )
         # lower_bounds stay those on all rows; n_iter counts both phases.
         best = best._replace(n_iter=first.n_iter + best.n_iter)

@@ -16,13 +16,19 @@ import math
 import numpy as np
 from numba import njit
 
+from .gaussian import fast_exp, fast_log
+
 #: Rows per tile of the fused E-step. Rows are transposed into a
 #: (n_categories, TILE) buffer so that the inner loops run across rows,
 #: which LLVM vectorises even for 2 categories.
 TILE = 256
 
+# Reassociation lets LLVM vectorise the sums across rows (as the Gaussian
+# kernels do); no flag assumes finite values.
+_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
 
-@njit(cache=True, nogil=True)
+
+@njit(**_JIT)
 def _log_factorial(x, table):
     """``log x! = lgamma(x + 1)``: table lookup for small integers."""
     if x < table.shape[0]:
@@ -32,23 +38,38 @@ def _log_factorial(x, table):
     return math.lgamma(x + 1.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
     """Transpose rows ``start:start + n_rows`` into ``xt``; store each row's
     log multinomial coefficient ``log n! - sum_j log x_j!``."""
     n_categories = X.shape[1]
+    last = np.float64(log_factorial.shape[0] - 1)
+    # Optimistic pass: table lookups, clamped so the index is always valid;
+    # `inexact` is 0 only if every count was a table-sized integer.
+    inexact = 0.0
     for r in range(n_rows):
-        total = 0.0
         log_coef = 0.0
+        total = 0.0
         for j in range(n_categories):
             value = X[start + r, j]
             xt[j, r] = value
+            index = np.int64(min(value, last))
+            inexact += value - index
             total += value
-            log_coef -= _log_factorial(value, log_factorial)
-        coefficient[r] = log_coef + _log_factorial(total, log_factorial)
+            log_coef -= log_factorial[index]
+        inexact += max(total - last, 0.0)
+        coefficient[r] = log_coef + log_factorial[np.int64(min(total, last))]
+    if inexact != 0.0:
+        for r in range(n_rows):
+            log_coef = 0.0
+            total = 0.0
+            for j in range(n_categories):
+                total += xt[j, r]
+                log_coef -= _log_factorial(xt[j, r], log_factorial)
+            coefficient[r] = log_coef + _log_factorial(total, log_factorial)
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
     """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)."""
     n_components, n_categories = log_probs.shape
@@ -62,7 +83,7 @@ def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
                 joint[c, r] += xt[j, r] * log_p
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def multinomial_accumulate(
     X, log_probs, log_weights, sample_weight, log_factorial, counts, resp_sum
 ):
@@ -97,13 +118,13 @@ def multinomial_accumulate(
             scale[r] = 0.0
         for c in range(n_components):
             for r in range(n_rows):
-                joint[c, r] = math.exp(joint[c, r] - row_max[r])
+                joint[c, r] = fast_exp(joint[c, r] - row_max[r])
                 scale[r] += joint[c, r]
         for r in range(n_rows):
+            # Finite: log_probs are floored and some log weight is finite.
+            row_log_prob = row_max[r] + fast_log(scale[r]) + coefficient[r]
             weight = sample_weight[start + r] if weighted else 1.0
-            if weight != 0.0:
-                row_log_prob = row_max[r] + math.log(scale[r]) + coefficient[r]
-                log_likelihood += weight * row_log_prob
+            log_likelihood += weight * row_log_prob
             scale[r] = weight / scale[r]
         for c in range(n_components):
             total = 0.0
@@ -119,7 +140,7 @@ def multinomial_accumulate(
     return log_likelihood
 
 
-@njit(cache=True, nogil=True)
+@njit(**_JIT)
 def multinomial_log_prob(X, log_probs, log_factorial, out):
     """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
     n_samples, n_categories = X.shape

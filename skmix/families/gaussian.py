@@ -137,18 +137,40 @@ class GaussianFamily(MixtureFamily):
         precisions = np.ascontiguousarray(self._kernel_precisions(params))
         if self.covariance_type == "full":
             ll = kernels.full_accumulate(
-                X, weights, weighted, means, precisions, log_norm,
-                stats.resp_sum, stats.sum_z, stats.sum_zz,
+                X,
+                weights,
+                weighted,
+                means,
+                precisions,
+                log_norm,
+                stats.resp_sum,
+                stats.sum_z,
+                stats.sum_zz,
             )
         elif self.covariance_type == "tied":
             ll = kernels.tied_accumulate(
-                X, weights, weighted, means, precisions, log_norm,
-                self._tied_centre(means), stats.resp_sum, stats.sum_z, stats.sum_zz,
+                X,
+                weights,
+                weighted,
+                means,
+                precisions,
+                log_norm,
+                self._tied_centre(means),
+                stats.resp_sum,
+                stats.sum_z,
+                stats.sum_zz,
             )
         else:
             ll = kernels.diag_accumulate(
-                X, weights, weighted, means, precisions, log_norm,
-                stats.resp_sum, stats.sum_z, stats.sum_zz,
+                X,
+                weights,
+                weighted,
+                means,
+                precisions,
+                log_norm,
+                stats.resp_sum,
+                stats.sum_z,
+                stats.sum_zz,
             )
         return stats._replace(log_likelihood=np.asarray(ll))
 
@@ -199,9 +221,7 @@ class GaussianFamily(MixtureFamily):
             centre = self._tied_centre(centres)
             offset = (centres - centre) + shift
             scatter = _symmetrise_upper(stats.sum_zz)
-            covariances = (
-                scatter - (offset.T * stats.resp_sum) @ offset
-            ) / nk.sum()
+            covariances = (scatter - (offset.T * stats.resp_sum) @ offset) / nk.sum()
             covariances.flat[:: means.shape[1] + 1] += reg
         else:
             variances = stats.sum_zz / nk[:, None] - shift**2
@@ -243,7 +263,7 @@ class GaussianFamily(MixtureFamily):
                 "A component covariance was not numerically positive definite "
                 f"even with reg_covar={self.reg_covar}; {jitter:.3g} was added to "
                 "its diagonal. Scale the input data or increase reg_covar.",
-                UserWarning,
+                UserWarning, stacklevel=2,
             )
         if cov_type == "full":
             return out, stack

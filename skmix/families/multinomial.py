@@ -22,8 +22,8 @@ from ._base import MixtureFamily
 #: the kernels for integer counts.
 LOG_FACTORIAL = gammaln(np.arange(4096, dtype=np.float64) + 1.0)
 
-#: Smallest probability a category keeps. With ``alpha = 0`` a category never
-#: seen by a component would otherwise get probability exactly 0, so a single
+#: Smallest probability that enters a log-likelihood. With ``alpha = 0`` a
+#: category never seen by a component gets probability exactly 0, so a single
 #: new row could have log-likelihood -inf (and NaN responsibilities). This
 #: floor changes likelihoods by far less than round-off for every other row.
 MIN_PROBABILITY = np.finfo(np.float64).tiny

@@ -58,10 +58,6 @@ def keep_previous(new, previous, n_obs):
     return np.where(empty_mask(n_obs), previous, new)
 
 
-def describe_column(name, value):
-    return f"{name}" if value is None else f"{name}={value!r}"
-
-
 class ColumnFamily:
     """Base class of column families (see the module docstring)."""
 
@@ -159,20 +155,20 @@ class ColumnFamily:
 def integral_check(x, column, family, minimum, maximum=None):
     """Values must be integers in [minimum, maximum]."""
     if np.any(x != np.round(x)):
-        bad = x[x != np.round(x)][0]
+        bad = float(x[x != np.round(x)][0])
         raise ValueError(
             f"Column {column!r} ({family}) must hold integer counts but contains "
             f"{bad!r}; round it, or declare the column 'gaussian'."
         )
     if np.any(x < minimum):
-        bad = x[x < minimum].min()
+        bad = float(x[x < minimum].min())
         raise ValueError(
             f"Column {column!r} ({family}) must be >= {minimum} but contains "
             f"{bad!r}; fix the value, mark it missing (NaN), or use another "
             "family."
         )
     if maximum is not None and np.any(x > maximum):
-        bad = x[x > maximum].max()
+        bad = float(x[x > maximum].max())
         raise ValueError(
             f"Column {column!r} ({family}) must be <= {maximum} (the number of "
             f"trials) but contains {bad!r}; raise n_trials or fix the value."
@@ -186,6 +182,6 @@ def bound_check(x, column, family, minimum, strict):
         sign = ">" if strict else ">="
         raise ValueError(
             f"Column {column!r} ({family}) must be {sign} {minimum} but contains "
-            f"{x[bad].min()!r}; fix the value, mark it missing (NaN), or use "
+            f"{float(x[bad].min())!r}; fix the value, mark it missing (NaN), or use "
             "another family (e.g. 'gaussian')."
         )

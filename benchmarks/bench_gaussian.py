@@ -1,0 +1,167 @@
+"""Time one EM iteration of GaussianMixtureEM against scikit-learn.
+
+Both start from the same parameters; a fit with ``max_iter = 1 + R`` minus a
+fit with ``max_iter = 1`` gives R iterations without the set-up cost. Prints
+per-iteration milliseconds and ratios, the speed-up of parallel starts, and
+the extra peak memory of a fit on 1,000,000 x 2. Not a test: nothing fails on
+a timing.
+
+Usage: python benchmarks/bench_gaussian.py [--quick]
+"""
+
+import argparse
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from skmix import GaussianMixtureEM
+
+SHAPES = [
+    (10_000, 10, 5),
+    (100_000, 2, 3),
+    (100_000, 10, 5),
+    (1_000_000, 2, 3),
+    (100_000, 50, 10),
+]
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+TARGETS = {"d<=10, n>=100k": 25, "n=10k": 10, "d=50": 8}
+
+
+def make_data(n, d, k, seed=0):
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(scale=4.0, size=(k, d))
+    labels = rng.randint(k, size=n)
+    return centres[labels] + rng.normal(size=(n, d)), centres
+
+
+def start_params(X, centres, covariance_type):
+    k, d = centres.shape
+    precisions = {
+        "full": np.repeat(np.eye(d)[None], k, axis=0),
+        "tied": np.eye(d),
+        "diag": np.ones((k, d)),
+        "spherical": np.ones(k),
+    }[covariance_type]
+    return dict(
+        weights_init=np.full(k, 1.0 / k),
+        means_init=centres + 0.5,
+        precisions_init=precisions,
+    )
+
+
+def per_iteration(make, X, repeats, n_iter):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        make(1).fit(X)
+        t1 = time.perf_counter()
+        make(1 + n_iter).fit(X)
+        t2 = time.perf_counter()
+        times.append(((t2 - t1) - (t1 - t0)) / n_iter)
+    return max(float(np.median(times)), 1e-9)
+
+
+def iteration_table(shapes, types, repeats):
+    print(
+        f"{'n':>9} {'d':>3} {'k':>3} {'cov':>9} {'sklearn ms':>11} "
+        f"{'skmix 1 thr':>12} {'skmix 2 thr':>12} {'ratio 1':>8} {'ratio 2':>8}"
+    )
+    rows = []
+    for n, d, k in shapes:
+        X, centres = make_data(n, d, k)
+        n_iter = 3 if n * d * k >= 5_000_000 else 10
+        for cov in types:
+            init = start_params(X, centres, cov)
+
+            def sk(m, cov=cov, init=init, k=k):
+                return GaussianMixture(
+                    k, covariance_type=cov, max_iter=m, tol=0, **init
+                )
+
+            def ours(m, n_jobs, cov=cov, init=init, k=k):
+                return GaussianMixtureEM(
+                    k, covariance_type=cov, max_iter=m, tol=0, n_jobs=n_jobs, **init
+                )
+
+            ours(2, 1).fit(X[:1000])  # compile outside the timing
+            t_sk = per_iteration(sk, X, repeats, n_iter)
+            t_1 = per_iteration(lambda m: ours(m, 1), X, repeats, n_iter)
+            t_2 = per_iteration(lambda m: ours(m, 2), X, repeats, n_iter)
+            rows.append((n, d, k, cov, t_sk, t_1, t_2))
+            print(
+                f"{n:>9} {d:>3} {k:>3} {cov:>9} {1e3 * t_sk:>11.2f} "
+                f"{1e3 * t_1:>12.2f} {1e3 * t_2:>12.2f} {t_sk / t_1:>8.1f} "
+                f"{t_sk / t_2:>8.1f}",
+                flush=True,
+            )
+    return rows
+
+
+def parallel_starts(repeats):
+    X, _ = make_data(100_000, 2, 3, seed=1)
+    times = {}
+    for n_jobs in (1, 2):
+        model = GaussianMixtureEM(
+            3,
+            n_init=4,
+            max_iter=30,
+            tol=0,
+            n_jobs=n_jobs,
+            init_params="random_from_data",
+            random_state=0,
+        )
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model.fit(X)
+            samples.append(time.perf_counter() - t0)
+        times[n_jobs] = float(np.median(samples))
+    print(
+        f"\nn_init=4 on 100,000 x 2 x 3: n_jobs=1 {times[1]:.3f} s, n_jobs=2 "
+        f"{times[2]:.3f} s, speed-up {times[1] / times[2]:.2f}x (target 1.7x)"
+    )
+
+
+def peak_memory():
+    X, centres = make_data(1_000_000, 2, 3, seed=2)
+    size = X.nbytes
+    results = {}
+    for name, model in [
+        ("sklearn", GaussianMixture(3, max_iter=10, tol=0, random_state=0)),
+        ("skmix", GaussianMixtureEM(3, max_iter=10, tol=0, random_state=0)),
+    ]:
+        model.fit(X[:5000])  # compile / warm up outside the measurement
+        tracemalloc.start()
+        model.fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        results[name] = peak
+    print(
+        f"\nextra peak memory of a 1,000,000 x 2 fit (X is {size / 1e6:.0f} MB; "
+        "numpy allocations traced by tracemalloc):"
+    )
+    for name, peak in results.items():
+        print(f"  {name:>8}: {peak / 1e6:8.2f} MB = {100 * peak / size:6.1f}% of X")
+    print("  target: skmix below 10% of X")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer shapes")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    shapes = SHAPES[:2] if args.quick else SHAPES
+    iteration_table(shapes, COVARIANCE_TYPES, args.repeats)
+    parallel_starts(args.repeats)
+    peak_memory()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

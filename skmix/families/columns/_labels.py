@@ -1,0 +1,59 @@
+"""Label handling shared by the label families (bernoulli, categorical)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def distinct_labels(values):
+    """Distinct labels, sorted when they can be compared, else in order seen."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biufUS":
+        return np.unique(values).tolist()
+    seen = dict.fromkeys(values.tolist())
+    try:
+        return sorted(seen)
+    except TypeError:
+        return list(seen)
+
+
+def label_codes(values, categories, column, handle_unknown):
+    """Float codes (index in ``categories``) of observed labels.
+
+    An unseen label raises ``ValueError`` naming the column and the value
+    (``handle_unknown='error'``) or becomes NaN, i.e. missing ('ignore').
+    """
+    values = np.asarray(values)
+    lookup = {label: code for code, label in enumerate(categories)}
+    codes = np.fromiter(
+        (lookup.get(v, -1) for v in values.tolist()),
+        dtype=np.float64,
+        count=values.shape[0],
+    )
+    unknown = codes < 0
+    if np.any(unknown):
+        if handle_unknown == "error":
+            value = values[np.flatnonzero(unknown)[0]]
+            raise ValueError(
+                f"Column {column!r} contains the value {value!r}, which was not "
+                f"seen during fit (known: {list(categories)[:10]!r}). Set "
+                "handle_unknown='ignore' to treat unseen values as missing."
+            )
+        codes[unknown] = np.nan
+    return codes
+
+
+def decode_labels(codes, categories):
+    """Labels from codes; NaN codes give NaN (numeric labels) or None."""
+    codes = np.asarray(codes, dtype=np.float64)
+    missing = np.isnan(codes)
+    table = np.asarray(categories)
+    index = np.where(missing, len(categories), codes).astype(np.int64)
+    if table.dtype.kind in "biuf" and not np.any(missing):
+        return table[index]
+    if table.dtype.kind in "iuf":
+        return np.append(table.astype(np.float64), np.nan)[index]
+    labels = np.empty(len(categories) + 1, dtype=object)
+    labels[:-1] = categories
+    labels[-1] = None
+    return labels[index]

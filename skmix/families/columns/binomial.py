@@ -1,0 +1,84 @@
+"""Binomial columns: successes out of a fixed number of trials per column."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._kernels import columns as kernels
+from ._base import (
+    ColumnFamily,
+    clip_probability,
+    integral_check,
+    keep_previous,
+    ratio_or_pooled,
+)
+from .exponential import SumStats
+from .geometric import ProbabilityParams
+
+
+class Binomial(ColumnFamily):
+    """Binomial(n_trials, p_cj) per component.
+
+    Parameters
+    ----------
+    n_trials : int or None, default=None
+        Number of trials of every entry of the column. ``None`` takes the
+        largest value seen at fit.
+    """
+
+    name = "binomial"
+
+    def __init__(self, n_trials=None):
+        self.n_trials = n_trials
+
+    def _options(self):
+        return {"n_trials": self.n_trials}
+
+    def learn(self, values, column):
+        super().check_values(values, column)
+        n_trials = self.n_trials
+        if n_trials is None:
+            n_trials = float(np.max(values)) if values.size else 1.0
+        if not (float(n_trials) == int(n_trials) and n_trials >= 1):
+            raise ValueError(
+                f"Column {column!r} (binomial): n_trials must be a positive "
+                f"integer, got {n_trials!r}."
+            )
+        integral_check(values, column, self.name, 0, int(n_trials))
+        return {"n_trials": int(n_trials)}
+
+    def encode(self, values, column, state, handle_unknown="error"):
+        super().check_values(values, column)
+        integral_check(values, column, self.name, 0, state["n_trials"])
+        return np.asarray(values, dtype=np.float64)
+
+    def group_conf(self, states):
+        return np.array([s["n_trials"] for s in states], dtype=np.float64)
+
+    def add_log_prob(self, XT, params, conf, out):
+        p = params.probabilities
+        log_q = np.log1p(-p)
+        kernels.linear_log_prob(XT, np.log(p) - log_q, conf * log_q, out)
+        kernels.binomial_log_base(XT, conf, out)
+
+    def accumulate(self, XT, resp, conf, center):
+        return SumStats(*kernels.sum_moments(XT, resp))
+
+    def m_step(self, stats, conf, previous, reg):
+        p = clip_probability(ratio_or_pooled(stats.sum_x, stats.n_obs) / conf)
+        previous = None if previous is None else previous.probabilities
+        return ProbabilityParams(keep_previous(p, previous, stats.n_obs))
+
+    def sample(self, params, conf, component, n_samples, rng):
+        p = params.probabilities[component]
+        trials = conf.astype(np.int64)
+        return rng.binomial(trials, p, size=(n_samples, p.shape[0])).astype(float)
+
+    def means(self, params, conf):
+        return params.probabilities * conf
+
+    def embed(self, XT, conf):
+        return np.asarray(XT, dtype=np.float64) / conf[:, None]
+
+    def describe(self, params, conf, j):
+        return {"p": params.probabilities[:, j]}

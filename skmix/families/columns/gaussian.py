@@ -1,0 +1,104 @@
+"""Normal columns: N(mean_cj, var_cj) per component c and column j."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..._kernels import columns as kernels
+from ._base import ColumnFamily, empty_mask, keep_previous
+
+
+class GaussianParams(NamedTuple):
+    """Means and variances, shape (n_components, n_columns)."""
+
+    means: np.ndarray
+    variances: np.ndarray
+
+
+class GaussianStats(NamedTuple):
+    """Sums over observed entries of r, r c, r z and r z^2 (z = y - c).
+
+    ``c`` is the centre the chunk was accumulated around (the previous means);
+    keeping ``r c`` makes the statistics additive and self-describing.
+    """
+
+    n_obs: np.ndarray
+    center_sum: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+
+
+class Gaussian(ColumnFamily):
+    """Normal distribution per component; variances get ``reg`` added."""
+
+    name = "gaussian"
+    _log_scale = False
+
+    def _values(self, XT):
+        XT = np.asarray(XT, dtype=np.float64)
+        return np.log(XT) if self._log_scale else XT
+
+    def reference(self, XT, conf, n_components):
+        y = self._values(XT)
+        observed = ~np.isnan(y)
+        total = np.where(observed, y, 0.0).sum(axis=1)
+        centre = total / np.maximum(observed.sum(axis=1), 1)
+        return np.repeat(centre[None, :], n_components, axis=0)
+
+    def center(self, params):
+        return params.means
+
+    def add_log_prob(self, XT, params, conf, out):
+        kernels.gaussian_log_prob(
+            XT, params.means, params.variances, self._log_scale, out
+        )
+
+    def accumulate(self, XT, resp, conf, center):
+        center = np.ascontiguousarray(center, dtype=np.float64)
+        n_obs, s1, s2 = kernels.gaussian_moments(XT, resp, center, self._log_scale)
+        return GaussianStats(n_obs, center * n_obs, s1, s2)
+
+    def m_step(self, stats, conf, previous, reg):
+        n_obs = stats.n_obs
+        tiny = np.finfo(float).tiny
+        safe_n = np.maximum(n_obs, tiny)
+        centre = stats.center_sum / safe_n
+        shift = stats.s1 / safe_n
+        means = centre + shift
+        variances = np.maximum(stats.s2 / safe_n - shift**2, 0.0)
+        # Pooled moments over all components, for empty components.
+        total = np.maximum(n_obs.sum(axis=0), tiny)
+        pooled_mean = (stats.center_sum + stats.s1).sum(axis=0) / total
+        offset = centre - pooled_mean
+        pooled_var = (stats.s2 + 2.0 * offset * stats.s1 + n_obs * offset**2).sum(
+            axis=0
+        ) / total
+        empty = empty_mask(n_obs)
+        means = np.where(empty, pooled_mean, means)
+        variances = np.where(empty, np.maximum(pooled_var, 0.0), variances) + reg
+        if previous is not None:
+            means = keep_previous(means, previous.means, n_obs)
+            variances = keep_previous(variances, previous.variances, n_obs)
+        return GaussianParams(means, variances)
+
+    def n_parameters(self, conf, n_components, n_columns):
+        return 2 * n_components * n_columns
+
+    def sample(self, params, conf, component, n_samples, rng):
+        draws = rng.normal(
+            params.means[component],
+            np.sqrt(params.variances[component]),
+            size=(n_samples, params.means.shape[1]),
+        )
+        return np.exp(draws) if self._log_scale else draws
+
+    def means(self, params, conf):
+        return params.means
+
+    def embed(self, XT, conf):
+        return self._values(XT)
+
+    def describe(self, params, conf, j):
+        return {"mean": params.means[:, j], "var": params.variances[:, j]}

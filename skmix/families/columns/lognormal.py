@@ -1,0 +1,29 @@
+"""Log-normal columns: log x ~ N(meanlog_cj, varlog_cj), x > 0."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import bound_check
+from .gaussian import Gaussian
+
+
+class LogNormal(Gaussian):
+    """Log-normal distribution per component (the normal family on log x).
+
+    Parameters are the mean and variance of ``log x``; ``reg`` is added to
+    the variance of ``log x``. Values must be strictly positive.
+    """
+
+    name = "lognormal"
+    _log_scale = True
+
+    def check_values(self, x, column):
+        super().check_values(x, column)
+        bound_check(x, column, self.name, 0, strict=True)
+
+    def means(self, params, conf):
+        return np.exp(params.means + 0.5 * params.variances)
+
+    def describe(self, params, conf, j):
+        return {"meanlog": params.means[:, j], "varlog": params.variances[:, j]}

@@ -1,0 +1,373 @@
+"""The composite family: a family of column families.
+
+A component's log density is the sum of its columns' log densities (columns
+are independent given the component), and the statistics are the tuple of the
+column blocks' statistics. The encoded data is a 2-D float64 array whose
+columns are grouped so that each :class:`ColumnGroup` is a contiguous range of
+columns sharing one column family; categorical values are integer codes and
+a missing entry is NaN. A missing entry contributes nothing (it is integrated
+out); with ``missing='model'`` every (component, column) also has a
+probability ``q`` that the entry is missing.
+
+The same class serves heterogeneous mixtures, where a group covers only some
+components (``ColumnGroup.components``) and every column.
+
+Each chunk is transposed once to (n_columns, n_rows); every kernel then runs
+across rows. One chunk's pass: per-group log densities added into a
+(n_components, n_rows) buffer, log-sum-exp into weighted responsibilities in
+the same buffer, then per-group statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from sklearn.cluster import KMeans, kmeans_plusplus
+
+from .._kernels import composite as kernels
+from ._base import MixtureFamily, add_stats
+from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
+
+
+class ColumnGroup(NamedTuple):
+    """Encoded columns ``start:stop`` modelled by ``family``.
+
+    ``components`` is None (every component) or the sorted indices of the
+    components this group models (heterogeneous mixtures). ``conf`` is the
+    family's block configuration (for example categorical level offsets).
+    """
+
+    family: ColumnFamily
+    start: int
+    stop: int
+    components: np.ndarray | None
+    conf: Any
+
+
+class CompositeParams(NamedTuple):
+    """Per-group parameters and the missingness probabilities (or None)."""
+
+    groups: tuple
+    missing: np.ndarray | None
+
+
+class StatsTuple(tuple):
+    """A tuple of statistics tuples whose ``+`` adds them element-wise."""
+
+    def __add__(self, other):
+        return StatsTuple(add_stats(a, b) for a, b in zip(self, other, strict=True))
+
+
+class CompositeStats(NamedTuple):
+    """Additive statistics of the composite family."""
+
+    resp_sum: np.ndarray
+    log_likelihood: np.ndarray
+    groups: StatsTuple
+    missing_sum: np.ndarray
+
+
+def transpose_chunk(X):
+    """A chunk (n_rows, n_columns) as C-contiguous float64 (n_columns, n_rows)."""
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+
+
+class CompositeFamily(MixtureFamily):
+    """Mixture family whose components are products of column families.
+
+    Parameters
+    ----------
+    groups : list of ColumnGroup
+        Column blocks; together they cover every (component, column) once.
+    n_components : int
+        Number of components.
+    missing : {'ignore', 'model'}
+        Integrate missing entries out, or also model their probability.
+    reg : float
+        Added to the variances of normal and log-normal columns.
+    missing_columns : ndarray of bool, optional
+        Encoded columns that had missing entries at fit (for n_parameters).
+    """
+
+    def __init__(
+        self, groups, n_components, missing="ignore", reg=1e-6, missing_columns=None
+    ):
+        self.groups = tuple(groups)
+        self.n_components = n_components
+        self.missing = missing
+        self.reg = reg
+        self.missing_columns = missing_columns
+
+    # ----------------------------------------------------------- E-step
+    def _add_log_prob(self, XT, params, out):
+        for group, group_params in zip(self.groups, params.groups, strict=True):
+            block = XT[group.start : group.stop]
+            if group.components is None:
+                group.family.add_log_prob(block, group_params, group.conf, out)
+            else:
+                part = np.zeros((group.components.shape[0], out.shape[1]))
+                group.family.add_log_prob(block, group_params, group.conf, part)
+                out[group.components] += part
+        if self.missing == "model":
+            q = params.missing
+            kernels.missing_log_prob(XT, np.log(q), np.log1p(-q), out)
+
+    def _stats(self, XT, resp, centers, resp_sum, log_likelihood):
+        group_stats = []
+        for group, center in zip(self.groups, centers, strict=True):
+            block = XT[group.start : group.stop]
+            r = resp
+            if group.components is not None:
+                r = np.ascontiguousarray(resp[group.components])
+            group_stats.append(group.family.accumulate(block, r, group.conf, center))
+        if self.missing == "model":
+            missing_sum = kernels.missing_counts(XT, resp)
+        else:
+            missing_sum = np.zeros(())
+        return CompositeStats(
+            resp_sum, np.asarray(log_likelihood), StatsTuple(group_stats), missing_sum
+        )
+
+    def accumulate(self, X, params, log_weights, sample_weight):
+        XT = transpose_chunk(X)
+        n = XT.shape[1]
+        log_prob = np.empty((self.n_components, n))
+        log_prob[:] = np.asarray(log_weights, dtype=np.float64)[:, None]
+        self._add_log_prob(XT, params, log_prob)
+        weighted = sample_weight is not None
+        weights = (
+            np.ascontiguousarray(sample_weight, dtype=np.float64)
+            if weighted
+            else np.empty(0)
+        )
+        resp_sum, log_likelihood = kernels.normalise(log_prob, weights, weighted)
+        centers = [
+            group.family.center(group_params)
+            for group, group_params in zip(self.groups, params.groups, strict=True)
+        ]
+        return self._stats(XT, log_prob, centers, resp_sum, log_likelihood)
+
+    def accumulate_responsibilities(self, X, resp, sample_weight, reference):
+        XT = transpose_chunk(X)
+        resp = np.asarray(resp, dtype=np.float64)
+        if sample_weight is not None:
+            resp = resp * np.asarray(sample_weight, dtype=np.float64)[:, None]
+        resp_t = np.ascontiguousarray(resp.T)
+        return self._stats(XT, resp_t, reference, resp_t.sum(axis=1), 0.0)
+
+    def reference(self, X, n_components):
+        XT = transpose_chunk(X)
+        return [
+            group.family.reference(
+                XT[group.start : group.stop], group.conf, self._group_size(group)
+            )
+            for group in self.groups
+        ]
+
+    def _group_size(self, group):
+        if group.components is None:
+            return self.n_components
+        return group.components.shape[0]
+
+    # ----------------------------------------------------------- M-step
+    def m_step(self, stats, params):
+        previous = params if isinstance(params, CompositeParams) else None
+        group_params = []
+        for i, (group, group_stats) in enumerate(
+            zip(self.groups, stats.groups, strict=True)
+        ):
+            prev = None if previous is None else previous.groups[i]
+            group_params.append(
+                group.family.m_step(group_stats, group.conf, prev, self.reg)
+            )
+        missing = None
+        if self.missing == "model":
+            n_columns = stats.missing_sum.shape[1]
+            resp_sum = np.repeat(stats.resp_sum[:, None], n_columns, axis=1)
+            missing = clip_probability(ratio_or_pooled(stats.missing_sum, resp_sum))
+        return CompositeParams(tuple(group_params), missing)
+
+    # ----------------------------------------------------------- inference
+    def log_prob(self, X, params):
+        XT = transpose_chunk(X)
+        out = np.zeros((self.n_components, XT.shape[1]))
+        self._add_log_prob(XT, params, out)
+        return out.T
+
+    def n_parameters(self, params):
+        total = 0
+        for group in self.groups:
+            total += group.family.n_parameters(
+                group.conf, self._group_size(group), group.stop - group.start
+            )
+        if self.missing == "model" and self.missing_columns is not None:
+            total += self.n_components * int(np.sum(self.missing_columns))
+        return int(total)
+
+    def sample(self, params, n_samples_per_component, rng):
+        n_columns = max(group.stop for group in self.groups)
+        out = np.empty((int(np.sum(n_samples_per_component)), n_columns))
+        row = 0
+        for c, m in enumerate(n_samples_per_component):
+            for group, group_params in zip(self.groups, params.groups, strict=True):
+                local = self._local_component(group, c)
+                if local is None:
+                    continue
+                out[row : row + m, group.start : group.stop] = group.family.sample(
+                    group_params, group.conf, local, m, rng
+                )
+            row += m
+        return out
+
+    @staticmethod
+    def _local_component(group, component):
+        if group.components is None:
+            return component
+        hits = np.flatnonzero(group.components == component)
+        return int(hits[0]) if hits.size else None
+
+    def impute_codes(self, XT, params, resp):
+        """Codes (n_columns, n_rows) filling every entry from ``resp`` (n, k).
+
+        Real and count columns get the posterior-weighted mean; label columns
+        the most probable value under the posterior predictive.
+        """
+        filled = np.empty_like(XT)
+        if all(group.components is None for group in self.groups):
+            for group, group_params in zip(self.groups, params.groups, strict=True):
+                filled[group.start : group.stop] = group.family.expected_codes(
+                    resp, group_params, group.conf
+                )
+            return filled
+        means = np.empty((self.n_components, XT.shape[0]))
+        for group, group_params in zip(self.groups, params.groups, strict=True):
+            means[group.components, group.start : group.stop] = group.family.means(
+                group_params, group.conf
+            )
+        return (resp @ means).T
+
+    # ----------------------------------------------------------- seeding
+    def embed(self, X):
+        """Numeric view (n_rows, n_features) of encoded X, for seeding starts."""
+        XT = transpose_chunk(X)
+        rows, seen = [], set()
+        for group in self.groups:
+            if (group.start, group.stop) in seen:
+                continue
+            seen.add((group.start, group.stop))
+            rows.append(group.family.embed(XT[group.start : group.stop], group.conf))
+        return np.concatenate(rows, axis=0).T
+
+
+# ------------------------------------------------------------------ starts
+#: Seeding works on at most this many rows (a weighted subsample beyond).
+SEED_MAX_ROWS = 20_000
+
+
+def _standardise(Z, sample_weight):
+    """Weighted z-scores per feature; missing (NaN) becomes 0 (the mean)."""
+    observed = ~np.isnan(Z)
+    w = np.ones(Z.shape[0]) if sample_weight is None else sample_weight
+    w_obs = observed * w[:, None]
+    total = np.maximum(w_obs.sum(axis=0), np.finfo(float).tiny)
+    values = np.where(observed, Z, 0.0)
+    mean = (w_obs * values).sum(axis=0) / total
+    var = (w_obs * (values - mean) ** 2).sum(axis=0) / total
+    scale = np.where(var > 1e-24, np.sqrt(var), 1.0)
+    return np.where(observed, (values - mean) / scale, 0.0)
+
+
+def _nearest(Z, centers):
+    dist = (Z**2).sum(axis=1)[:, None] - 2.0 * Z @ centers.T + (centers**2).sum(axis=1)
+    return np.argmin(dist, axis=1)
+
+
+def _one_hot_fn(labels, n_components):
+    def responsibilities(start, stop):
+        part = labels[start:stop]
+        resp = np.zeros((part.shape[0], n_components))
+        resp[np.arange(part.shape[0]), part] = 1.0
+        return resp
+
+    return responsibilities
+
+
+def seeded_responsibilities(
+    init_params, family, X, n_components, rng, sample_weight=None
+):
+    """Initial responsibilities seeded from the data, as a chunk function.
+
+    Rows are embedded numerically (family ``embed``, standardised, missing at
+    the mean), merged into distinct rows with summed weights (so a weight of
+    2 and a repeated row give the same start), and seeded on those:
+
+    - 'kmeans': weighted k-means (one k-means++ start) -> nearest centre;
+    - 'k-means++': k-means++ seeds -> nearest seed;
+    - 'random_from_data': distinct random rows -> nearest row;
+    - 'random': random responsibilities on a random subsample of rows.
+
+    Seeds are distinct rows, so no two components start identical.
+    """
+    n_samples = X.shape[0]
+    if init_params == "random":
+        return _random_subsample_responsibilities(
+            n_samples, n_components, rng, sample_weight
+        )
+    Z = _standardise(family.embed(X), sample_weight)
+    positive = (
+        np.arange(n_samples)
+        if sample_weight is None
+        else np.flatnonzero(sample_weight > 0)
+    )
+    if positive.shape[0] > SEED_MAX_ROWS:
+        positive = np.sort(rng.choice(positive, SEED_MAX_ROWS, replace=False))
+    distinct, inverse = np.unique(Z[positive], axis=0, return_inverse=True)
+    weights = np.bincount(
+        inverse.ravel(),
+        weights=None if sample_weight is None else sample_weight[positive],
+        minlength=distinct.shape[0],
+    ).astype(np.float64)
+    if distinct.shape[0] < n_components:
+        raise ValueError(
+            f"The data have only {distinct.shape[0]} distinct rows (after "
+            f"encoding), fewer than n_components={n_components}; components "
+            "would start identical. Use fewer components."
+        )
+    if init_params == "kmeans":
+        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
+        centers = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
+    elif init_params == "k-means++":
+        centers, _ = kmeans_plusplus(
+            distinct, n_components, sample_weight=weights, random_state=rng
+        )
+    else:  # random_from_data
+        rows = rng.choice(
+            distinct.shape[0], n_components, replace=False, p=weights / weights.sum()
+        )
+        centers = distinct[rows]
+    labels = _nearest(Z, np.asarray(centers, dtype=np.float64))
+    # A seed is a data row, so it is its own nearest centre unless tied.
+    centers = np.asarray(centers, dtype=np.float64)
+    for c in np.setdiff1d(np.arange(n_components), labels):
+        labels[_nearest(centers[c : c + 1], Z)[0]] = c
+    return _one_hot_fn(labels, n_components)
+
+
+def _random_subsample_responsibilities(n_samples, n_components, rng, sample_weight):
+    rows = (
+        np.arange(n_samples)
+        if sample_weight is None
+        else np.flatnonzero(sample_weight > 0)
+    )
+    size = min(rows.shape[0], max(n_components, 10 * n_components))
+    chosen = np.sort(rng.choice(rows, size, replace=False))
+    resp_chosen = rng.dirichlet(np.ones(n_components), size=size)
+
+    def responsibilities(start, stop):
+        resp = np.zeros((stop - start, n_components))
+        inside = (chosen >= start) & (chosen < stop)
+        resp[chosen[inside] - start] = resp_chosen[inside]
+        return resp
+
+    return responsibilities

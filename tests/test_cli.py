@@ -1,0 +1,50 @@
+"""The command line ``python -m skmix``."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skmix.__main__ import main
+
+
+def test_main_job_on_faithful_selects_mclust_model(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "chosen model: 3 components, covariance_type='tied' (mclust EEE)" in out
+    assert "time taken" in out and "BIC" in out
+    for G in range(1, 10):
+        assert f"\n{G:>4} " in out
+
+
+def test_csv_file_uses_numeric_columns(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(100, 2)), rng.normal(8, 1, size=(100, 2))])
+    path = tmp_path / "data.csv"
+    lines = ["a,label,b"] + [f"{x:.6f},row{i},{y:.6f}" for i, (x, y) in enumerate(X)]
+    path.write_text("\n".join(lines) + "\n")
+    assert main([str(path), "--max-components", "3", "--n-init", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "200 rows x 2 columns (a, b)" in out
+    assert "chosen model: 2 components" in out
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    path = tmp_path / "text.csv"
+    path.write_text("a,b\nx,y\nz,w\n")
+    assert main([str(path)]) == 1
+    assert "no numeric column" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing.csv")]) == 1
+    with pytest.raises(SystemExit):
+        main(["--covariance-types", "banana"])
+
+
+def test_help_runs_as_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "skmix", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "BIC" in result.stdout and "--max-components" in result.stdout

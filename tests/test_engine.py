@@ -1,0 +1,96 @@
+"""The EM engine: chunking, initialisation, multi-start, selection."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skmix._engine import accumulate, chunk_bounds, fit_multistart, map_chunks
+from skmix._engine.initialization import (
+    initial_responsibilities,
+    kmeans_responsibilities,
+)
+from skmix._engine.multistart import split_rows
+from skmix.families.gaussian import GaussianFamily
+
+
+def test_chunk_bounds_cover_rows_once():
+    for n in [0, 1, 5, 16384, 16385, 100_000]:
+        bounds = chunk_bounds(n)
+        covered = np.concatenate([np.arange(a, b) for a, b in bounds])
+        assert_array_equal(covered, np.arange(n))
+
+
+def test_map_chunks_keeps_order_with_threads():
+    n = 200_000
+    out = map_chunks(lambda a, b: (a, b), n, n_threads=2)
+    assert out == chunk_bounds(n)
+
+
+@pytest.mark.parametrize(
+    "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
+)
+def test_initial_responsibilities_are_valid(init_params):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 3))
+    sample_weight = rng.randint(0, 3, size=500).astype(float)
+    resp_fn = initial_responsibilities(init_params, X, 4, rng, sample_weight)
+    resp = np.vstack([resp_fn(a, b) for a, b in [(0, 100), (100, 333), (333, 500)]])
+    assert resp.shape == (500, 4)
+    assert np.all(resp >= 0)
+    row_sums = resp.sum(axis=1)
+    if init_params in ("kmeans", "random"):
+        assert_allclose(row_sums, 1.0)
+    else:  # one chosen row per component, never a row of zero weight
+        assert_allclose(resp.sum(axis=0), 1.0)
+        assert np.all(sample_weight[row_sums > 0] > 0)
+
+
+def test_kmeans_on_long_data_labels_every_row_by_nearest_centre():
+    from skmix._engine import initialization
+
+    rng = np.random.RandomState(0)
+    n = initialization.KMEANS_MAX_ROWS * 3
+    X = np.vstack([rng.normal(size=(n // 2, 2)), rng.normal(10, 1, size=(n // 2, 2))])
+    resp = kmeans_responsibilities(X, 2, rng)(0, n)
+    labels = resp.argmax(axis=1)
+    assert len(set(labels[: n // 2])) == 1 and len(set(labels[n // 2 :])) == 1
+    assert labels[0] != labels[-1]
+
+
+def test_split_rows_is_a_partition():
+    train, val = split_rows(100, 0.2, seed=3)
+    assert len(val) == 20 and len(train) == 80
+    assert_array_equal(np.sort(np.concatenate([train, val])), np.arange(100))
+    assert split_rows(5, 0.1, seed=0) is None
+
+
+def test_multistart_picks_best_validation_and_continues_on_all_rows():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(300, 2)), rng.normal(6, 1, size=(300, 2))])
+    family = GaussianFamily("full", 1e-6)
+    seen = []
+
+    def init_fn(X_part, w, start_rng):
+        seen.append(len(X_part))
+        resp_fn = initial_responsibilities("random_from_data", X_part, 2, start_rng)
+        from skmix._engine import initialize
+
+        return initialize(family, X_part, w, resp_fn, 2)
+
+    result = fit_multistart(
+        family,
+        X,
+        None,
+        init_fn,
+        n_init=3,
+        random_state=np.random.RandomState(0),
+        validation_fraction=0.25,
+        n_jobs=1,
+        em_options=dict(tol=1e-8, max_iter=200),
+    )
+    assert seen == [450, 450, 450]
+    assert result.best_index == int(np.argmax(result.validation_log_likelihoods))
+    # The final model is fitted on all rows: its lower bound is the mean
+    # log-likelihood of X under parameters one M-step before the end.
+    stats = accumulate(family, X, result.best.params, result.best.log_weights)
+    assert_allclose(stats.log_likelihood / len(X), result.best.lower_bound, atol=1e-6)

@@ -1,0 +1,65 @@
+"""Leaf numba kernels against NumPy."""
+
+import numpy as np
+from numba import njit
+from numpy.testing import assert_allclose
+
+from skmix._kernels.gaussian import fast_exp, fast_log, precision_cholesky
+
+
+@njit
+def _apply_exp(x, out):
+    for i in range(x.size):
+        out[i] = fast_exp(x[i])
+
+
+@njit
+def _apply_log(x, out):
+    for i in range(x.size):
+        out[i] = fast_log(x[i])
+
+
+def test_fast_exp_matches_numpy():
+    rng = np.random.RandomState(0)
+    x = np.concatenate(
+        [
+            -rng.uniform(0, 1, 10_000),
+            -rng.uniform(0, 700, 10_000),
+            [0.0, -0.3465735902799726, -0.34657359027997264, -1e-300],
+        ]
+    )
+    out = np.empty_like(x)
+    _apply_exp(x, out)
+    assert_allclose(out, np.exp(x), rtol=5e-14)
+    # Far below the float64 range it returns a tiny positive number, not NaN.
+    far = np.array([-750.0, -1e6])
+    _apply_exp(far, out[:2])
+    assert np.all((out[:2] >= 0) & (out[:2] < 1e-300))
+
+
+def test_fast_log_matches_numpy():
+    rng = np.random.RandomState(1)
+    x = np.concatenate(
+        [
+            rng.uniform(1, 10, 10_000),
+            np.exp(rng.uniform(-700, 700, 10_000)),
+            [1.0, 2.0, np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 0), 0.5],
+        ]
+    )
+    out = np.empty_like(x)
+    _apply_log(x, out)
+    assert_allclose(out, np.log(x), rtol=1e-15, atol=1e-15)
+
+
+def test_precision_cholesky_matches_scikit_learn_convention():
+    rng = np.random.RandomState(2)
+    A = rng.normal(size=(3, 4, 4))
+    covariances = np.einsum("kij,klj->kil", A, A) + np.eye(4)
+    out = np.empty_like(covariances)
+    assert precision_cholesky(covariances, out) == -1
+    for cov, factor in zip(covariances, out):
+        assert_allclose(np.tril(factor, -1), 0.0)
+        assert_allclose(factor @ factor.T, np.linalg.inv(cov), rtol=1e-10)
+    singular = covariances.copy()
+    singular[1] = np.ones((4, 4))
+    assert precision_cholesky(singular, out) == 1
