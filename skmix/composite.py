@@ -25,6 +25,7 @@ from .families.columns import get_column_family
 from .families.composite import (
     ColumnGroup,
     CompositeFamily,
+    EncodedTable,
     seeded_responsibilities,
     transpose_chunk,
 )
@@ -541,12 +542,12 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         ]
         if learn:
             self._order, self._groups = _layout(self._columns)
-        codes = np.empty((columns[0].values.shape[0], len(columns)))
+        codes = np.empty((len(columns), columns[0].values.shape[0]))
         for position, j in enumerate(self._order):
-            codes[:, position] = encoded[j]
+            codes[position] = encoded[j]
         if learn:
-            self._missing_columns = np.isnan(codes).any(axis=0)
-        return codes
+            self._missing_columns = np.isnan(codes).any(axis=1)
+        return EncodedTable(codes)
 
     def _make_family(self, X):
         return CompositeFamily(

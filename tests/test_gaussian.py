@@ -497,3 +497,23 @@ def test_long_data_memory_stays_chunk_sized():
     X = np.vstack([rng.normal(size=(60_000, 2)), rng.normal(5, 1, size=(60_000, 2))])
     model = GaussianMixtureEM(2, random_state=0).fit(X)
     assert_allclose(np.sort(model.means_[:, 0]), [0, 5], atol=0.05)
+
+
+def test_pipeline_gridsearch_and_pickle():
+    import pickle
+
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = blobs(seed=9)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), GaussianMixtureEM(random_state=0)),
+        {"gaussianmixtureem__n_components": [1, 2, 3, 4]},
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(X)
+    assert search.best_params_["gaussianmixtureem__n_components"] >= 3
+    model = GaussianMixtureEM(3, random_state=0, n_jobs=-1).fit(X)
+    clone = pickle.loads(pickle.dumps(model))
+    assert_array_equal(clone.predict(X), model.predict(X))
+    assert_allclose(clone.score_samples(X), model.score_samples(X))

@@ -41,8 +41,13 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
     d, n = XT.shape
     k = means.shape[0]
     y = np.empty(n)
+    jacobian = np.zeros(n)
     for j in range(d):
         _column_values(XT, j, log_scale, y)
+        if log_scale:
+            for i in range(n):
+                yi = y[i]
+                jacobian[i] -= yi if yi == yi else 0.0
         for c in range(k):
             mu = means[c, j]
             half_prec = 0.5 / variances[c, j]
@@ -51,9 +56,11 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
                 yi = y[i]
                 v = yi - mu
                 t = const - half_prec * v * v
-                if log_scale:
-                    t -= yi
                 out[c, i] += t if yi == yi else 0.0
+    if log_scale:
+        for c in range(k):
+            for i in range(n):
+                out[c, i] += jacobian[i]
 
 
 @njit(**_JIT)

@@ -30,10 +30,13 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from .bessel import (
+    TABLE_INTERVALS,
+    TABLE_INV_STEP,
+    TABLE_LOG_Z_MIN,
+    TABLE_TERMS,
     TABLE_Z_MAX,
     TABLE_Z_MIN,
     log_kve_ratio,
-    table_log_kve_ratio,
 )
 from .gaussian import fast_exp
 
@@ -110,7 +113,7 @@ def _load_tile(X, start, m, xt):
 @njit(**_JIT)
 def _component_tile(
     xt, m, location, U, white_skew, tail, log_const, order2, table, z, y, q, lin,
-    log_prob, mean_w, mean_inv_w,
+    log_prob, mean_w, mean_inv_w, index, x, a1, a2, b1, b2,
 ):
     """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component.
 
@@ -145,18 +148,40 @@ def _component_tile(
     inv_sqrt_a = 1.0 / sqrt_a
     log_a = math.log(a)
     half_nu = 0.25 * order2
+    # Table look-up vectorised across rows: interval index and local x ...
     for t in range(m):
         b = lam + q[t]
-        inv_b = 1.0 / b
-        log_b = fast_log(b)
+        log_b = math.log(b)
+        log_prob[t] = log_b
+        pos = (0.5 * (log_a + log_b) - TABLE_LOG_Z_MIN) * TABLE_INV_STEP
+        pos = min(max(pos, 0.0), TABLE_INTERVALS - 1e-9)
+        index[t] = int(pos)
+        x[t] = 2.0 * (pos - int(pos)) - 1.0
+        a1[t] = 0.0
+        a2[t] = 0.0
+        b1[t] = 0.0
+        b2[t] = 0.0
+    # ... then both Clenshaw recurrences, one coefficient for all rows at a time.
+    for j in range(TABLE_TERMS - 1, 0, -1):
+        for t in range(m):
+            two_x = 2.0 * x[t]
+            a0 = two_x * a1[t] - a2[t] + table[index[t], 0, j]
+            b0 = two_x * b1[t] - b2[t] + table[index[t], 1, j]
+            a2[t] = a1[t]
+            a1[t] = a0
+            b2[t] = b1[t]
+            b1[t] = b0
+    for t in range(m):
+        log_b = log_prob[t]
+        b = lam + q[t]
         sqrt_b = math.sqrt(b)
         zz = sqrt_a * sqrt_b
-        log_kve, log_ratio = table_log_kve_ratio(table, 0.5 * (log_a + log_b))
-        ratio = fast_exp(log_ratio)
+        log_kve = x[t] * a1[t] - a2[t] + table[index[t], 0, 0]
+        ratio = fast_exp(x[t] * b1[t] - b2[t] + table[index[t], 1, 0])
         lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
         log_prob[t] = log_const - half_nu * log_b + log_kve + lam_minus_z + lin[t]
         mean_w[t] = sqrt_b * inv_sqrt_a * ratio
-        mean_inv_w[t] = sqrt_a * ratio / sqrt_b + order2 * inv_b
+        mean_inv_w[t] = sqrt_a * ratio / sqrt_b + order2 / b
     for t in range(m):
         b = lam + q[t]
         zz = sqrt_a * math.sqrt(b)
@@ -216,6 +241,12 @@ def accumulate(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
+    index = np.empty(TILE, dtype=np.int64)
+    xb = np.empty(TILE)
+    a1 = np.empty(TILE)
+    a2 = np.empty(TILE)
+    b1 = np.empty(TILE)
+    b2 = np.empty(TILE)
     rtz = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -230,7 +261,7 @@ def accumulate(
             _component_tile(
                 xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
                 log_const[c], order2, table, z, y, q, lin, logp[c], mean_w[c],
-                mean_inv_w[c],
+                mean_inv_w[c], index, xb, a1, a2, b1, b2,
             )
         ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
@@ -287,6 +318,12 @@ def log_prob_moments(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
+    index = np.empty(TILE, dtype=np.int64)
+    xb = np.empty(TILE)
+    a1 = np.empty(TILE)
+    a2 = np.empty(TILE)
+    b1 = np.empty(TILE)
+    b2 = np.empty(TILE)
     logp = np.empty(TILE)
     mean_w = np.empty(TILE)
     mean_inv_w = np.empty(TILE)
@@ -297,6 +334,7 @@ def log_prob_moments(
             _component_tile(
                 xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
                 log_const[c], order2, table, z, y, q, lin, logp, mean_w, mean_inv_w,
+                index, xb, a1, a2, b1, b2,
             )
             for t in range(m):
                 out_log_prob[start + t, c] = logp[t]

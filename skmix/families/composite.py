@@ -68,8 +68,41 @@ class CompositeStats(NamedTuple):
     missing_sum: np.ndarray
 
 
+class EncodedTable:
+    """Encoded rows stored column by column: ``XT`` of shape (n_columns, n_rows).
+
+    Behaves as the (n_rows, n_columns) table for the engine: ``shape``,
+    ``len`` and row indexing (a slice gives a view, an index array a copy),
+    so chunks reach the kernels without a transpose.
+    """
+
+    __slots__ = ("XT",)
+
+    def __init__(self, XT):
+        self.XT = XT
+
+    @property
+    def shape(self):
+        return (self.XT.shape[1], self.XT.shape[0])
+
+    @property
+    def ndim(self):
+        return 2
+
+    def __len__(self):
+        return self.XT.shape[1]
+
+    def __getitem__(self, rows):
+        return EncodedTable(self.XT[:, rows])
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.XT.T, dtype=dtype)
+
+
 def transpose_chunk(X):
-    """A chunk (n_rows, n_columns) as C-contiguous float64 (n_columns, n_rows)."""
+    """A chunk as float64 (n_columns, n_rows) with contiguous rows."""
+    if isinstance(X, EncodedTable):
+        return X.XT
     return np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
 
 
