@@ -165,11 +165,15 @@ def test_log_prob_and_scores_match_scipy(covariance_type):
     assert_array_equal(model.predict(X), resp.argmax(axis=1))
 
 
+@pytest.mark.parametrize("n_features", [3, 8, 9])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_statistics_match_reference_and_are_additive(covariance_type, weighted):
+def test_statistics_match_reference_and_are_additive(
+    covariance_type, weighted, n_features
+):
+    # 8 and 9 features exercise the 4-wide register blocks and their edges.
     rng = np.random.RandomState(7)
-    X = rng.normal(size=(1531, 3)) * [1, 2, 3]
+    X = rng.normal(size=(1531, n_features)) * np.arange(1, n_features + 1)
     sample_weight = rng.uniform(0, 2, size=len(X)) if weighted else None
     model = GaussianMixtureEM(
         3, covariance_type=covariance_type, random_state=0, max_iter=3

@@ -168,33 +168,34 @@ def log_kve_ratio_array(order2, z, log_kve, ratio):
 
 
 # ---------------------------------------------------------------------------
-# Fast path: piecewise Chebyshev tables in u = log z for one order.
+# Fast path: piecewise polynomial tables in u = log z for one order.
 #
 # log Ke_nu(e^u) and log R_nu(e^u) are analytic in the strip |Im u| < pi/2
-# (K_nu has no zeros for |arg z| < pi/2), so on intervals of width 1/2 a
-# degree-15 Chebyshev expansion is accurate to about 12.6^-16 (Bernstein
-# ellipse bound). The E-step already has log z = (log A + log B) / 2, so a
-# table look-up costs one Clenshaw recurrence per function and no log of
-# its own. Outside [TABLE_Z_MIN, TABLE_Z_MAX] callers use log_kve_ratio.
+# (K_nu has no zeros for |arg z| < pi/2), so on intervals of width 1/8 a
+# degree-8 polynomial is accurate to about 50^-9 (Bernstein ellipse bound).
+# The E-step already has log z = (log A + log B) / 2, so a look-up costs two
+# short Horner recurrences and no logarithm of its own. Outside
+# [TABLE_Z_MIN, TABLE_Z_MAX] callers use log_kve_ratio.
 
 TABLE_Z_MIN = 1e-7
-TABLE_Z_MAX = 1e8
+TABLE_Z_MAX = 1e10
 TABLE_LOG_Z_MIN = math.log(TABLE_Z_MIN)
-TABLE_STEP = 0.5
+TABLE_STEP = 0.125
 TABLE_INV_STEP = 1.0 / TABLE_STEP
-TABLE_TERMS = 16
+TABLE_TERMS = 9
 TABLE_INTERVALS = int(math.ceil((math.log(TABLE_Z_MAX) - TABLE_LOG_Z_MIN) / TABLE_STEP))
 
 _TABLES = {}
 
 
 def log_kve_ratio_table(order2):
-    """Chebyshev coefficients of log Ke_nu and log(K_{nu-1}/K_nu) in log z.
+    """Polynomial pieces of log Ke_nu and log(K_{nu-1}/K_nu) in log z.
 
     Returns an array of shape (TABLE_INTERVALS, 2, TABLE_TERMS): interval i
     covers u = log z in [TABLE_LOG_Z_MIN + i STEP, TABLE_LOG_Z_MIN + (i+1) STEP],
-    mapped to x in [-1, 1]. Built once per order from :func:`log_kve_ratio`
-    at the Chebyshev nodes of every interval (a discrete cosine transform).
+    mapped to x in [-1, 1]; coefficients of x^(TABLE_TERMS - 1), ..., x^0
+    (Horner order). Built once per order by interpolating
+    :func:`log_kve_ratio` at the Chebyshev nodes of every interval.
     """
     table = _TABLES.get(order2)
     if table is not None:
@@ -211,10 +212,15 @@ def log_kve_ratio_table(order2):
     values = np.stack(
         [log_kve.reshape(u.shape), np.log(ratio).reshape(u.shape)], axis=1
     )
+    # Chebyshev coefficients by a discrete cosine transform, then monomials.
     basis = np.cos(np.outer(np.arange(n), theta))  # basis[j, k] = T_j(x_k)
-    table = 2.0 / n * np.einsum("ifk,jk->ifj", values, basis)
-    table[:, :, 0] *= 0.5
-    table = np.ascontiguousarray(table)
+    chebyshev = 2.0 / n * np.einsum("ifk,jk->ifj", values, basis)
+    chebyshev[:, :, 0] *= 0.5
+    to_monomial = np.zeros((n, n))  # row j: monomial coefficients of T_j
+    for j in range(n):
+        to_monomial[j, : j + 1] = np.polynomial.chebyshev.cheb2poly(np.eye(n)[j])
+    monomial = np.einsum("ifj,jp->ifp", chebyshev, to_monomial)
+    table = np.ascontiguousarray(monomial[:, :, ::-1])
     _TABLES[order2] = table
     return table
 
@@ -227,17 +233,9 @@ def table_log_kve_ratio(table, log_z):
     pos = min(max(pos, 0.0), TABLE_INTERVALS - 1e-9)
     index = int(pos)
     x = 2.0 * (pos - index) - 1.0
-    two_x = 2.0 * x
-    coef = table[index]
-    a1 = 0.0
-    a2 = 0.0
-    b1 = 0.0
-    b2 = 0.0
-    for j in range(TABLE_TERMS - 1, 0, -1):
-        a0 = two_x * a1 - a2 + coef[0, j]
-        b0 = two_x * b1 - b2 + coef[1, j]
-        a2 = a1
-        a1 = a0
-        b2 = b1
-        b1 = b0
-    return x * a1 - a2 + coef[0, 0], x * b1 - b2 + coef[1, 0]
+    log_kve = table[index, 0, 0]
+    log_ratio = table[index, 1, 0]
+    for j in range(1, TABLE_TERMS):
+        log_kve = log_kve * x + table[index, 0, j]
+        log_ratio = log_ratio * x + table[index, 1, j]
+    return log_kve, log_ratio

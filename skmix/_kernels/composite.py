@@ -15,10 +15,6 @@ from .gaussian import fast_exp
 _JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
 
 
-#: Rows per tile of ``normalise``: the tile's buffers stay in L1 cache.
-TILE = 512
-
-
 @njit(**_JIT)
 def normalise(log_prob, sample_weight, weighted):
     """Turn log_prob (k, n) in place into weighted responsibilities.
@@ -27,34 +23,31 @@ def normalise(log_prob, sample_weight, weighted):
     Returns (sum_i resp[:, i], sum_i w_i lse_i).
     """
     k, n = log_prob.shape
-    mx = np.empty(TILE)
-    s = np.empty(TILE)
-    resp_sum = np.zeros(k)
+    mx = np.empty(n)
+    s = np.zeros(n)
+    for i in range(n):
+        mx[i] = log_prob[0, i]
+    for c in range(1, k):
+        for i in range(n):
+            mx[i] = max(mx[i], log_prob[c, i])
+    for c in range(k):
+        for i in range(n):
+            e = fast_exp(log_prob[c, i] - mx[i])
+            log_prob[c, i] = e
+            s[i] += e
     log_likelihood = 0.0
-    for start in range(0, n, TILE):
-        m = min(TILE, n - start)
-        for t in range(m):
-            mx[t] = log_prob[0, start + t]
-            s[t] = 0.0
-        for c in range(1, k):
-            for t in range(m):
-                mx[t] = max(mx[t], log_prob[c, start + t])
-        for c in range(k):
-            for t in range(m):
-                e = fast_exp(log_prob[c, start + t] - mx[t])
-                log_prob[c, start + t] = e
-                s[t] += e
-        for t in range(m):
-            w = sample_weight[start + t] if weighted else 1.0
-            log_likelihood += w * (mx[t] + math.log(s[t]))
-            s[t] = w / s[t]
-        for c in range(k):
-            total = 0.0
-            for t in range(m):
-                r = log_prob[c, start + t] * s[t]
-                log_prob[c, start + t] = r
-                total += r
-            resp_sum[c] += total
+    for i in range(n):
+        w = sample_weight[i] if weighted else 1.0
+        log_likelihood += w * (mx[i] + math.log(s[i]))
+        s[i] = w / s[i]
+    resp_sum = np.zeros(k)
+    for c in range(k):
+        total = 0.0
+        for i in range(n):
+            r = log_prob[c, i] * s[i]
+            log_prob[c, i] = r
+            total += r
+        resp_sum[c] = total
     return resp_sum, log_likelihood
 
 

@@ -137,19 +137,57 @@ def _centre(xt, m, mean, z):
 
 @njit(**_JIT)
 def _triangular_quadratic(z, m, U, y, q):
-    """q[t] = |U^T z[:, t]|^2 for upper-triangular U."""
+    """q[t] = |U^T z[:, t]|^2 for upper-triangular U.
+
+    y_j = sum_{i <= j} U[i, j] z_i. Columns j go four at a time and rows i
+    four at a time (U[i, j] = 0 below the diagonal), so each load of z or y
+    feeds four multiply-adds (register blocking); y is (4, TILE).
+    """
     d = z.shape[0]
     for t in range(m):
         q[t] = 0.0
-    for j in range(d):
+    j0 = 0
+    while j0 + 4 <= d:
         for t in range(m):
-            y[t] = 0.0
+            y[0, t] = 0.0
+            y[1, t] = 0.0
+            y[2, t] = 0.0
+            y[3, t] = 0.0
+        for i in range(0, j0 + 4, 4):
+            a0, a1, a2, a3 = U[i, j0], U[i + 1, j0], U[i + 2, j0], U[i + 3, j0]
+            b0, b1, b2, b3 = U[i, j0 + 1], U[i + 1, j0 + 1], U[i + 2, j0 + 1], U[
+                i + 3, j0 + 1
+            ]
+            c0, c1, c2, c3 = U[i, j0 + 2], U[i + 1, j0 + 2], U[i + 2, j0 + 2], U[
+                i + 3, j0 + 2
+            ]
+            e0, e1, e2, e3 = U[i, j0 + 3], U[i + 1, j0 + 3], U[i + 2, j0 + 3], U[
+                i + 3, j0 + 3
+            ]
+            for t in range(m):
+                z0 = z[i, t]
+                z1 = z[i + 1, t]
+                z2 = z[i + 2, t]
+                z3 = z[i + 3, t]
+                y[0, t] += z0 * a0 + z1 * a1 + z2 * a2 + z3 * a3
+                y[1, t] += z0 * b0 + z1 * b1 + z2 * b2 + z3 * b3
+                y[2, t] += z0 * c0 + z1 * c1 + z2 * c2 + z3 * c3
+                y[3, t] += z0 * e0 + z1 * e1 + z2 * e2 + z3 * e3
+        for t in range(m):
+            q[t] += (
+                y[0, t] * y[0, t] + y[1, t] * y[1, t] + y[2, t] * y[2, t]
+                + y[3, t] * y[3, t]
+            )
+        j0 += 4
+    for j in range(j0, d):
+        for t in range(m):
+            y[0, t] = 0.0
         for i in range(j + 1):
             u = U[i, j]
             for t in range(m):
-                y[t] += z[i, t] * u
+                y[0, t] += z[i, t] * u
         for t in range(m):
-            q[t] += y[t] * y[t]
+            q[t] += y[0, t] * y[0, t]
 
 
 @njit(**_JIT)
@@ -202,26 +240,69 @@ def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
 
 @njit(**_JIT)
 def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c, full):
-    """sum_z += sum_t r z; sum_zz += sum_t r z z^T (upper) or r z^2 (diag)."""
+    """sum_z += sum_t r z; sum_zz += sum_t r z z^T (upper) or r z^2 (diag).
+
+    ``rz`` is a (d, TILE) buffer for r z. The upper triangle is swept in
+    2 x 4 blocks, so each load feeds more than one multiply-add (register
+    blocking); entries below the diagonal inside a block are written too
+    and are ignored by the M-step.
+    """
     d = z.shape[0]
     for i in range(d):
         acc = 0.0
         for t in range(m):
             v = resp_c[t] * z[i, t]
-            rz[t] = v
+            rz[i, t] = v
             acc += v
         sum_z_c[i] += acc
-        if full:
-            for j in range(i, d):
-                acc2 = 0.0
-                for t in range(m):
-                    acc2 += rz[t] * z[j, t]
-                sum_zz_c[i, j] += acc2
-        else:
-            acc2 = 0.0
+    if not full:
+        for i in range(d):
+            acc = 0.0
             for t in range(m):
-                acc2 += rz[t] * z[i, t]
-            sum_zz_c[0, i] += acc2
+                acc += rz[i, t] * z[i, t]
+            sum_zz_c[0, i] += acc
+        return
+    for i in range(0, d - 1, 2):
+        j = i
+        while j + 4 <= d:
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = 0.0
+            for t in range(m):
+                v = rz[i, t]
+                w = rz[i + 1, t]
+                z0 = z[j, t]
+                z1 = z[j + 1, t]
+                z2 = z[j + 2, t]
+                z3 = z[j + 3, t]
+                a0 += v * z0
+                a1 += v * z1
+                a2 += v * z2
+                a3 += v * z3
+                b0 += w * z0
+                b1 += w * z1
+                b2 += w * z2
+                b3 += w * z3
+            sum_zz_c[i, j] += a0
+            sum_zz_c[i, j + 1] += a1
+            sum_zz_c[i, j + 2] += a2
+            sum_zz_c[i, j + 3] += a3
+            sum_zz_c[i + 1, j] += b0
+            sum_zz_c[i + 1, j + 1] += b1
+            sum_zz_c[i + 1, j + 2] += b2
+            sum_zz_c[i + 1, j + 3] += b3
+            j += 4
+        for jj in range(j, d):
+            a0 = b0 = 0.0
+            for t in range(m):
+                a0 += rz[i, t] * z[jj, t]
+                b0 += rz[i + 1, t] * z[jj, t]
+            sum_zz_c[i, jj] += a0
+            sum_zz_c[i + 1, jj] += b0
+    if d % 2 == 1:
+        i = d - 1
+        acc = 0.0
+        for t in range(m):
+            acc += rz[i, t] * z[i, t]
+        sum_zz_c[i, i] += acc
 
 
 @njit(**_JIT)
@@ -238,7 +319,8 @@ def full_accumulate(
     k = means.shape[0]
     xt = np.empty((d, TILE))
     z = np.empty((d, TILE))
-    y = np.empty(TILE)
+    y = np.empty((4, TILE))
+    rz = np.empty((d, TILE))
     q = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -259,7 +341,7 @@ def full_accumulate(
                 acc += logp[c, t]
             resp_sum[c] += acc
             _centre(xt, m, means[c], z)
-            _accumulate_moments(z, m, logp[c], y, sum_z[c], sum_zz[c], True)
+            _accumulate_moments(z, m, logp[c], rz, sum_z[c], sum_zz[c], True)
     return ll
 
 
@@ -287,12 +369,13 @@ def tied_accumulate(
     xt = np.empty((d, TILE))
     z = np.empty((d, TILE))
     yx = np.empty((d, TILE))
-    rz = np.empty(TILE)
+    rz = np.empty((d, TILE))
     w = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
     logp = np.empty((k, TILE))
     b = np.zeros((k, d))
+    unused_sum = np.zeros(d)
     for c in range(k):
         for j in range(d):
             acc = 0.0
@@ -335,7 +418,7 @@ def tied_accumulate(
         for t in range(m):
             w[t] = sample_weight[start + t] if weighted else 1.0
         _centre(xt, m, centre, z)
-        _accumulate_moments(z, m, w, rz, np.zeros(d), scatter, True)
+        _accumulate_moments(z, m, w, rz, unused_sum, scatter, True)
     return ll
 
 
@@ -353,7 +436,7 @@ def diag_accumulate(
     k = means.shape[0]
     xt = np.empty((d, TILE))
     z = np.empty((d, TILE))
-    rz = np.empty(TILE)
+    rz = np.empty((d, TILE))
     q = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -384,7 +467,7 @@ def full_log_prob(X, means, prec_chol, log_norm, out):
     k = means.shape[0]
     xt = np.empty((d, TILE))
     z = np.empty((d, TILE))
-    y = np.empty(TILE)
+    y = np.empty((4, TILE))
     q = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)

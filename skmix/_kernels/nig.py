@@ -26,80 +26,19 @@ shape (n_samples, n_components) is stored.
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
 from .bessel import (
-    TABLE_INTERVALS,
-    TABLE_INV_STEP,
-    TABLE_LOG_Z_MIN,
-    TABLE_TERMS,
     TABLE_Z_MAX,
     TABLE_Z_MIN,
     log_kve_ratio,
+    table_log_kve_ratio,
 )
 from .gaussian import fast_exp
 
 TILE = 256
 
 _JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
-
-
-@intrinsic
-def _float64_as_int64_bits(typingctx, x):
-    """Reinterpret the bits of a float64 as an int64."""
-    signature = types.int64(types.float64)
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return signature, codegen
-
-
-@intrinsic
-def _int64_bits_as_float64(typingctx, bits):
-    """Reinterpret the bits of an int64 as a float64."""
-    signature = types.float64(types.int64)
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return signature, codegen
-
-
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
-_MANTISSA_MASK = (1 << 52) - 1
-_EXPONENT_ONE = 1023 << 52
-
-
-@njit(**_JIT)
-def fast_log(x):
-    """log(x) for positive normal x, branch-free (LLVM can vectorise it).
-
-    x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s) with
-    s = (m - 1)/(m + 1), |s| < 0.1716, by its odd series to s^19 (relative
-    error below 1e-16 for the series, about 1 ulp overall).
-    """
-    bits = _float64_as_int64_bits(x)
-    exponent = (bits >> 52) - 1023
-    mantissa = _int64_bits_as_float64((bits & _MANTISSA_MASK) | _EXPONENT_ONE)
-    big = 1.0 if mantissa > 1.4142135623730951 else 0.0
-    mantissa *= 1.0 - 0.5 * big
-    e = exponent + big
-    s = (mantissa - 1.0) / (mantissa + 1.0)
-    s2 = s * s
-    p = 2.0 / 19.0
-    p = p * s2 + 2.0 / 17.0
-    p = p * s2 + 2.0 / 15.0
-    p = p * s2 + 2.0 / 13.0
-    p = p * s2 + 2.0 / 11.0
-    p = p * s2 + 2.0 / 9.0
-    p = p * s2 + 2.0 / 7.0
-    p = p * s2 + 2.0 / 5.0
-    p = p * s2 + 2.0 / 3.0
-    p = p * s2 + 2.0
-    return e * _LN2_HI + (s * p + e * _LN2_LO)
 
 
 @njit(**_JIT)
@@ -113,7 +52,7 @@ def _load_tile(X, start, m, xt):
 @njit(**_JIT)
 def _component_tile(
     xt, m, location, U, white_skew, tail, log_const, order2, table, z, y, q, lin,
-    log_prob, mean_w, mean_inv_w, index, x, a1, a2, b1, b2,
+    log_prob, mean_w, mean_inv_w,
 ):
     """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component.
 
@@ -148,40 +87,23 @@ def _component_tile(
     inv_sqrt_a = 1.0 / sqrt_a
     log_a = math.log(a)
     half_nu = 0.25 * order2
-    # Table look-up vectorised across rows: interval index and local x ...
+    outside = 0
     for t in range(m):
         b = lam + q[t]
+        inv_b = 1.0 / b
         log_b = math.log(b)
-        log_prob[t] = log_b
-        pos = (0.5 * (log_a + log_b) - TABLE_LOG_Z_MIN) * TABLE_INV_STEP
-        pos = min(max(pos, 0.0), TABLE_INTERVALS - 1e-9)
-        index[t] = int(pos)
-        x[t] = 2.0 * (pos - int(pos)) - 1.0
-        a1[t] = 0.0
-        a2[t] = 0.0
-        b1[t] = 0.0
-        b2[t] = 0.0
-    # ... then both Clenshaw recurrences, one coefficient for all rows at a time.
-    for j in range(TABLE_TERMS - 1, 0, -1):
-        for t in range(m):
-            two_x = 2.0 * x[t]
-            a0 = two_x * a1[t] - a2[t] + table[index[t], 0, j]
-            b0 = two_x * b1[t] - b2[t] + table[index[t], 1, j]
-            a2[t] = a1[t]
-            a1[t] = a0
-            b2[t] = b1[t]
-            b1[t] = b0
-    for t in range(m):
-        log_b = log_prob[t]
-        b = lam + q[t]
         sqrt_b = math.sqrt(b)
         zz = sqrt_a * sqrt_b
-        log_kve = x[t] * a1[t] - a2[t] + table[index[t], 0, 0]
-        ratio = fast_exp(x[t] * b1[t] - b2[t] + table[index[t], 1, 0])
+        outside += (zz < TABLE_Z_MIN) | (zz > TABLE_Z_MAX)
+        log_kve, log_ratio = table_log_kve_ratio(table, 0.5 * (log_a + log_b))
+        ratio = fast_exp(log_ratio)
         lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
         log_prob[t] = log_const - half_nu * log_b + log_kve + lam_minus_z + lin[t]
         mean_w[t] = sqrt_b * inv_sqrt_a * ratio
-        mean_inv_w[t] = sqrt_a * ratio / sqrt_b + order2 / b
+        mean_inv_w[t] = (sqrt_a * ratio * sqrt_b + order2) * inv_b
+    if outside == 0:
+        return
+    # Rows beyond the table (parameters outside the fitted range): direct path.
     for t in range(m):
         b = lam + q[t]
         zz = sqrt_a * math.sqrt(b)
@@ -192,7 +114,7 @@ def _component_tile(
                 log_const - half_nu * math.log(b) + log_kve + lam_minus_z + lin[t]
             )
             mean_w[t] = math.sqrt(b) * inv_sqrt_a * ratio
-            mean_inv_w[t] = sqrt_a * ratio / math.sqrt(b) + order2 / b
+            mean_inv_w[t] = (sqrt_a * ratio * math.sqrt(b) + order2) / b
 
 
 @njit(**_JIT)
@@ -213,7 +135,7 @@ def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
     ll = 0.0
     for t in range(m):
         w = sample_weight[start + t] if weighted else 1.0
-        ll += w * (mx[t] + fast_log(s[t]))
+        ll += w * (mx[t] + math.log(s[t]))
         s[t] = w / s[t]
     for c in range(k):
         for t in range(m):
@@ -241,12 +163,6 @@ def accumulate(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
-    index = np.empty(TILE, dtype=np.int64)
-    xb = np.empty(TILE)
-    a1 = np.empty(TILE)
-    a2 = np.empty(TILE)
-    b1 = np.empty(TILE)
-    b2 = np.empty(TILE)
     rtz = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -261,7 +177,7 @@ def accumulate(
             _component_tile(
                 xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
                 log_const[c], order2, table, z, y, q, lin, logp[c], mean_w[c],
-                mean_inv_w[c], index, xb, a1, a2, b1, b2,
+                mean_inv_w[c],
             )
         ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
@@ -318,12 +234,6 @@ def log_prob_moments(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
-    index = np.empty(TILE, dtype=np.int64)
-    xb = np.empty(TILE)
-    a1 = np.empty(TILE)
-    a2 = np.empty(TILE)
-    b1 = np.empty(TILE)
-    b2 = np.empty(TILE)
     logp = np.empty(TILE)
     mean_w = np.empty(TILE)
     mean_inv_w = np.empty(TILE)
@@ -334,7 +244,6 @@ def log_prob_moments(
             _component_tile(
                 xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
                 log_const[c], order2, table, z, y, q, lin, logp, mean_w, mean_inv_w,
-                index, xb, a1, a2, b1, b2,
             )
             for t in range(m):
                 out_log_prob[start + t, c] = logp[t]

@@ -316,7 +316,9 @@ def _nearest(Z, centers):
     return np.argmin(dist, axis=1)
 
 
-def _one_hot_fn(labels, n_components):
+def one_hot_responsibilities(labels, n_components):
+    """Chunk function of one-hot responsibilities for hard ``labels``."""
+
     def responsibilities(start, stop):
         part = labels[start:stop]
         resp = np.zeros((part.shape[0], n_components))
@@ -384,7 +386,7 @@ def seeded_responsibilities(
     centers = np.asarray(centers, dtype=np.float64)
     for c in np.setdiff1d(np.arange(n_components), labels):
         labels[_nearest(centers[c : c + 1], Z)[0]] = c
-    return _one_hot_fn(labels, n_components)
+    return one_hot_responsibilities(labels, n_components)
 
 
 def _random_subsample_responsibilities(n_samples, n_components, rng, sample_weight):
