@@ -447,7 +447,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
     >>> np.round(np.sort(cm.params_[1]["rate"]), 1)
     array([0.9, 8. ])
     >>> cm.impute(X[:1]).round(2)  # x was missing in row 0: filled in
-    array([[-2.94,  2.  ]])
+    array([[-2.84,  1.  ]])
     """
 
     _parameter_constraints: dict = {

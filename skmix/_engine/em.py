@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
@@ -44,8 +45,24 @@ def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
     bounds = chunk_bounds(n_samples)
     if n_threads <= 1 or n_samples < MIN_ROWS_FOR_THREADS:
         return [func(start, stop) for start, stop in bounds]
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        return list(pool.map(lambda b: func(*b), bounds))
+    return list(_thread_pool(n_threads).map(lambda b: func(*b), bounds))
+
+
+_POOLS: dict = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _thread_pool(n_threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool per thread count (starting threads every EM
+    iteration would cost more than a small iteration itself). Its tasks never
+    wait on each other, so concurrent fits can share it safely."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(n_threads)
+        if pool is None:
+            pool = _POOLS[n_threads] = ThreadPoolExecutor(
+                max_workers=n_threads, thread_name_prefix="skmix-chunks"
+            )
+        return pool
 
 
 def accumulate(
