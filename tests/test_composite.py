@@ -567,3 +567,40 @@ def test_float32_and_warm_start(composite_frame):
     np.testing.assert_allclose(a.score(X), b.score(X), rtol=1e-5)
     a.set_params(warm_start=True, tol=1e-10, max_iter=500).fit(X)
     assert a.lower_bounds_[0] >= b.lower_bound_ - 1e-6
+
+
+# ------------------------------------------------------------ random starts
+@pytest.mark.parametrize(
+    "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
+)
+def test_starts_never_copy_a_component(init_params):
+    rng = np.random.RandomState(0)
+    # Heavily duplicated rows: a start must still pick distinct seeds.
+    X = np.repeat(rng.normal(size=(6, 2)), 50, axis=0)
+    X[:, 1] = np.round(np.abs(X[:, 1]) * 3)
+    for seed in range(5):
+        model = CompositeMixture(
+            4, init_params=init_params, max_iter=0, random_state=seed
+        ).fit(X)
+        rows = {
+            (round(a, 12), round(b, 12))
+            for a, b in zip(
+                model.params_[0]["mean"], model.params_[1]["rate"], strict=True
+            )
+        }
+        assert len(rows) == 4
+
+
+def test_too_few_distinct_rows_is_an_error():
+    X = np.repeat([[0.0, 1.0], [1.0, 3.0]], 10, axis=0)
+    with pytest.raises(ValueError, match="only 2 distinct rows"):
+        CompositeMixture(3).fit(X)
+
+
+def test_heterogeneous_seeds_clusters_to_the_best_family():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.exponential(0.2, 300), rng.lognormal(2, 0.3, 700)][:, None]
+    for components in (["exponential", "lognormal"], ["lognormal", "exponential"]):
+        model = HeterogeneousMixture(components, random_state=0).fit(X)
+        weights = dict(zip(components, model.weights_, strict=True))
+        assert abs(weights["lognormal"] - 0.7) < 0.03
