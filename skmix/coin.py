@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._base import BaseMixture
 from ._engine import initial_responsibilities, initialize
 from ._engine.initialization import KMEANS_MAX_ROWS
+from ._validation import check_weights_init
 from .families.multinomial import MultinomialFamily, MultinomialParams
 
 #: Share of a uniform distribution blended into every data-driven start, so
@@ -92,26 +93,6 @@ def _count_responsibilities(init_params, X, n_components, rng, sample_weight):
     # Index -1 (weight 0) reads this last, uniform row.
     resp = np.vstack([resp, np.full((1, n_components), 1.0 / n_components)])
     return lambda start, stop: resp[index[start:stop]]
-
-
-def _check_weights_init(weights, n_components):
-    weights = check_array(weights, dtype=np.float64, ensure_2d=False)
-    if weights.shape != (n_components,):
-        raise ValueError(
-            f"The parameter 'weights_init' should have the shape "
-            f"{(n_components,)}, but got {weights.shape}."
-        )
-    if np.any(weights < 0) or np.any(weights > 1):
-        raise ValueError(
-            "The parameter 'weights_init' should be in the range [0, 1], but got "
-            f"max value {weights.max():.5f}, min value {weights.min():.5f}."
-        )
-    if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-        raise ValueError(
-            "The parameter 'weights_init' should be normalized, but got "
-            f"sum(weights_init) = {weights.sum():.5f}."
-        )
-    return weights / weights.sum()
 
 
 def _check_probabilities_init(probabilities, n_components, n_categories):
@@ -355,7 +336,7 @@ class CoinMixture(BaseMixture):
         k, n_categories = self.n_components, X.shape[1]
         log_weights_init = probabilities_init = None
         if self.weights_init is not None:
-            weights = _check_weights_init(self.weights_init, k)
+            weights = check_weights_init(self.weights_init, k, "weights_init")
             with np.errstate(divide="ignore"):
                 log_weights_init = np.log(weights)
         elif not self.fit_weights:

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseMixture
 from ._engine import initial_responsibilities, initialize
+from ._validation import check_shape, check_weights_init
 from .families.gaussian import GaussianFamily, GaussianParams
 
 _PRECISION_SHAPES = {
@@ -20,30 +21,6 @@ _PRECISION_SHAPES = {
 }
 
 
-def _check_shape(value, shape, name):
-    if value.shape != shape:
-        raise ValueError(
-            f"The parameter '{name}' should have the shape of {shape}, but got "
-            f"{value.shape}."
-        )
-
-
-def _check_weights_init(weights, n_components):
-    weights = check_array(weights, dtype=np.float64, ensure_2d=False)
-    _check_shape(weights, (n_components,), "weights")
-    if np.any(weights < 0) or np.any(weights > 1):
-        raise ValueError(
-            "The parameter 'weights' should be in the range [0, 1], but got max "
-            f"value {weights.max():.5f}, min value {weights.min():.5f}"
-        )
-    if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
-        raise ValueError(
-            "The parameter 'weights' should be normalized, but got "
-            f"sum(weights) = {weights.sum():.5f}"
-        )
-    return weights
-
-
 def _check_precisions_init(precisions, covariance_type, n_components, n_features):
     precisions = check_array(
         precisions,
@@ -52,7 +29,7 @@ def _check_precisions_init(precisions, covariance_type, n_components, n_features
         allow_nd=covariance_type == "full",
     )
     shape = _PRECISION_SHAPES[covariance_type](n_components, n_features)
-    _check_shape(precisions, shape, f"{covariance_type} precision")
+    check_shape(precisions, shape, f"{covariance_type} precision")
     if covariance_type in ("diag", "spherical"):
         if np.any(precisions <= 0):
             raise ValueError(f"'{covariance_type} precision' should be positive")
@@ -247,10 +224,10 @@ class GaussianMixtureEM(BaseMixture):
         k, d = self.n_components, X.shape[1]
         weights_init = means_init = prec_chol_init = None
         if self.weights_init is not None:
-            weights_init = _check_weights_init(self.weights_init, k)
+            weights_init = check_weights_init(self.weights_init, k)
         if self.means_init is not None:
             means_init = check_array(self.means_init, dtype=np.float64)
-            _check_shape(means_init, (k, d), "means")
+            check_shape(means_init, (k, d), "means")
         if self.precisions_init is not None:
             precisions = _check_precisions_init(
                 self.precisions_init, self.covariance_type, k, d

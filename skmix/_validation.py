@@ -1,0 +1,32 @@
+"""Input checks shared by the estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+
+def check_shape(value, shape, name):
+    """Raise a ValueError unless ``value.shape == shape``."""
+    if value.shape != shape:
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {shape}, but got "
+            f"{value.shape}."
+        )
+
+
+def check_weights_init(weights, n_components, name="weights"):
+    """Mixing weights given by the user: shape, range [0, 1], sum 1."""
+    weights = check_array(weights, dtype=np.float64, ensure_2d=False)
+    check_shape(weights, (n_components,), name)
+    if np.any(weights < 0) or np.any(weights > 1):
+        raise ValueError(
+            f"The parameter '{name}' should be in the range [0, 1], but got max "
+            f"value {weights.max():.5f}, min value {weights.min():.5f}."
+        )
+    if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
+        raise ValueError(
+            f"The parameter '{name}' should be normalized, but got "
+            f"sum({name}) = {weights.sum():.5f}."
+        )
+    return weights / weights.sum()
