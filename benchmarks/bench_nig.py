@@ -31,7 +31,9 @@ def make_data(n, d, k, seed=0):
     skewness = rng.normal(size=(k, d))
     w = rng.wald(1.0, 1.5, size=n)
     noise = rng.standard_normal((n, d))
-    return locations[labels] + w[:, None] * skewness[labels] + np.sqrt(w)[:, None] * noise
+    return (
+        locations[labels] + w[:, None] * skewness[labels] + np.sqrt(w)[:, None] * noise
+    )
 
 
 def time_per_iteration(model, X, n_iter, repeats):
@@ -54,21 +56,27 @@ def main():
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(f"n = {args.n}, d = {args.d}; ms per EM iteration (median of "
-          f"{args.repeats} x {args.iterations} iterations, 1 thread)")
-    print(f"{'k':>3} {'cov':>10} {'Gaussian':>10} {'NIG':>10} {'ratio':>7} "
-          f"{'NIG fit s':>10} {'NIG iters':>9}")
+    print(
+        f"n = {args.n}, d = {args.d}; ms per EM iteration (median of "
+        f"{args.repeats} x {args.iterations} iterations, 1 thread)"
+    )
+    print(
+        f"{'k':>3} {'cov':>10} {'Gaussian':>10} {'NIG':>10} {'ratio':>7} "
+        f"{'NIG fit s':>10} {'NIG iters':>9}"
+    )
     for k in (1, 3):
         X = make_data(args.n, args.d, k)
-        gaussian = GaussianMixtureEM(k, random_state=0, max_iter=5).fit(X)
+        gaussian = GaussianMixtureEM(k, random_state=0).fit(X)
         t_gauss = time_per_iteration(gaussian, X, args.iterations, args.repeats)
         for cov in ("full", "diag"):
             start = time.perf_counter()
             nig = NIGMixture(k, covariance_type=cov, random_state=0).fit(X)
             fit_time = time.perf_counter() - start
             t_nig = time_per_iteration(nig, X, args.iterations, args.repeats)
-            print(f"{k:>3} {cov:>10} {1e3 * t_gauss:>10.2f} {1e3 * t_nig:>10.2f} "
-                  f"{t_nig / t_gauss:>7.2f} {fit_time:>10.2f} {nig.n_iter_:>9}")
+            print(
+                f"{k:>3} {cov:>10} {1e3 * t_gauss:>10.2f} {1e3 * t_nig:>10.2f} "
+                f"{t_nig / t_gauss:>7.2f} {fit_time:>10.2f} {nig.n_iter_:>9}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,15 @@
 """skmix: finite mixture models fitted by EM, scikit-learn compatible."""
 
 from .coin import CoinMixture
+from .composite import CompositeMixture, HeterogeneousMixture
 from .gaussian import GaussianMixtureEM
 
 __version__ = "0.1.0"
 
-__all__ = ["CoinMixture", "GaussianMixtureEM", "__version__"]
+__all__ = [
+    "CoinMixture",
+    "CompositeMixture",
+    "GaussianMixtureEM",
+    "HeterogeneousMixture",
+    "__version__",
+]

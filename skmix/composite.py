@@ -131,22 +131,24 @@ def _float_values(column, name, family):
         return column.values.astype(np.float64)
     out = np.full(column.values.shape[0], np.nan)
     observed = column.observed()
-    for value in observed:
-        if isinstance(value, (str, bytes)) or not isinstance(
-            value, (numbers.Number, np.bool_)
-        ):
-            if not isinstance(value, (str, bytes)) and not _hashable(value):
-                raise TypeError(
-                    f"Column {name!r}: argument must be a string or a number, "
-                    f"got {type(value).__name__}."
-                )
-            raise ValueError(
-                f"Column {name!r} is declared {family.name!r} but contains the "
-                f"non-numeric value {value!r}. Declare it 'categorical', or "
-                "clean the column."
+    if not all(_is_number_type(t) for t in set(map(type, observed))):
+        value = next(v for v in observed if not _is_number_type(type(v)))
+        if not isinstance(value, (str, bytes)) and not _hashable(value):
+            raise TypeError(
+                f"Column {name!r}: argument must be a string or a number, "
+                f"got {type(value).__name__}."
             )
+        raise ValueError(
+            f"Column {name!r} is declared {family.name!r} but contains the "
+            f"non-numeric value {value!r}. Declare it 'categorical', or "
+            "clean the column."
+        )
     out[~column.missing] = np.asarray(observed.tolist(), dtype=np.float64)
     return out
+
+
+def _is_number_type(kind):
+    return issubclass(kind, (numbers.Number, np.bool_))
 
 
 def _hashable(value):
@@ -174,18 +176,21 @@ def infer_family(column, name):
         )
     if column.kind == "object":
         values = observed.tolist()
-        if all(isinstance(v, (bool, np.bool_)) for v in values):
+        types = set(map(type, values))
+        if all(issubclass(t, (bool, np.bool_)) for t in types):
             return "bernoulli"
         numeric = all(
-            isinstance(v, numbers.Number) and not isinstance(v, (bool, np.bool_))
-            for v in values
+            _is_number_type(t) and not issubclass(t, (bool, np.bool_)) for t in types
         )
         if not numeric:
-            for v in values:
-                if not isinstance(v, (str, bytes, numbers.Number)) and not _hashable(v):
+            for t in types:
+                if (
+                    not issubclass(t, (str, bytes, numbers.Number))
+                    and t.__hash__ is None
+                ):
                     raise TypeError(
                         f"Column {name!r}: argument must be a string or a "
-                        f"number, got {type(v).__name__}."
+                        f"number, got {t.__name__}."
                     )
             return "categorical"
         observed = np.asarray(values, dtype=np.float64)
@@ -515,6 +520,17 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
             choice = infer_family(column, name)
         return get_column_family(choice, name)
 
+    def _check_family_keys(self):
+        if not isinstance(self.families, dict):
+            return
+        known = set(self._column_names) | set(range(len(self._column_names)))
+        unknown = [key for key in self.families if key not in known]
+        if unknown:
+            raise ValueError(
+                f"families names columns {unknown!r} that X does not have; "
+                f"its columns are {self._column_names!r}."
+            )
+
     def _validate_X(self, X, reset):
         warm = self.warm_start and hasattr(self, "converged_")
         learn = reset and not warm
@@ -531,6 +547,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
             self._column_names = (
                 list(X.columns) if as_frame else list(range(X.shape[1]))
             )
+            self._check_family_keys()
             self._fitted_on_frame = as_frame
             self._columns = [
                 _ColumnSpec(name, self._column_family(j, name, column), None)

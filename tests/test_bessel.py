@@ -27,9 +27,7 @@ def test_log_kve_matches_scipy(order2):
     finite = np.isfinite(ref) & (ref > 0)
     assert finite.sum() > 600  # scipy overflows only for tiny z at high order
     expected = np.log(ref[finite])
-    np.testing.assert_allclose(
-        log_kve[finite], expected, rtol=1e-13, atol=1e-13
-    )
+    np.testing.assert_allclose(log_kve[finite], expected, rtol=1e-13, atol=1e-13)
     ok = finite & np.isfinite(ref_ratio)
     np.testing.assert_allclose(ratio[ok], ref_ratio[ok], rtol=1e-13)
     assert np.all(np.isfinite(log_kve)) and np.all(np.isfinite(ratio))
@@ -85,3 +83,27 @@ def test_log_kv_unscaled():
             ref = np.log(kve(order2 / 2, z)) - z
         got = np.array([log_kv(order2, v) for v in z])
         np.testing.assert_allclose(got, ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("order2", [1, 2, 3, 4, 6, 11, 30, 61, 100])
+def test_polynomial_table_matches_scipy(order2):
+    """The E-step's per-order table in log z, against scipy.special.kve."""
+    from skmix._kernels.bessel import (
+        TABLE_Z_MAX,
+        TABLE_Z_MIN,
+        log_kve_ratio_table,
+        table_log_kve_ratio,
+    )
+
+    table = log_kve_ratio_table(order2)
+    assert log_kve_ratio_table(order2) is table  # built once per order
+    z = np.logspace(np.log10(TABLE_Z_MIN), np.log10(TABLE_Z_MAX), 3001)
+    got = np.array([table_log_kve_ratio(table, np.log(v)) for v in z])
+    nu = order2 / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        ref = kve(nu, z)
+        ref_ratio = kve(nu - 1, z) / ref
+    ok = np.isfinite(ref) & (ref > 0) & np.isfinite(ref_ratio)
+    assert ok.sum() > 2000
+    np.testing.assert_allclose(got[ok, 0], np.log(ref[ok]), rtol=3e-14, atol=3e-14)
+    np.testing.assert_allclose(np.exp(got[ok, 1]), ref_ratio[ok], rtol=2e-13)

@@ -375,6 +375,17 @@ def test_heterogeneous_dmlearn_example_reaches_generating_likelihood():
     assert abs(model.params_[2]["meanlog"][0] - 0.5) < 0.15
     X_new, y_new = model.sample(50)
     assert X_new.shape == (50, 1) and np.all(X_new > 0)
+    # nothing observed: the posterior is the prior, the mean the mixture mean
+    means = [
+        1 / model.params_[0]["rate"][0],
+        1 / model.params_[1]["rate"][0],
+        np.exp(model.params_[2]["meanlog"][0] + model.params_[2]["varlog"][0] / 2),
+    ]
+    np.testing.assert_allclose(
+        model.impute(np.array([[np.nan], [2.0]])),
+        [[model.weights_ @ means], [2.0]],
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError, match=r"Column 0 .* must be >=? 0 .* -1.0"):
         model.score(np.array([[-1.0]]))
 
@@ -486,6 +497,8 @@ def test_families_as_dict_list_and_objects():
     assert model._n_parameters() == 11
     with pytest.raises(ValueError, match="one family per column"):
         CompositeMixture(families=["gaussian"]).fit(frame)
+    with pytest.raises(ValueError, match="'wiat'"):
+        CompositeMixture(families={"wiat": "gamma"}).fit(frame)
 
 
 def test_sample_weight_equals_repeated_rows():
@@ -558,6 +571,14 @@ def test_unknown_category_error_or_missing():
     np.testing.assert_allclose(
         model.predict_proba(new), model.predict_proba(as_missing)
     )
+
+
+def test_parallel_starts_match_serial(composite_frame):
+    X = composite_frame[["x", "count", "b"]]
+    serial = CompositeMixture(3, n_init=3, random_state=0, n_jobs=1).fit(X)
+    parallel = CompositeMixture(3, n_init=3, random_state=0, n_jobs=2).fit(X)
+    np.testing.assert_allclose(serial.score(X), parallel.score(X), rtol=1e-12)
+    np.testing.assert_allclose(serial.start_lower_bounds_, parallel.start_lower_bounds_)
 
 
 def test_float32_and_warm_start(composite_frame):

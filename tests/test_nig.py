@@ -65,7 +65,11 @@ def joint_density(w, x, mu, gamma, sigma, lam, m=1.0):
 def quad_moment(power, x, mu, gamma, sigma, lam, m=1.0):
     value, _ = integrate.quad(
         lambda w: w**power * joint_density(w, x, mu, gamma, sigma, lam, m),
-        0, np.inf, limit=400, epsabs=0, epsrel=1e-11,
+        0,
+        np.inf,
+        limit=400,
+        epsabs=0,
+        epsrel=1e-11,
     )
     return value
 
@@ -115,20 +119,25 @@ def sample_nig(n, locations, skewness, sigmas, tails, weights, rng):
     rows, labels = [], []
     for k, count in enumerate(counts):
         w = rng.wald(1.0, tails[k], size=count)
-        noise = rng.standard_normal((count, len(locations[k]))) @ np.linalg.cholesky(
-            sigmas[k]
-        ).T
-        rows.append(locations[k] + w[:, None] * skewness[k] + np.sqrt(w)[:, None] * noise)
+        noise = (
+            rng.standard_normal((count, len(locations[k])))
+            @ np.linalg.cholesky(sigmas[k]).T
+        )
+        rows.append(
+            locations[k] + w[:, None] * skewness[k] + np.sqrt(w)[:, None] * noise
+        )
         labels.append(np.full(count, k))
     return np.vstack(rows), np.concatenate(labels)
 
 
 def ref_mixture_log_likelihood(X, weights, locations, skewness, sigmas, tails):
-    logp = np.column_stack([
-        np.log(weights[k])
-        + ref_log_density(X, locations[k], skewness[k], sigmas[k], tails[k])
-        for k in range(len(weights))
-    ])
+    logp = np.column_stack(
+        [
+            np.log(weights[k])
+            + ref_log_density(X, locations[k], skewness[k], sigmas[k], tails[k])
+            for k in range(len(weights))
+        ]
+    )
     return logsumexp(logp, axis=1).sum()
 
 
@@ -140,11 +149,19 @@ def ref_em_step(X, log_weights, params, covariance_type, reg_covar):
     """
     k, d = params.locations.shape
     sigmas = dense_dispersion(params.dispersions, covariance_type, k, d)
-    logp = np.column_stack([
-        log_weights[c] + ref_log_density(
-            X, params.locations[c], params.skewness[c], sigmas[c], params.tail_shapes[c]
-        ) for c in range(k)
-    ])
+    logp = np.column_stack(
+        [
+            log_weights[c]
+            + ref_log_density(
+                X,
+                params.locations[c],
+                params.skewness[c],
+                sigmas[c],
+                params.tail_shapes[c],
+            )
+            for c in range(k)
+        ]
+    )
     resp = np.exp(logp - logsumexp(logp, axis=1, keepdims=True))
     out = {"mu": [], "gamma": [], "sigma": [], "n": [], "s": [], "t": []}
     for c in range(k):
@@ -164,12 +181,17 @@ def ref_em_step(X, log_weights, params, covariance_type, reg_covar):
             out[key].append(value)
     n, s, t = (np.array(out[key]) for key in ("n", "s", "t"))
     if covariance_type == "tied":
+
         def negative_q(m):
             lam = 1.0 / (s / m**2 - 2 / m + t)
-            return -np.sum(n * (0.5 * np.log(lam) - lam * s / (2 * m**2) + lam / m
-                                - lam * t / 2))
+            return -np.sum(
+                n * (0.5 * np.log(lam) - lam * s / (2 * m**2) + lam / m - lam * t / 2)
+            )
+
         m = optimize.minimize_scalar(
-            negative_q, bounds=(0.5 * s.min(), 2 * s.max()), method="bounded",
+            negative_q,
+            bounds=(0.5 * s.min(), 2 * s.max()),
+            method="bounded",
             options={"xatol": 1e-12},
         ).x
         m = np.full(k, m)
@@ -187,7 +209,11 @@ def ref_em_step(X, log_weights, params, covariance_type, reg_covar):
         if covariance_type == "spherical":
             sigma = sigma.mean(axis=1)
     return (
-        np.array(out["mu"]), gamma, sigma, lam / m, np.log(n / n.sum()),
+        np.array(out["mu"]),
+        gamma,
+        sigma,
+        lam / m,
+        np.log(n / n.sum()),
         logsumexp(logp, axis=1).sum(),
     )
 
@@ -236,8 +262,9 @@ def test_e_step_moments_match_quadrature(d):
     _, mean_w, mean_inv_w = NIGFamily("full").log_prob_moments(X, params)
     for i, x in enumerate(X):
         p = quad_moment(0, x, mu, gamma, sigma, lam)
-        assert mean_w[i, 0] == pytest.approx(quad_moment(1, x, mu, gamma, sigma, lam) / p,
-                                             rel=1e-8)
+        assert mean_w[i, 0] == pytest.approx(
+            quad_moment(1, x, mu, gamma, sigma, lam) / p, rel=1e-8
+        )
         assert mean_inv_w[i, 0] == pytest.approx(
             quad_moment(-1, x, mu, gamma, sigma, lam) / p, rel=1e-8
         )
@@ -253,7 +280,12 @@ def test_log_density_and_moments_kernel(covariance_type, d):
     logp, mean_w, mean_inv_w = NIGFamily(covariance_type).log_prob_moments(X, params)
     sigmas = dense_dispersion(params.dispersions, covariance_type, k, d)
     for c in range(k):
-        args = (params.locations[c], params.skewness[c], sigmas[c], params.tail_shapes[c])
+        args = (
+            params.locations[c],
+            params.skewness[c],
+            sigmas[c],
+            params.tail_shapes[c],
+        )
         np.testing.assert_allclose(logp[:, c], ref_log_density(X, *args), rtol=1e-11)
         s, t = ref_posterior_w(X, *args)
         np.testing.assert_allclose(mean_w[:, c], s, rtol=1e-11)
@@ -267,9 +299,13 @@ def test_em_step_matches_reference(covariance_type, d):
     k = 2
     params = random_params(covariance_type, k, d, rng, spread=2.0)
     X, _ = sample_nig(
-        700, params.locations, params.skewness,
+        700,
+        params.locations,
+        params.skewness,
         dense_dispersion(params.dispersions, covariance_type, k, d) * 1.3,
-        params.tail_shapes * 0.8, [0.4, 0.6], rng,
+        params.tail_shapes * 0.8,
+        [0.4, 0.6],
+        rng,
     )
     log_weights = np.log([0.5, 0.5])
     family = NIGFamily(covariance_type, reg_covar=1e-4)
@@ -321,11 +357,15 @@ def test_nig_seed0_reference():
     # normix's fitted mean and covariance.
     np.testing.assert_allclose(model.means_[0], [0.474147, -0.419699], atol=2e-3)
     np.testing.assert_allclose(
-        model.covariances_[0], [[1.176641, 0.217335], [0.217335, 1.208452]],
+        model.covariances_[0],
+        [[1.176641, 0.217335], [0.217335, 1.208452]],
         atol=0.02,
     )
     ours = ref_log_density(
-        X, model.locations_[0], model.skewness_[0], model.dispersions_[0],
+        X,
+        model.locations_[0],
+        model.skewness_[0],
+        model.dispersions_[0],
         model.tail_shapes_[0],
     )
     np.testing.assert_allclose(model.score_samples(X), ours, rtol=1e-10)
@@ -362,14 +402,38 @@ def test_parameter_recovery_and_bic(d, k):
 def test_log_likelihood_never_decreases(covariance_type):
     X, _, _ = _recovery_problem(3, 3, seed=7)
     model = NIGMixture(
-        3, covariance_type=covariance_type, tol=0, max_iter=60, reg_covar=0,
-        init_params="random", random_state=1,
+        3,
+        covariance_type=covariance_type,
+        tol=0,
+        max_iter=60,
+        reg_covar=0,
+        init_params="random",
+        random_state=1,
     )
     with pytest.warns(Warning):  # ConvergenceWarning: tol=0 never converges
         model.fit(X[:4000])
     bounds = np.array(model.lower_bounds_)
     assert np.all(np.diff(bounds) >= -1e-12 * np.abs(bounds[1:]))
     assert bounds[-1] > bounds[0]
+
+
+@pytest.mark.parametrize(
+    "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
+)
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_every_initialisation_fits(init_params, covariance_type):
+    X, labels, _ = _recovery_problem(2, 2, seed=9)
+    model = NIGMixture(
+        2,
+        covariance_type=covariance_type,
+        init_params=init_params,
+        n_init=2,
+        tol=1e-4,
+        max_iter=300,
+        random_state=0,
+    ).fit(X[:4000])
+    assert np.all(np.isfinite(model.lower_bounds_))
+    assert adjusted_rand_score(labels[:4000], model.predict(X[:4000])) > 0.9
 
 
 def test_tied_with_one_component_equals_full():
@@ -422,8 +486,44 @@ def test_sample_matches_fitted_moments():
     for k in range(2):
         rows = sample[labels == k]
         np.testing.assert_allclose(rows.mean(0), model.means_[k], atol=0.03)
-        np.testing.assert_allclose(np.cov(rows.T), model.covariances_[k], atol=0.1,
-                                   rtol=0.05)
+        np.testing.assert_allclose(
+            np.cov(rows.T), model.covariances_[k], atol=0.1, rtol=0.05
+        )
+
+
+@pytest.mark.parametrize("covariance_type", ["tied", "diag", "spherical"])
+def test_sample_other_covariance_types(covariance_type):
+    X, _, _ = _recovery_problem(2, 2, seed=6)
+    model = NIGMixture(2, covariance_type=covariance_type, random_state=0).fit(X)
+    sample, labels = model.sample(100_000)
+    for k in range(2):
+        rows = sample[labels == k]
+        np.testing.assert_allclose(rows.mean(0), model.means_[k], atol=0.05)
+        np.testing.assert_allclose(
+            np.cov(rows.T), model.covariances_[k], atol=0.15, rtol=0.05
+        )
+
+
+@pytest.mark.parametrize(
+    "covariance_type, expected",
+    # k (mu, gamma, lambda) + dispersion entries + (k - 1) weights, k=3, d=4
+    [
+        ("full", 3 * 9 + 3 * 10 + 2),
+        ("tied", 3 * 9 + 10 + 2),
+        ("diag", 3 * 9 + 3 * 4 + 2),
+        ("spherical", 3 * 9 + 3 + 2),
+    ],
+)
+def test_number_of_parameters(covariance_type, expected):
+    X, _, _ = _recovery_problem(4, 3, seed=8)
+    model = NIGMixture(
+        3, covariance_type=covariance_type, max_iter=5, tol=1e-2, random_state=0
+    ).fit(X[:2000])
+    log_likelihood = model.score(X[:2000]) * 2000
+    assert model.bic(X[:2000]) == pytest.approx(
+        -2 * log_likelihood + expected * np.log(2000)
+    )
+    assert model.aic(X[:2000]) == pytest.approx(-2 * log_likelihood + 2 * expected)
 
 
 def test_float32_input():
@@ -437,18 +537,76 @@ def test_float32_input():
 
 # ---------------------------------------------------------------- degenerate input
 def test_nearly_gaussian_cluster():
-    """lambda -> infinity: the fit stays finite and matches a Gaussian."""
+    """lambda -> infinity: the fit converges, stays finite, matches a Gaussian."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(5000, 3)) @ np.array([[1, 0.5, 0], [0, 1, 0.2], [0, 0, 2]])
-    model = NIGMixture(1, tol=1e-9, max_iter=300).fit(X)
+    model = NIGMixture(1, tol=1e-6, max_iter=2000).fit(X)
+    assert model.converged_
     for name in ("locations_", "skewness_", "dispersions_", "tail_shapes_"):
         assert np.all(np.isfinite(getattr(model, name)))
     assert np.all(np.isfinite(model.lower_bounds_))
     assert model.tail_shapes_[0] > 20
     gaussian = GaussianMixtureEM(1).fit(X)
     assert model.score(X) >= gaussian.score(X) - 1e-4
-    np.testing.assert_allclose(model.covariances_[0], gaussian.covariances_[0],
-                               rtol=0.02, atol=0.02)
+    np.testing.assert_allclose(
+        model.covariances_[0], gaussian.covariances_[0], rtol=0.02, atol=0.02
+    )
+
+
+def test_tail_shape_at_its_cap_stays_finite_and_monotone():
+    """Starting at lambda = LAMBDA_MAX (where E[W]E[1/W] - 1 ~ 1e-8 and the
+    M-step may switch to keeping gamma), EM stays finite and monotone."""
+    from skmix._engine import run_em
+    from skmix.families.nig import LAMBDA_MAX
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 2)) + [1.0, -2.0]
+    family = NIGFamily("full")
+    params = make_params(
+        np.array([[0.5, -1.5]]),
+        np.array([[0.3, -0.2]]),
+        np.eye(2)[None],
+        [LAMBDA_MAX],
+        "full",
+    )
+    result = run_em(family, X, None, params, np.zeros(1), tol=0, max_iter=20)
+    bounds = np.array(result.lower_bounds)
+    assert np.all(np.isfinite(bounds))
+    assert np.all(np.diff(bounds) >= -1e-12 * np.abs(bounds[1:]))
+    assert LAMBDA_MAX / 10 < result.params.tail_shapes[0] <= LAMBDA_MAX
+    assert np.all(np.isfinite(result.params.skewness))
+    np.testing.assert_allclose(
+        result.params.locations + result.params.skewness, [X.mean(0)], atol=1e-3
+    )
+
+
+def test_m_step_without_spread_of_w_keeps_skewness():
+    """E[W]E[1/W] = 1 (W known to be 1): gamma is not identifiable, so the
+    M-step keeps it, puts mu = mean - gamma and caps lambda (no NaN)."""
+    from skmix.families.nig import LAMBDA_MAX
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 2))
+    family = NIGFamily("full")
+    params = make_params(
+        np.zeros((1, 2)), np.array([[0.4, 0.1]]), np.eye(2)[None], [3.0], "full"
+    )
+    stats_ = family.accumulate_responsibilities(
+        X, np.ones((500, 1)), None, family.reference(X, 1)
+    )
+    new = family.m_step(
+        stats_,
+        family.reference(X, 1)._replace(
+            skewness=params.skewness,
+            tail_shapes=params.tail_shapes,
+            dispersions=params.dispersions,
+        ),
+    )
+    np.testing.assert_allclose(new.skewness, params.skewness)
+    np.testing.assert_allclose(new.locations[0], X.mean(0) - [0.4, 0.1], atol=1e-12)
+    assert new.tail_shapes[0] == LAMBDA_MAX
+    expected = np.cov(X.T, bias=True) + 1e-6 * np.eye(2)
+    np.testing.assert_allclose(new.dispersions[0], expected, rtol=1e-10)
 
 
 def test_gaussian_and_skewed_clusters():
@@ -494,7 +652,11 @@ def test_bad_shapes_raise():
 
 
 @parametrize_with_checks(
-    [NIGMixture(), NIGMixture(covariance_type="tied"), NIGMixture(covariance_type="diag")]
+    [
+        NIGMixture(),
+        NIGMixture(covariance_type="tied"),
+        NIGMixture(covariance_type="diag"),
+    ]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -5,12 +5,10 @@ Layouts as in :mod:`skmix._kernels.columns`: blocks ``XT`` of shape
 (n_components, n_rows).
 """
 
-import math
-
 import numpy as np
 from numba import njit
 
-from .gaussian import fast_exp
+from .gaussian import fast_exp, fast_log
 
 _JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
 
@@ -38,7 +36,7 @@ def normalise(log_prob, sample_weight, weighted):
     log_likelihood = 0.0
     for i in range(n):
         w = sample_weight[i] if weighted else 1.0
-        log_likelihood += w * (mx[i] + math.log(s[i]))
+        log_likelihood += w * (mx[i] + fast_log(s[i]))
         s[i] = w / s[i]
     resp_sum = np.zeros(k)
     for c in range(k):

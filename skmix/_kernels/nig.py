@@ -9,7 +9,8 @@ of the precision (``Sigma_k^{-1} = U_k U_k^T``), ``y = U_k^T (x - mu_k)``,
 
     log f(x) = log_const_k - (nu / 2) log B + log Ke_nu(z) + (lambda - z) + g.y
 
-where ``Ke`` is the scaled Bessel function (:mod:`skmix._kernels.bessel`),
+where ``Ke`` is the scaled Bessel function, read (with log R below) from
+the order's polynomial table in log z (:mod:`skmix._kernels.bessel`),
 ``lambda - z = -(lambda (G + Q) + G Q) / (lambda + z)`` is computed without
 cancellation (lambda may be huge for a nearly Gaussian component) and
 ``log_const_k = log w_k - d/2 log(2 pi) + log det U_k + 1/2 log(2 lambda / pi)
@@ -29,16 +30,25 @@ import numpy as np
 from numba import njit
 
 from .bessel import (
+    TABLE_INTERVALS,
+    TABLE_INV_STEP,
+    TABLE_LOG_Z_MIN,
+    TABLE_TERMS,
     TABLE_Z_MAX,
     TABLE_Z_MIN,
     log_kve_ratio,
-    table_log_kve_ratio,
 )
-from .gaussian import fast_exp
+from .gaussian import fast_exp, fast_log
 
 TILE = 256
 
-_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+# error_model="numpy": no zero-division checks (and branches) in the row loops.
+_JIT = dict(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"nsz", "arcp", "contract", "reassoc"},
+)
 
 
 @njit(**_JIT)
@@ -51,14 +61,31 @@ def _load_tile(X, start, m, xt):
 
 @njit(**_JIT)
 def _component_tile(
-    xt, m, location, U, white_skew, tail, log_const, order2, table, z, y, q, lin,
-    log_prob, mean_w, mean_inv_w,
+    xt,
+    m,
+    location,
+    U,
+    white_skew,
+    tail,
+    log_const,
+    order2,
+    table,
+    z,
+    y,
+    q,
+    lin,
+    work,
+    index,
+    log_prob,
+    mean_w,
+    mean_inv_w,
 ):
     """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component.
 
-    Bessel terms come from the order's Chebyshev table (log z is free:
+    Bessel terms come from the order's polynomial table (log z is free:
     (log A + log B) / 2); rows with z outside the table use the direct
-    evaluation. Leaves z[:, t] = x_t - mu (the centred tile) for the statistics.
+    evaluation. ``work`` (4, TILE) and ``index`` (TILE) are scratch. Leaves
+    z[:, t] = x_t - mu (the centred tile) for the statistics.
     """
     d = xt.shape[0]
     for i in range(d):
@@ -87,18 +114,42 @@ def _component_tile(
     inv_sqrt_a = 1.0 / sqrt_a
     log_a = math.log(a)
     half_nu = 0.25 * order2
+    log_b = work[0]
+    local_x = work[1]
+    log_kve = work[2]
+    log_ratio = work[3]
+    # Three short loops rather than one long one: the table look-ups of
+    # different rows then overlap (the Horner recurrences are latency-bound).
+    for t in range(m):
+        lb = fast_log(lam + q[t])
+        log_b[t] = lb
+        pos = (0.5 * (log_a + lb) - TABLE_LOG_Z_MIN) * TABLE_INV_STEP
+        pos = min(max(pos, 0.0), TABLE_INTERVALS - 1e-9)
+        i = int(pos)
+        index[t] = i
+        local_x[t] = 2.0 * (pos - i) - 1.0
+    for t in range(m):
+        i = index[t]
+        x = local_x[t]
+        value = table[i, 0, 0]
+        ratio = table[i, 1, 0]
+        for j in range(1, TABLE_TERMS):
+            value = value * x + table[i, 0, j]
+            ratio = ratio * x + table[i, 1, j]
+        log_kve[t] = value
+        log_ratio[t] = ratio
     outside = 0
     for t in range(m):
         b = lam + q[t]
         inv_b = 1.0 / b
-        log_b = math.log(b)
         sqrt_b = math.sqrt(b)
         zz = sqrt_a * sqrt_b
         outside += (zz < TABLE_Z_MIN) | (zz > TABLE_Z_MAX)
-        log_kve, log_ratio = table_log_kve_ratio(table, 0.5 * (log_a + log_b))
-        ratio = fast_exp(log_ratio)
+        ratio = fast_exp(log_ratio[t])
         lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
-        log_prob[t] = log_const - half_nu * log_b + log_kve + lam_minus_z + lin[t]
+        log_prob[t] = (
+            log_const - half_nu * log_b[t] + log_kve[t] + lam_minus_z + lin[t]
+        )
         mean_w[t] = sqrt_b * inv_sqrt_a * ratio
         mean_inv_w[t] = (sqrt_a * ratio * sqrt_b + order2) * inv_b
     if outside == 0:
@@ -108,10 +159,10 @@ def _component_tile(
         b = lam + q[t]
         zz = sqrt_a * math.sqrt(b)
         if zz < TABLE_Z_MIN or zz > TABLE_Z_MAX:
-            log_kve, ratio = log_kve_ratio(order2, zz)
+            value, ratio = log_kve_ratio(order2, zz)
             lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
             log_prob[t] = (
-                log_const - half_nu * math.log(b) + log_kve + lam_minus_z + lin[t]
+                log_const - half_nu * math.log(b) + value + lam_minus_z + lin[t]
             )
             mean_w[t] = math.sqrt(b) * inv_sqrt_a * ratio
             mean_inv_w[t] = (sqrt_a * ratio * math.sqrt(b) + order2) / b
@@ -145,9 +196,23 @@ def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
 
 @njit(**_JIT)
 def accumulate(
-    X, sample_weight, weighted, locations, prec_chol, white_skew, tails,
-    log_const, order2, table, full_scatter,
-    resp_sum, sum_w, sum_inv_w, sum_z, sum_tz, sum_tzz,
+    X,
+    sample_weight,
+    weighted,
+    locations,
+    prec_chol,
+    white_skew,
+    tails,
+    log_const,
+    order2,
+    table,
+    full_scatter,
+    resp_sum,
+    sum_w,
+    sum_inv_w,
+    sum_z,
+    sum_tz,
+    sum_tzz,
 ):
     """Fused E-step and statistics of an NIG mixture over the rows of X.
 
@@ -163,6 +228,8 @@ def accumulate(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
+    work = np.empty((4, TILE))
+    index = np.empty(TILE, dtype=np.int64)
     rtz = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -175,8 +242,23 @@ def accumulate(
         _load_tile(X, start, m, xt)
         for c in range(k):
             _component_tile(
-                xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
-                log_const[c], order2, table, z, y, q, lin, logp[c], mean_w[c],
+                xt,
+                m,
+                locations[c],
+                prec_chol[c],
+                white_skew[c],
+                tails[c],
+                log_const[c],
+                order2,
+                table,
+                z,
+                y,
+                q,
+                lin,
+                work,
+                index,
+                logp[c],
+                mean_w[c],
                 mean_inv_w[c],
             )
         ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
@@ -220,8 +302,18 @@ def accumulate(
 
 @njit(**_JIT)
 def log_prob_moments(
-    X, locations, prec_chol, white_skew, tails, log_const, order2, table,
-    out_log_prob, out_mean_w, out_mean_inv_w, moments,
+    X,
+    locations,
+    prec_chol,
+    white_skew,
+    tails,
+    log_const,
+    order2,
+    table,
+    out_log_prob,
+    out_mean_w,
+    out_mean_inv_w,
+    moments,
 ):
     """out_log_prob[t, k] = log f_k(x_t) (plus log_const[k] as given).
 
@@ -234,6 +326,8 @@ def log_prob_moments(
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
+    work = np.empty((4, TILE))
+    index = np.empty(TILE, dtype=np.int64)
     logp = np.empty(TILE)
     mean_w = np.empty(TILE)
     mean_inv_w = np.empty(TILE)
@@ -242,8 +336,24 @@ def log_prob_moments(
         _load_tile(X, start, m, xt)
         for c in range(k):
             _component_tile(
-                xt, m, locations[c], prec_chol[c], white_skew[c], tails[c],
-                log_const[c], order2, table, z, y, q, lin, logp, mean_w, mean_inv_w,
+                xt,
+                m,
+                locations[c],
+                prec_chol[c],
+                white_skew[c],
+                tails[c],
+                log_const[c],
+                order2,
+                table,
+                z,
+                y,
+                q,
+                lin,
+                work,
+                index,
+                logp,
+                mean_w,
+                mean_inv_w,
             )
             for t in range(m):
                 out_log_prob[start + t, c] = logp[t]

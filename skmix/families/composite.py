@@ -282,15 +282,19 @@ class CompositeFamily(MixtureFamily):
 
     # ----------------------------------------------------------- seeding
     def embed(self, X):
-        """Numeric view (n_rows, n_features) of encoded X, for seeding starts."""
+        """Numeric view (n_rows, n_features) of encoded X, for seeding starts.
+
+        Also returns each feature's fixed scale (NaN: standardise it).
+        """
         XT = transpose_chunk(X)
-        rows, seen = [], set()
+        rows, scales, seen = [], [], set()
         for group in self.groups:
             if (group.start, group.stop) in seen:
                 continue
             seen.add((group.start, group.stop))
             rows.append(group.family.embed(XT[group.start : group.stop], group.conf))
-        return np.concatenate(rows, axis=0).T
+            scales.append(np.full(rows[-1].shape[0], group.family.embed_scale))
+        return np.concatenate(rows, axis=0).T, np.concatenate(scales)
 
 
 # ------------------------------------------------------------------ starts
@@ -298,8 +302,13 @@ class CompositeFamily(MixtureFamily):
 SEED_MAX_ROWS = 20_000
 
 
-def _standardise(Z, sample_weight):
-    """Weighted z-scores per feature; missing (NaN) becomes 0 (the mean)."""
+def _standardise(Z, fixed_scales, sample_weight):
+    """Weighted z-scores per feature; missing (NaN) becomes 0 (the mean).
+
+    Features with a fixed scale (indicators of labels) are centred and
+    multiplied by it instead: standardised indicators would dominate the
+    distances and make k-means split on any yes/no column.
+    """
     observed = ~np.isnan(Z)
     w = np.ones(Z.shape[0]) if sample_weight is None else sample_weight
     w_obs = observed * w[:, None]
@@ -308,12 +317,19 @@ def _standardise(Z, sample_weight):
     mean = (w_obs * values).sum(axis=0) / total
     var = (w_obs * (values - mean) ** 2).sum(axis=0) / total
     scale = np.where(var > 1e-24, np.sqrt(var), 1.0)
+    scale = np.where(np.isnan(fixed_scales), scale, 1.0 / fixed_scales)
     return np.where(observed, (values - mean) / scale, 0.0)
 
 
-def _nearest(Z, centers):
-    dist = (Z**2).sum(axis=1)[:, None] - 2.0 * Z @ centers.T + (centers**2).sum(axis=1)
-    return np.argmin(dist, axis=1)
+def _nearest(Z, centers, chunk_size=16384):
+    """Index of the nearest centre of each row of Z, chunk by chunk."""
+    labels = np.empty(Z.shape[0], dtype=np.int64)
+    center_norms = (centers**2).sum(axis=1)
+    for start in range(0, Z.shape[0], chunk_size):
+        part = Z[start : start + chunk_size]
+        dist = center_norms - 2.0 * part @ centers.T
+        labels[start : start + chunk_size] = np.argmin(dist, axis=1)
+    return labels
 
 
 def one_hot_responsibilities(labels, n_components):
@@ -349,7 +365,7 @@ def seeded_responsibilities(
         return _random_subsample_responsibilities(
             n_samples, n_components, rng, sample_weight
         )
-    Z = _standardise(family.embed(X), sample_weight)
+    Z = _standardise(*family.embed(X), sample_weight)
     positive = (
         np.arange(n_samples)
         if sample_weight is None

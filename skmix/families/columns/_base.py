@@ -28,6 +28,9 @@ import numpy as np
 #: from 0 and 1 so that a log-density is never -inf or NaN.
 PROB_FLOOR = 1e-12
 
+#: Scale of label indicators in the numeric view used to seed starts.
+INDICATOR_SCALE = 0.5
+
 
 def clip_probability(p):
     """Probabilities kept inside [PROB_FLOOR, 1 - PROB_FLOOR]."""
@@ -67,6 +70,9 @@ class ColumnFamily:
     label_input = False
     #: How an entry is imputed: "mean" (real and count columns) or "mode".
     impute_kind = "mean"
+    #: Scale of the ``embed`` features when seeding starts: NaN standardises
+    #: them (numbers); label indicators use a fixed scale.
+    embed_scale = np.nan
 
     # ------------------------------------------------------------- identity
     def _options(self) -> dict:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import ColumnFamily, clip_probability, keep_previous, ratio_or_pooled
+from ._base import (
+    INDICATOR_SCALE,
+    ColumnFamily,
+    clip_probability,
+    keep_previous,
+    ratio_or_pooled,
+)
 from ._labels import decode_labels, distinct_labels, label_codes
 from .exponential import SumStats
 from .geometric import ProbabilityParams
@@ -25,6 +31,7 @@ class Bernoulli(ColumnFamily):
     name = "bernoulli"
     label_input = True
     impute_kind = "mode"
+    embed_scale = INDICATOR_SCALE
 
     def __init__(self, categories=None):
         self.categories = categories

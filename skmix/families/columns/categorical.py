@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import PROB_FLOOR, ColumnFamily, empty_mask
+from ._base import INDICATOR_SCALE, PROB_FLOOR, ColumnFamily, empty_mask
 from ._labels import decode_labels, distinct_labels, label_codes
 
 
@@ -40,6 +40,7 @@ class Categorical(ColumnFamily):
     name = "categorical"
     label_input = True
     impute_kind = "mode"
+    embed_scale = INDICATOR_SCALE
 
     def __init__(self, categories=None):
         self.categories = categories
