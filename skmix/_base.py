@@ -64,6 +64,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
         )
 
+    def _n_components(self):
+        """Number of components (an estimator may derive it, e.g. from a list)."""
+        return self.n_components
+
     def _make_family(self, X):
         raise NotImplementedError
 
@@ -78,9 +82,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
         def init(X_part, sample_weight, rng):
             resp = initial_responsibilities(
-                self.init_params, X_part, self.n_components, rng, sample_weight
+                self.init_params, X_part, self._n_components(), rng, sample_weight
             )
-            return initialize(family, X_part, sample_weight, resp, self.n_components)
+            return initialize(
+                family, X_part, sample_weight, resp, self._n_components()
+            )
 
         return init
 
@@ -134,10 +140,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
         n_effective = (
             n_samples if sample_weight is None else np.count_nonzero(sample_weight)
         )
-        if n_effective < self.n_components:
+        if n_effective < self._n_components():
             raise ValueError(
                 "Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_effective} (rows with "
+                f"{self._n_components()}, n_samples = {n_effective} (rows with "
                 "positive weight). Use fewer components or more data."
             )
         family = self._make_family(X)
@@ -318,7 +324,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # ----------------------------------------------------------- criteria
     def _n_parameters(self):
         """Number of free parameters, mixing weights included."""
-        n_weights = self.n_components - 1 if self._fit_weights else 0
+        n_weights = self._n_components() - 1 if self._fit_weights else 0
         return self._family.n_parameters(self._get_fitted_params()) + n_weights
 
     def bic(self, X):

@@ -498,9 +498,6 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         self.n_jobs = n_jobs
         self.validation_fraction = validation_fraction
 
-    def _n_components(self):
-        return self.n_components
-
     # ----------------------------------------------------------- encoding
     def _column_family(self, j, name, column):
         spec = self.families
@@ -762,15 +759,6 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
 
     def _n_components(self):
         return len(self.components)
-
-    def _fit(self, X, sample_weight):
-        # BaseMixture reads ``n_components``; here it is len(components) and
-        # not a public attribute (scikit-learn's checks would overwrite it).
-        self.__dict__["n_components"] = len(self.components)
-        try:
-            super()._fit(X, sample_weight)
-        finally:
-            self.__dict__.pop("n_components", None)
 
     def _n_parameters(self):
         return self._family.n_parameters(self._params) + len(self.components) - 1

@@ -147,9 +147,7 @@ def _component_tile(
         outside += (zz < TABLE_Z_MIN) | (zz > TABLE_Z_MAX)
         ratio = fast_exp(log_ratio[t])
         lam_minus_z = -(lam * (big_g + q[t]) + big_g * q[t]) / (lam + zz)
-        log_prob[t] = (
-            log_const - half_nu * log_b[t] + log_kve[t] + lam_minus_z + lin[t]
-        )
+        log_prob[t] = log_const - half_nu * log_b[t] + log_kve[t] + lam_minus_z + lin[t]
         mean_w[t] = sqrt_b * inv_sqrt_a * ratio
         mean_inv_w[t] = (sqrt_a * ratio * sqrt_b + order2) * inv_b
     if outside == 0:

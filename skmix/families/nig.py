@@ -102,9 +102,11 @@ def _as_float64(X):
 def _symmetrise_upper(upper):
     """Symmetric matrices from their upper triangles (last two axes)."""
     strict = np.triu(upper, 1)
-    return strict + np.swapaxes(strict, -1, -2) + np.einsum(
-        "...ii->...i", upper
-    )[..., None] * np.eye(upper.shape[-1])
+    return (
+        strict
+        + np.swapaxes(strict, -1, -2)
+        + np.einsum("...ii->...i", upper)[..., None] * np.eye(upper.shape[-1])
+    )
 
 
 def _outer(a, b):
@@ -192,8 +194,13 @@ class NIGFamily(MixtureFamily):
     # --------------------------------------------------- contract
     def _empty_stats(self, k, d):
         return NIGStats(
-            np.zeros(k), np.zeros(()), np.zeros(k), np.zeros(k),
-            np.zeros((k, d)), np.zeros((k, d)), np.zeros((k, d, d)),
+            np.zeros(k),
+            np.zeros(()),
+            np.zeros(k),
+            np.zeros(k),
+            np.zeros((k, d)),
+            np.zeros((k, d)),
+            np.zeros((k, d, d)),
         )
 
     def accumulate(self, X, params, log_weights, sample_weight):
@@ -209,10 +216,23 @@ class NIGFamily(MixtureFamily):
             else np.empty(0)
         )
         ll = kernels.accumulate(
-            X, weights, weighted, locations, stack, white_skew, tails, log_const,
-            d + 1, log_kve_ratio_table(d + 1), self.covariance_type in ("full", "tied"),
-            stats.resp_sum, stats.sum_w, stats.sum_inv_w, stats.sum_z,
-            stats.sum_tz, stats.sum_tzz,
+            X,
+            weights,
+            weighted,
+            locations,
+            stack,
+            white_skew,
+            tails,
+            log_const,
+            d + 1,
+            log_kve_ratio_table(d + 1),
+            self.covariance_type in ("full", "tied"),
+            stats.resp_sum,
+            stats.sum_w,
+            stats.sum_inv_w,
+            stats.sum_z,
+            stats.sum_tz,
+            stats.sum_tzz,
         )
         return stats._replace(log_likelihood=np.asarray(ll))
 
@@ -240,8 +260,13 @@ class NIGFamily(MixtureFamily):
             sum_zz = np.einsum("ki,ij->kij", resp.T @ (z * z), np.eye(X.shape[1]))
         # Statistics are centred on each component's location: all equal here.
         return NIGStats(
-            resp_sum, np.zeros(()), resp_sum.copy(), resp_sum.copy(),
-            sum_z, sum_z.copy(), sum_zz,
+            resp_sum,
+            np.zeros(()),
+            resp_sum.copy(),
+            resp_sum.copy(),
+            sum_z,
+            sum_z.copy(),
+            sum_zz,
         )
 
     def m_step(self, stats, params):
@@ -274,12 +299,14 @@ class NIGFamily(MixtureFamily):
                 (z_tilde - old_gamma) / t_bar[:, None],
             )
             gamma = np.where(
-                exact[:, None], (t_bar[:, None] * z_bar - z_tilde) / delta_safe,
+                exact[:, None],
+                (t_bar[:, None] * z_bar - z_tilde) / delta_safe,
                 old_gamma,
             )
         locations = params.locations + shift
-        dispersions = self._dispersions(stats, n_safe, s_bar, t_bar, shift, gamma,
-                                        z_bar, z_tilde)
+        dispersions = self._dispersions(
+            stats, n_safe, s_bar, t_bar, shift, gamma, z_bar, z_tilde
+        )
         if init:
             u = np.ones(k)
             tails = np.ones(k)
@@ -291,7 +318,8 @@ class NIGFamily(MixtureFamily):
                 u = 1.0 / s_bar
             denominator = s_bar * u * u - 2 * u + t_bar
             tails = np.where(
-                denominator * LAMBDA_MAX > u, u / np.maximum(denominator, 1e-300),
+                denominator * LAMBDA_MAX > u,
+                u / np.maximum(denominator, 1e-300),
                 LAMBDA_MAX,
             )
             tails = np.maximum(tails, LAMBDA_MIN)
@@ -373,9 +401,18 @@ class NIGFamily(MixtureFamily):
         mean_w = np.empty((X.shape[0], k) if moments else (0, k))
         mean_inv_w = np.empty_like(mean_w)
         kernels.log_prob_moments(
-            X, np.ascontiguousarray(params.locations, dtype=np.float64), stack,
-            white_skew, tails, log_const, X.shape[1] + 1,
-            log_kve_ratio_table(X.shape[1] + 1), out, mean_w, mean_inv_w, moments,
+            X,
+            np.ascontiguousarray(params.locations, dtype=np.float64),
+            stack,
+            white_skew,
+            tails,
+            log_const,
+            X.shape[1] + 1,
+            log_kve_ratio_table(X.shape[1] + 1),
+            out,
+            mean_w,
+            mean_inv_w,
+            moments,
         )
         return out, mean_w, mean_inv_w
 
