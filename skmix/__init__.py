@@ -3,6 +3,7 @@
 from .coin import CoinMixture
 from .composite import CompositeMixture, HeterogeneousMixture
 from .gaussian import GaussianMixtureEM
+from .nig import NIGMixture
 
 __version__ = "0.1.0"
 
@@ -11,5 +12,6 @@ __all__ = [
     "CompositeMixture",
     "GaussianMixtureEM",
     "HeterogeneousMixture",
+    "NIGMixture",
     "__version__",
 ]
