@@ -4,7 +4,8 @@ import numpy as np
 from numba import njit
 from numpy.testing import assert_allclose
 
-from skmix._kernels.gaussian import fast_exp, fast_log, precision_cholesky
+from skmix._kernels._math import fast_exp, fast_log
+from skmix._kernels.gaussian import precision_cholesky
 
 
 @njit

@@ -16,7 +16,8 @@ import math
 import numpy as np
 from numba import njit
 
-_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+from ._math import JIT_OPTIONS as _JIT
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
 

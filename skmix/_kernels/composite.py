@@ -8,9 +8,8 @@ Layouts as in :mod:`skmix._kernels.columns`: blocks ``XT`` of shape
 import numpy as np
 from numba import njit
 
-from .gaussian import fast_exp, fast_log
-
-_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+from ._math import JIT_OPTIONS as _JIT
+from ._math import normalise_tile
 
 
 @njit(**_JIT)
@@ -21,30 +20,14 @@ def normalise(log_prob, sample_weight, weighted):
     Returns (sum_i resp[:, i], sum_i w_i lse_i).
     """
     k, n = log_prob.shape
-    mx = np.empty(n)
-    s = np.zeros(n)
-    for i in range(n):
-        mx[i] = log_prob[0, i]
-    for c in range(1, k):
-        for i in range(n):
-            mx[i] = max(mx[i], log_prob[c, i])
-    for c in range(k):
-        for i in range(n):
-            e = fast_exp(log_prob[c, i] - mx[i])
-            log_prob[c, i] = e
-            s[i] += e
-    log_likelihood = 0.0
-    for i in range(n):
-        w = sample_weight[i] if weighted else 1.0
-        log_likelihood += w * (mx[i] + fast_log(s[i]))
-        s[i] = w / s[i]
+    log_likelihood = normalise_tile(
+        log_prob, n, sample_weight, weighted, 0, np.empty(n), np.empty(n)
+    )
     resp_sum = np.zeros(k)
     for c in range(k):
         total = 0.0
         for i in range(n):
-            r = log_prob[c, i] * s[i]
-            log_prob[c, i] = r
-            total += r
+            total += log_prob[c, i]
         resp_sum[c] = total
     return resp_sum, log_likelihood
 

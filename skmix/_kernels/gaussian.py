@@ -16,114 +16,12 @@ with ``U_k`` the upper-triangular Cholesky factor of the precision
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
+
+from ._math import JIT_OPTIONS as _JIT
+from ._math import load_tile, normalise_tile
 
 TILE = 256
-
-_JIT = dict(
-    cache=True,
-    nogil=True,
-    error_model="numpy",
-    fastmath={"nsz", "arcp", "contract", "reassoc"},
-)
-
-
-@njit(**_JIT)
-def fast_exp(x):
-    """exp(x) for x <= 0 by range reduction and a degree-11 Taylor polynomial.
-
-    exp(x) = 2^n exp(r), r = x - n log 2, |r| <= log(2)/2; relative error
-    below 1e-14, and branch-free so LLVM can vectorise loops that call it
-    (there is no SVML in this numba build, so math.exp stays scalar).
-    Arguments below -708 give about 2^-1022 instead of underflowing to 0.
-    """
-    x = max(x, -708.0)
-    n = math.floor(x * 1.4426950408889634 + 0.5)
-    r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10
-    p = 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    # 2^n through the exponent bits of a float64.
-    # 2^n through the exponent bits: n + 1023 sits in the low mantissa bits
-    # of n + 1023 + 2^52 (no float-to-int conversion, which AVX2 lacks).
-    biased = _float64_bits_as_int64(n + 4503599627371519.0)
-    return p * _int64_bits_as_float64(biased << 52)
-
-
-@njit(**_JIT)
-def fast_log(x):
-    """log(x) for positive normal x, branch-free so loops vectorise.
-
-    x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f / (2 + f)),
-    f = m - 1, by its odd series to s^21 (|s| <= 0.172); relative error
-    below 1e-15.
-    """
-    bits = _float64_bits_as_int64(x)
-    # The biased exponent as a float: 2^52 + e_biased has it in its mantissa.
-    e = (
-        _int64_bits_as_float64(((bits & 0x7FF0000000000000) >> 52) | 0x4330000000000000)
-        - 4503599627371519.0
-    )
-    m = _int64_bits_as_float64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
-    big = np.float64(m > 1.4142135623730951)  # arithmetic, not a branch
-    m = m * (1.0 - 0.5 * big)
-    e = e + big
-    f = m - 1.0
-    s = f / (2.0 + f)
-    s2 = s * s
-    p = 1.0 / 21.0
-    p = p * s2 + 1.0 / 19.0
-    p = p * s2 + 1.0 / 17.0
-    p = p * s2 + 1.0 / 15.0
-    p = p * s2 + 1.0 / 13.0
-    p = p * s2 + 1.0 / 11.0
-    p = p * s2 + 1.0 / 9.0
-    p = p * s2 + 1.0 / 7.0
-    p = p * s2 + 1.0 / 5.0
-    p = p * s2 + 1.0 / 3.0
-    p = p * s2 + 1.0
-    return e * 0.6931471805599453 + 2.0 * s * p
-
-
-@intrinsic
-def _float64_bits_as_int64(typingctx, value):
-    """Reinterpret the bits of a float64 as an int64."""
-    signature = types.int64(types.float64)
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return signature, codegen
-
-
-@intrinsic
-def _int64_bits_as_float64(typingctx, bits):
-    """Reinterpret the bits of an int64 as a float64 (no memory round trip)."""
-    signature = types.float64(types.int64)
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return signature, codegen
-
-
-@njit(**_JIT)
-def _load_tile(X, start, m, xt):
-    """xt[i, t] = X[start + t, i]."""
-    d = X.shape[1]
-    for t in range(m):
-        for i in range(d):
-            xt[i, t] = X[start + t, i]
 
 
 @njit(**_JIT)
@@ -155,15 +53,24 @@ def _triangular_quadratic(z, m, U, y, q):
             y[3, t] = 0.0
         for i in range(0, j0 + 4, 4):
             a0, a1, a2, a3 = U[i, j0], U[i + 1, j0], U[i + 2, j0], U[i + 3, j0]
-            b0, b1, b2, b3 = U[i, j0 + 1], U[i + 1, j0 + 1], U[i + 2, j0 + 1], U[
-                i + 3, j0 + 1
-            ]
-            c0, c1, c2, c3 = U[i, j0 + 2], U[i + 1, j0 + 2], U[i + 2, j0 + 2], U[
-                i + 3, j0 + 2
-            ]
-            e0, e1, e2, e3 = U[i, j0 + 3], U[i + 1, j0 + 3], U[i + 2, j0 + 3], U[
-                i + 3, j0 + 3
-            ]
+            b0, b1, b2, b3 = (
+                U[i, j0 + 1],
+                U[i + 1, j0 + 1],
+                U[i + 2, j0 + 1],
+                U[i + 3, j0 + 1],
+            )
+            c0, c1, c2, c3 = (
+                U[i, j0 + 2],
+                U[i + 1, j0 + 2],
+                U[i + 2, j0 + 2],
+                U[i + 3, j0 + 2],
+            )
+            e0, e1, e2, e3 = (
+                U[i, j0 + 3],
+                U[i + 1, j0 + 3],
+                U[i + 2, j0 + 3],
+                U[i + 3, j0 + 3],
+            )
             for t in range(m):
                 z0 = z[i, t]
                 z1 = z[i + 1, t]
@@ -175,7 +82,9 @@ def _triangular_quadratic(z, m, U, y, q):
                 y[3, t] += z0 * e0 + z1 * e1 + z2 * e2 + z3 * e3
         for t in range(m):
             q[t] += (
-                y[0, t] * y[0, t] + y[1, t] * y[1, t] + y[2, t] * y[2, t]
+                y[0, t] * y[0, t]
+                + y[1, t] * y[1, t]
+                + y[2, t] * y[2, t]
                 + y[3, t] * y[3, t]
             )
         j0 += 4
@@ -204,43 +113,8 @@ def _diag_quadratic(xt, m, mean, prec, q):
 
 
 @njit(**_JIT)
-def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
-    """Turn logp (k, m) into weighted responsibilities; return sum w log p(x).
-
-    resp[k, t] = w_t exp(logp[k, t] - lse_t), lse_t = log sum_k exp(logp[k, t]).
-    """
-    k = logp.shape[0]
-    for t in range(m):
-        mx[t] = logp[0, t]
-        s[t] = 0.0
-    for c in range(1, k):
-        for t in range(m):
-            mx[t] = max(mx[t], logp[c, t])
-    for c in range(k):
-        for t in range(m):
-            e = fast_exp(logp[c, t] - mx[t])
-            logp[c, t] = e
-            s[t] += e
-    ll = 0.0
-    # Two loops rather than a branch per row, so that both vectorise.
-    if weighted:
-        for t in range(m):
-            w = sample_weight[start + t]
-            ll += w * (mx[t] + fast_log(s[t]))
-            s[t] = w / s[t]
-    else:
-        for t in range(m):
-            ll += mx[t] + fast_log(s[t])
-            s[t] = 1.0 / s[t]
-    for c in range(k):
-        for t in range(m):
-            logp[c, t] *= s[t]
-    return ll
-
-
-@njit(**_JIT)
-def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c, full):
-    """sum_z += sum_t r z; sum_zz += sum_t r z z^T (upper) or r z^2 (diag).
+def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c):
+    """sum_z += sum_t r z and sum_zz += the upper triangle of sum_t r z z^T.
 
     ``rz`` is a (d, TILE) buffer for r z. The upper triangle is swept in
     2 x 4 blocks, so each load feeds more than one multiply-add (register
@@ -255,13 +129,6 @@ def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c, full):
             rz[i, t] = v
             acc += v
         sum_z_c[i] += acc
-    if not full:
-        for i in range(d):
-            acc = 0.0
-            for t in range(m):
-                acc += rz[i, t] * z[i, t]
-            sum_zz_c[0, i] += acc
-        return
     for i in range(0, d - 1, 2):
         j = i
         while j + 4 <= d:
@@ -328,20 +195,20 @@ def full_accumulate(
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _centre(xt, m, means[c], z)
             _triangular_quadratic(z, m, prec_chol[c], y, q)
             for t in range(m):
                 logp[c, t] = log_norm[c] - 0.5 * q[t]
-        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        ll += normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             acc = 0.0
             for t in range(m):
                 acc += logp[c, t]
             resp_sum[c] += acc
             _centre(xt, m, means[c], z)
-            _accumulate_moments(z, m, logp[c], rz, sum_z[c], sum_zz[c], True)
+            _accumulate_moments(z, m, logp[c], rz, sum_z[c], sum_zz[c])
     return ll
 
 
@@ -385,7 +252,7 @@ def tied_accumulate(
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for j in range(d):
             for t in range(m):
                 yx[j, t] = 0.0
@@ -403,7 +270,7 @@ def tied_accumulate(
                     logp[c, t] += v * v
             for t in range(m):
                 logp[c, t] = log_norm[c] - 0.5 * logp[c, t]
-        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        ll += normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             acc = 0.0
             for t in range(m):
@@ -418,7 +285,7 @@ def tied_accumulate(
         for t in range(m):
             w[t] = sample_weight[start + t] if weighted else 1.0
         _centre(xt, m, centre, z)
-        _accumulate_moments(z, m, w, rz, unused_sum, scatter, True)
+        _accumulate_moments(z, m, w, rz, unused_sum, scatter)
     return ll
 
 
@@ -435,8 +302,6 @@ def diag_accumulate(
     n, d = X.shape
     k = means.shape[0]
     xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
-    rz = np.empty((d, TILE))
     q = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -444,19 +309,28 @@ def diag_accumulate(
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _diag_quadratic(xt, m, means[c], prec[c], q)
             for t in range(m):
                 logp[c, t] = log_norm[c] - 0.5 * q[t]
-        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        ll += normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             acc = 0.0
             for t in range(m):
                 acc += logp[c, t]
             resp_sum[c] += acc
-            _centre(xt, m, means[c], z)
-            _accumulate_moments(z, m, logp[c], rz, sum_z[c], sum_zz[c : c + 1], False)
+            for i in range(d):
+                mi = means[c, i]
+                acc = 0.0
+                acc2 = 0.0
+                for t in range(m):
+                    v = xt[i, t] - mi
+                    rv = logp[c, t] * v
+                    acc += rv
+                    acc2 += rv * v
+                sum_z[c, i] += acc
+                sum_zz[c, i] += acc2
     return ll
 
 
@@ -471,7 +345,7 @@ def full_log_prob(X, means, prec_chol, log_norm, out):
     q = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _centre(xt, m, means[c], z)
             _triangular_quadratic(z, m, prec_chol[c], y, q)
@@ -488,7 +362,7 @@ def diag_log_prob(X, means, prec, log_norm, out):
     q = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _diag_quadratic(xt, m, means[c], prec[c], q)
             for t in range(m):

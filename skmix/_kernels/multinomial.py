@@ -16,16 +16,14 @@ import math
 import numpy as np
 from numba import njit
 
-from .gaussian import fast_exp, fast_log
+from ._math import JIT_OPTIONS, normalise_tile
 
 #: Rows per tile of the fused E-step. Rows are transposed into a
 #: (n_categories, TILE) buffer so that the inner loops run across rows,
 #: which LLVM vectorises even for 2 categories.
 TILE = 256
 
-# Reassociation lets LLVM vectorise the sums across rows (as the Gaussian
-# kernels do); no flag assumes finite values.
-_JIT = dict(cache=True, nogil=True, fastmath={"nsz", "arcp", "contract", "reassoc"})
+_JIT = JIT_OPTIONS
 
 
 @njit(**_JIT)
@@ -109,27 +107,19 @@ def multinomial_accumulate(
         n_rows = min(TILE, n_samples - start)
         _load_tile(X, start, n_rows, log_factorial, xt, coefficient)
         _joint_log_prob(xt, n_rows, log_probs, log_weights, joint)
-        for r in range(n_rows):
-            row_max[r] = joint[0, r]
-        for c in range(1, n_components):
+        # Finite: log_probs are floored and some log weight is finite.
+        log_likelihood += normalise_tile(
+            joint, n_rows, sample_weight, weighted, start, row_max, scale
+        )
+        if weighted:
             for r in range(n_rows):
-                row_max[r] = max(row_max[r], joint[c, r])
-        for r in range(n_rows):
-            scale[r] = 0.0
-        for c in range(n_components):
+                log_likelihood += sample_weight[start + r] * coefficient[r]
+        else:
             for r in range(n_rows):
-                joint[c, r] = fast_exp(joint[c, r] - row_max[r])
-                scale[r] += joint[c, r]
-        for r in range(n_rows):
-            # Finite: log_probs are floored and some log weight is finite.
-            row_log_prob = row_max[r] + fast_log(scale[r]) + coefficient[r]
-            weight = sample_weight[start + r] if weighted else 1.0
-            log_likelihood += weight * row_log_prob
-            scale[r] = weight / scale[r]
+                log_likelihood += coefficient[r]
         for c in range(n_components):
             total = 0.0
             for r in range(n_rows):
-                joint[c, r] *= scale[r]
                 total += joint[c, r]
             resp_sum[c] += total
             for j in range(n_categories):

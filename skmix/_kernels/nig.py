@@ -29,6 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._math import JIT_OPTIONS, fast_exp, fast_log, load_tile, normalise_tile
 from .bessel import (
     TABLE_INTERVALS,
     TABLE_INV_STEP,
@@ -38,25 +39,10 @@ from .bessel import (
     TABLE_Z_MIN,
     log_kve_ratio,
 )
-from .gaussian import fast_exp, fast_log
 
 TILE = 256
 
-# error_model="numpy": no zero-division checks (and branches) in the row loops.
-_JIT = dict(
-    cache=True,
-    nogil=True,
-    error_model="numpy",
-    fastmath={"nsz", "arcp", "contract", "reassoc"},
-)
-
-
-@njit(**_JIT)
-def _load_tile(X, start, m, xt):
-    """xt[i, t] = X[start + t, i] (float64)."""
-    for t in range(m):
-        for i in range(X.shape[1]):
-            xt[i, t] = X[start + t, i]
+_JIT = JIT_OPTIONS
 
 
 @njit(**_JIT)
@@ -167,32 +153,6 @@ def _component_tile(
 
 
 @njit(**_JIT)
-def _normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
-    """logp (k, m) -> w_t times responsibilities; return sum_t w_t log p(x_t)."""
-    k = logp.shape[0]
-    for t in range(m):
-        mx[t] = logp[0, t]
-        s[t] = 0.0
-    for c in range(1, k):
-        for t in range(m):
-            mx[t] = max(mx[t], logp[c, t])
-    for c in range(k):
-        for t in range(m):
-            e = fast_exp(logp[c, t] - mx[t])
-            logp[c, t] = e
-            s[t] += e
-    ll = 0.0
-    for t in range(m):
-        w = sample_weight[start + t] if weighted else 1.0
-        ll += w * (mx[t] + math.log(s[t]))
-        s[t] = w / s[t]
-    for c in range(k):
-        for t in range(m):
-            logp[c, t] *= s[t]
-    return ll
-
-
-@njit(**_JIT)
 def accumulate(
     X,
     sample_weight,
@@ -237,7 +197,7 @@ def accumulate(
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _component_tile(
                 xt,
@@ -259,7 +219,7 @@ def accumulate(
                 mean_w[c],
                 mean_inv_w[c],
             )
-        ll += _normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
+        ll += normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             r = logp[c]
             acc_r = 0.0
@@ -331,7 +291,7 @@ def log_prob_moments(
     mean_inv_w = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        _load_tile(X, start, m, xt)
+        load_tile(X, start, m, xt)
         for c in range(k):
             _component_tile(
                 xt,

@@ -1,0 +1,157 @@
+"""Shared numba building blocks: compile options, exp/log, log-sum-exp.
+
+Every family's fused E-step ends a tile the same way: per-row log-sum-exp
+over components, responsibilities, and the tile's log-likelihood. That step
+lives here once, with branch-free ``exp`` and ``log`` that LLVM can vectorise
+(this numba build has no SVML, so ``math.exp`` and ``math.log`` stay scalar).
+"""
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+#: Options of every skmix kernel. ``error_model="numpy"`` drops the
+#: division-by-zero checks that stop LLVM from vectorising loops with a
+#: division; reassociation lets it vectorise sums across rows. No flag
+#: assumes finite values.
+JIT_OPTIONS = dict(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"nsz", "arcp", "contract", "reassoc"},
+)
+_JIT = JIT_OPTIONS
+
+
+@njit(**_JIT)
+def fast_exp(x):
+    """exp(x) for x <= 0 by range reduction and a degree-11 Taylor polynomial.
+
+    exp(x) = 2^n exp(r), r = x - n log 2, |r| <= log(2)/2; relative error
+    below 1e-14, and branch-free so LLVM can vectorise loops that call it
+    (there is no SVML in this numba build, so math.exp stays scalar).
+    Arguments below -708 give about 2^-1022 instead of underflowing to 0.
+    """
+    x = max(x, -708.0)
+    n = math.floor(x * 1.4426950408889634 + 0.5)
+    r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10
+    p = 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # 2^n through the exponent bits of a float64.
+    # 2^n through the exponent bits: n + 1023 sits in the low mantissa bits
+    # of n + 1023 + 2^52 (no float-to-int conversion, which AVX2 lacks).
+    biased = _float64_bits_as_int64(n + 4503599627371519.0)
+    return p * _int64_bits_as_float64(biased << 52)
+
+
+@njit(**_JIT)
+def fast_log(x):
+    """log(x) for positive normal x, branch-free so loops vectorise.
+
+    x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f / (2 + f)),
+    f = m - 1, by its odd series to s^21 (|s| <= 0.172); relative error
+    below 1e-15.
+    """
+    bits = _float64_bits_as_int64(x)
+    # The biased exponent as a float: 2^52 + e_biased has it in its mantissa.
+    e = (
+        _int64_bits_as_float64(((bits & 0x7FF0000000000000) >> 52) | 0x4330000000000000)
+        - 4503599627371519.0
+    )
+    m = _int64_bits_as_float64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = np.float64(m > 1.4142135623730951)  # arithmetic, not a branch
+    m = m * (1.0 - 0.5 * big)
+    e = e + big
+    f = m - 1.0
+    s = f / (2.0 + f)
+    s2 = s * s
+    p = 1.0 / 21.0
+    p = p * s2 + 1.0 / 19.0
+    p = p * s2 + 1.0 / 17.0
+    p = p * s2 + 1.0 / 15.0
+    p = p * s2 + 1.0 / 13.0
+    p = p * s2 + 1.0 / 11.0
+    p = p * s2 + 1.0 / 9.0
+    p = p * s2 + 1.0 / 7.0
+    p = p * s2 + 1.0 / 5.0
+    p = p * s2 + 1.0 / 3.0
+    p = p * s2 + 1.0
+    return e * 0.6931471805599453 + 2.0 * s * p
+
+
+@intrinsic
+def _float64_bits_as_int64(typingctx, value):
+    """Reinterpret the bits of a float64 as an int64."""
+    signature = types.int64(types.float64)
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return signature, codegen
+
+
+@intrinsic
+def _int64_bits_as_float64(typingctx, bits):
+    """Reinterpret the bits of an int64 as a float64 (no memory round trip)."""
+    signature = types.float64(types.int64)
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return signature, codegen
+
+
+@njit(**_JIT)
+def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
+    """Turn logp (k, m) into weighted responsibilities; return sum w log p(x).
+
+    resp[k, t] = w_t exp(logp[k, t] - lse_t), lse_t = log sum_k exp(logp[k, t]).
+    """
+    k = logp.shape[0]
+    for t in range(m):
+        mx[t] = logp[0, t]
+        s[t] = 0.0
+    for c in range(1, k):
+        for t in range(m):
+            mx[t] = max(mx[t], logp[c, t])
+    for c in range(k):
+        for t in range(m):
+            e = fast_exp(logp[c, t] - mx[t])
+            logp[c, t] = e
+            s[t] += e
+    ll = 0.0
+    # Two loops rather than a branch per row, so that both vectorise.
+    if weighted:
+        for t in range(m):
+            w = sample_weight[start + t]
+            ll += w * (mx[t] + fast_log(s[t]))
+            s[t] = w / s[t]
+    else:
+        for t in range(m):
+            ll += mx[t] + fast_log(s[t])
+            s[t] = 1.0 / s[t]
+    for c in range(k):
+        for t in range(m):
+            logp[c, t] *= s[t]
+    return ll
+
+
+@njit(**_JIT)
+def load_tile(X, start, m, xt):
+    """xt[i, t] = X[start + t, i]."""
+    d = X.shape[1]
+    for t in range(m):
+        for i in range(d):
+            xt[i, t] = X[start + t, i]
