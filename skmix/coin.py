@@ -232,7 +232,7 @@ class CoinMixture(BaseMixture):
         Index of the selected start.
     n_features_in_ : int
         Number of categories seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the categories seen during fit (string column names only).
 
     See Also

@@ -429,7 +429,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         Mean log-likelihood at every iteration.
     n_features_in_ : int
         Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit (string names only).
 
     See Also

@@ -151,7 +151,7 @@ class GaussianMixtureEM(BaseMixture):
         Index of the selected start.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit (string column names only).
 
     See Also
