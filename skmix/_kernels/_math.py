@@ -6,7 +6,6 @@ lives here once, with branch-free ``exp`` and ``log`` that LLVM can vectorise
 (this numba build has no SVML, so ``math.exp`` and ``math.log`` stay scalar).
 """
 
-import math
 
 import numpy as np
 from numba import njit, types
@@ -35,7 +34,7 @@ def fast_exp(x):
     Arguments below -708 give about 2^-1022 instead of underflowing to 0.
     """
     x = max(x, -708.0)
-    n = math.floor(x * 1.4426950408889634 + 0.5)
+    n = np.floor(x * 1.4426950408889634 + 0.5)  # a float: math.floor gives an int
     r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10
     p = 1.0 / 39916800.0
     p = p * r + 1.0 / 3628800.0
