@@ -84,9 +84,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             resp = initial_responsibilities(
                 self.init_params, X_part, self._n_components(), rng, sample_weight
             )
-            return initialize(
-                family, X_part, sample_weight, resp, self._n_components()
-            )
+            return initialize(family, X_part, sample_weight, resp, self._n_components())
 
         return init
 
@@ -177,7 +175,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 "Best performing initialization did not converge. Try different "
                 "init parameters, or increase max_iter, tol, or check for "
                 "degenerate data.",
-                ConvergenceWarning, stacklevel=2,
+                ConvergenceWarning,
+                stacklevel=2,
             )
         self._family = family
         self._set_fitted_params(best.params)

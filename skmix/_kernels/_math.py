@@ -6,7 +6,6 @@ lives here once, with branch-free ``exp`` and ``log`` that LLVM can vectorise
 (this numba build has no SVML, so ``math.exp`` and ``math.log`` stay scalar).
 """
 
-
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic

@@ -263,7 +263,8 @@ class GaussianFamily(MixtureFamily):
                 "A component covariance was not numerically positive definite "
                 f"even with reg_covar={self.reg_covar}; {jitter:.3g} was added to "
                 "its diagonal. Scale the input data or increase reg_covar.",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         if cov_type == "full":
             return out, stack
