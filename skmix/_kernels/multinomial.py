@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS, normalise_tile
+from ._math import JIT_OPTIONS, _float64_bits_as_int64, normalise_tile
 
 #: Rows per tile of the fused E-step. Rows are transposed into a
 #: (n_categories, TILE) buffer so that the inner loops run across rows,
@@ -51,8 +51,14 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
         for j in range(n_categories):
             value = X[start + r, j]
             xt[j, r] = value
-            index = np.int64(min(value, last))
-            inexact += value - index
+            # int64 of a float in [0, 2^52) without a scalar conversion (which
+            # AVX2 lacks): rounded, it sits in the low mantissa bits of
+            # clamped + 2^52. Any fractional count makes `inexact` positive.
+            clamped = min(value, last)
+            index = _float64_bits_as_int64(clamped + 4503599627370496.0) & (
+                0xFFFFFFFFFFFFF
+            )
+            inexact += abs(value - index)
             total += value
             log_coef -= log_factorial[index]
         inexact += max(total - last, 0.0)
