@@ -19,9 +19,7 @@ import numpy as np
 from numba import njit
 
 from ._math import JIT_OPTIONS as _JIT
-from ._math import load_tile, normalise_tile
-
-TILE = 256
+from ._math import TILE, TILE_STRIDE, load_tile, normalise_tile
 
 
 @njit(**_JIT)
@@ -184,14 +182,14 @@ def full_accumulate(
     """
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
-    y = np.empty((4, TILE))
-    rz = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
+    y = np.empty((4, TILE_STRIDE))
+    rz = np.empty((d, TILE_STRIDE))
     q = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
-    logp = np.empty((k, TILE))
+    logp = np.empty((k, TILE_STRIDE))
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
@@ -233,14 +231,14 @@ def tied_accumulate(
     """
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
-    yx = np.empty((d, TILE))
-    rz = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
+    yx = np.empty((d, TILE_STRIDE))
+    rz = np.empty((d, TILE_STRIDE))
     w = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
-    logp = np.empty((k, TILE))
+    logp = np.empty((k, TILE_STRIDE))
     b = np.zeros((k, d))
     unused_sum = np.zeros(d)
     for c in range(k):
@@ -301,11 +299,11 @@ def diag_accumulate(
     """
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
     q = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
-    logp = np.empty((k, TILE))
+    logp = np.empty((k, TILE_STRIDE))
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
@@ -339,9 +337,9 @@ def full_log_prob(X, means, prec_chol, log_norm, out):
     """out[t, k] = log_norm[k] - |U_k^T (x_t - mu_k)|^2 / 2."""
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
-    y = np.empty((4, TILE))
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
+    y = np.empty((4, TILE_STRIDE))
     q = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
@@ -358,7 +356,7 @@ def diag_log_prob(X, means, prec, log_norm, out):
     """out[t, k] = log_norm[k] - sum_i ((x_ti - mu_ki) prec_ki)^2 / 2."""
     n, d = X.shape
     k = means.shape[0]
-    xt = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
     q = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)

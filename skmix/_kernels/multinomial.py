@@ -16,7 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS, _float64_bits_as_int64, normalise_tile
+from ._math import (
+    JIT_OPTIONS,
+    TILE_STRIDE,
+    _float64_bits_as_int64,
+    normalise_tile,
+)
 
 #: Rows per tile of the fused E-step. Rows are transposed into a
 #: (n_categories, TILE) buffer so that the inner loops run across rows,
@@ -103,8 +108,8 @@ def multinomial_accumulate(
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
     weighted = sample_weight.shape[0] > 0
-    xt = np.empty((n_categories, TILE))
-    joint = np.empty((n_components, TILE))
+    xt = np.empty((n_categories, TILE_STRIDE))
+    joint = np.empty((n_components, TILE_STRIDE))
     coefficient = np.empty(TILE)
     row_max = np.empty(TILE)
     scale = np.empty(TILE)
@@ -141,8 +146,8 @@ def multinomial_log_prob(X, log_probs, log_factorial, out):
     """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
-    xt = np.empty((n_categories, TILE))
-    joint = np.empty((n_components, TILE))
+    xt = np.empty((n_categories, TILE_STRIDE))
+    joint = np.empty((n_components, TILE_STRIDE))
     coefficient = np.empty(TILE)
     no_weights = np.zeros(n_components)
     for start in range(0, n_samples, TILE):

@@ -29,7 +29,15 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS, fast_exp, fast_log, load_tile, normalise_tile
+from ._math import (
+    JIT_OPTIONS,
+    TILE,
+    TILE_STRIDE,
+    fast_exp,
+    fast_log,
+    load_tile,
+    normalise_tile,
+)
 from .bessel import (
     TABLE_INTERVALS,
     TABLE_INV_STEP,
@@ -39,8 +47,6 @@ from .bessel import (
     TABLE_Z_MIN,
     log_kve_ratio,
 )
-
-TILE = 256
 
 _JIT = JIT_OPTIONS
 
@@ -181,19 +187,19 @@ def accumulate(
     """
     n, d = X.shape
     k = locations.shape[0]
-    xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
-    work = np.empty((4, TILE))
+    work = np.empty((4, TILE_STRIDE))
     index = np.empty(TILE, dtype=np.int64)
     rtz = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
-    logp = np.empty((k, TILE))
-    mean_w = np.empty((k, TILE))
-    mean_inv_w = np.empty((k, TILE))
+    logp = np.empty((k, TILE_STRIDE))
+    mean_w = np.empty((k, TILE_STRIDE))
+    mean_inv_w = np.empty((k, TILE_STRIDE))
     ll = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
@@ -279,12 +285,12 @@ def log_prob_moments(
     """
     n, d = X.shape
     k = locations.shape[0]
-    xt = np.empty((d, TILE))
-    z = np.empty((d, TILE))
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
     y = np.empty(TILE)
     q = np.empty(TILE)
     lin = np.empty(TILE)
-    work = np.empty((4, TILE))
+    work = np.empty((4, TILE_STRIDE))
     index = np.empty(TILE, dtype=np.int64)
     logp = np.empty(TILE)
     mean_w = np.empty(TILE)
