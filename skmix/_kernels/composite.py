@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from ._math import JIT_OPTIONS as _JIT
-from ._math import normalise_tile
+from ._math import TILE, TILE_STRIDE, normalise_tile
 
 
 @njit(**_JIT)
@@ -17,18 +17,30 @@ def normalise(log_prob, sample_weight, weighted):
     """Turn log_prob (k, n) in place into weighted responsibilities.
 
     resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...).
-    Returns (sum_i resp[:, i], sum_i w_i lse_i).
+    Returns (sum_i resp[:, i], sum_i w_i lse_i). Works on a copy of one tile
+    of rows at a time, so that the shared tile code runs in the L1 cache.
     """
     k, n = log_prob.shape
-    log_likelihood = normalise_tile(
-        log_prob, n, sample_weight, weighted, 0, np.empty(n), np.empty(n)
-    )
+    tile = np.empty((k, TILE_STRIDE))
+    mx = np.empty(TILE)
+    s = np.empty(TILE)
     resp_sum = np.zeros(k)
-    for c in range(k):
-        total = 0.0
-        for i in range(n):
-            total += log_prob[c, i]
-        resp_sum[c] = total
+    log_likelihood = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        for c in range(k):
+            for t in range(m):
+                tile[c, t] = log_prob[c, start + t]
+        log_likelihood += normalise_tile(
+            tile, m, sample_weight, weighted, start, mx, s
+        )
+        for c in range(k):
+            total = 0.0
+            for t in range(m):
+                r = tile[c, t]
+                log_prob[c, start + t] = r
+                total += r
+            resp_sum[c] += total
     return resp_sum, log_likelihood
 
 
