@@ -132,7 +132,9 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
         s[t] = 0.0
     for c in range(1, k):
         for t in range(m):
-            mx[t] = max(mx[t], logp[c, t])
+            # np.maximum, not max(): LLVM turns max() into a masked store,
+            # which is microcoded (slow) on this CPU.
+            mx[t] = np.maximum(mx[t], logp[c, t])
     for c in range(k):
         for t in range(m):
             e = fast_exp(logp[c, t] - mx[t])
