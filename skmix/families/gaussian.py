@@ -84,16 +84,12 @@ class GaussianFamily(MixtureFamily):
 
     # --------------------------------------------------- kernel-side views
     def _kernel_precisions(self, params):
-        """Precision factors as the kernels take them."""
+        """Precision factors as the kernels take them: spherical ones are
+        spread over the features for the diagonal kernel."""
         pc = params.precisions_cholesky
-        k, d = params.means.shape
-        if self.covariance_type == "full":
-            return pc
-        if self.covariance_type == "tied":
-            return pc
-        if self.covariance_type == "diag":
-            return pc
-        return np.repeat(pc[:, None], d, axis=1)
+        if self.covariance_type == "spherical":
+            return np.repeat(pc[:, None], params.means.shape[1], axis=1)
+        return pc
 
     def log_det_precision_cholesky(self, params):
         """log det U_k per component, shape (n_components,)."""
