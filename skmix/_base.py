@@ -71,6 +71,39 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _make_family(self, X):
         raise NotImplementedError
 
+    def _warm_start_mismatch(self, family):
+        """Why the fitted parameters cannot seed a fit with ``family``.
+
+        None if they can. Here: a changed covariance structure; the numbers
+        of components and features are checked by ``_check_warm_start``.
+        Estimators with other structural parameters extend it.
+        """
+        before = getattr(self._family, "covariance_type", None)
+        now = getattr(family, "covariance_type", None)
+        if before != now:
+            return f"covariance_type={before!r} (now {now!r})"
+        return None
+
+    def _check_warm_start(self, previous_n_features, n_features, family):
+        """warm_start continues the previous fit: it must have the same shape."""
+        problems = []
+        if len(self.weights_) != self._n_components():
+            problems.append(
+                f"{len(self.weights_)} components (now {self._n_components()})"
+            )
+        if previous_n_features != n_features:
+            problems.append(f"{previous_n_features} features (now {n_features})")
+        mismatch = self._warm_start_mismatch(family)
+        if mismatch:
+            problems.append(mismatch)
+        if problems:
+            raise ValueError(
+                "warm_start=True continues the previous fit, which had "
+                + " and ".join(problems)
+                + ". Set warm_start=False to start afresh, or restore the "
+                "parameters of the previous fit."
+            )
+
     def _set_fitted_params(self, params):
         raise NotImplementedError
 
@@ -124,6 +157,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         return self
 
     def _fit(self, X, sample_weight):
+        previous_n_features = getattr(self, "n_features_in_", None)
         X = self._validate_X(X, reset=True)
         n_samples = X.shape[0]
         if sample_weight is not None:
@@ -147,6 +181,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         family = self._make_family(X)
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
+            self._check_warm_start(previous_n_features, X.shape[1], family)
             previous = (self._get_fitted_params(), np.log(self.weights_))
             init_fn = lambda X_part, w, rng: previous  # noqa: E731
         else:

@@ -521,3 +521,26 @@ def test_pipeline_gridsearch_and_pickle():
     clone = pickle.loads(pickle.dumps(model))
     assert_array_equal(clone.predict(X), model.predict(X))
     assert_allclose(clone.score_samples(X), model.score_samples(X))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(covariance_type="diag"), "covariance_type='full'"),
+        (dict(n_components=3), "2 components"),
+        (None, "3 features"),
+    ],
+)
+def test_warm_start_refuses_a_different_shape(change, message):
+    X = blobs(n=300, d=3)
+    model = GaussianMixtureEM(2, warm_start=True, random_state=0).fit(X)
+    means = model.means_.copy()
+    if change is None:
+        X = X[:, :2]
+    else:
+        model.set_params(**change)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X)
+    assert_array_equal(model.means_, means)  # the fitted model is untouched
+    model.set_params(warm_start=False)
+    model.fit(X)  # a fresh start works
