@@ -31,9 +31,7 @@ def normalise(log_prob, sample_weight, weighted):
         for c in range(k):
             for t in range(m):
                 tile[c, t] = log_prob[c, start + t]
-        log_likelihood += normalise_tile(
-            tile, m, sample_weight, weighted, start, mx, s
-        )
+        log_likelihood += normalise_tile(tile, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             total = 0.0
             for t in range(m):
