@@ -344,14 +344,16 @@ class BaseMixture(DensityMixin, BaseEstimator):
             The component of each row.
         """
         check_is_fitted(self)
-        if not (isinstance(n_samples, Integral) and n_samples >= 1):
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
-                "requires at least one sample."
-            )
+        _check_n_samples(n_samples)
+        return self._draw(n_samples)
+
+    def _draw(self, n_samples, **family_options):
+        """Component counts from the weights, then rows from the family."""
         rng = check_random_state(self.random_state)
         n_per_component = rng.multinomial(n_samples, self.weights_)
-        X = self._family.sample(self._get_fitted_params(), n_per_component, rng)
+        X = self._family.sample(
+            self._get_fitted_params(), n_per_component, rng, **family_options
+        )
         y = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return X, y
 
@@ -391,6 +393,14 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ``-2 log L + 2 n_parameters``.
         """
         return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
+
+
+def _check_n_samples(n_samples):
+    if not (isinstance(n_samples, Integral) and n_samples >= 1):
+        raise ValueError(
+            f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+            "requires at least one sample."
+        )
 
 
 def _num_rows(X):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import BaseMixture
+from ._base import BaseMixture, _check_n_samples
 from ._engine import initial_responsibilities, initialize
 from ._engine.initialization import KMEANS_MAX_ROWS
 from ._validation import check_weights_init
@@ -395,16 +394,6 @@ class CoinMixture(BaseMixture):
             The component of each row.
         """
         check_is_fitted(self)
-        if not (isinstance(n_samples, Integral) and n_samples >= 1):
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
-                "requires at least one sample."
-            )
+        _check_n_samples(n_samples)
         trials = _check_n_trials(n_trials, n_samples, self._family.default_n_trials)
-        rng = check_random_state(self.random_state)
-        n_per_component = rng.multinomial(n_samples, self.weights_)
-        X = self._family.sample(
-            self._get_fitted_params(), n_per_component, rng, n_trials=trials
-        )
-        y = np.repeat(np.arange(len(n_per_component)), n_per_component)
-        return X, y
+        return self._draw(n_samples, n_trials=trials)

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd  # a test extra: fails loudly if missing
 import pytest
 from scipy import integrate, stats
 from scipy.special import logsumexp
@@ -25,8 +26,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix.composite import CompositeMixture, HeterogeneousMixture
 from skmix.families.columns import Binomial
-
-pd = pytest.importorskip("pandas")
 
 DATA = Path(__file__).parent / "data" / "composite.csv"
 EXACT_ML = -4887.42743

@@ -104,3 +104,14 @@ class MixtureFamily:
     def n_parameters(self, params: Any) -> int:
         """Number of free parameters, mixing weights excluded."""
         raise NotImplementedError
+
+
+def column_means(X, chunk_size: int = 65536) -> np.ndarray:
+    """Column means of X, read a chunk at a time (float64; X may be float32).
+
+    Families centre their initial statistics on it (``reference``).
+    """
+    total = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], chunk_size):
+        total += np.asarray(X[start : start + chunk_size], dtype=np.float64).sum(0)
+    return total / max(X.shape[0], 1)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import gaussian as kernels
-from ._base import MixtureFamily
+from ._base import MixtureFamily, column_means
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -123,14 +123,19 @@ class GaussianFamily(MixtureFamily):
             sum_zz = np.zeros((k, d))
         return GaussianStats(np.zeros(k), np.zeros(()), np.zeros((k, d)), sum_zz)
 
+    def _kernel_args(self, params, log_weights):
+        """Means, precision factors and log_norm as the kernels take them."""
+        means = np.ascontiguousarray(params.means, dtype=np.float64)
+        precisions = np.ascontiguousarray(self._kernel_precisions(params))
+        log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
+        return means, precisions, log_norm
+
     def accumulate(self, X, params, log_weights, sample_weight):
         X = _as_float64(X)
-        means = np.ascontiguousarray(params.means, dtype=np.float64)
+        means, precisions, log_norm = self._kernel_args(params, log_weights)
         k, d = means.shape
         stats = self._empty_stats(k, d)
         weights, weighted = _kernel_weights(sample_weight)
-        log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
-        precisions = np.ascontiguousarray(self._kernel_precisions(params))
         if self.covariance_type == "full":
             ll = kernels.full_accumulate(
                 X,
@@ -172,11 +177,7 @@ class GaussianFamily(MixtureFamily):
 
     def reference(self, X, n_components):
         """Centre of the initial statistics: the column means of X."""
-        centre = np.zeros(X.shape[1])
-        for start in range(0, X.shape[0], 65536):
-            centre += np.asarray(X[start : start + 65536], dtype=np.float64).sum(0)
-        centre /= max(X.shape[0], 1)
-        means = np.repeat(centre[None, :], n_components, axis=0)
+        means = np.repeat(column_means(X)[None, :], n_components, axis=0)
         return GaussianParams(means, None, None)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
@@ -268,10 +269,9 @@ class GaussianFamily(MixtureFamily):
 
     def log_prob(self, X, params):
         X = _as_float64(X)
-        means = np.ascontiguousarray(params.means, dtype=np.float64)
-        out = np.empty((X.shape[0], means.shape[0]))
-        log_norm = self._log_norm(params, np.zeros(means.shape[0]))
-        precisions = np.ascontiguousarray(self._kernel_precisions(params))
+        k = params.means.shape[0]
+        means, precisions, log_norm = self._kernel_args(params, np.zeros(k))
+        out = np.empty((X.shape[0], k))
         if self.covariance_type == "full":
             kernels.full_log_prob(X, means, precisions, log_norm, out)
         elif self.covariance_type == "tied":

@@ -44,7 +44,7 @@ from scipy.optimize import brentq
 
 from .._kernels import nig as kernels
 from .._kernels.bessel import log_kve_ratio_table
-from ._base import MixtureFamily
+from ._base import MixtureFamily, column_means
 from .gaussian import GaussianFamily
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -238,11 +238,7 @@ class NIGFamily(MixtureFamily):
 
     def reference(self, X, n_components):
         """Centre of the initial statistics: the column means of X."""
-        centre = np.zeros(X.shape[1])
-        for start in range(0, X.shape[0], 65536):
-            centre += np.asarray(X[start : start + 65536], dtype=np.float64).sum(0)
-        centre /= max(X.shape[0], 1)
-        locations = np.repeat(centre[None, :], n_components, axis=0)
+        locations = np.repeat(column_means(X)[None, :], n_components, axis=0)
         return NIGParams(locations, None, None, None, None)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
