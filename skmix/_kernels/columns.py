@@ -23,14 +23,24 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @njit(**_JIT)
 def _column_values(XT, j, log_scale, y):
-    """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN."""
+    """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN.
+
+    Returns True if the column has a missing entry, so that callers can take
+    a loop without per-entry selects (the common, complete column).
+    """
     n = XT.shape[1]
+    missing = 0.0
     if log_scale:
         for i in range(n):
-            y[i] = math.log(XT[j, i])
+            v = math.log(XT[j, i])
+            y[i] = v
+            missing += 0.0 if v == v else 1.0
     else:
         for i in range(n):
-            y[i] = XT[j, i]
+            v = XT[j, i]
+            y[i] = v
+            missing += 0.0 if v == v else 1.0
+    return missing > 0.0
 
 
 @njit(**_JIT)
@@ -44,20 +54,24 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
     y = np.empty(n)
     jacobian = np.zeros(n)
     for j in range(d):
-        _column_values(XT, j, log_scale, y)
+        has_missing = _column_values(XT, j, log_scale, y)
         if log_scale:
             for i in range(n):
                 yi = y[i]
                 jacobian[i] -= yi if yi == yi else 0.0
         for c in range(k):
             mu = means[c, j]
-            half_prec = 0.5 / variances[c, j]
+            scale = math.sqrt(0.5 / variances[c, j])
             const = -0.5 * (_LOG_2PI + math.log(variances[c, j]))
-            for i in range(n):
-                yi = y[i]
-                v = yi - mu
-                t = const - half_prec * v * v
-                out[c, i] += t if yi == yi else 0.0
+            if has_missing:
+                for i in range(n):
+                    yi = y[i]
+                    v = (yi - mu) * scale
+                    out[c, i] += (const - v * v) if yi == yi else 0.0
+            else:
+                for i in range(n):
+                    v = (y[i] - mu) * scale
+                    out[c, i] += const - v * v
     if log_scale:
         for c in range(k):
             for i in range(n):
@@ -73,22 +87,36 @@ def gaussian_moments(XT, resp, center, log_scale):
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d))
     y = np.empty(n)
+    resp_total = np.zeros(k)
+    for c in range(k):
+        acc = 0.0
+        for i in range(n):
+            acc += resp[c, i]
+        resp_total[c] = acc
     for j in range(d):
-        _column_values(XT, j, log_scale, y)
+        has_missing = _column_values(XT, j, log_scale, y)
         for c in range(k):
             mu = center[c, j]
             a0 = 0.0
             a1 = 0.0
             a2 = 0.0
-            for i in range(n):
-                yi = y[i]
-                ok = yi == yi
-                r = resp[c, i] if ok else 0.0
-                v = (yi - mu) if ok else 0.0
-                rv = r * v
-                a0 += r
-                a1 += rv
-                a2 += rv * v
+            if has_missing:
+                for i in range(n):
+                    yi = y[i]
+                    ok = yi == yi
+                    r = resp[c, i] if ok else 0.0
+                    v = (yi - mu) if ok else 0.0
+                    rv = r * v
+                    a0 += r
+                    a1 += rv
+                    a2 += rv * v
+            else:
+                a0 = resp_total[c]
+                for i in range(n):
+                    v = y[i] - mu
+                    rv = resp[c, i] * v
+                    a1 += rv
+                    a2 += rv * v
             n_obs[c, j] = a0
             s1[c, j] = a1
             s2[c, j] = a2
