@@ -346,7 +346,14 @@ def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction
     assert fits[0].best_start_ == fits[1].best_start_
 
 
-def test_threads_over_chunks_are_bit_identical():
+def test_threads_over_chunks_are_bit_identical(monkeypatch):
+    # Use the threads however fast the first iteration is.
+    monkeypatch.setattr(em_module, "MIN_SECONDS_FOR_THREADS", 0.0)
+    pools = []
+    real_pool = em_module._thread_pool
+    monkeypatch.setattr(
+        em_module, "_thread_pool", lambda n: pools.append(n) or real_pool(n)
+    )
     rng = np.random.RandomState(0)
     n = em_module.MIN_ROWS_FOR_THREADS + 1000
     X = np.vstack(
@@ -356,6 +363,7 @@ def test_threads_over_chunks_are_bit_identical():
         GaussianMixtureEM(2, random_state=0, n_jobs=n_jobs, max_iter=5, tol=0).fit(X)
         for n_jobs in (1, 2)
     ]
+    assert pools, "the n_jobs=2 fit never used the thread pool"
     assert_array_equal(fits[0].means_, fits[1].means_)
     assert_array_equal(fits[0].covariances_, fits[1].covariances_)
     assert fits[0].lower_bound_ == fits[1].lower_bound_

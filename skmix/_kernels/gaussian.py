@@ -367,6 +367,42 @@ def diag_log_prob(X, means, prec, log_norm, out):
                 out[start + t, c] = log_norm[c] - 0.5 * q[t]
 
 
+@njit(**_JIT)
+def weighted_moments(X, weights, centre, sum_z, sum_zz):
+    """Add sum_t w_t z_t and the upper triangle of sum_t w_t z_t z_t^T.
+
+    z_t = x_t - centre. The statistics of given responsibilities (one call per
+    component), with the fused kernels' register-blocked outer products.
+    """
+    n, d = X.shape
+    xt = np.empty((d, TILE_STRIDE))
+    z = np.empty((d, TILE_STRIDE))
+    rz = np.empty((d, TILE_STRIDE))
+    w = np.empty(TILE)
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        load_tile(X, start, m, xt)
+        _centre(xt, m, centre, z)
+        for t in range(m):
+            w[t] = weights[start + t]
+        _accumulate_moments(z, m, w, rz, sum_z, sum_zz)
+
+
+@njit(**_JIT)
+def symmetrise_upper(upper):
+    """Copy the upper triangles of upper (k, d, d) into new full matrices."""
+    k, d, _ = upper.shape
+    out = np.empty_like(upper)
+    for c in range(k):
+        for i in range(d):
+            out[c, i, i] = upper[c, i, i]
+            for j in range(i + 1, d):
+                v = upper[c, i, j]
+                out[c, i, j] = v
+                out[c, j, i] = v
+    return out
+
+
 @njit(cache=True, nogil=True)
 def precision_cholesky(covariances, out):
     """Upper-triangular U_k = (L_k^{-1})^T with Sigma_k = L_k L_k^T.

@@ -45,7 +45,7 @@ from scipy.optimize import brentq
 from .._kernels import nig as kernels
 from .._kernels.bessel import log_kve_ratio_table
 from ._base import MixtureFamily, column_means
-from .gaussian import GaussianFamily
+from .gaussian import GaussianFamily, _symmetrise_upper
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -97,16 +97,6 @@ class NIGStats(NamedTuple):
 
 def _as_float64(X):
     return np.ascontiguousarray(X, dtype=np.float64)
-
-
-def _symmetrise_upper(upper):
-    """Symmetric matrices from their upper triangles (last two axes)."""
-    strict = np.triu(upper, 1)
-    return (
-        strict
-        + np.swapaxes(strict, -1, -2)
-        + np.einsum("...ii->...i", upper)[..., None] * np.eye(upper.shape[-1])
-    )
 
 
 def _outer(a, b):
