@@ -89,7 +89,7 @@ def iteration_table(shapes, types, repeats):
     rows = []
     for n, d, k in shapes:
         X, centres = make_data(n, d, k)
-        n_iter = 3 if n * d * k >= 5_000_000 else 10
+        n_iter = 3 if n * d * k >= 20_000_000 else 10
         for cov in types:
             init = start_params(X, centres, cov)
 

@@ -318,3 +318,24 @@ def test_family_objects_and_names():
     assert repr(Binomial(n_trials=3)) == "Binomial(n_trials=3)"
     with pytest.raises(ValueError, match="Unknown column family 'normal'"):
         get_column_family("normal")
+
+
+@pytest.mark.parametrize("name", ["gaussian", "lognormal"])
+def test_normal_moments_match_numpy_with_and_without_missing(name):
+    # One complete column (the kernels' fast path) and one with holes.
+    rng = np.random.RandomState(3)
+    fam, params, _, draw = _random_params(name, rng)
+    X = draw()[:300]
+    X[rng.uniform(size=300) < 0.2, 1] = np.nan
+    resp = rng.dirichlet(np.ones(K), size=X.shape[0]).T.copy()
+    center = fam.center(params)
+    got = fam.accumulate(np.ascontiguousarray(X.T), resp, None, center)
+    y = np.log(X) if name == "lognormal" else X
+    for c in range(K):
+        for j in range(2):
+            observed = ~np.isnan(y[:, j])
+            r = resp[c, observed]
+            z = y[observed, j] - center[c, j]
+            np.testing.assert_allclose(got.n_obs[c, j], r.sum(), rtol=1e-12)
+            np.testing.assert_allclose(got.s1[c, j], r @ z, rtol=1e-11, atol=1e-12)
+            np.testing.assert_allclose(got.s2[c, j], r @ z**2, rtol=1e-12)

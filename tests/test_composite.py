@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd  # a test extra: fails loudly if missing
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import integrate, stats
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
@@ -624,3 +625,50 @@ def test_heterogeneous_seeds_clusters_to_the_best_family():
         model = HeterogeneousMixture(components, random_state=0).fit(X)
         weights = dict(zip(components, model.weights_, strict=True))
         assert abs(weights["lognormal"] - 0.7) < 0.03
+
+
+# ---------------------------------------------------------------- internals
+def test_encoded_table_blocks_share_chunks_and_copy_other_selections():
+    from skmix._engine import CHUNK_SIZE, chunk_bounds
+    from skmix.families.composite import EncodedTable
+
+    rng = np.random.RandomState(0)
+    n = 2 * CHUNK_SIZE + 123
+    XT = rng.normal(size=(3, n))
+    table = EncodedTable(XT)
+    assert table.shape == (n, 3) and len(table) == n
+    assert_array_equal(np.asarray(table), XT.T)
+    for start, stop in chunk_bounds(n):
+        chunk = table[start:stop]
+        (block,) = chunk.blocks
+        assert block.flags.c_contiguous
+        assert np.shares_memory(block, table.blocks[start // CHUNK_SIZE])
+        assert_array_equal(chunk.XT, XT[:, start:stop])
+    for rows in [slice(5, 40_000), slice(CHUNK_SIZE, None), np.array([7, 3, n - 1])]:
+        part = table[rows]
+        assert_array_equal(part.XT, XT[:, rows])
+        assert all(block.flags.c_contiguous for block in part.blocks)
+
+
+def test_distinct_rows_match_numpy_unique(monkeypatch):
+    from skmix.families import composite as composite_family
+
+    rng = np.random.RandomState(0)
+    cases = [
+        rng.normal(size=(3000, 3)),
+        rng.randint(3, size=(3000, 4)).astype(float),
+        np.r_[rng.normal(size=(50, 2)), -np.zeros((3, 2)), np.zeros((2, 2))],
+    ]
+    for Z in cases:
+        distinct, inverse = composite_family._distinct_rows(Z)
+        expected, expected_inverse = np.unique(Z + 0.0, axis=0, return_inverse=True)
+        assert_array_equal(distinct, expected)
+        assert_array_equal(inverse, expected_inverse.ravel())
+    # Every row hashing alike (a collision) falls back to np.unique.
+    monkeypatch.setattr(
+        composite_family, "_row_hashes", lambda Z: np.zeros(Z.shape[0], np.uint64)
+    )
+    distinct, inverse = composite_family._distinct_rows(cases[1])
+    expected, expected_inverse = np.unique(cases[1], axis=0, return_inverse=True)
+    assert_array_equal(distinct, expected)
+    assert_array_equal(inverse, expected_inverse.ravel())

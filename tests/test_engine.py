@@ -94,3 +94,44 @@ def test_multistart_picks_best_validation_and_continues_on_all_rows():
     # log-likelihood of X under parameters one M-step before the end.
     stats = accumulate(family, X, result.best.params, result.best.log_weights)
     assert_allclose(stats.log_likelihood / len(X), result.best.lower_bound, atol=1e-6)
+
+
+def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
+    from skmix._engine.em import MIN_ROWS_FOR_THREADS
+
+    n = MIN_ROWS_FOR_THREADS + 5 * 16384 + 3
+    calls = []
+    out = map_chunks(lambda a, b: calls.append(a) or a, n, n_threads=2)
+    assert sorted(calls) == [a for a, _ in chunk_bounds(n)] == out
+
+    def fails_on_third(a, b):
+        if a == chunk_bounds(n)[2][0]:
+            raise ValueError("chunk 3 failed")
+        return a
+
+    with pytest.raises(ValueError, match="chunk 3 failed"):
+        map_chunks(fails_on_third, n, n_threads=2)
+
+
+def test_run_em_keeps_one_thread_when_an_iteration_is_fast(monkeypatch):
+    from skmix._engine import em
+
+    used = []
+    real_pool = em._thread_pool
+    monkeypatch.setattr(em, "_thread_pool", lambda n: used.append(n) or real_pool(n))
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(em.MIN_ROWS_FOR_THREADS + 10, 2))
+    family = GaussianFamily("diag")
+    params = family.m_step(
+        family.accumulate_responsibilities(
+            X, np.ones((X.shape[0], 1)), None, family.reference(X, 1)
+        ),
+        family.reference(X, 1),
+    )
+    options = dict(tol=0.0, max_iter=3, n_threads=2)
+    monkeypatch.setattr(em, "MIN_SECONDS_FOR_THREADS", np.inf)
+    em.run_em(family, X, None, params, np.zeros(1), **options)
+    assert used == []
+    monkeypatch.setattr(em, "MIN_SECONDS_FOR_THREADS", 0.0)
+    em.run_em(family, X, None, params, np.zeros(1), **options)
+    assert used

@@ -64,3 +64,29 @@ def test_precision_cholesky_matches_scikit_learn_convention():
     singular = covariances.copy()
     singular[1] = np.ones((4, 4))
     assert precision_cholesky(singular, out) == 1
+
+
+def test_weighted_moments_match_numpy():
+    from skmix._kernels.gaussian import weighted_moments
+
+    rng = np.random.RandomState(1)
+    for n, d in [(1, 1), (300, 3), (517, 9)]:  # tiles, blocks and their edges
+        X = rng.normal(size=(n, d))
+        w = rng.uniform(size=n)
+        centre = rng.normal(size=d)
+        sum_z, sum_zz = np.zeros(d), np.zeros((d, d))
+        weighted_moments(X, w, centre, sum_z, sum_zz)
+        z = X - centre
+        assert_allclose(sum_z, w @ z, rtol=1e-12)
+        upper = np.triu_indices(d)
+        assert_allclose(sum_zz[upper], ((z * w[:, None]).T @ z)[upper], rtol=1e-12)
+
+
+def test_symmetrise_upper_copies_the_upper_triangle():
+    from skmix._kernels.gaussian import symmetrise_upper
+
+    upper = np.random.RandomState(2).normal(size=(3, 5, 5))
+    full = symmetrise_upper(upper)
+    triangle = np.triu(upper)
+    expected = triangle + np.swapaxes(np.triu(upper, 1), 1, 2)
+    assert_allclose(full, expected, rtol=0, atol=0)

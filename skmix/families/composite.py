@@ -364,6 +364,17 @@ def _standardise(Z, fixed_scales, sample_weight):
     return deviation.T
 
 
+def _row_hashes(Z):
+    """A 64-bit hash of the bits of each row of a C-contiguous float64 Z."""
+    bits = Z.view(np.uint64)
+    key = np.zeros(Z.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(Z.shape[1]):
+            key = (key ^ bits[:, j]) * np.uint64(0x9E3779B97F4A7C15)
+            key ^= key >> np.uint64(29)
+    return key
+
+
 def _distinct_rows(Z):
     """Distinct rows of Z, and the index of each row's distinct row.
 
@@ -372,13 +383,9 @@ def _distinct_rows(Z):
     row by row, and a hash collision falls back to ``np.unique(axis=0)``.
     """
     Z = np.ascontiguousarray(Z + 0.0)  # + 0.0 turns -0.0 into 0.0
-    bits = Z.view(np.uint64)
-    key = np.zeros(Z.shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(Z.shape[1]):
-            key = (key ^ bits[:, j]) * np.uint64(0x9E3779B97F4A7C15)
-            key ^= key >> np.uint64(29)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(
+        _row_hashes(Z), return_index=True, return_inverse=True
+    )
     distinct = Z[first]
     if not np.array_equal(distinct[inverse], Z):
         distinct, inverse = np.unique(Z, axis=0, return_inverse=True)
