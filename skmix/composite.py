@@ -65,6 +65,8 @@ class _Column:
             self.missing = np.zeros(values.shape[0], dtype=bool)
 
     def observed(self):
+        if not self.missing.any():
+            return self.values
         return self.values[~self.missing]
 
 
@@ -91,15 +93,12 @@ def _array_columns(X):
     kind = {"b": "bool", "i": "numeric", "u": "numeric", "f": "numeric"}.get(
         X.dtype.kind, "object"
     )
-    columns = []
-    for j in range(X.shape[1]):
-        values = X[:, j]
-        if kind == "numeric" and values.dtype.kind == "f":
-            values = values.astype(np.float64)
-        elif kind == "object":
-            values = values.astype(object)
-        columns.append(_Column(values, kind))
-    return columns
+    if kind == "numeric" and X.dtype.kind == "f":
+        # One transposed copy; its rows are the columns (contiguous views).
+        XT = np.ascontiguousarray(X.T, dtype=np.float64)
+    else:
+        XT = np.ascontiguousarray(X.T, dtype=object if kind == "object" else None)
+    return [_Column(XT[j], kind) for j in range(XT.shape[0])]
 
 
 def _as_array(X, ensure_min_samples):
@@ -223,9 +222,8 @@ def _encode_column(column, spec, handle_unknown, reset):
     if family.label_input:
         observed = column.observed()
     else:
-        values = _float_values(column, name, family)
-        column = _Column(values, "numeric")
-        observed = values[~column.missing]
+        column = _Column(_float_values(column, name, family), "numeric")
+        observed = column.observed()
     if reset:
         if observed.shape[0] == 0:
             raise ValueError(
@@ -233,6 +231,8 @@ def _encode_column(column, spec, handle_unknown, reset):
                 "drop it before fitting."
             )
         spec.state = family.learn(observed, name)
+    if observed.shape[0] == column.values.shape[0]:  # nothing missing
+        return family.encode(observed, name, spec.state, handle_unknown)
     codes = np.full(column.values.shape[0], np.nan)
     if observed.shape[0]:
         codes[~column.missing] = family.encode(

@@ -23,24 +23,37 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @njit(**_JIT)
 def _column_values(XT, j, log_scale, y):
-    """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN.
-
-    Returns True if the column has a missing entry, so that callers can take
-    a loop without per-entry selects (the common, complete column).
-    """
+    """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN."""
     n = XT.shape[1]
-    missing = 0.0
     if log_scale:
         for i in range(n):
-            v = math.log(XT[j, i])
-            y[i] = v
-            missing += 0.0 if v == v else 1.0
+            y[i] = math.log(XT[j, i])
     else:
         for i in range(n):
-            v = XT[j, i]
-            y[i] = v
+            y[i] = XT[j, i]
+
+
+@njit(**_JIT)
+def _normal_values(XT, log_scale):
+    """(Y, complete): Y = XT (or log XT) as a C-contiguous array, and whether
+    each column is free of missing entries (those take loops without
+    per-entry selects)."""
+    d, n = XT.shape
+    if log_scale:
+        Y = np.empty((d, n))
+        for j in range(d):
+            for i in range(n):
+                Y[j, i] = math.log(XT[j, i])
+    else:
+        Y = np.ascontiguousarray(XT)
+    complete = np.empty(d, dtype=np.bool_)
+    for j in range(d):
+        missing = 0.0
+        for i in range(n):
+            v = Y[j, i]
             missing += 0.0 if v == v else 1.0
-    return missing > 0.0
+        complete[j] = missing == 0.0
+    return Y, complete
 
 
 @njit(**_JIT)
@@ -48,31 +61,53 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
     """out[c, i] += sum_j -log(2 pi v_cj)/2 - (y_ij - m_cj)^2 / (2 v_cj) - J_ij.
 
     y = x and J = 0 (normal), or y = log x and J = log x (log-normal).
+    Complete columns go four per sweep over ``out`` (a quarter of the loads
+    and stores of ``out``: measured 20-35% faster than one per sweep).
     """
     d, n = XT.shape
     k = means.shape[0]
-    y = np.empty(n)
-    jacobian = np.zeros(n)
-    for j in range(d):
-        has_missing = _column_values(XT, j, log_scale, y)
-        if log_scale:
+    Y, complete = _normal_values(XT, log_scale)
+    full = np.flatnonzero(complete)
+    holes = np.flatnonzero(~complete)
+    scale = np.empty((k, d))
+    const = np.empty((k, d))
+    for c in range(k):
+        for j in range(d):
+            scale[c, j] = math.sqrt(0.5 / variances[c, j])
+            const[c, j] = -0.5 * (_LOG_2PI + math.log(variances[c, j]))
+    for c in range(k):
+        b = 0
+        while b + 4 <= full.shape[0]:
+            j0, j1, j2, j3 = full[b], full[b + 1], full[b + 2], full[b + 3]
+            s0, s1, s2, s3 = scale[c, j0], scale[c, j1], scale[c, j2], scale[c, j3]
+            m0, m1, m2, m3 = means[c, j0], means[c, j1], means[c, j2], means[c, j3]
+            total = const[c, j0] + const[c, j1] + const[c, j2] + const[c, j3]
+            y0, y1, y2, y3 = Y[j0], Y[j1], Y[j2], Y[j3]
             for i in range(n):
-                yi = y[i]
-                jacobian[i] -= yi if yi == yi else 0.0
-        for c in range(k):
-            mu = means[c, j]
-            scale = math.sqrt(0.5 / variances[c, j])
-            const = -0.5 * (_LOG_2PI + math.log(variances[c, j]))
-            if has_missing:
-                for i in range(n):
-                    yi = y[i]
-                    v = (yi - mu) * scale
-                    out[c, i] += (const - v * v) if yi == yi else 0.0
-            else:
-                for i in range(n):
-                    v = (y[i] - mu) * scale
-                    out[c, i] += const - v * v
+                v0 = (y0[i] - m0) * s0
+                v1 = (y1[i] - m1) * s1
+                v2 = (y2[i] - m2) * s2
+                v3 = (y3[i] - m3) * s3
+                out[c, i] += total - (v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3)
+            b += 4
+        for j in full[b:]:
+            s0, m0, total, y0 = scale[c, j], means[c, j], const[c, j], Y[j]
+            for i in range(n):
+                v0 = (y0[i] - m0) * s0
+                out[c, i] += total - v0 * v0
+        for j in holes:
+            s0, m0, total, y0 = scale[c, j], means[c, j], const[c, j], Y[j]
+            for i in range(n):
+                yi = y0[i]
+                v0 = (yi - m0) * s0
+                out[c, i] += (total - v0 * v0) if yi == yi else 0.0
     if log_scale:
+        jacobian = np.zeros(n)
+        for j in range(d):
+            y0 = Y[j]
+            for i in range(n):
+                yi = y0[i]
+                jacobian[i] -= yi if yi == yi else 0.0
         for c in range(k):
             for i in range(n):
                 out[c, i] += jacobian[i]
@@ -80,46 +115,64 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
 
 @njit(**_JIT)
 def gaussian_moments(XT, resp, center, log_scale):
-    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above)."""
+    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above).
+
+    Complete columns go two per sweep over ``resp`` and share its sum.
+    """
     d, n = XT.shape
     k = resp.shape[0]
+    Y, complete = _normal_values(XT, log_scale)
+    full = np.flatnonzero(complete)
+    holes = np.flatnonzero(~complete)
     n_obs = np.zeros((k, d))
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d))
-    y = np.empty(n)
-    resp_total = np.zeros(k)
     for c in range(k):
-        acc = 0.0
+        r_c = resp[c]
+        total = 0.0
         for i in range(n):
-            acc += resp[c, i]
-        resp_total[c] = acc
-    for j in range(d):
-        has_missing = _column_values(XT, j, log_scale, y)
-        for c in range(k):
-            mu = center[c, j]
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            if has_missing:
-                for i in range(n):
-                    yi = y[i]
-                    ok = yi == yi
-                    r = resp[c, i] if ok else 0.0
-                    v = (yi - mu) if ok else 0.0
-                    rv = r * v
-                    a0 += r
-                    a1 += rv
-                    a2 += rv * v
-            else:
-                a0 = resp_total[c]
-                for i in range(n):
-                    v = y[i] - mu
-                    rv = resp[c, i] * v
-                    a1 += rv
-                    a2 += rv * v
-            n_obs[c, j] = a0
-            s1[c, j] = a1
-            s2[c, j] = a2
+            total += r_c[i]
+        b = 0
+        while b + 2 <= full.shape[0]:
+            j0, j1 = full[b], full[b + 1]
+            m0, m1 = center[c, j0], center[c, j1]
+            y0, y1 = Y[j0], Y[j1]
+            a0 = a1 = b0 = b1 = 0.0
+            for i in range(n):
+                r = r_c[i]
+                v0 = y0[i] - m0
+                v1 = y1[i] - m1
+                rv0 = r * v0
+                rv1 = r * v1
+                a0 += rv0
+                a1 += rv0 * v0
+                b0 += rv1
+                b1 += rv1 * v1
+            n_obs[c, j0], s1[c, j0], s2[c, j0] = total, a0, a1
+            n_obs[c, j1], s1[c, j1], s2[c, j1] = total, b0, b1
+            b += 2
+        for j in full[b:]:
+            m0, y0 = center[c, j], Y[j]
+            a0 = a1 = 0.0
+            for i in range(n):
+                v0 = y0[i] - m0
+                rv0 = r_c[i] * v0
+                a0 += rv0
+                a1 += rv0 * v0
+            n_obs[c, j], s1[c, j], s2[c, j] = total, a0, a1
+        for j in holes:
+            m0, y0 = center[c, j], Y[j]
+            a0 = a1 = a2 = 0.0
+            for i in range(n):
+                yi = y0[i]
+                ok = yi == yi
+                r = r_c[i] if ok else 0.0
+                v = (yi - m0) if ok else 0.0
+                rv = r * v
+                a0 += r
+                a1 += rv
+                a2 += rv * v
+            n_obs[c, j], s1[c, j], s2[c, j] = a0, a1, a2
     return n_obs, s1, s2
 
 

@@ -5,6 +5,8 @@ Layouts as in :mod:`skmix._kernels.columns`: blocks ``XT`` of shape
 (n_components, n_rows).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -70,3 +72,62 @@ def missing_counts(XT, resp):
                 total += 0.0 if x == x else resp[c, i]
             counts[c, j] = total
     return counts
+
+
+@njit(**_JIT)
+def standardise(ZT, fixed_scales, sample_weight, weighted):
+    """Weighted z-scores of the rows of ZT (n_features, n_rows), as (n_rows,
+    n_features); NaN (missing) becomes 0, the mean. A feature with a finite
+    ``fixed_scales`` entry is centred and multiplied by it instead."""
+    d, n = ZT.shape
+    out = np.empty((n, d))
+    for j in range(d):
+        total = 0.0
+        acc = 0.0
+        for i in range(n):
+            v = ZT[j, i]
+            w = (sample_weight[i] if weighted else 1.0) if v == v else 0.0
+            total += w
+            acc += w * (v if v == v else 0.0)
+        total = max(total, 2.2250738585072014e-308)
+        mean = acc / total
+        acc = 0.0
+        for i in range(n):
+            v = ZT[j, i]
+            w = (sample_weight[i] if weighted else 1.0) if v == v else 0.0
+            e = (v - mean) if v == v else 0.0
+            acc += w * e * e
+        var = acc / total
+        fixed = fixed_scales[j]
+        if fixed == fixed:
+            scale = 1.0 / fixed
+        elif var > 1e-24:
+            scale = math.sqrt(var)
+        else:
+            scale = 1.0
+        for i in range(n):
+            v = ZT[j, i]
+            out[i, j] = (v - mean) / scale if v == v else 0.0
+    return out
+
+
+@njit(**_JIT)
+def nearest(Z, centers):
+    """Index of the nearest row of ``centers`` to each row of Z (squared
+    Euclidean distance; the first of equals)."""
+    n, d = Z.shape
+    k = centers.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        best = np.inf
+        label = 0
+        for c in range(k):
+            dist = 0.0
+            for j in range(d):
+                e = Z[i, j] - centers[c, j]
+                dist += e * e
+            if dist < best:
+                best = dist
+                label = c
+        labels[i] = label
+    return labels

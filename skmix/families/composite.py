@@ -341,27 +341,18 @@ def _standardise(Z, fixed_scales, sample_weight):
 
     Features with a fixed scale (indicators of labels) are centred and
     multiplied by it instead: standardised indicators would dominate the
-    distances and make k-means split on any yes/no column.
+    distances and make k-means split on any yes/no column. Returns a
+    C-contiguous (n_rows, n_features) array.
     """
-    ZT = Z.T  # (n_features, n_rows), contiguous rows for embed's output
-    observed = ~np.isnan(ZT)
-    values = np.where(observed, ZT, 0.0)
-    tiny = np.finfo(float).tiny
-    if sample_weight is None:
-        total = np.maximum(observed.sum(axis=1).astype(np.float64), tiny)
-        mean = values.sum(axis=1) / total
-        deviation = np.where(observed, values - mean[:, None], 0.0)
-        var = np.einsum("ij,ij->i", deviation, deviation) / total
-    else:
-        w_obs = observed * sample_weight
-        total = np.maximum(w_obs.sum(axis=1), tiny)
-        mean = (w_obs * values).sum(axis=1) / total
-        deviation = np.where(observed, values - mean[:, None], 0.0)
-        var = np.einsum("ij,ij->i", w_obs * deviation, deviation) / total
-    scale = np.where(var > 1e-24, np.sqrt(var), 1.0)
-    scale = np.where(np.isnan(fixed_scales), scale, 1.0 / fixed_scales)
-    deviation /= scale[:, None]
-    return deviation.T
+    ZT = np.ascontiguousarray(np.asarray(Z, dtype=np.float64).T)
+    weighted = sample_weight is not None
+    weights = (
+        np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if weighted
+        else np.empty(0)
+    )
+    fixed = np.ascontiguousarray(fixed_scales, dtype=np.float64)
+    return kernels.standardise(ZT, fixed, weights, weighted)
 
 
 def _row_hashes(Z):
@@ -400,15 +391,12 @@ def _distinct_rows(Z):
     return distinct[order], rank[inverse]
 
 
-def _nearest(Z, centers, chunk_size=16384):
-    """Index of the nearest centre of each row of Z, chunk by chunk."""
-    labels = np.empty(Z.shape[0], dtype=np.int64)
-    center_norms = (centers**2).sum(axis=1)
-    for start in range(0, Z.shape[0], chunk_size):
-        part = Z[start : start + chunk_size]
-        dist = center_norms - 2.0 * part @ centers.T
-        labels[start : start + chunk_size] = np.argmin(dist, axis=1)
-    return labels
+def _nearest(Z, centers):
+    """Index of the nearest centre of each row of Z."""
+    return kernels.nearest(
+        np.ascontiguousarray(Z, dtype=np.float64),
+        np.ascontiguousarray(centers, dtype=np.float64),
+    )
 
 
 def one_hot_responsibilities(labels, n_components):
