@@ -403,7 +403,9 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
-        Threads: parallel starts for ``n_init > 1``, else parallel row chunks.
+        Threads: parallel starts for ``n_init > 1``, else parallel row chunks
+        (when an EM iteration takes more than a few milliseconds). Results
+        do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start.
 
@@ -697,7 +699,9 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
-        Threads: parallel starts for ``n_init > 1``, else parallel row chunks.
+        Threads: parallel starts for ``n_init > 1``, else parallel row chunks
+        (when an EM iteration takes more than a few milliseconds). Results
+        do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start.
 
