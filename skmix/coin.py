@@ -205,7 +205,8 @@ class CoinMixture(BaseMixture):
         on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the best
-        start, after which EM continues on all rows. 0 selects by training
+        start, after which EM continues on all rows (the starts and the
+        continuation share ``max_iter``). 0 selects by training
         log-likelihood (scikit-learn's rule).
 
     Attributes
@@ -219,7 +220,9 @@ class CoinMixture(BaseMixture):
     converged_ : bool
         Whether the selected start converged.
     n_iter_ : int
-        EM iterations of the selected start.
+        EM iterations of the selected start (with a validation split: on
+        the training rows plus the continuation on all rows; at most
+        ``max_iter``, or 2 when ``max_iter=1``).
     lower_bound_ : float
         Mean log-likelihood (multinomial coefficient included) at the last
         iteration.

@@ -407,7 +407,8 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         (when an EM iteration takes more than a few milliseconds). Results
         do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
-        With ``n_init > 1``, the share of rows held out to choose the start.
+        With ``n_init > 1``, the share of rows held out to choose the start,
+        after which EM continues on all rows (sharing ``max_iter``).
 
     Attributes
     ----------
@@ -424,7 +425,9 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
     converged_ : bool
         Whether the selected start converged.
     n_iter_ : int
-        EM iterations of the selected start.
+        EM iterations of the selected start (with a validation split: on
+        the training rows plus the continuation on all rows; at most
+        ``max_iter``, or 2 when ``max_iter=1``).
     lower_bound_ : float
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float
@@ -703,7 +706,8 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         (when an EM iteration takes more than a few milliseconds). Results
         do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
-        With ``n_init > 1``, the share of rows held out to choose the start.
+        With ``n_init > 1``, the share of rows held out to choose the start,
+        after which EM continues on all rows (sharing ``max_iter``).
 
     Attributes
     ----------

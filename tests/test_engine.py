@@ -135,3 +135,18 @@ def test_run_em_keeps_one_thread_when_an_iteration_is_fast(monkeypatch):
     monkeypatch.setattr(em, "MIN_SECONDS_FOR_THREADS", 0.0)
     em.run_em(family, X, None, params, np.zeros(1), **options)
     assert used
+
+
+def test_starts_and_continuation_share_max_iter():
+    from skmix import GaussianMixtureEM
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(300, 2)), rng.normal(4, 1, size=(300, 2))])
+    for max_iter in (1, 2, 7):
+        model = GaussianMixtureEM(2, n_init=3, max_iter=max_iter, tol=0, random_state=0)
+        with pytest.warns(Warning):  # ConvergenceWarning: tol=0 never converges
+            model.fit(X)
+        # tol=0: the starts take max_iter - 1 iterations (at least 1) on the
+        # training rows, the continuation the one left (at least 1).
+        assert model.n_iter_ == max(max_iter, 2)
+        assert len(model.lower_bounds_) == 1

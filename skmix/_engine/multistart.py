@@ -62,7 +62,8 @@ def fit_multistart(
     runs, so results do not depend on ``n_jobs``. With ``n_init > 1`` and
     ``validation_fraction > 0`` every start runs on the training rows, the
     start with the best validation mean log-likelihood wins, and EM then
-    continues from it on all rows. Otherwise the best training
+    continues from it on all rows for the rest of the ``max_iter`` budget
+    (at least one iteration). Otherwise the best training
     log-likelihood wins (scikit-learn's rule).
     """
     rng = (
@@ -92,6 +93,14 @@ def fit_multistart(
         X_train, w_train = X[split[0]], _take(sample_weight, split[0])
         X_val, w_val = X[split[1]], _take(sample_weight, split[1])
 
+    max_iter = em_options["max_iter"]
+    start_options = dict(em_options)
+    if split is not None:
+        # The starts and the continuation on all rows share the max_iter
+        # budget (n_iter_ <= max_iter, as scikit-learn's), keeping at least
+        # one iteration for the continuation.
+        start_options["max_iter"] = max(max_iter - 1, 1)
+
     n_workers = max(1, min(effective_n_jobs(n_jobs), n_init))
     # One level of parallelism at a time: parallel starts with one thread
     # each, or one start with threads over chunks.
@@ -106,7 +115,7 @@ def fit_multistart(
             params,
             log_weights,
             n_threads=inner_threads,
-            **em_options,
+            **start_options,
         )
         val = np.nan
         if split is not None:
@@ -129,6 +138,7 @@ def fit_multistart(
     best = outcomes[best_index][0]
     if split is not None:
         first = best
+        continuation = dict(em_options, max_iter=max(max_iter - first.n_iter, 1))
         best = run_em(
             family,
             X,
@@ -136,7 +146,7 @@ def fit_multistart(
             first.params,
             first.log_weights,
             n_threads=effective_n_jobs(n_jobs),
-            **em_options,
+            **continuation,
         )
         # lower_bounds stay those on all rows; n_iter counts both phases.
         best = best._replace(n_iter=first.n_iter + best.n_iter)
