@@ -9,8 +9,9 @@
    levels, 1 poisson, 1 bernoulli; 10% of entries missing): time per
    iteration.
 
-Timings are the best of ``--repeat`` runs; on a shared machine they are
-noisy, so read the ratios rather than the absolute numbers.
+Timings are the best of ``--repeat`` interleaved rounds (skmix and
+scikit-learn alternate); on a shared machine they are noisy, so read the
+ratios rather than the absolute numbers.
 
     python benchmarks/bench_composite.py [--repeat 3] [--n-jobs 1]
 """
@@ -53,13 +54,25 @@ def mixed_table(rng):
     return table
 
 
+def _seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def best_time(fn, repeat):
-    times = []
+    return min(_seconds(fn) for _ in range(repeat))
+
+
+def interleaved_best_times(fns, repeat):
+    """The fastest of ``repeat`` rounds for each function; every round runs
+    all of them one after another, so that they see the same machine state
+    (this shared host's timings drift by tens of percent)."""
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, samples in zip(fns, times):
+            samples.append(_seconds(fn))
+    return [min(samples) for samples in times]
 
 
 def bench_gaussian(repeat, n_jobs):
@@ -85,12 +98,19 @@ def bench_gaussian(repeat, n_jobs):
         ).fit(X)
 
     ours(2)  # compile / load the numba cache
-    rows = []
-    for name, fit, base_iter in (("skmix", ours, 0), ("sklearn", sklearn, 1)):
-        total = best_time(lambda fit=fit: fit(N_ITER), repeat)
-        base = best_time(lambda fit=fit, b=base_iter: fit(b), repeat)
-        per_iter = (total - base) / (N_ITER - base_iter)
-        rows.append((name, total, per_iter))
+    ours_total, ours_base, sk_total, sk_base = interleaved_best_times(
+        [
+            lambda: ours(N_ITER),
+            lambda: ours(0),
+            lambda: sklearn(N_ITER),
+            lambda: sklearn(1),
+        ],
+        repeat,
+    )
+    rows = [
+        ("skmix", ours_total, (ours_total - ours_base) / N_ITER),
+        ("sklearn", sk_total, (sk_total - sk_base) / (N_ITER - 1)),
+    ]
     print(
         f"\n{N_ROWS:,} x {N_COLUMNS} gaussian, {N_COMPONENTS} components, "
         f"{N_ITER} iterations (n_jobs={n_jobs}):"
