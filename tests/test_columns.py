@@ -339,3 +339,21 @@ def test_normal_moments_match_numpy_with_and_without_missing(name):
             np.testing.assert_allclose(got.n_obs[c, j], r.sum(), rtol=1e-12)
             np.testing.assert_allclose(got.s1[c, j], r @ z, rtol=1e-11, atol=1e-12)
             np.testing.assert_allclose(got.s2[c, j], r @ z**2, rtol=1e-12)
+
+
+def test_log_of_a_column_matches_numpy_including_special_values():
+    from skmix._kernels.columns import _column_values
+
+    rng = np.random.RandomState(4)
+    specials = [np.nan, 0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1.0, 1e308]
+    x = np.concatenate([specials, [np.inf], np.exp(rng.normal(0, 30, 1000))])
+    y = np.empty_like(x)
+    _column_values(x[None, :], 0, True, y)
+    with np.errstate(divide="ignore"):
+        expected = np.log(x)
+    np.testing.assert_allclose(y, expected, rtol=1e-15, atol=0)
+    # Only positive normal numbers: the vectorised path alone.
+    normal = x[len(specials) + 1 :]
+    y = np.empty_like(normal)
+    _column_values(normal[None, :], 0, True, y)
+    np.testing.assert_allclose(y, np.log(normal), rtol=1e-15)

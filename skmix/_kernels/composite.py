@@ -80,34 +80,53 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
     n_features); NaN (missing) becomes 0, the mean. A feature with a finite
     ``fixed_scales`` entry is centred and multiplied by it instead."""
     d, n = ZT.shape
-    out = np.empty((n, d))
+    mean = np.empty(d)
+    scale = np.empty(d)
     for j in range(d):
+        # Separate loops with and without weights, so that both vectorise.
         total = 0.0
         acc = 0.0
-        for i in range(n):
-            v = ZT[j, i]
-            w = (sample_weight[i] if weighted else 1.0) if v == v else 0.0
-            total += w
-            acc += w * (v if v == v else 0.0)
+        if weighted:
+            for i in range(n):
+                v = ZT[j, i]
+                ok = v == v
+                w = sample_weight[i] if ok else 0.0
+                total += w
+                acc += w * (v if ok else 0.0)
+        else:
+            for i in range(n):
+                v = ZT[j, i]
+                ok = v == v
+                total += 1.0 if ok else 0.0
+                acc += v if ok else 0.0
         total = max(total, 2.2250738585072014e-308)
-        mean = acc / total
+        mu = acc / total
         acc = 0.0
-        for i in range(n):
-            v = ZT[j, i]
-            w = (sample_weight[i] if weighted else 1.0) if v == v else 0.0
-            e = (v - mean) if v == v else 0.0
-            acc += w * e * e
+        if weighted:
+            for i in range(n):
+                v = ZT[j, i]
+                ok = v == v
+                e = (v - mu) if ok else 0.0
+                acc += (sample_weight[i] if ok else 0.0) * e * e
+        else:
+            for i in range(n):
+                v = ZT[j, i]
+                e = (v - mu) if v == v else 0.0
+                acc += e * e
         var = acc / total
         fixed = fixed_scales[j]
         if fixed == fixed:
-            scale = 1.0 / fixed
+            scale[j] = 1.0 / fixed
         elif var > 1e-24:
-            scale = math.sqrt(var)
+            scale[j] = math.sqrt(var)
         else:
-            scale = 1.0
-        for i in range(n):
+            scale[j] = 1.0
+        mean[j] = mu
+    out = np.empty((n, d))
+    for i in range(n):
+        for j in range(d):
             v = ZT[j, i]
-            out[i, j] = (v - mean) / scale if v == v else 0.0
+            out[i, j] = (v - mean[j]) / scale[j] if v == v else 0.0
     return out
 
 
