@@ -22,11 +22,12 @@ CHUNK_SIZE = 16384
 #: fewer rows than this never use them...
 MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
 #: ... and ``run_em`` keeps them only if its first (single-threaded) E-step
-#: took longer than this. Waking a helper thread costs up to ~0.5 ms on this
-#: kind of host, so at 100,000 x 2 x 3 (~1.5 ms) two threads were no faster
-#: than one, while at 100,000 x 10 x 5 (~5 ms) they were 1.8x faster.
-#: Results never depend on the thread count, so this timing-based choice is
-#: safe.
+#: took longer than this. Waking a sleeping helper thread took 0.05-0.3 ms
+#: (median 0.11) on this kind of host, and the two vCPUs share much of
+#: their floating-point throughput: at 100,000 x 2 x 3 (~1.5 ms an
+#: iteration) two threads were no faster than one, at 100,000 x 10 x 5
+#: (~5 ms) 1.7-1.8x faster. Results never depend on the thread count, so
+#: this timing-based choice is safe.
 MIN_SECONDS_FOR_THREADS = 3e-3
 
 # Added to every component's responsibility sum, as scikit-learn does, so that

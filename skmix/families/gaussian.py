@@ -40,8 +40,9 @@ class GaussianStats(NamedTuple):
     """Additive statistics; ``sum_z`` is centred on the previous means.
 
     ``sum_zz`` is (k, d, d) upper triangles for 'full', the (d, d) upper
-    triangle of the scatter about the centre of the means for 'tied', and
-    (k, d) element-wise squares for 'diag' and 'spherical'.
+    triangle of the scatter about the centre of the means for 'tied',
+    (k, d) element-wise squares for 'diag', and (k,) sums of squared
+    distances sum_t r_tk |z_tk|^2 for 'spherical'.
     """
 
     resp_sum: np.ndarray
@@ -120,8 +121,10 @@ class GaussianFamily(MixtureFamily):
             sum_zz = np.zeros((k, d, d))
         elif self.covariance_type == "tied":
             sum_zz = np.zeros((d, d))
-        else:
+        elif self.covariance_type == "diag":
             sum_zz = np.zeros((k, d))
+        else:
+            sum_zz = np.zeros(k)
         return GaussianStats(np.zeros(k), np.zeros(()), np.zeros((k, d)), sum_zz)
 
     def _kernel_args(self, params, log_weights):
@@ -183,6 +186,18 @@ class GaussianFamily(MixtureFamily):
                 stats.sum_z,
                 stats.sum_zz,
             )
+        elif self.covariance_type == "spherical":
+            ll = kernels.spherical_accumulate(
+                X,
+                weights,
+                weighted,
+                means,
+                params.precisions_cholesky,
+                log_norm,
+                stats.resp_sum,
+                stats.sum_z,
+                stats.sum_zz,
+            )
         else:
             ll = kernels.diag_accumulate(
                 X,
@@ -223,8 +238,10 @@ class GaussianFamily(MixtureFamily):
                 )
         elif self.covariance_type == "tied":
             sum_zz = (z * resp.sum(axis=1)[:, None]).T @ z
-        else:
+        elif self.covariance_type == "diag":
             sum_zz = resp.T @ (z * z)
+        else:
+            sum_zz = resp.T @ (z * z).sum(axis=1)
         assert sum_z.shape == (k, d)
         return GaussianStats(resp_sum, np.zeros(()), sum_z, sum_zz)
 
@@ -249,10 +266,13 @@ class GaussianFamily(MixtureFamily):
             scatter = _symmetrise_upper(stats.sum_zz)
             covariances = (scatter - (offset.T * stats.resp_sum) @ offset) / nk.sum()
             covariances.flat[:: means.shape[1] + 1] += reg
-        else:
+        elif cov_type == "diag":
             variances = stats.sum_zz / nk[:, None] - shift**2
-            variances = np.maximum(variances, 0.0) + reg
-            covariances = variances if cov_type == "diag" else variances.mean(axis=1)
+            covariances = np.maximum(variances, 0.0) + reg
+        else:
+            d = means.shape[1]
+            variances = (stats.sum_zz / nk - (shift**2).sum(axis=1)) / d
+            covariances = np.maximum(variances, 0.0) + reg
         precisions_cholesky, covariances = self.precisions_cholesky(covariances)
         return GaussianParams(means, covariances, precisions_cholesky)
 
