@@ -145,9 +145,21 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
             ll += w * (mx[t] + fast_log(s[t]))
             s[t] = w / s[t]
     else:
-        for t in range(m):
-            ll += mx[t] + fast_log(s[t])
-            s[t] = 1.0 / s[t]
+        # One log per 16 rows: log s_1 + ... + log s_16 = log(s_1 ... s_16),
+        # and 1 <= s_t <= k, so the product cannot overflow for any
+        # reasonable k (k^16 < 1.8e308 up to k ~ 1e19).
+        t = 0
+        while t + 16 <= m:
+            product = 1.0
+            for u in range(t, t + 16):
+                product *= s[u]
+                ll += mx[u]
+            ll += fast_log(product)
+            t += 16
+        for u in range(t, m):
+            ll += mx[u] + fast_log(s[u])
+        for u in range(m):
+            s[u] = 1.0 / s[u]
     for c in range(k):
         for t in range(m):
             logp[c, t] *= s[t]
