@@ -51,6 +51,14 @@ class GaussianStats(NamedTuple):
     sum_zz: np.ndarray
 
 
+#: Fused E-step kernels sharing one signature (tied takes a centre too).
+_ACCUMULATE_KERNELS = {
+    "full": kernels.full_accumulate,
+    "diag": kernels.diag_accumulate,
+    "spherical": kernels.spherical_accumulate,
+}
+
+
 def _as_float64(X):
     return np.ascontiguousarray(X, dtype=np.float64)
 
@@ -85,14 +93,6 @@ class GaussianFamily(MixtureFamily):
         self.reg_covar = reg_covar
 
     # --------------------------------------------------- kernel-side views
-    def _kernel_precisions(self, params):
-        """Precision factors as the kernels take them: spherical ones are
-        spread over the features for the diagonal kernel."""
-        pc = params.precisions_cholesky
-        if self.covariance_type == "spherical":
-            return np.repeat(pc[:, None], params.means.shape[1], axis=1)
-        return pc
-
     def log_det_precision_cholesky(self, params):
         """log det U_k per component, shape (n_components,)."""
         pc = params.precisions_cholesky
@@ -140,7 +140,7 @@ class GaussianFamily(MixtureFamily):
         if cached is not None and cached[0] is params and cached[1] is log_weights:
             return cached[2]
         means = np.ascontiguousarray(params.means, dtype=np.float64)
-        precisions = np.ascontiguousarray(self._kernel_precisions(params))
+        precisions = np.ascontiguousarray(params.precisions_cholesky)
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
         centre = self._tied_centre(means) if self.covariance_type == "tied" else None
         args = (means, precisions, log_norm, centre)
@@ -161,19 +161,7 @@ class GaussianFamily(MixtureFamily):
         k, d = means.shape
         stats = self._empty_stats(k, d)
         weights, weighted = _kernel_weights(sample_weight)
-        if self.covariance_type == "full":
-            ll = kernels.full_accumulate(
-                X,
-                weights,
-                weighted,
-                means,
-                precisions,
-                log_norm,
-                stats.resp_sum,
-                stats.sum_z,
-                stats.sum_zz,
-            )
-        elif self.covariance_type == "tied":
+        if self.covariance_type == "tied":
             ll = kernels.tied_accumulate(
                 X,
                 weights,
@@ -186,20 +174,9 @@ class GaussianFamily(MixtureFamily):
                 stats.sum_z,
                 stats.sum_zz,
             )
-        elif self.covariance_type == "spherical":
-            ll = kernels.spherical_accumulate(
-                X,
-                weights,
-                weighted,
-                means,
-                params.precisions_cholesky,
-                log_norm,
-                stats.resp_sum,
-                stats.sum_z,
-                stats.sum_zz,
-            )
         else:
-            ll = kernels.diag_accumulate(
+            kernel = _ACCUMULATE_KERNELS[self.covariance_type]
+            ll = kernel(
                 X,
                 weights,
                 weighted,
@@ -327,6 +304,8 @@ class GaussianFamily(MixtureFamily):
             stack = np.repeat(precisions[None], means.shape[0], axis=0)
             kernels.full_log_prob(X, means, stack, log_norm, out)
         else:
+            if self.covariance_type == "spherical":
+                precisions = np.repeat(precisions[:, None], means.shape[1], axis=1)
             kernels.diag_log_prob(X, means, precisions, log_norm, out)
         return out
 
