@@ -113,12 +113,22 @@ def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
         map_chunks(fails_on_third, n, n_threads=2)
 
 
-def test_run_em_keeps_one_thread_when_an_iteration_is_fast(monkeypatch):
+@pytest.mark.parametrize("slow", [1, 2])
+def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
+    import time
+
     from skmix._engine import em
 
     used = []
-    real_pool = em._thread_pool
-    monkeypatch.setattr(em, "_thread_pool", lambda n: used.append(n) or real_pool(n))
+    real_accumulate = em.accumulate
+
+    def spy(family, X, params, log_weights, sample_weight, n_threads):
+        used.append(n_threads)
+        if n_threads == slow:
+            time.sleep(0.05)  # far slower than the E-step itself
+        return real_accumulate(family, X, params, log_weights, sample_weight, n_threads)
+
+    monkeypatch.setattr(em, "accumulate", spy)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(em.MIN_ROWS_FOR_THREADS + 10, 2))
     family = GaussianFamily("diag")
@@ -128,13 +138,16 @@ def test_run_em_keeps_one_thread_when_an_iteration_is_fast(monkeypatch):
         ),
         family.reference(X, 1),
     )
-    options = dict(tol=0.0, max_iter=3, n_threads=2)
-    monkeypatch.setattr(em, "MIN_SECONDS_FOR_THREADS", np.inf)
-    em.run_em(family, X, None, params, np.zeros(1), **options)
-    assert used == []
-    monkeypatch.setattr(em, "MIN_SECONDS_FOR_THREADS", 0.0)
-    em.run_em(family, X, None, params, np.zeros(1), **options)
-    assert used
+    em.run_em(family, X, None, params, np.zeros(1), tol=0.0, max_iter=7, n_threads=2)
+    fast = 3 - slow
+    assert em.THREAD_PROBES == 2
+    assert used == [1, 2, 1, 2, fast, fast, fast]
+    # Too few rows for threads: one thread throughout, no probe.
+    used.clear()
+    em.run_em(
+        family, X[:1000], None, params, np.zeros(1), tol=0.0, max_iter=3, n_threads=2
+    )
+    assert used == [1, 1, 1]
 
 
 def test_starts_and_continuation_share_max_iter():
@@ -150,3 +163,50 @@ def test_starts_and_continuation_share_max_iter():
         # training rows, the continuation the one left (at least 1).
         assert model.n_iter_ == max(max_iter, 2)
         assert len(model.lower_bounds_) == 1
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("init_params", ["k-means++", "random_from_data"])
+def test_initialisation_from_selected_rows_skips_the_other_rows(
+    covariance_type, weighted, init_params
+):
+    # One row per component: initialize accumulates those rows alone. The
+    # result must equal the statistics of every chunk of all rows with their
+    # (zero) responsibilities, as computed for any other initialisation.
+    from functools import reduce
+
+    from skmix._engine.em import initialize, log_weights_from_stats
+    from skmix.families._base import add_stats
+
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(40_000, 3)) * [1.0, 5.0, 0.2] + [10.0, -3.0, 0.0]
+    weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
+    family = GaussianFamily(covariance_type)
+    resp_fn = initial_responsibilities(
+        init_params, X, 4, np.random.RandomState(0), weight
+    )
+    assert resp_fn.selected_rows.shape == (4,)
+    params, log_weights = initialize(family, X, weight, resp_fn, 4)
+
+    reference = family.reference(X, 4)
+    stats = reduce(
+        add_stats,
+        [
+            family.accumulate_responsibilities(
+                X[a:b],
+                resp_fn(a, b),
+                None if weight is None else weight[a:b],
+                reference,
+            )
+            for a, b in chunk_bounds(X.shape[0])
+        ],
+    )
+    expected = family.m_step(stats, reference)
+    # means = centre + (row - centre): exact up to rounding at the scale of X
+    assert_allclose(params.means, X[resp_fn.selected_rows], rtol=0, atol=1e-13)
+    assert_allclose(params.means, expected.means, rtol=0, atol=1e-13)
+    # One row per component leaves covariances at reg_covar (1e-6) plus the
+    # cancellation error of scatter - mean outer products (data scale ~10).
+    assert_allclose(params.covariances, expected.covariances, rtol=0, atol=1e-11)
+    assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)

@@ -348,9 +348,11 @@ def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction
     assert fits[0].best_start_ == fits[1].best_start_
 
 
-def test_threads_over_chunks_are_bit_identical(monkeypatch):
-    # Use the threads however fast the first iteration is.
-    monkeypatch.setattr(em_module, "MIN_SECONDS_FOR_THREADS", 0.0)
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
+    # n_jobs=1 runs every E-step as one chunked kernel call; n_jobs=2 runs
+    # iteration 2 (at least) one call per chunk on the threads (run_em
+    # compares it with iteration 1 on one thread). Same numbers either way.
     pools = []
     real_pool = em_module._thread_pool
     monkeypatch.setattr(
@@ -361,14 +363,66 @@ def test_threads_over_chunks_are_bit_identical(monkeypatch):
     X = np.vstack(
         [rng.normal(size=(n // 2, 2)), rng.normal(3, 1, size=(n - n // 2, 2))]
     )
+    weight = rng.randint(0, 3, size=n).astype(float)
     fits = [
-        GaussianMixtureEM(2, random_state=0, n_jobs=n_jobs, max_iter=5, tol=0).fit(X)
+        GaussianMixtureEM(
+            2,
+            covariance_type=covariance_type,
+            random_state=0,
+            n_jobs=n_jobs,
+            max_iter=5,
+            tol=0,
+        ).fit(X, sample_weight=weight)
         for n_jobs in (1, 2)
     ]
     assert pools, "the n_jobs=2 fit never used the thread pool"
     assert_array_equal(fits[0].means_, fits[1].means_)
     assert_array_equal(fits[0].covariances_, fits[1].covariances_)
     assert fits[0].lower_bound_ == fits[1].lower_bound_
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunked_kernels_equal_the_per_chunk_fold(covariance_type, weighted):
+    from functools import reduce
+
+    from skmix.families._base import add_stats
+
+    rng = np.random.RandomState(1)
+    X = np.vstack([rng.normal(size=(700, 3)), rng.normal(2, 1, size=(337, 3))])
+    weight = rng.uniform(0, 2, size=X.shape[0]) if weighted else None
+    fit = GaussianMixtureEM(
+        3, covariance_type=covariance_type, max_iter=2, random_state=0
+    ).fit(X)
+    family = fit._family
+    params, log_weights = fit._get_fitted_params(), np.log(fit.weights_)
+    chunk = 300  # 4 chunks, the last one short
+    whole = family.accumulate_chunks(X, params, log_weights, weight, chunk)
+    parts = [
+        family.accumulate(
+            X[s : s + chunk],
+            params,
+            log_weights,
+            None if weight is None else weight[s : s + chunk],
+        )
+        for s in range(0, X.shape[0], chunk)
+    ]
+    folded = reduce(add_stats, parts)
+    for name, value in folded._asdict().items():
+        assert_array_equal(getattr(whole, name), value, err_msg=name)
+    # Not float64 C-contiguous: the engine is told to go chunk by chunk.
+    assert (
+        family.accumulate_chunks(
+            X.astype(np.float32), params, log_weights, weight, chunk
+        )
+        is None
+    )
+    assert (
+        family.accumulate_chunks(
+            np.asfortranarray(X), params, log_weights, weight, chunk
+        )
+        is None
+    )
 
 
 def test_validation_selection_records_every_start():

@@ -1,10 +1,11 @@
 """Leaf numba kernels against NumPy."""
 
 import numpy as np
+import pytest
 from numba import njit
 from numpy.testing import assert_allclose
 
-from skmix._kernels._math import fast_exp, fast_log
+from skmix._kernels._math import TILE, TILE_STRIDE, fast_exp, fast_log, load_tile
 from skmix._kernels.gaussian import precision_cholesky
 
 
@@ -50,6 +51,19 @@ def test_fast_log_matches_numpy():
     out = np.empty_like(x)
     _apply_log(x, out)
     assert_allclose(out, np.log(x), rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 7, 10, 12, 13, 17, 50])
+def test_load_tile_transposes_any_rows(d):
+    # Both code paths (column sweeps for few features, row by row for many),
+    # every remainder of d modulo 4, full and partial tiles.
+    rng = np.random.RandomState(d)
+    X = rng.normal(size=(3 * TILE + 7, d))
+    for start, m in [(0, TILE), (TILE + 3, TILE), (2 * TILE + 1, 1), (3 * TILE, 7)]:
+        xt = np.full((d, TILE_STRIDE), np.nan)
+        load_tile(X, start, m, xt)
+        np.testing.assert_array_equal(xt[:, :m], X[start : start + m].T)
+        assert np.isnan(xt[:, m:]).all()  # nothing written past the tile
 
 
 def test_precision_cholesky_matches_scikit_learn_convention():

@@ -18,17 +18,18 @@ from ..families._base import add_stats
 #: number of threads, so results are bit-identical for any ``n_jobs``.
 CHUNK_SIZE = 16384
 
-#: Threads over chunks pay off only when an iteration takes several ms:
-#: fewer rows than this never use them...
+#: Threads over chunks pay off only when an iteration takes a few ms: fewer
+#: rows than this never use them. Above it, ``run_em`` alternates one thread
+#: and all of them over its first ``2 * THREAD_PROBES`` E-steps, then keeps
+#: whichever gave the fastest E-step (single timings varied by up to 2x from
+#: one iteration to the next on this host). Why measure rather than guess:
+#: waking a sleeping helper thread took 0.05-0.3 ms (median 0.11) here, and
+#: the two vCPUs share much of their floating-point throughput, so two
+#: threads ran an iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.7x (the
+#: same data with full covariances) faster than one. Results never depend on
+#: the thread count, so a timing-based choice is safe.
 MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
-#: ... and ``run_em`` keeps them only if its first (single-threaded) E-step
-#: took longer than this. Waking a sleeping helper thread took 0.05-0.3 ms
-#: (median 0.11) on this kind of host, and the two vCPUs share much of
-#: their floating-point throughput: at 100,000 x 2 x 3 (~1.5 ms an
-#: iteration) two threads were no faster than one, at 100,000 x 10 x 5
-#: (~5 ms) 1.7-1.8x faster. Results never depend on the thread count, so
-#: this timing-based choice is safe.
-MIN_SECONDS_FOR_THREADS = 3e-3
+THREAD_PROBES = 2
 
 # Added to every component's responsibility sum, as scikit-learn does, so that
 # an empty component keeps a finite log weight.
@@ -58,7 +59,7 @@ def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
     """
     bounds = chunk_bounds(n_samples)
     n_threads = min(n_threads, len(bounds))
-    if n_threads <= 1 or n_samples < MIN_ROWS_FOR_THREADS:
+    if not _uses_threads(n_samples, n_threads):
         return [func(start, stop) for start, stop in bounds]
     results = [None] * len(bounds)
     counter = itertools.count()  # next() on a count is atomic under the GIL
@@ -79,6 +80,10 @@ def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
     for helper in helpers:
         helper.result()  # re-raise a helper's error
     return results
+
+
+def _uses_threads(n_samples: int, n_threads: int) -> bool:
+    return n_threads > 1 and n_samples >= MIN_ROWS_FOR_THREADS
 
 
 _POOLS: dict = {}
@@ -107,6 +112,13 @@ def accumulate(
     n_threads: int = 1,
 ) -> NamedTuple:
     """E-step over all rows: the sum of the chunks' statistics, in order."""
+    if not _uses_threads(X.shape[0], n_threads):
+        # One call for all chunks if the family can (same numbers).
+        stats = family.accumulate_chunks(
+            X, params, log_weights, sample_weight, CHUNK_SIZE
+        )
+        if stats is not None:
+            return stats
 
     def one_chunk(start, stop):
         return family.accumulate(
@@ -130,6 +142,18 @@ def initialize(
     and never holds an n_samples x n_components array.
     """
     reference = family.reference(X, n_components)
+    rows = getattr(responsibilities, "selected_rows", None)
+    if rows is not None and isinstance(X, np.ndarray):
+        # One row per component, the others at responsibility 0: they add
+        # exact zeros, so the selected rows alone give the same statistics
+        # (up to the order of summation) without a pass over X.
+        stats = family.accumulate_responsibilities(
+            X[rows],
+            np.eye(len(rows), n_components),
+            None if sample_weight is None else sample_weight[rows],
+            reference,
+        )
+        return family.m_step(stats, reference), log_weights_from_stats(stats)
 
     def one_chunk(start, stop):
         return family.accumulate_responsibilities(
@@ -189,13 +213,21 @@ def run_em(
     lower_bounds = []
     converged = False
     n_iter = 0
-    threads = 1  # the first E-step is timed on one thread, see below
+    # Odd iterations first run on one thread, even ones on n_threads; then
+    # the faster is kept (see MIN_ROWS_FOR_THREADS).
+    n_probes = 2 * THREAD_PROBES if _uses_threads(X.shape[0], n_threads) else 0
+    threads = 1
+    seconds = {}
     for n_iter in range(1, max_iter + 1):
         start_time = time.perf_counter()
         stats = accumulate(family, X, params, log_weights, sample_weight, threads)
-        if n_iter == 1 and n_threads > 1:
+        if n_iter <= n_probes:
             elapsed = time.perf_counter() - start_time
-            threads = n_threads if elapsed > MIN_SECONDS_FOR_THREADS else 1
+            seconds[threads] = min(seconds.get(threads, np.inf), elapsed)
+            if n_iter < n_probes:
+                threads = n_threads if threads == 1 else 1
+            else:
+                threads = min(seconds, key=seconds.get)
         new_lower_bound = float(stats.log_likelihood) / weight
         if not np.isfinite(new_lower_bound):
             raise ValueError(

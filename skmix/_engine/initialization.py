@@ -67,6 +67,12 @@ def kmeans_responsibilities(X, n_components, rng, sample_weight=None):
 
 
 def _selected_rows_responsibilities(indices, n_components):
+    """Responsibility 1 of row ``indices[k]`` for component k, 0 elsewhere.
+
+    The function carries the rows as ``selected_rows``, so that
+    ``initialize`` can accumulate them alone: every other row contributes
+    exact zeros to every statistic.
+    """
     indices = np.asarray(indices)
 
     def responsibilities(start, stop):
@@ -75,6 +81,7 @@ def _selected_rows_responsibilities(indices, n_components):
         resp[indices[inside] - start, np.flatnonzero(inside)] = 1.0
         return resp
 
+    responsibilities.selected_rows = indices
     return responsibilities
 
 

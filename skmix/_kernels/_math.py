@@ -167,9 +167,63 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
 
 
 @njit(**_JIT)
-def load_tile(X, start, m, xt):
-    """xt[i, t] = X[start + t, i]."""
-    d = X.shape[1]
-    for t in range(m):
+def column_sums(X, out):
+    """out[i] += sum_t X[t, i], summed a tile of rows at a time.
+
+    Per-tile partial sums keep the rounding error near (TILE + n / TILE)
+    eps rather than n eps; ``X.sum(axis=0)`` on a C-contiguous array with
+    few columns took ~20 ns a value here (1.7 ms for 90,000 x 2).
+    """
+    n, d = X.shape
+    part = np.empty(d)
+    for start in range(0, n, TILE):
+        stop = min(start + TILE, n)
+        part[:] = 0.0
+        for t in range(start, stop):
+            for i in range(d):
+                part[i] += X[t, i]
         for i in range(d):
+            out[i] += part[i]
+
+
+#: Up to this many features ``load_tile`` copies four columns per sweep over
+#: the tile's rows (the tile's rows of X, 8 * d * TILE bytes, stay in the
+#: 32 KiB L1 cache between sweeps); above it, row by row.
+_COLUMN_SWEEP_MAX_FEATURES = 12
+
+
+@njit(**_JIT)
+def load_tile(X, start, m, xt):
+    """xt[i, t] = X[start + t, i].
+
+    A row-by-row copy with a runtime number of features does not vectorise
+    and costs a scalar store per value; for few features, sweeping four (or
+    two) columns at a time lets LLVM vectorise across rows. Same-process
+    A/B of the whole diagonal E-step kernel: 1.27x faster at d = 2, 1.06x
+    at d = 10; at d = 13-20 no difference, and blocks of 4 rows x 4 columns
+    were 1.1x slower at d = 50, so many features keep the row-by-row copy.
+    """
+    d = X.shape[1]
+    if d > _COLUMN_SWEEP_MAX_FEATURES:
+        for t in range(m):
+            for i in range(d):
+                xt[i, t] = X[start + t, i]
+        return
+    i = 0
+    while i + 4 <= d:
+        for t in range(m):
+            r = start + t
+            xt[i, t] = X[r, i]
+            xt[i + 1, t] = X[r, i + 1]
+            xt[i + 2, t] = X[r, i + 2]
+            xt[i + 3, t] = X[r, i + 3]
+        i += 4
+    if i + 2 <= d:
+        for t in range(m):
+            r = start + t
+            xt[i, t] = X[r, i]
+            xt[i + 1, t] = X[r, i + 1]
+        i += 2
+    if i < d:
+        for t in range(m):
             xt[i, t] = X[start + t, i]

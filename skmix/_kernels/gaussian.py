@@ -426,6 +426,110 @@ def spherical_accumulate(
 
 
 @njit(**_JIT)
+def _add_into(total, part):
+    """total += part, element by element (arrays of the same shape)."""
+    flat_total = total.reshape(-1)
+    flat_part = part.reshape(-1)
+    for i in range(flat_total.size):
+        flat_total[i] += flat_part[i]
+
+
+@njit(**_JIT)
+def _new_part(resp_sum, sum_z, sum_zz):
+    return np.zeros_like(resp_sum), np.zeros_like(sum_z), np.zeros_like(sum_zz)
+
+
+@njit(**_JIT)
+def _add_part(resp_sum, sum_z, sum_zz, part):
+    _add_into(resp_sum, part[0])
+    _add_into(sum_z, part[1])
+    _add_into(sum_zz, part[2])
+
+
+# Chunked versions of the fused kernels: one call covers all rows, ``chunk``
+# rows at a time; each chunk's statistics start from zero and are added into
+# the outputs in chunk order. The family calls them for a single chunk too
+# (chunk = its length; the engine's threaded path), so both paths run the
+# same compiled code and give the same numbers, and a single-threaded E-step
+# makes one Python call instead of one per chunk (~20 us each, and a GIL
+# hand-off at every chunk when parallel starts share the process).
+
+
+@njit(**_JIT)
+def full_accumulate_chunks(
+    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
+):
+    """``full_accumulate`` over rows ``chunk`` at a time (see above)."""
+    ll = 0.0
+    for start in range(0, X.shape[0], chunk):
+        stop = min(start + chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part = _new_part(resp_sum, sum_z, sum_zz)
+        ll += full_accumulate(X[start:stop], w, weighted, means, prec, log_norm, *part)
+        _add_part(resp_sum, sum_z, sum_zz, part)
+    return ll
+
+
+@njit(**_JIT)
+def diag_accumulate_chunks(
+    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
+):
+    """``diag_accumulate`` over rows ``chunk`` at a time (see above)."""
+    ll = 0.0
+    for start in range(0, X.shape[0], chunk):
+        stop = min(start + chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part = _new_part(resp_sum, sum_z, sum_zz)
+        ll += diag_accumulate(X[start:stop], w, weighted, means, prec, log_norm, *part)
+        _add_part(resp_sum, sum_z, sum_zz, part)
+    return ll
+
+
+@njit(**_JIT)
+def spherical_accumulate_chunks(
+    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
+):
+    """``spherical_accumulate`` over rows ``chunk`` at a time (see above)."""
+    ll = 0.0
+    for start in range(0, X.shape[0], chunk):
+        stop = min(start + chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part = _new_part(resp_sum, sum_z, sum_zz)
+        ll += spherical_accumulate(
+            X[start:stop], w, weighted, means, prec, log_norm, *part
+        )
+        _add_part(resp_sum, sum_z, sum_zz, part)
+    return ll
+
+
+@njit(**_JIT)
+def tied_accumulate_chunks(
+    X,
+    sample_weight,
+    weighted,
+    means,
+    prec,
+    log_norm,
+    centre,
+    resp_sum,
+    sum_z,
+    sum_zz,
+    chunk,
+):
+    """``tied_accumulate`` over rows ``chunk`` at a time (see above)."""
+    ll = 0.0
+    for start in range(0, X.shape[0], chunk):
+        stop = min(start + chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part = _new_part(resp_sum, sum_z, sum_zz)
+        ll += tied_accumulate(
+            X[start:stop], w, weighted, means, prec, log_norm, centre, *part
+        )
+        _add_part(resp_sum, sum_z, sum_zz, part)
+    return ll
+
+
+@njit(**_JIT)
 def full_log_prob(X, means, prec_chol, log_norm, out):
     """out[t, k] = log_norm[k] - |U_k^T (x_t - mu_k)|^2 / 2."""
     n, d = X.shape

@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._kernels._math import column_sums
+
 
 def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
     """Return the field-wise sum of two statistics tuples of the same type."""
@@ -52,6 +54,24 @@ class MixtureFamily:
         length.
         """
         raise NotImplementedError
+
+    def accumulate_chunks(
+        self,
+        X: np.ndarray,
+        params: Any,
+        log_weights: np.ndarray,
+        sample_weight: np.ndarray | None,
+        chunk_size: int,
+    ) -> NamedTuple | None:
+        """Optional: :meth:`accumulate` over all rows in one call.
+
+        Must return exactly the statistics of :meth:`accumulate` applied to
+        each chunk of ``chunk_size`` rows and summed left to right (so that
+        results do not depend on whether the engine uses threads), or
+        ``None``, and the engine then calls :meth:`accumulate` chunk by
+        chunk. The default returns ``None``.
+        """
+        return None
 
     def accumulate_responsibilities(
         self,
@@ -106,12 +126,14 @@ class MixtureFamily:
         raise NotImplementedError
 
 
-def column_means(X, chunk_size: int = 65536) -> np.ndarray:
-    """Column means of X, read a chunk at a time (float64; X may be float32).
+def column_means(X) -> np.ndarray:
+    """Column means of X (float64; X may be float32, summed as such).
 
     Families centre their initial statistics on it (``reference``).
     """
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
     total = np.zeros(X.shape[1])
-    for start in range(0, X.shape[0], chunk_size):
-        total += np.asarray(X[start : start + chunk_size], dtype=np.float64).sum(0)
+    column_sums(X, total)  # any memory layout: no copy of X
     return total / max(X.shape[0], 1)

@@ -8,6 +8,7 @@ formulas and avoids the E[x^2] - mean^2 cancellation.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from typing import NamedTuple
 
@@ -51,11 +52,16 @@ class GaussianStats(NamedTuple):
     sum_zz: np.ndarray
 
 
-#: Fused E-step kernels sharing one signature (tied takes a centre too).
-_ACCUMULATE_KERNELS = {
-    "full": kernels.full_accumulate,
-    "diag": kernels.diag_accumulate,
-    "spherical": kernels.spherical_accumulate,
+#: Fused E-step kernels over rows chunk by chunk (tied takes a centre after
+#: log_norm). A single chunk goes through them too (chunk = its length): with
+#: reassociation allowed, the kernel inlined into another function may sum
+#: in another order (measured: last-bit differences for diag), so both of
+#: the engine's paths run this same compiled code.
+_CHUNKED_KERNELS = {
+    "full": kernels.full_accumulate_chunks,
+    "tied": kernels.tied_accumulate_chunks,
+    "diag": kernels.diag_accumulate_chunks,
+    "spherical": kernels.spherical_accumulate_chunks,
 }
 
 
@@ -134,9 +140,13 @@ class GaussianFamily(MixtureFamily):
         ``params`` and ``log_weights`` objects, so the last result is kept
         (with the objects themselves, so that their ids are not reused)
         rather than recomputed per chunk: a few numpy calls per chunk were
-        ~10% of a small iteration.
+        ~10% of a small iteration. One entry per thread: parallel starts
+        share the family, and a single entry made them evict each other's
+        arguments at every chunk.
         """
-        cached = self._args_cache
+        cache = self.__dict__.setdefault("_args_cache", {})
+        thread = threading.get_ident()
+        cached = cache.get(thread)
         if cached is not None and cached[0] is params and cached[1] is log_weights:
             return cached[2]
         means = np.ascontiguousarray(params.means, dtype=np.float64)
@@ -144,49 +154,42 @@ class GaussianFamily(MixtureFamily):
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
         centre = self._tied_centre(means) if self.covariance_type == "tied" else None
         args = (means, precisions, log_norm, centre)
-        self._args_cache = (params, log_weights, args)
+        cache[thread] = (params, log_weights, args)
         return args
 
-    #: (params, log_weights, kernel arguments) of the last ``_kernel_args``.
-    _args_cache = None
-
     def __getstate__(self):
+        # The cached kernel arguments are not part of the model.
         state = self.__dict__.copy()
         state.pop("_args_cache", None)
         return state
 
     def accumulate(self, X, params, log_weights, sample_weight):
-        X = _as_float64(X)
+        return self._accumulate(_as_float64(X), params, log_weights, sample_weight)
+
+    def accumulate_chunks(self, X, params, log_weights, sample_weight, chunk_size):
+        """``accumulate`` of every chunk of ``chunk_size`` rows, folded in order.
+
+        The same numbers as calling :meth:`accumulate` per chunk and adding
+        the results left to right, in one kernel call. Returns ``None`` when X
+        is not C-contiguous float64 (converting all of it at once would copy
+        X; the engine then goes chunk by chunk).
+        """
+        if X.dtype != np.float64 or not X.flags.c_contiguous:
+            return None
+        return self._accumulate(X, params, log_weights, sample_weight, chunk_size)
+
+    def _accumulate(self, X, params, log_weights, sample_weight, chunk_size=None):
         means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
         k, d = means.shape
         stats = self._empty_stats(k, d)
         weights, weighted = _kernel_weights(sample_weight)
+        args = [X, weights, weighted, means, precisions, log_norm]
         if self.covariance_type == "tied":
-            ll = kernels.tied_accumulate(
-                X,
-                weights,
-                weighted,
-                means,
-                precisions,
-                log_norm,
-                centre,
-                stats.resp_sum,
-                stats.sum_z,
-                stats.sum_zz,
-            )
-        else:
-            kernel = _ACCUMULATE_KERNELS[self.covariance_type]
-            ll = kernel(
-                X,
-                weights,
-                weighted,
-                means,
-                precisions,
-                log_norm,
-                stats.resp_sum,
-                stats.sum_z,
-                stats.sum_zz,
-            )
+            args.append(centre)
+        args += [stats.resp_sum, stats.sum_z, stats.sum_zz]
+        if chunk_size is None:
+            chunk_size = max(X.shape[0], 1)
+        ll = _CHUNKED_KERNELS[self.covariance_type](*args, chunk_size)
         return stats._replace(log_likelihood=np.asarray(ll))
 
     def reference(self, X, n_components):
