@@ -126,12 +126,30 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
     k = logp.shape[0]
     for t in range(m):
         mx[t] = logp[0, t]
-        s[t] = 0.0
     for c in range(1, k):
         for t in range(m):
             # np.maximum, not max(): LLVM turns max() into a masked store,
             # which is microcoded (slow) on this CPU.
             mx[t] = np.maximum(mx[t], logp[c, t])
+    ll = exp_tile(logp, m, sample_weight, weighted, start, mx, s)
+    for c in range(k):
+        for t in range(m):
+            logp[c, t] *= s[t]
+    return ll
+
+
+@njit(**_JIT)
+def exp_tile(logp, m, sample_weight, weighted, start, mx, s):
+    """The core of ``normalise_tile``, for kernels that fuse its other passes.
+
+    Given the row maxima ``mx`` of logp (k, m): logp[k, t] becomes
+    exp(logp[k, t] - mx_t) and s_t = w_t / sum_k of those, so that
+    ``logp[k, t] * s[t]`` is the weighted responsibility; returns
+    sum_t w_t log p(x_t).
+    """
+    k = logp.shape[0]
+    for t in range(m):
+        s[t] = 0.0
     for c in range(k):
         for t in range(m):
             e = fast_exp(logp[c, t] - mx[t])
@@ -160,9 +178,6 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
             ll += mx[u] + fast_log(s[u])
         for u in range(m):
             s[u] = 1.0 / s[u]
-    for c in range(k):
-        for t in range(m):
-            logp[c, t] *= s[t]
     return ll
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, normalise_tile
+from ._math import TILE, TILE_STRIDE, exp_tile
 
 
 @njit(**_JIT)
@@ -30,14 +30,22 @@ def normalise(log_prob, sample_weight, weighted):
     log_likelihood = 0.0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
-        for c in range(k):
+        # normalise_tile with its maximum and scaling passes fused into the
+        # copies in and out of the tile.
+        for t in range(m):
+            v = log_prob[0, start + t]
+            tile[0, t] = v
+            mx[t] = v
+        for c in range(1, k):
             for t in range(m):
-                tile[c, t] = log_prob[c, start + t]
-        log_likelihood += normalise_tile(tile, m, sample_weight, weighted, start, mx, s)
+                v = log_prob[c, start + t]
+                tile[c, t] = v
+                mx[t] = np.maximum(mx[t], v)
+        log_likelihood += exp_tile(tile, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             total = 0.0
             for t in range(m):
-                r = tile[c, t]
+                r = tile[c, t] * s[t]
                 log_prob[c, start + t] = r
                 total += r
             resp_sum[c] += total
