@@ -140,7 +140,6 @@ def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
     )
     em.run_em(family, X, None, params, np.zeros(1), tol=0.0, max_iter=7, n_threads=2)
     fast = 3 - slow
-    assert em.THREAD_PROBES == 2
     assert used == [1, 2, 1, 2, fast, fast, fast]
     # Too few rows for threads: one thread throughout, no probe.
     used.clear()
@@ -148,6 +147,40 @@ def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
         family, X[:1000], None, params, np.zeros(1), tol=0.0, max_iter=3, n_threads=2
     )
     assert used == [1, 1, 1]
+
+
+def test_thread_chooser_follows_the_faster_mode():
+    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
+
+    def run(chooser, seconds_of, n):
+        used = []
+        for i in range(n):
+            threads = chooser.threads()
+            used.append(threads)
+            chooser.record(threads, seconds_of(i, threads))
+        return used
+
+    every = ThreadChooser.reprobe_every
+    # Two threads twice as fast throughout: probes, then threads, and each
+    # re-probe of one thread loses.
+    chooser = ThreadChooser(2, MIN_ROWS_FOR_THREADS)
+    used = run(chooser, lambda i, t: 2.0 / t, 4 + 2 * every + 1)
+    assert used[:4] == [1, 2, 1, 2]
+    probes = [4 + every, 4 + 2 * every]
+    assert [used[i] for i in probes] == [1, 1]
+    assert all(t == 2 for i, t in enumerate(used[4:], 4) if i not in probes)
+    # Threads stop paying off after iteration 10: the next re-probe of one
+    # thread wins and one thread is kept from then on.
+    chooser = ThreadChooser(2, MIN_ROWS_FOR_THREADS)
+    used = run(chooser, lambda i, t: (2.0 / t) if i < 10 else (1.0 * t), 4 + every + 6)
+    assert used[4 + every] == 1
+    assert used[4 + every + 1 :] == [1] * 5
+    # Too few rows, or one thread asked for: no probes.
+    assert (
+        run(ThreadChooser(2, MIN_ROWS_FOR_THREADS - 1), lambda i, t: 1.0, 30)
+        == [1] * 30
+    )
+    assert run(ThreadChooser(1, 10**9), lambda i, t: 1.0, 30) == [1] * 30
 
 
 def test_starts_and_continuation_share_max_iter():

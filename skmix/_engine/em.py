@@ -19,17 +19,67 @@ from ..families._base import add_stats
 CHUNK_SIZE = 16384
 
 #: Threads over chunks pay off only when an iteration takes a few ms: fewer
-#: rows than this never use them. Above it, ``run_em`` alternates one thread
-#: and all of them over its first ``2 * THREAD_PROBES`` E-steps, then keeps
-#: whichever gave the fastest E-step (single timings varied by up to 2x from
-#: one iteration to the next on this host). Why measure rather than guess:
-#: waking a sleeping helper thread took 0.05-0.3 ms (median 0.11) here, and
-#: the two vCPUs share much of their floating-point throughput, so two
-#: threads ran an iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.7x (the
-#: same data with full covariances) faster than one. Results never depend on
-#: the thread count, so a timing-based choice is safe.
+#: rows than this never use them. Above it, ``run_em`` times its E-steps on
+#: one thread and on all of them and uses the faster (``ThreadChooser``).
+#: Why measure rather than guess: waking a sleeping helper thread took
+#: 0.05-0.3 ms (median 0.11) here, and the two vCPUs share much of their
+#: floating-point throughput, at times all of it: two threads ran an
+#: iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.9x faster than one, and
+#: for stretches of minutes no faster at all. Results never depend on the
+#: thread count, so a timing-based choice is safe.
 MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
-THREAD_PROBES = 2
+
+
+class ThreadChooser:
+    """Choose one thread or ``n_threads`` for each E-step from timings.
+
+    E-steps 1-4 alternate one thread and ``n_threads`` (single timings varied
+    by up to 2x between iterations here, so two of each); then the mode with
+    the fastest E-step is used, and every ``reprobe_every`` E-steps the other
+    mode runs once and takes over if it beat the last four E-steps of the
+    current one (the host's state changes over a long fit).
+    """
+
+    n_probes = 4
+    reprobe_every = 16
+
+    def __init__(self, n_threads: int, n_samples: int):
+        self.modes = (1, n_threads) if _uses_threads(n_samples, n_threads) else (1,)
+        self.current = 1
+        self.fastest = {}
+        self.recent = []
+        self.count = 0
+
+    def threads(self) -> int:
+        """Threads for the next E-step."""
+        if len(self.modes) == 1:
+            return 1
+        if self.count < self.n_probes:
+            return self.modes[self.count % 2]
+        since = self.count - self.n_probes
+        if since > 0 and since % self.reprobe_every == 0:
+            return self._other()
+        return self.current
+
+    def record(self, threads: int, seconds: float) -> None:
+        """Time of the E-step just run with ``threads``."""
+        self.count += 1
+        if len(self.modes) == 1:
+            return
+        if self.count <= self.n_probes:
+            self.fastest[threads] = min(self.fastest.get(threads, np.inf), seconds)
+            if self.count == self.n_probes:
+                self.current = min(self.fastest, key=self.fastest.get)
+        elif threads != self.current:
+            if self.recent and seconds < min(self.recent):
+                self.current = threads
+                self.recent = []
+        else:
+            self.recent = (self.recent + [seconds])[-4:]
+
+    def _other(self) -> int:
+        return self.modes[1] if self.current == self.modes[0] else self.modes[0]
+
 
 # Added to every component's responsibility sum, as scikit-learn does, so that
 # an empty component keeps a finite log weight.
@@ -213,21 +263,12 @@ def run_em(
     lower_bounds = []
     converged = False
     n_iter = 0
-    # Odd iterations first run on one thread, even ones on n_threads; then
-    # the faster is kept (see MIN_ROWS_FOR_THREADS).
-    n_probes = 2 * THREAD_PROBES if _uses_threads(X.shape[0], n_threads) else 0
-    threads = 1
-    seconds = {}
+    chooser = ThreadChooser(n_threads, X.shape[0])
     for n_iter in range(1, max_iter + 1):
+        threads = chooser.threads()
         start_time = time.perf_counter()
         stats = accumulate(family, X, params, log_weights, sample_weight, threads)
-        if n_iter <= n_probes:
-            elapsed = time.perf_counter() - start_time
-            seconds[threads] = min(seconds.get(threads, np.inf), elapsed)
-            if n_iter < n_probes:
-                threads = n_threads if threads == 1 else 1
-            else:
-                threads = min(seconds, key=seconds.get)
+        chooser.record(threads, time.perf_counter() - start_time)
         new_lower_bound = float(stats.log_likelihood) / weight
         if not np.isfinite(new_lower_bound):
             raise ValueError(
