@@ -29,8 +29,13 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
     n_validation = int(np.floor(validation_fraction * n_samples))
     if n_validation < 1 or n_samples - n_validation < 2:
         return None
-    order = np.random.RandomState(seed).permutation(n_samples)
-    return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+    # The rows with the n_validation smallest of n uniform keys: a uniformly
+    # random subset, in linear time (a permutation of 1,000,000 indices plus
+    # sorting took ~85 ms here, about a third of a short fit).
+    keys = np.random.RandomState(seed).random_sample(n_samples)
+    validation = np.zeros(n_samples, dtype=bool)
+    validation[np.argpartition(keys, n_validation - 1)[:n_validation]] = True
+    return np.flatnonzero(~validation), np.flatnonzero(validation)
 
 
 def _take(array, index):
