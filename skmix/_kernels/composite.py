@@ -130,11 +130,23 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
         else:
             scale[j] = 1.0
         mean[j] = mu
+    # Two features per sweep over the rows (the row-by-row loop with a
+    # runtime number of features did not vectorise: ~10 ns a value).
     out = np.empty((n, d))
-    for i in range(n):
-        for j in range(d):
-            v = ZT[j, i]
-            out[i, j] = (v - mean[j]) / scale[j] if v == v else 0.0
+    j = 0
+    while j + 2 <= d:
+        m0, m1, s0, s1 = mean[j], mean[j + 1], scale[j], scale[j + 1]
+        for i in range(n):
+            v0 = ZT[j, i]
+            v1 = ZT[j + 1, i]
+            out[i, j] = (v0 - m0) / s0 if v0 == v0 else 0.0
+            out[i, j + 1] = (v1 - m1) / s1 if v1 == v1 else 0.0
+        j += 2
+    if j < d:
+        m0, s0 = mean[j], scale[j]
+        for i in range(n):
+            v0 = ZT[j, i]
+            out[i, j] = (v0 - m0) / s0 if v0 == v0 else 0.0
     return out
 
 

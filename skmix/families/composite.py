@@ -439,7 +439,7 @@ def seeded_responsibilities(
         else np.flatnonzero(sample_weight > 0)
     )
     if positive.shape[0] > SEED_MAX_ROWS:
-        positive = np.sort(rng.choice(positive, SEED_MAX_ROWS, replace=False))
+        positive = positive[_random_subset(positive.shape[0], SEED_MAX_ROWS, rng)]
     distinct, inverse = _distinct_rows(Z[positive])
     weights = np.bincount(
         inverse,
@@ -467,9 +467,21 @@ def seeded_responsibilities(
     labels = _nearest(Z, np.asarray(centers, dtype=np.float64))
     # A seed is a data row, so it is its own nearest centre unless tied.
     centers = np.asarray(centers, dtype=np.float64)
-    for c in np.setdiff1d(np.arange(n_components), labels):
+    # Components no row is nearest to (bincount: np.setdiff1d sorted all
+    # labels).
+    for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
         labels[_nearest(centers[c : c + 1], Z)[0]] = c
     return one_hot_responsibilities(labels, n_components)
+
+
+def _random_subset(n, size, rng):
+    """Sorted indices of a uniformly random subset of ``size`` of range(n).
+
+    The rows with the ``size`` smallest of n uniform keys, in linear time
+    (``rng.choice(n, size, replace=False)`` permutes all n indices).
+    """
+    keys = rng.random_sample(n)
+    return np.sort(np.argpartition(keys, size - 1)[:size])
 
 
 def _random_subsample_responsibilities(n_samples, n_components, rng, sample_weight):
