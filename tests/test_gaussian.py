@@ -350,13 +350,15 @@ def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
-    # n_jobs=1 runs every E-step as one chunked kernel call; n_jobs=2 runs
-    # iteration 2 (at least) one call per chunk on the threads (run_em
-    # compares it with iteration 1 on one thread). Same numbers either way.
+    # n_jobs=2 runs iteration 2 (at least) on two threads that claim chunks
+    # in one kernel call each (run_em compares it with iteration 1 on one
+    # thread). Same numbers as n_jobs=1.
+    import skmix._threads as threads_module
+
     pools = []
-    real_pool = em_module._thread_pool
+    real_pool = threads_module.thread_pool
     monkeypatch.setattr(
-        em_module, "_thread_pool", lambda n: pools.append(n) or real_pool(n)
+        threads_module, "thread_pool", lambda n: pools.append(n) or real_pool(n)
     )
     rng = np.random.RandomState(0)
     n = em_module.MIN_ROWS_FOR_THREADS + 1000
@@ -396,8 +398,7 @@ def test_chunked_kernels_equal_the_per_chunk_fold(covariance_type, weighted):
     ).fit(X)
     family = fit._family
     params, log_weights = fit._get_fitted_params(), np.log(fit.weights_)
-    chunk = 300  # 4 chunks, the last one short
-    whole = family.accumulate_chunks(X, params, log_weights, weight, chunk)
+    chunk = 100  # 11 chunks, the last one short
     parts = [
         family.accumulate(
             X[s : s + chunk],
@@ -408,8 +409,12 @@ def test_chunked_kernels_equal_the_per_chunk_fold(covariance_type, weighted):
         for s in range(0, X.shape[0], chunk)
     ]
     folded = reduce(add_stats, parts)
-    for name, value in folded._asdict().items():
-        assert_array_equal(getattr(whole, name), value, err_msg=name)
+    for n_threads in (1, 2, 3):
+        whole = family.accumulate_chunks(
+            X, params, log_weights, weight, chunk, n_threads
+        )
+        for name, value in folded._asdict().items():
+            assert_array_equal(getattr(whole, name), value, err_msg=name)
     # Not float64 C-contiguous: the engine is told to go chunk by chunk.
     assert (
         family.accumulate_chunks(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._threads import run_in_threads
 from ..families._base import add_stats
 
 #: Rows per chunk. The partition of rows into chunks never depends on the
@@ -120,37 +119,12 @@ def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
                 return
             results[index] = func(*bounds[index])
 
-    pool = _thread_pool(n_threads - 1)
-    helpers = [pool.submit(work) for _ in range(n_threads - 1)]
-    try:
-        work()
-    finally:
-        for helper in helpers:
-            helper.exception()  # wait, so no chunk runs after we return
-    for helper in helpers:
-        helper.result()  # re-raise a helper's error
+    run_in_threads(work, n_threads)
     return results
 
 
 def _uses_threads(n_samples: int, n_threads: int) -> bool:
     return n_threads > 1 and n_samples >= MIN_ROWS_FOR_THREADS
-
-
-_POOLS: dict = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _thread_pool(n_threads: int) -> ThreadPoolExecutor:
-    """A process-wide pool per thread count (starting threads every EM
-    iteration would cost more than a small iteration itself). Its tasks never
-    wait on each other, so concurrent fits can share it safely."""
-    with _POOLS_LOCK:
-        pool = _POOLS.get(n_threads)
-        if pool is None:
-            pool = _POOLS[n_threads] = ThreadPoolExecutor(
-                max_workers=n_threads, thread_name_prefix="skmix-chunks"
-            )
-        return pool
 
 
 def accumulate(
@@ -162,13 +136,13 @@ def accumulate(
     n_threads: int = 1,
 ) -> NamedTuple:
     """E-step over all rows: the sum of the chunks' statistics, in order."""
-    if not _uses_threads(X.shape[0], n_threads):
-        # One call for all chunks if the family can (same numbers).
-        stats = family.accumulate_chunks(
-            X, params, log_weights, sample_weight, CHUNK_SIZE
-        )
-        if stats is not None:
-            return stats
+    threads = n_threads if _uses_threads(X.shape[0], n_threads) else 1
+    # The family's own call over all chunks if it has one (same numbers).
+    stats = family.accumulate_chunks(
+        X, params, log_weights, sample_weight, CHUNK_SIZE, threads
+    )
+    if stats is not None:
+        return stats
 
     def one_chunk(start, stop):
         return family.accumulate(
@@ -178,7 +152,7 @@ def accumulate(
             _weight_chunk(sample_weight, start, stop),
         )
 
-    return reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
+    return reduce(add_stats, map_chunks(one_chunk, X.shape[0], threads))
 
 
 def initialize(

@@ -8,6 +8,7 @@ lives here once, with branch-free ``exp`` and ``log`` that LLVM can vectorise
 
 import numpy as np
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 #: Options of every skmix kernel. ``error_model="numpy"`` drops the
@@ -113,6 +114,30 @@ def _int64_bits_as_float64(typingctx, bits):
 
     def codegen(context, builder, sig, args):
         return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return signature, codegen
+
+
+@intrinsic
+def fetch_add(typingctx, counter, value):
+    """Atomically add ``value`` to ``counter[0]`` (int64); return the old value.
+
+    Lets threads running one kernel share its chunks out without the GIL.
+    """
+    if not (
+        isinstance(counter, types.Array)
+        and counter.dtype == types.int64
+        and counter.ndim == 1
+    ):
+        return None
+    signature = types.int64(counter, types.int64)
+
+    def codegen(context, builder, sig, args):
+        array_type = sig.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, array, [zero])
+        return builder.atomic_rmw("add", pointer, args[1], "seq_cst")
 
     return signature, codegen
 

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, exp_tile, load_tile, normalise_tile
+from ._math import TILE, TILE_STRIDE, exp_tile, fetch_add, load_tile, normalise_tile
 
 
 @njit(**_JIT)
@@ -453,107 +453,127 @@ def spherical_accumulate(
 
 
 @njit(**_JIT)
-def _add_into(total, part):
-    """total += part, element by element (arrays of the same shape)."""
-    flat_total = total.reshape(-1)
-    flat_part = part.reshape(-1)
-    for i in range(flat_total.size):
-        flat_total[i] += flat_part[i]
+def fold_parts(parts, total):
+    """total += parts[0] + parts[1] + ..., added one part at a time in order.
+
+    ``parts`` has one leading entry per chunk; ``total`` its trailing shape.
+    """
+    flat_total = total.reshape(total.size)
+    flat_parts = parts.reshape((parts.shape[0], total.size))
+    for c in range(flat_parts.shape[0]):
+        for i in range(total.size):
+            flat_total[i] += flat_parts[c, i]
+
+
+# Chunk-claiming versions of the fused kernels. Every thread running one of
+# them takes chunk indices from ``counter`` (atomically) until none are left
+# and writes each chunk's statistics into its own slot of the ``part_*``
+# arrays (zero on entry); ``fold_parts`` then adds the slots in chunk order.
+# Each chunk's numbers come from the same code whichever thread runs it, so
+# results are bit-identical for any number of threads, and an E-step costs
+# one Python call per thread instead of one per chunk (~20 us each, with a
+# GIL hand-off at every chunk).
 
 
 @njit(**_JIT)
-def _new_part(resp_sum, sum_z, sum_zz):
-    return np.zeros_like(resp_sum), np.zeros_like(sum_z), np.zeros_like(sum_zz)
-
-
-@njit(**_JIT)
-def _add_part(resp_sum, sum_z, sum_zz, part):
-    _add_into(resp_sum, part[0])
-    _add_into(sum_z, part[1])
-    _add_into(sum_zz, part[2])
-
-
-# Chunked versions of the fused kernels: one call covers all rows, ``chunk``
-# rows at a time; each chunk's statistics start from zero and are added into
-# the outputs in chunk order. The family calls them for a single chunk too
-# (chunk = its length; the engine's threaded path), so both paths run the
-# same compiled code and give the same numbers, and a single-threaded E-step
-# makes one Python call instead of one per chunk (~20 us each, and a GIL
-# hand-off at every chunk when parallel starts share the process).
-
-
-@njit(**_JIT)
-def full_accumulate_chunks(
-    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
+def full_accumulate_claimed(
+    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
 ):
-    """``full_accumulate`` over rows ``chunk`` at a time (see above)."""
-    ll = 0.0
-    for start in range(0, X.shape[0], chunk):
-        stop = min(start + chunk, X.shape[0])
+    """``full_accumulate`` over the chunks claimed from ``counter``."""
+    part_r, part_z, part_zz, part_ll = parts
+    while True:
+        c = fetch_add(counter, 1)
+        if c >= part_ll.shape[0]:
+            return
+        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
         w = sample_weight[start:stop] if weighted else sample_weight
-        part = _new_part(resp_sum, sum_z, sum_zz)
-        ll += full_accumulate(X[start:stop], w, weighted, means, prec, log_norm, *part)
-        _add_part(resp_sum, sum_z, sum_zz, part)
-    return ll
-
-
-@njit(**_JIT)
-def diag_accumulate_chunks(
-    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
-):
-    """``diag_accumulate`` over rows ``chunk`` at a time (see above)."""
-    ll = 0.0
-    for start in range(0, X.shape[0], chunk):
-        stop = min(start + chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
-        part = _new_part(resp_sum, sum_z, sum_zz)
-        ll += diag_accumulate(X[start:stop], w, weighted, means, prec, log_norm, *part)
-        _add_part(resp_sum, sum_z, sum_zz, part)
-    return ll
-
-
-@njit(**_JIT)
-def spherical_accumulate_chunks(
-    X, sample_weight, weighted, means, prec, log_norm, resp_sum, sum_z, sum_zz, chunk
-):
-    """``spherical_accumulate`` over rows ``chunk`` at a time (see above)."""
-    ll = 0.0
-    for start in range(0, X.shape[0], chunk):
-        stop = min(start + chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
-        part = _new_part(resp_sum, sum_z, sum_zz)
-        ll += spherical_accumulate(
-            X[start:stop], w, weighted, means, prec, log_norm, *part
+        part_ll[c] = full_accumulate(
+            X[start:stop],
+            w,
+            weighted,
+            means,
+            prec,
+            log_norm,
+            part_r[c],
+            part_z[c],
+            part_zz[c],
         )
-        _add_part(resp_sum, sum_z, sum_zz, part)
-    return ll
 
 
 @njit(**_JIT)
-def tied_accumulate_chunks(
-    X,
-    sample_weight,
-    weighted,
-    means,
-    prec,
-    log_norm,
-    centre,
-    resp_sum,
-    sum_z,
-    sum_zz,
-    chunk,
+def diag_accumulate_claimed(
+    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
 ):
-    """``tied_accumulate`` over rows ``chunk`` at a time (see above)."""
-    ll = 0.0
-    for start in range(0, X.shape[0], chunk):
-        stop = min(start + chunk, X.shape[0])
+    """``diag_accumulate`` over the chunks claimed from ``counter``."""
+    part_r, part_z, part_zz, part_ll = parts
+    while True:
+        c = fetch_add(counter, 1)
+        if c >= part_ll.shape[0]:
+            return
+        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
         w = sample_weight[start:stop] if weighted else sample_weight
-        part = _new_part(resp_sum, sum_z, sum_zz)
-        ll += tied_accumulate(
-            X[start:stop], w, weighted, means, prec, log_norm, centre, *part
+        part_ll[c] = diag_accumulate(
+            X[start:stop],
+            w,
+            weighted,
+            means,
+            prec,
+            log_norm,
+            part_r[c],
+            part_z[c],
+            part_zz[c],
         )
-        _add_part(resp_sum, sum_z, sum_zz, part)
-    return ll
+
+
+@njit(**_JIT)
+def spherical_accumulate_claimed(
+    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
+):
+    """``spherical_accumulate`` over the chunks claimed from ``counter``."""
+    part_r, part_z, part_zz, part_ll = parts
+    while True:
+        c = fetch_add(counter, 1)
+        if c >= part_ll.shape[0]:
+            return
+        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part_ll[c] = spherical_accumulate(
+            X[start:stop],
+            w,
+            weighted,
+            means,
+            prec,
+            log_norm,
+            part_r[c],
+            part_z[c],
+            part_zz[c],
+        )
+
+
+@njit(**_JIT)
+def tied_accumulate_claimed(
+    X, sample_weight, weighted, means, prec, log_norm, centre, chunk, counter, parts
+):
+    """``tied_accumulate`` over the chunks claimed from ``counter``."""
+    part_r, part_z, part_zz, part_ll = parts
+    while True:
+        c = fetch_add(counter, 1)
+        if c >= part_ll.shape[0]:
+            return
+        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
+        w = sample_weight[start:stop] if weighted else sample_weight
+        part_ll[c] = tied_accumulate(
+            X[start:stop],
+            w,
+            weighted,
+            means,
+            prec,
+            log_norm,
+            centre,
+            part_r[c],
+            part_z[c],
+            part_zz[c],
+        )
 
 
 @njit(**_JIT)

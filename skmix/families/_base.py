@@ -62,14 +62,15 @@ class MixtureFamily:
         log_weights: np.ndarray,
         sample_weight: np.ndarray | None,
         chunk_size: int,
+        n_threads: int = 1,
     ) -> NamedTuple | None:
-        """Optional: :meth:`accumulate` over all rows in one call.
+        """Optional: :meth:`accumulate` over all rows, with ``n_threads``.
 
         Must return exactly the statistics of :meth:`accumulate` applied to
-        each chunk of ``chunk_size`` rows and summed left to right (so that
-        results do not depend on whether the engine uses threads), or
-        ``None``, and the engine then calls :meth:`accumulate` chunk by
-        chunk. The default returns ``None``.
+        each chunk of ``chunk_size`` rows and summed left to right, whatever
+        ``n_threads`` (so that results never depend on it), or ``None``, and
+        the engine then calls :meth:`accumulate` chunk by chunk (on threads
+        of its own). The default returns ``None``.
         """
         return None
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import gaussian as kernels
+from .._threads import run_in_threads
 from ._base import MixtureFamily, column_means
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -52,16 +53,16 @@ class GaussianStats(NamedTuple):
     sum_zz: np.ndarray
 
 
-#: Fused E-step kernels over rows chunk by chunk (tied takes a centre after
-#: log_norm). A single chunk goes through them too (chunk = its length): with
-#: reassociation allowed, the kernel inlined into another function may sum
-#: in another order (measured: last-bit differences for diag), so both of
-#: the engine's paths run this same compiled code.
-_CHUNKED_KERNELS = {
-    "full": kernels.full_accumulate_chunks,
-    "tied": kernels.tied_accumulate_chunks,
-    "diag": kernels.diag_accumulate_chunks,
-    "spherical": kernels.spherical_accumulate_chunks,
+#: Fused E-step kernels over the chunks each calling thread claims (tied
+#: takes a centre after log_norm). A single chunk goes through them too: with
+#: reassociation allowed, a kernel inlined into another function may sum in
+#: another order (measured: last-bit differences for diag), so every path
+#: runs this same compiled code.
+_CLAIMED_KERNELS = {
+    "full": kernels.full_accumulate_claimed,
+    "tied": kernels.tied_accumulate_claimed,
+    "diag": kernels.diag_accumulate_claimed,
+    "spherical": kernels.spherical_accumulate_claimed,
 }
 
 
@@ -122,16 +123,20 @@ class GaussianFamily(MixtureFamily):
         return means.mean(axis=0)
 
     # --------------------------------------------------- contract
-    def _empty_stats(self, k, d):
+    def _empty_stats(self, k, d, n_chunks=None):
+        """Zero statistics, with a leading axis of ``n_chunks`` if given."""
+        lead = () if n_chunks is None else (n_chunks,)
         if self.covariance_type == "full":
-            sum_zz = np.zeros((k, d, d))
+            sum_zz = np.zeros(lead + (k, d, d))
         elif self.covariance_type == "tied":
-            sum_zz = np.zeros((d, d))
+            sum_zz = np.zeros(lead + (d, d))
         elif self.covariance_type == "diag":
-            sum_zz = np.zeros((k, d))
+            sum_zz = np.zeros(lead + (k, d))
         else:
-            sum_zz = np.zeros(k)
-        return GaussianStats(np.zeros(k), np.zeros(()), np.zeros((k, d)), sum_zz)
+            sum_zz = np.zeros(lead + (k,))
+        return GaussianStats(
+            np.zeros(lead + (k,)), np.zeros(lead), np.zeros(lead + (k, d)), sum_zz
+        )
 
     def _kernel_args(self, params, log_weights):
         """Means, precision factors, log_norm and the tied kernel's centre.
@@ -164,33 +169,52 @@ class GaussianFamily(MixtureFamily):
         return state
 
     def accumulate(self, X, params, log_weights, sample_weight):
-        return self._accumulate(_as_float64(X), params, log_weights, sample_weight)
+        X = _as_float64(X)
+        chunk_size = max(X.shape[0], 1)
+        return self._accumulate(X, params, log_weights, sample_weight, chunk_size)
 
-    def accumulate_chunks(self, X, params, log_weights, sample_weight, chunk_size):
-        """``accumulate`` of every chunk of ``chunk_size`` rows, folded in order.
+    def accumulate_chunks(
+        self, X, params, log_weights, sample_weight, chunk_size, n_threads=1
+    ):
+        """``accumulate`` of every chunk of ``chunk_size`` rows, summed in order.
 
         The same numbers as calling :meth:`accumulate` per chunk and adding
-        the results left to right, in one kernel call. Returns ``None`` when X
-        is not C-contiguous float64 (converting all of it at once would copy
-        X; the engine then goes chunk by chunk).
+        the results left to right, for any ``n_threads``: the threads claim
+        chunks inside one kernel call each. Returns ``None`` when X is not
+        C-contiguous float64 (converting all of it at once would copy X; the
+        engine then goes chunk by chunk).
         """
         if X.dtype != np.float64 or not X.flags.c_contiguous:
             return None
-        return self._accumulate(X, params, log_weights, sample_weight, chunk_size)
+        return self._accumulate(
+            X, params, log_weights, sample_weight, chunk_size, n_threads
+        )
 
-    def _accumulate(self, X, params, log_weights, sample_weight, chunk_size=None):
+    def _accumulate(
+        self, X, params, log_weights, sample_weight, chunk_size, n_threads=1
+    ):
         means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
         k, d = means.shape
-        stats = self._empty_stats(k, d)
+        n_chunks = max(-(-X.shape[0] // chunk_size), 1)
+        parts = self._empty_stats(k, d, n_chunks)
         weights, weighted = _kernel_weights(sample_weight)
         args = [X, weights, weighted, means, precisions, log_norm]
         if self.covariance_type == "tied":
             args.append(centre)
-        args += [stats.resp_sum, stats.sum_z, stats.sum_zz]
-        if chunk_size is None:
-            chunk_size = max(X.shape[0], 1)
-        ll = _CHUNKED_KERNELS[self.covariance_type](*args, chunk_size)
-        return stats._replace(log_likelihood=np.asarray(ll))
+        counter = np.zeros(1, dtype=np.int64)
+        part_arrays = (parts.resp_sum, parts.sum_z, parts.sum_zz, parts.log_likelihood)
+        kernel = _CLAIMED_KERNELS[self.covariance_type]
+        run_in_threads(
+            lambda: kernel(*args, chunk_size, counter, part_arrays),
+            min(n_threads, n_chunks),
+        )
+        stats = self._empty_stats(k, d)
+        for name in ("resp_sum", "sum_z", "sum_zz"):
+            kernels.fold_parts(getattr(parts, name), getattr(stats, name))
+        log_likelihood = 0.0
+        for value in parts.log_likelihood.tolist():  # in chunk order
+            log_likelihood += value
+        return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
     def reference(self, X, n_components):
         """Centre of the initial statistics: the column means of X."""
