@@ -1,7 +1,10 @@
 """Time one EM iteration of GaussianMixtureEM against scikit-learn.
 
-Both start from the same parameters; a fit with ``max_iter = 1 + R`` minus a
-fit with ``max_iter = 1`` gives R iterations without the set-up cost. The
+Both start from the same parameters; a fit with ``max_iter = W + R`` minus a
+fit with ``max_iter = W`` gives R iterations in the steady state, without the
+set-up cost and the first W = 4 iterations (in which skmix, with threads
+allowed, times two E-steps on one thread and two on all of them to choose;
+that warm-up costs about one single-threaded iteration per fit). The
 contenders are timed in interleaved rounds and the fastest round of each is
 kept (this host is shared and noisy; see ``interleaved_minimum``). Prints
 per-iteration milliseconds and ratios, the speed-up of parallel starts, and
@@ -31,6 +34,8 @@ SHAPES = [
     (100_000, 50, 10),
 ]
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+#: Iterations excluded from the per-iteration timing (see the docstring).
+WARM_UP = 4
 TARGETS = {"d<=10, n>=100k": 25, "n=10k": 10, "d=50": 8}
 
 
@@ -65,19 +70,20 @@ def _fit_time(make, max_iter, X):
 def interleaved_minimum(makers, X, repeats, n_iter):
     """Seconds per EM iteration of each maker, from interleaved rounds.
 
-    A round fits every maker with ``max_iter=1`` and ``1 + n_iter``, one
+    A round fits every maker with ``max_iter=WARM_UP`` and ``WARM_UP +
+    n_iter``, one
     after another, so that all of them see the same machine state. Per maker
     and ``max_iter`` the fastest round is kept (it discards rounds slowed by
     other work on this shared host: timings moved by up to +-40% between
     runs otherwise), and the difference of the two over ``n_iter`` is the
-    time per iteration without the set-up cost.
+    time per iteration without the set-up and warm-up costs.
     """
     short = [[] for _ in makers]
     long = [[] for _ in makers]
     for _ in range(repeats):
         for make, s, g in zip(makers, short, long):
-            s.append(_fit_time(make, 1, X))
-            g.append(_fit_time(make, 1 + n_iter, X))
+            s.append(_fit_time(make, WARM_UP, X))
+            g.append(_fit_time(make, WARM_UP + n_iter, X))
     return [max((min(g) - min(s)) / n_iter, 1e-9) for s, g in zip(short, long)]
 
 

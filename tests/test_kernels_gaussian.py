@@ -104,3 +104,41 @@ def test_symmetrise_upper_copies_the_upper_triangle():
     triangle = np.triu(upper)
     expected = triangle + np.swapaxes(np.triu(upper, 1), 1, 2)
     assert_allclose(full, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("spherical", [False, True])
+def test_diagonal_m_step_matches_numpy(spherical):
+    from skmix._kernels.gaussian import diagonal_m_step
+
+    rng = np.random.RandomState(4)
+    k, d, reg, eps = 4, 6, 1e-6, 1e-15
+    resp_sum = rng.uniform(1, 50, size=k)
+    sum_z = rng.normal(size=(k, d))
+    sum_zz = rng.uniform(1, 30, size=k if spherical else (k, d))
+    sum_zz[0] = 0.0  # a negative raw variance: clipped to 0, then + reg
+    centres = rng.normal(size=(k, d))
+    nk = resp_sum + eps
+    shift = sum_z / nk[:, None]
+    if spherical:
+        raw = (sum_zz / nk - (shift**2).sum(axis=1)) / d
+    else:
+        raw = sum_zz / nk[:, None] - shift**2
+    expected = np.maximum(raw, 0.0) + reg
+    shape = sum_zz.shape
+    means, cov, prec = np.empty((k, d)), np.empty(shape), np.empty(shape)
+    assert diagonal_m_step(resp_sum, sum_z, sum_zz, centres, reg, eps, means, cov, prec)
+    assert_allclose(means, centres + shift, rtol=1e-15)
+    assert_allclose(cov, expected, rtol=1e-13)
+    assert cov.flat[0] == reg
+    assert_allclose(prec, 1.0 / np.sqrt(expected), rtol=1e-13)
+    # A NaN or infinite statistic is reported, not clipped away.
+    for bad in (np.nan, np.inf):
+        broken = sum_zz.copy()
+        broken.flat[1] = bad
+        assert not diagonal_m_step(
+            resp_sum, sum_z, broken, centres, reg, eps, means, cov, prec
+        )
+    # reg = 0 with a zero variance: not positive definite.
+    assert not diagonal_m_step(
+        resp_sum, sum_z, sum_zz, centres, 0.0, eps, means, cov, prec
+    )

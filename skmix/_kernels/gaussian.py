@@ -648,6 +648,47 @@ def symmetrise_upper(upper):
 
 
 @njit(cache=True, nogil=True)
+def diagonal_m_step(
+    resp_sum, sum_z, sum_zz, centres, reg, eps, means, covariances, prec_chol
+):
+    """M-step of diagonal (covariances (k, d)) or spherical (k,) covariances.
+
+    The numpy version's dozen small array operations took ~40 us, a tenth
+    of an iteration at 10,000 x 10 x 5. IEEE arithmetic (no fastmath), as
+    numpy. Returns False if a covariance is not positive and finite.
+    """
+    k, d = sum_z.shape
+    spherical = covariances.ndim == 1
+    ok = True
+    for c in range(k):
+        nk = resp_sum[c] + eps
+        total = 0.0
+        for i in range(d):
+            shift = sum_z[c, i] / nk
+            means[c, i] = centres[c, i] + shift
+            if spherical:
+                total += shift * shift
+            else:
+                raw = sum_zz.reshape(-1)[c * d + i] / nk - shift * shift
+                ok = _store_variance(raw, reg, c * d + i, covariances, prec_chol) and ok
+        if spherical:
+            raw = (sum_zz.reshape(-1)[c] / nk - total) / d
+            ok = _store_variance(raw, reg, c, covariances, prec_chol) and ok
+    return ok
+
+
+@njit(cache=True, nogil=True)
+def _store_variance(raw, reg, index, covariances, prec_chol):
+    """Store max(raw, 0) + reg and its 1 / sqrt; False if NaN, inf or <= 0
+    (as ``np.maximum``, a NaN stays NaN: an overflow is reported, not hidden).
+    """
+    v = (raw if raw > 0.0 else (0.0 if raw == raw else raw)) + reg
+    covariances.reshape(-1)[index] = v
+    prec_chol.reshape(-1)[index] = 1.0 / math.sqrt(v) if v > 0.0 else math.nan
+    return v > 0.0 and math.isfinite(v)
+
+
+@njit(cache=True, nogil=True)
 def precision_cholesky(covariances, out):
     """Upper-triangular U_k = (L_k^{-1})^T with Sigma_k = L_k L_k^T.
 

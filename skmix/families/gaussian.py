@@ -251,6 +251,8 @@ class GaussianFamily(MixtureFamily):
 
     def m_step(self, stats, params):
         centres = params.means
+        if self.covariance_type in ("diag", "spherical"):
+            return self._diagonal_m_step(stats, centres)
         nk = stats.resp_sum + _RESP_EPS
         shift = stats.sum_z / nk[:, None]
         means = centres + shift
@@ -278,6 +280,27 @@ class GaussianFamily(MixtureFamily):
             variances = (stats.sum_zz / nk - (shift**2).sum(axis=1)) / d
             covariances = np.maximum(variances, 0.0) + reg
         precisions_cholesky, covariances = self.precisions_cholesky(covariances)
+        return GaussianParams(means, covariances, precisions_cholesky)
+
+    def _diagonal_m_step(self, stats, centres):
+        k, d = stats.sum_z.shape
+        shape = (k, d) if self.covariance_type == "diag" else (k,)
+        means = np.empty((k, d))
+        covariances = np.empty(shape)
+        precisions_cholesky = np.empty(shape)
+        ok = kernels.diagonal_m_step(
+            np.ascontiguousarray(stats.resp_sum, dtype=np.float64),
+            np.ascontiguousarray(stats.sum_z, dtype=np.float64),
+            np.ascontiguousarray(stats.sum_zz, dtype=np.float64),
+            np.ascontiguousarray(centres, dtype=np.float64),
+            float(self.reg_covar),
+            _RESP_EPS,
+            means,
+            covariances,
+            precisions_cholesky,
+        )
+        if not ok:
+            raise ValueError(ILL_DEFINED_COVARIANCE)
         return GaussianParams(means, covariances, precisions_cholesky)
 
     def precisions_cholesky(self, covariances):
