@@ -476,20 +476,25 @@ def fold_parts(parts, total):
 
 
 @njit(**_JIT)
+def _claim(counter, n_chunks, chunk, n_rows):
+    """(index, start, stop) of the next unclaimed chunk; index -1 if none."""
+    c = fetch_add(counter, 1)
+    if c >= n_chunks:
+        return -1, 0, 0
+    return c, c * chunk, min((c + 1) * chunk, n_rows)
+
+
+@njit(**_JIT)
 def full_accumulate_claimed(
-    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
+    X, w, weighted, means, prec, log_norm, chunk, counter, parts
 ):
     """``full_accumulate`` over the chunks claimed from ``counter``."""
     part_r, part_z, part_zz, part_ll = parts
-    while True:
-        c = fetch_add(counter, 1)
-        if c >= part_ll.shape[0]:
-            return
-        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
+    c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
+    while c >= 0:
         part_ll[c] = full_accumulate(
-            X[start:stop],
-            w,
+            X[a:b],
+            w[a:b] if weighted else w,
             weighted,
             means,
             prec,
@@ -498,23 +503,20 @@ def full_accumulate_claimed(
             part_z[c],
             part_zz[c],
         )
+        c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
 
 
 @njit(**_JIT)
 def diag_accumulate_claimed(
-    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
+    X, w, weighted, means, prec, log_norm, chunk, counter, parts
 ):
     """``diag_accumulate`` over the chunks claimed from ``counter``."""
     part_r, part_z, part_zz, part_ll = parts
-    while True:
-        c = fetch_add(counter, 1)
-        if c >= part_ll.shape[0]:
-            return
-        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
+    c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
+    while c >= 0:
         part_ll[c] = diag_accumulate(
-            X[start:stop],
-            w,
+            X[a:b],
+            w[a:b] if weighted else w,
             weighted,
             means,
             prec,
@@ -523,23 +525,20 @@ def diag_accumulate_claimed(
             part_z[c],
             part_zz[c],
         )
+        c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
 
 
 @njit(**_JIT)
 def spherical_accumulate_claimed(
-    X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
+    X, w, weighted, means, prec, log_norm, chunk, counter, parts
 ):
     """``spherical_accumulate`` over the chunks claimed from ``counter``."""
     part_r, part_z, part_zz, part_ll = parts
-    while True:
-        c = fetch_add(counter, 1)
-        if c >= part_ll.shape[0]:
-            return
-        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
+    c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
+    while c >= 0:
         part_ll[c] = spherical_accumulate(
-            X[start:stop],
-            w,
+            X[a:b],
+            w[a:b] if weighted else w,
             weighted,
             means,
             prec,
@@ -548,23 +547,20 @@ def spherical_accumulate_claimed(
             part_z[c],
             part_zz[c],
         )
+        c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
 
 
 @njit(**_JIT)
 def tied_accumulate_claimed(
-    X, sample_weight, weighted, means, prec, log_norm, centre, chunk, counter, parts
+    X, w, weighted, means, prec, log_norm, centre, chunk, counter, parts
 ):
     """``tied_accumulate`` over the chunks claimed from ``counter``."""
     part_r, part_z, part_zz, part_ll = parts
-    while True:
-        c = fetch_add(counter, 1)
-        if c >= part_ll.shape[0]:
-            return
-        start, stop = c * chunk, min((c + 1) * chunk, X.shape[0])
-        w = sample_weight[start:stop] if weighted else sample_weight
+    c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
+    while c >= 0:
         part_ll[c] = tied_accumulate(
-            X[start:stop],
-            w,
+            X[a:b],
+            w[a:b] if weighted else w,
             weighted,
             means,
             prec,
@@ -574,6 +570,7 @@ def tied_accumulate_claimed(
             part_z[c],
             part_zz[c],
         )
+        c, a, b = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
 
 
 @njit(**_JIT)

@@ -266,19 +266,12 @@ class GaussianFamily(MixtureFamily):
             covariances *= 1.0  # keeps a fresh array
             idx = np.arange(means.shape[1])
             covariances[:, idx, idx] += reg
-        elif cov_type == "tied":
+        else:  # tied (diag and spherical returned above)
             centre = self._tied_centre(centres)
             offset = (centres - centre) + shift
             scatter = _symmetrise_upper(stats.sum_zz)
             covariances = (scatter - (offset.T * stats.resp_sum) @ offset) / nk.sum()
             covariances.flat[:: means.shape[1] + 1] += reg
-        elif cov_type == "diag":
-            variances = stats.sum_zz / nk[:, None] - shift**2
-            covariances = np.maximum(variances, 0.0) + reg
-        else:
-            d = means.shape[1]
-            variances = (stats.sum_zz / nk - (shift**2).sum(axis=1)) / d
-            covariances = np.maximum(variances, 0.0) + reg
         precisions_cholesky, covariances = self.precisions_cholesky(covariances)
         return GaussianParams(means, covariances, precisions_cholesky)
 
