@@ -54,15 +54,13 @@ class GaussianStats(NamedTuple):
 
 
 #: Fused E-step kernels over the chunks each calling thread claims (tied
-#: takes a centre after log_norm). A single chunk goes through them too: with
-#: reassociation allowed, a kernel inlined into another function may sum in
-#: another order (measured: last-bit differences for diag), so every path
-#: runs this same compiled code.
+#: takes a centre after log_norm); a single chunk goes through them too, so
+#: every path runs the same compiled code.
 _CLAIMED_KERNELS = {
-    "full": kernels.full_accumulate_claimed,
-    "tied": kernels.tied_accumulate_claimed,
-    "diag": kernels.diag_accumulate_claimed,
-    "spherical": kernels.spherical_accumulate_claimed,
+    "full": kernels.full_accumulate,
+    "tied": kernels.tied_accumulate,
+    "diag": kernels.diag_accumulate,
+    "spherical": kernels.spherical_accumulate,
 }
 
 
