@@ -96,6 +96,63 @@ def test_multistart_picks_best_validation_and_continues_on_all_rows():
     assert_allclose(stats.log_likelihood / len(X), result.best.lower_bound, atol=1e-6)
 
 
+def test_start_queue_gives_idle_threads_to_running_starts():
+    from skmix._engine.multistart import _StartQueue
+
+    queue = _StartQueue(n_starts=3, n_threads=2)
+    assert [queue.claim(), queue.claim()] == [0, 1]
+    assert queue.threads_per_start() == 1  # start 2 waits for a worker
+    queue.done()
+    assert queue.claim() == 2
+    assert queue.threads_per_start() == 1  # starts 1 and 2 share two threads
+    queue.done()
+    assert queue.threads_per_start() == 2  # start 2 alone gets both
+    assert queue.claim() is None
+    queue.done()
+    # After a failure no worker begins another start.
+    queue = _StartQueue(n_starts=4, n_threads=2)
+    queue.claim()
+    queue.abort()
+    assert queue.claim() is None
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_last_parallel_start_may_use_the_idle_threads(monkeypatch, n_jobs):
+    from skmix._engine import initialize, multistart
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    family = GaussianFamily("diag", 1e-6)
+    at_end = []
+    real_run_em = multistart.run_em
+
+    def spy(*args, n_threads, **kwargs):
+        result = real_run_em(*args, n_threads=n_threads, **kwargs)
+        at_end.append(n_threads() if callable(n_threads) else n_threads)
+        return result
+
+    def init_fn(X_part, w, start_rng):
+        resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
+        return initialize(family, X_part, w, resp, 2)
+
+    monkeypatch.setattr(multistart, "run_em", spy)
+    fit_multistart(
+        family,
+        X,
+        None,
+        init_fn,
+        n_init=3,
+        random_state=0,
+        validation_fraction=0.25,
+        n_jobs=n_jobs,
+        em_options=dict(tol=0.0, max_iter=5),
+    )
+    # Three starts and the continuation; whichever start ends last ends
+    # alone, with every thread available to it.
+    assert len(at_end) == 4
+    assert max(at_end[:3]) == n_jobs and at_end[3] == n_jobs
+
+
 def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
     from skmix._engine.em import MIN_ROWS_FOR_THREADS
 
@@ -181,6 +238,21 @@ def test_thread_chooser_follows_the_faster_mode():
         == [1] * 30
     )
     assert run(ThreadChooser(1, 10**9), lambda i, t: 1.0, 30) == [1] * 30
+
+
+def test_thread_chooser_probes_once_threads_become_available():
+    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
+
+    available = [1]
+    chooser = ThreadChooser(lambda: available[0], MIN_ROWS_FOR_THREADS)
+    used = []
+    for i in range(10):
+        if i == 3:
+            available[0] = 2  # the other starts are done
+        threads = chooser.threads()
+        used.append(threads)
+        chooser.record(threads, 2.0 / threads)
+    assert used == [1, 1, 1, 1, 2, 1, 2, 2, 2, 2]
 
 
 def test_starts_and_continuation_share_max_iter():

@@ -42,8 +42,13 @@ class ThreadChooser:
     n_probes = 4
     reprobe_every = 16
 
-    def __init__(self, n_threads: int, n_samples: int):
-        self.modes = (1, n_threads) if _uses_threads(n_samples, n_threads) else (1,)
+    def __init__(self, n_threads, n_samples: int):
+        # n_threads may be a callable giving the threads available now (a
+        # parallel start gets more once the other starts are done); the
+        # probes begin when more than one is first available.
+        self.available = n_threads if callable(n_threads) else lambda: n_threads
+        self.n_samples = n_samples
+        self.modes = (1,)
         self.current = 1
         self.fastest = {}
         self.recent = []
@@ -52,7 +57,10 @@ class ThreadChooser:
     def threads(self) -> int:
         """Threads for the next E-step."""
         if len(self.modes) == 1:
-            return 1
+            available = self.available()
+            if not _uses_threads(self.n_samples, available):
+                return 1
+            self.modes = (1, available)
         if self.count < self.n_probes:
             return self.modes[self.count % 2]
         since = self.count - self.n_probes
@@ -62,9 +70,9 @@ class ThreadChooser:
 
     def record(self, threads: int, seconds: float) -> None:
         """Time of the E-step just run with ``threads``."""
-        self.count += 1
         if len(self.modes) == 1:
             return
+        self.count += 1
         if self.count <= self.n_probes:
             self.fastest[threads] = min(self.fastest.get(threads, np.inf), seconds)
             if self.count == self.n_probes:
@@ -223,7 +231,7 @@ def run_em(
     tol: float,
     max_iter: int,
     fit_weights: bool = True,
-    n_threads: int = 1,
+    n_threads: int | Callable[[], int] = 1,
     lower_bound: float = -np.inf,
     verbose: int = 0,
     verbose_interval: int = 10,
@@ -232,6 +240,8 @@ def run_em(
 
     The lower bound of iteration t is the (weighted) mean log-likelihood of
     the parameters *before* that iteration's M-step, as in scikit-learn.
+    ``n_threads`` is a count or a callable giving the threads available for
+    the next E-step (``ThreadChooser`` decides how many of them to use).
     """
     weight = total_weight(X, sample_weight)
     lower_bounds = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -46,6 +47,50 @@ def mean_log_likelihood(family, X, params, log_weights, sample_weight, n_threads
     """Weighted mean log-likelihood of the mixture over the rows of X."""
     stats = accumulate(family, X, params, log_weights, sample_weight, n_threads)
     return float(stats.log_likelihood) / total_weight(X, sample_weight)
+
+
+class _StartQueue:
+    """The starts not yet begun, and the threads each running start may use.
+
+    While starts wait, every worker runs one start on one thread; once none
+    wait, the ``n_threads`` threads are shared out among the starts still
+    running, so the last, often longest, start is not left on one thread
+    while the others idle (starts stop after very different numbers of
+    iterations). Results never depend on the thread count.
+    """
+
+    def __init__(self, n_starts: int, n_threads: int):
+        self._next = 0
+        self._n_starts = n_starts
+        self._running = 0
+        self._n_threads = n_threads
+        self._lock = threading.Lock()
+
+    def claim(self):
+        """Index of the next start to run, or ``None`` if none is left."""
+        with self._lock:
+            if self._next == self._n_starts:
+                return None
+            self._running += 1
+            self._next += 1
+            return self._next - 1
+
+    def abort(self) -> None:
+        """Begin no more starts (one failed, so the fit fails)."""
+        with self._lock:
+            self._next = self._n_starts
+
+    def done(self) -> None:
+        """A start claimed by this worker finished (or failed)."""
+        with self._lock:
+            self._running -= 1
+
+    def threads_per_start(self) -> int:
+        """Threads a running start may use for its next E-step."""
+        with self._lock:
+            if self._next < self._n_starts or self._running < 1:
+                return 1
+            return max(1, self._n_threads // self._running)
 
 
 def fit_multistart(
@@ -106,20 +151,19 @@ def fit_multistart(
         # one iteration for the continuation.
         start_options["max_iter"] = max(max_iter - 1, 1)
 
-    n_workers = max(1, min(effective_n_jobs(n_jobs), n_init))
-    # One level of parallelism at a time: parallel starts with one thread
-    # each, or one start with threads over chunks.
-    inner_threads = effective_n_jobs(n_jobs) if n_workers == 1 else 1
+    n_threads = effective_n_jobs(n_jobs)
+    n_workers = max(1, min(n_threads, n_init))
+    queue = _StartQueue(n_init, n_threads)
 
-    def one_start(start_rng):
-        params, log_weights = init_fn(X_train, w_train, start_rng)
+    def one_start(index):
+        params, log_weights = init_fn(X_train, w_train, start_rngs[index])
         result = run_em(
             family,
             X_train,
             w_train,
             params,
             log_weights,
-            n_threads=inner_threads,
+            n_threads=queue.threads_per_start,
             **start_options,
         )
         val = np.nan
@@ -129,11 +173,25 @@ def fit_multistart(
             )
         return result, val
 
+    outcomes = [None] * n_init
+
+    def drain():
+        # Each worker runs starts until none are left; a worker without a
+        # start leaves its thread to the starts still running.
+        for index in iter(queue.claim, None):
+            try:
+                outcomes[index] = one_start(index)
+            except BaseException:
+                queue.abort()  # the fit fails: no worker begins another start
+                raise
+            finally:
+                queue.done()
+
     if n_workers == 1:
-        outcomes = [one_start(start_rng) for start_rng in start_rngs]
+        drain()
     else:
-        outcomes = Parallel(n_jobs=n_workers, prefer="threads")(
-            delayed(one_start)(start_rng) for start_rng in start_rngs
+        Parallel(n_jobs=n_workers, prefer="threads")(
+            delayed(drain)() for _ in range(n_workers)
         )
     train = np.array([res.lower_bound for res, _ in outcomes])
     val = np.array([v for _, v in outcomes])
@@ -150,7 +208,7 @@ def fit_multistart(
             sample_weight,
             first.params,
             first.log_weights,
-            n_threads=effective_n_jobs(n_jobs),
+            n_threads=n_threads,
             **continuation,
         )
         # lower_bounds stay those on all rows; n_iter counts both phases.
