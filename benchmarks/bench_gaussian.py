@@ -36,6 +36,8 @@ SHAPES = [
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
 #: Iterations excluded from the per-iteration timing (see the docstring).
 WARM_UP = 4
+#: Pause after every timed fit (see ``interleaved_minimum``).
+SETTLE_SECONDS = 0.2
 TARGETS = {"d<=10, n>=100k": 25, "n=10k": 10, "d=50": 8}
 
 
@@ -84,6 +86,12 @@ def interleaved_minimum(makers, X, repeats, n_iter):
         for make, s, g in zip(makers, short, long):
             s.append(_fit_time(make, WARM_UP, X))
             g.append(_fit_time(make, WARM_UP + n_iter, X))
+            # scikit-learn's OpenBLAS / OpenMP worker threads keep spinning
+            # for a while after each call (OpenBLAS: ~2^28 cycles) and took
+            # the second core from the next contender: skmix with 2 threads
+            # at 100,000 x 10 x 5 diag ran 37 ms for 7 iterations right after
+            # a scikit-learn fit, 29 ms after a 0.5 s pause. Let them park.
+            time.sleep(SETTLE_SECONDS)
     return [max((min(g) - min(s)) / n_iter, 1e-9) for s, g in zip(short, long)]
 
 

@@ -315,3 +315,23 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     # cancellation error of scatter - mean outer products (data scale ~10).
     assert_allclose(params.covariances, expected.covariances, rtol=0, atol=1e-11)
     assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)
+
+
+def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
+    from skmix._kernels import drop_stale_cache
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / "a.f-1.py311.nbi").write_text("old")
+    drop_stale_cache(tmp_path)  # no stamp yet: built from unknown sources
+    assert not (cache / "a.f-1.py311.nbi").exists()
+    (cache / "a.f-1.py311.nbi").write_text("new")
+    (cache / "a.f-1.py311.1.nbc").write_text("new")
+    drop_stale_cache(tmp_path)  # same sources: kept
+    assert (cache / "a.f-1.py311.nbi").exists()
+    (cache / "a.cpython-311.pyc").write_text("bytecode")
+    (tmp_path / "a.py").write_text("x = 2\n")
+    drop_stale_cache(tmp_path)  # an edited source: numba's files dropped
+    assert not list(cache.glob("*.nb[ic]"))
+    assert (cache / "a.cpython-311.pyc").exists()  # Python's own are not

@@ -163,6 +163,17 @@ def normalise_tile(logp, m, sample_weight, weighted, start, mx, s):
     return ll
 
 
+#: Log-responsibilities (relative to the row's largest) are clamped here:
+#: exp(-600) ~ 3e-261 is as negligible as the exact value next to the
+#: largest term (1), and it keeps responsibilities, and their products
+#: with the data, normal numbers. Without the clamp, well-separated
+#: components gave responsibilities near 2^-1022 whose products were
+#: subnormal, which this CPU handles in microcode: the diagonal E-step at
+#: 100,000 x 50 x 10 from a well-separated start took 30.8 ms instead of
+#: 22.3 ms (same-process A/B).
+_LOG_NEGLIGIBLE = -600.0
+
+
 @njit(**_JIT)
 def exp_tile(logp, m, sample_weight, weighted, start, mx, s):
     """The core of ``normalise_tile``, for kernels that fuse its other passes.
@@ -177,7 +188,7 @@ def exp_tile(logp, m, sample_weight, weighted, start, mx, s):
         s[t] = 0.0
     for c in range(k):
         for t in range(m):
-            e = fast_exp(logp[c, t] - mx[t])
+            e = fast_exp(max(logp[c, t] - mx[t], _LOG_NEGLIGIBLE))
             logp[c, t] = e
             s[t] += e
     ll = 0.0
