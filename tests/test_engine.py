@@ -117,19 +117,21 @@ def test_start_queue_gives_idle_threads_to_running_starts():
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_last_parallel_start_may_use_the_idle_threads(monkeypatch, n_jobs):
+def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
+    # The starts' E-steps take their thread count from the queue shared by
+    # the workers (whose rule is tested above); the continuation on all rows
+    # gets every thread.
     from skmix._engine import initialize, multistart
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2))
     family = GaussianFamily("diag", 1e-6)
-    at_end = []
+    asked = []
     real_run_em = multistart.run_em
 
     def spy(*args, n_threads, **kwargs):
-        result = real_run_em(*args, n_threads=n_threads, **kwargs)
-        at_end.append(n_threads() if callable(n_threads) else n_threads)
-        return result
+        asked.append(n_threads)
+        return real_run_em(*args, n_threads=n_threads, **kwargs)
 
     def init_fn(X_part, w, start_rng):
         resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
@@ -147,10 +149,14 @@ def test_last_parallel_start_may_use_the_idle_threads(monkeypatch, n_jobs):
         n_jobs=n_jobs,
         em_options=dict(tol=0.0, max_iter=5),
     )
-    # Three starts and the continuation; whichever start ends last ends
-    # alone, with every thread available to it.
-    assert len(at_end) == 4
-    assert max(at_end[:3]) == n_jobs and at_end[3] == n_jobs
+    assert len(asked) == 4
+    queues = {id(getattr(f, "__self__", None)) for f in asked[:3]}
+    assert len(queues) == 1
+    queue = asked[0].__self__
+    assert isinstance(queue, multistart._StartQueue)
+    assert asked[0].__func__ is multistart._StartQueue.threads_per_start
+    assert queue._n_threads == n_jobs
+    assert asked[3] == n_jobs
 
 
 def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
@@ -197,7 +203,7 @@ def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
     )
     em.run_em(family, X, None, params, np.zeros(1), tol=0.0, max_iter=7, n_threads=2)
     fast = 3 - slow
-    assert used == [1, 2, 1, 2, fast, fast, fast]
+    assert used == [2, 1, 2, 1, fast, fast, fast]
     # Too few rows for threads: one thread throughout, no probe.
     used.clear()
     em.run_em(
@@ -222,7 +228,7 @@ def test_thread_chooser_follows_the_faster_mode():
     # re-probe of one thread loses.
     chooser = ThreadChooser(2, MIN_ROWS_FOR_THREADS)
     used = run(chooser, lambda i, t: 2.0 / t, 4 + 2 * every + 1)
-    assert used[:4] == [1, 2, 1, 2]
+    assert used[:4] == [2, 1, 2, 1]
     probes = [4 + every, 4 + 2 * every]
     assert [used[i] for i in probes] == [1, 1]
     assert all(t == 2 for i, t in enumerate(used[4:], 4) if i not in probes)
@@ -252,7 +258,7 @@ def test_thread_chooser_probes_once_threads_become_available():
         threads = chooser.threads()
         used.append(threads)
         chooser.record(threads, 2.0 / threads)
-    assert used == [1, 1, 1, 1, 2, 1, 2, 2, 2, 2]
+    assert used == [1, 1, 1, 2, 1, 2, 1, 2, 2, 2]
 
 
 def test_starts_and_continuation_share_max_iter():

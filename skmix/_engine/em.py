@@ -32,8 +32,10 @@ MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
 class ThreadChooser:
     """Choose one thread or ``n_threads`` for each E-step from timings.
 
-    E-steps 1-4 alternate one thread and ``n_threads`` (single timings varied
-    by up to 2x between iterations here, so two of each); then the mode with
+    E-steps 1-4 alternate ``n_threads`` and one thread (single timings varied
+    by up to 2x between iterations here, so two of each; threads first, as
+    they usually win and many runs are short: the continuation of the best
+    start on all rows often takes one or two iterations); then the mode with
     the fastest E-step is used, and every ``reprobe_every`` E-steps the other
     mode runs once and takes over if it beat the last four E-steps of the
     current one (the host's state changes over a long fit).
@@ -62,7 +64,7 @@ class ThreadChooser:
                 return 1
             self.modes = (1, available)
         if self.count < self.n_probes:
-            return self.modes[self.count % 2]
+            return self.modes[1 - self.count % 2]
         since = self.count - self.n_probes
         if since > 0 and since % self.reprobe_every == 0:
             return self._other()
