@@ -27,6 +27,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix.composite import CompositeMixture, HeterogeneousMixture
 from skmix.families.columns import Binomial
+from skmix.families.columns.gaussian import Gaussian
+from skmix.families.columns.gaussian import GaussianParams as GaussianColumnParams
+from skmix.families.columns.lognormal import LogNormal
 
 DATA = Path(__file__).parent / "data" / "composite.csv"
 EXACT_ML = -4887.42743
@@ -303,7 +306,12 @@ class _OneComponent:
 
 
 # ------------------------------------------------------------ gaussian only
-def test_gaussian_only_equals_diag_gaussian_mixture_from_same_start():
+@pytest.mark.parametrize("path", ["fused", "general"])
+def test_gaussian_only_equals_diag_gaussian_mixture_from_same_start(monkeypatch, path):
+    # Both E-step paths of a gaussian-only table: the fused one-pass kernel
+    # and the general column kernels + normalisation.
+    if path == "general":
+        monkeypatch.setattr(Gaussian, "fused_e_step", lambda self, *a: None)
     rng = np.random.RandomState(0)
     X = np.concatenate(
         [rng.normal(m, s, size=(200, 3)) for m, s in [(-3, 1), (0, 0.5), (4, 2)]]
@@ -672,3 +680,37 @@ def test_distinct_rows_match_numpy_unique(monkeypatch):
     expected, expected_inverse = np.unique(cases[1], axis=0, return_inverse=True)
     assert_array_equal(distinct, expected)
     assert_array_equal(inverse, expected_inverse.ravel())
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_gaussian_e_step_equals_the_general_path(monkeypatch, weighted):
+    from skmix.families.composite import EncodedTable
+
+    rng = np.random.RandomState(1)
+    X = np.concatenate(
+        [rng.normal(m, s, size=(700, 4)) for m, s in [(-3, 1), (0, 0.5), (4, 2)]]
+    )
+    w = rng.uniform(0.1, 3.0, size=len(X)) if weighted else None
+    model = CompositeMixture(3, families=["gaussian"] * 4, max_iter=2, random_state=0)
+    model.fit(X)
+    family, params = model._family, model._params
+    log_weights = np.log(model.weights_)
+    table = EncodedTable(X.T)
+    fused = family.accumulate(table, params, log_weights, w)
+    monkeypatch.setattr(Gaussian, "fused_e_step", lambda self, *a: None)
+    general = family.accumulate(table, params, log_weights, w)
+    np.testing.assert_allclose(fused.resp_sum, general.resp_sum, rtol=1e-12)
+    np.testing.assert_allclose(fused.log_likelihood, general.log_likelihood, rtol=1e-12)
+    for a, b in zip(fused.groups[0], general.groups[0], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-9)
+
+
+def test_fused_gaussian_e_step_leaves_holes_and_log_scale_to_the_general_path():
+    gaussian, lognormal = Gaussian(), LogNormal()
+    XT = np.abs(np.random.RandomState(0).normal(size=(2, 50))) + 0.1
+    params = GaussianColumnParams(np.zeros((2, 2)), np.ones((2, 2)))
+    log_weights = np.log([0.5, 0.5])
+    assert gaussian.fused_e_step(XT, params, None, log_weights, None) is not None
+    assert lognormal.fused_e_step(XT, params, None, log_weights, None) is None
+    XT[1, 7] = np.nan
+    assert gaussian.fused_e_step(XT, params, None, log_weights, None) is None

@@ -350,6 +350,42 @@ def _scale_row(logp_c, s, m):
 
 
 @njit(**_JIT)
+def _diag_tile(xt, m, weights, weighted, start, means, prec, log_norm, buffers, out):
+    """The diagonal E-step and statistics of one tile ``xt`` (d, m) of rows.
+
+    ``buffers`` = (q, mx, s, logp) scratch space; adds to ``out`` = (resp
+    sums, sums of z, sums of z^2) and returns sum_t w_t log p(x_t).
+    """
+    q, mx, s, logp = buffers
+    resp_sum, sum_z, sum_zz = out
+    k = means.shape[0]
+    d = xt.shape[0]
+    for c in range(k):
+        _diag_quadratic(xt, m, means[c], prec[c], q)
+        _log_density_row(log_norm[c], -0.5, q, m, logp[c], mx, c == 0)
+    ll = exp_tile(logp, m, weights, weighted, start, mx, s)
+    for c in range(k):
+        resp_sum[c] += _scale_row(logp[c], s, m)
+        for i in range(d):
+            mi = means[c, i]
+            acc = 0.0
+            acc2 = 0.0
+            for t in range(m):
+                v = xt[i, t] - mi
+                rv = logp[c, t] * v
+                acc += rv
+                acc2 += rv * v
+            sum_z[c, i] += acc
+            sum_zz[c, i] += acc2
+    return ll
+
+
+@njit(**_JIT)
+def _diag_buffers(d, k):
+    return (np.empty(TILE), np.empty(TILE), np.empty(TILE), np.empty((k, TILE_STRIDE)))
+
+
+@njit(**_JIT)
 def diag_accumulate(
     X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
 ):
@@ -362,37 +398,66 @@ def diag_accumulate(
     n, d = X.shape
     k = means.shape[0]
     xt = np.empty((d, TILE_STRIDE))
-    q = np.empty(TILE)
-    mx = np.empty(TILE)
-    s = np.empty(TILE)
-    logp = np.empty((k, TILE_STRIDE))
+    buffers = _diag_buffers(d, k)
     part_r, part_z, part_zz, part_ll = parts
     index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
     while index >= 0:
-        resp_sum, sum_z, sum_zz = part_r[index], part_z[index], part_zz[index]
+        out = (part_r[index], part_z[index], part_zz[index])
         ll = 0.0
         for start in range(lo, hi, TILE):
             m = min(TILE, hi - start)
             load_tile(X, start, m, xt)
-            for c in range(k):
-                _diag_quadratic(xt, m, means[c], prec[c], q)
-                _log_density_row(log_norm[c], -0.5, q, m, logp[c], mx, c == 0)
-            ll += exp_tile(logp, m, sample_weight, weighted, start, mx, s)
-            for c in range(k):
-                resp_sum[c] += _scale_row(logp[c], s, m)
-                for i in range(d):
-                    mi = means[c, i]
-                    acc = 0.0
-                    acc2 = 0.0
-                    for t in range(m):
-                        v = xt[i, t] - mi
-                        rv = logp[c, t] * v
-                        acc += rv
-                        acc2 += rv * v
-                    sum_z[c, i] += acc
-                    sum_zz[c, i] += acc2
+            ll += _diag_tile(
+                xt,
+                m,
+                sample_weight,
+                weighted,
+                start,
+                means,
+                prec,
+                log_norm,
+                buffers,
+                out,
+            )
         part_ll[index] = ll
         index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
+
+
+@njit(**_JIT)
+def diag_accumulate_columns(XT, sample_weight, weighted, means, prec, log_norm):
+    """``diag_accumulate`` of one chunk stored column by column, XT (d, n).
+
+    For the composite mixture's tables of complete normal columns. Returns
+    (resp sums, sums of z, sums of z^2, log-likelihood), or ``None`` if XT
+    has a missing (NaN) entry: those are integrated out by the composite's
+    own column kernels instead.
+    """
+    d, n = XT.shape
+    k = means.shape[0]
+    missing = 0.0
+    for i in range(d):
+        row = XT[i]
+        for t in range(n):
+            v = row[t]
+            missing += 0.0 if v == v else 1.0
+    if missing > 0.0:
+        return None
+    xt = np.empty((d, TILE_STRIDE))
+    buffers = _diag_buffers(d, k)
+    out = (np.zeros(k), np.zeros((k, d)), np.zeros((k, d)))
+    ll = 0.0
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        for i in range(d):
+            # 1-D views: 2-D indexing here made the whole kernel 1.2x slower.
+            src = XT[i, start : start + m]
+            dst = xt[i]
+            for t in range(m):
+                dst[t] = src[t]
+        ll += _diag_tile(
+            xt, m, sample_weight, weighted, start, means, prec, log_norm, buffers, out
+        )
+    return out[0], out[1], out[2], ll
 
 
 @njit(**_JIT)

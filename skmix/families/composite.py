@@ -27,6 +27,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 
 from .._engine.em import CHUNK_SIZE, chunk_bounds
 from .._kernels import composite as kernels
+from .._threads import one_openmp_thread
 from ._base import MixtureFamily, add_stats
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
 
@@ -198,6 +199,24 @@ class CompositeFamily(MixtureFamily):
 
     def accumulate(self, X, params, log_weights, sample_weight):
         XT = transpose_chunk(X)
+        if (
+            len(self.groups) == 1
+            and self.groups[0].components is None
+            and self.missing == "ignore"
+        ):
+            # A table of one block: its family may do the E-step in one pass.
+            group = self.groups[0]
+            fused = group.family.fused_e_step(
+                XT, params.groups[0], group.conf, log_weights, sample_weight
+            )
+            if fused is not None:
+                resp_sum, log_likelihood, stats = fused
+                return CompositeStats(
+                    resp_sum,
+                    np.asarray(log_likelihood),
+                    StatsTuple([stats]),
+                    np.zeros(()),
+                )
         n = XT.shape[1]
         log_prob = np.empty((self.n_components, n))
         log_prob[:] = np.asarray(log_weights, dtype=np.float64)[:, None]
@@ -454,7 +473,8 @@ def seeded_responsibilities(
         )
     if init_params == "kmeans":
         kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
-        centers = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
+        with one_openmp_thread():
+            centers = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
     elif init_params == "k-means++":
         centers, _ = kmeans_plusplus(
             distinct, n_components, sample_weight=weights, random_state=rng

@@ -11,7 +11,8 @@ family, so that one kernel call handles them all. It provides
   ``add_log_prob``, ``accumulate`` (additive statistics for responsibilities
   of shape (n_components, n_rows)), ``m_step``, ``n_parameters``, ``sample``,
   ``expected_codes`` (for imputation), ``embed`` (a numeric view used to seed
-  random starts) and ``describe`` (readable parameters).
+  random starts) and ``describe`` (readable parameters); optionally
+  ``fused_e_step``, a one-pass E-step for tables of that family alone.
 
 Adding a family means adding a module here and registering it in
 :mod:`skmix.families.columns`; the composite family and the EM engine stay
@@ -132,6 +133,17 @@ class ColumnFamily:
 
     def m_step(self, stats, conf, previous, reg):
         raise NotImplementedError
+
+    def fused_e_step(self, XT, params, conf, log_weights, sample_weight):
+        """Optional: the whole E-step of a table made of this block alone.
+
+        Returns ``(resp_sum, log_likelihood, stats)``, the same numbers (up
+        to rounding) as ``add_log_prob``, normalisation and ``accumulate``
+        in one pass over the rows, or ``None`` to take that general path
+        (the default; also for a chunk the fused kernel cannot handle, such
+        as one with missing entries).
+        """
+        return None
 
     def n_parameters(self, conf, n_components, n_columns) -> int:
         return n_components * n_columns
