@@ -29,6 +29,7 @@ from .families.composite import (
     EncodedTable,
     one_hot_responsibilities,
     seeded_responsibilities,
+    seeding_rows,
     transpose_chunk,
 )
 
@@ -308,10 +309,11 @@ class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         k = self._n_components()
 
         def init(X_part, sample_weight, rng):
+            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
             resp = seeded_responsibilities(
-                self.init_params, family, X_part, k, rng, sample_weight
+                self.init_params, family, X_seed, k, rng, w_seed
             )
-            return initialize(family, X_part, sample_weight, resp, k)
+            return initialize(family, X_seed, w_seed, resp, k)
 
         return init
 
@@ -835,12 +837,13 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         k = len(self.components)
 
         def init(X_part, sample_weight, rng):
+            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
             resp = seeded_responsibilities(
-                self.init_params, family, X_part, k, rng, sample_weight
+                self.init_params, family, X_seed, k, rng, w_seed
             )
             if self.init_params != "random":
-                resp = _match_clusters(family, X_part, sample_weight, resp)
-            return initialize(family, X_part, sample_weight, resp, k)
+                resp = _match_clusters(family, X_seed, w_seed, resp)
+            return initialize(family, X_seed, w_seed, resp, k)
 
         return init
 

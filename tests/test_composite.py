@@ -714,3 +714,34 @@ def test_fused_gaussian_e_step_leaves_holes_and_log_scale_to_the_general_path():
     assert lognormal.fused_e_step(XT, params, None, log_weights, None) is None
     XT[1, 7] = np.nan
     assert gaussian.fused_e_step(XT, params, None, log_weights, None) is None
+
+
+def test_encoded_table_row_selection_equals_the_whole_table_selection():
+    from skmix._engine.em import CHUNK_SIZE
+    from skmix.families.composite import EncodedTable
+
+    rng = np.random.RandomState(0)
+    n = 2 * CHUNK_SIZE + 123
+    XT = rng.normal(size=(3, n))
+    table = EncodedTable(XT)
+    sorted_rows = np.sort(rng.choice(n, 500, replace=False))
+    in_last_block = np.arange(2 * CHUNK_SIZE + 5, n, 7)  # other blocks empty
+    unsorted = rng.permutation(n)[:50]
+    for rows in (sorted_rows, in_last_block, unsorted, np.array([0, n - 1])):
+        assert_array_equal(table[rows].XT, XT[:, rows])
+
+
+def test_large_tables_seed_starts_on_a_subsample_of_positive_weight_rows():
+    from skmix.families.composite import SEED_MAX_ROWS, seeding_rows
+
+    n = 2 * SEED_MAX_ROWS  # two thirds of them with positive weight
+    X = np.arange(n, dtype=float)[:, None]
+    w = np.ones(n)
+    w[::3] = 0.0
+    X_seed, w_seed = seeding_rows(X, w, np.random.RandomState(0))
+    assert X_seed.shape == (SEED_MAX_ROWS, 1) and w_seed.shape == (SEED_MAX_ROWS,)
+    assert np.all(w_seed > 0)
+    assert np.all(X_seed[:, 0] % 3 != 0)  # the zero-weight rows are left out
+    assert len(np.unique(X_seed[:, 0])) == SEED_MAX_ROWS
+    small = X[:100]
+    assert seeding_rows(small, None, np.random.RandomState(0))[0] is small

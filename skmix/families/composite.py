@@ -118,6 +118,21 @@ class EncodedTable:
         return self.n_rows
 
     def __getitem__(self, rows):
+        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim == 1:
+            # Sorted row indices (a subsample): gather block by block rather
+            # than concatenating every block first.
+            if rows.size and np.all(rows[1:] >= rows[:-1]) and rows[0] >= 0:
+                if rows[-1] < self.n_rows:
+                    bounds = np.searchsorted(
+                        rows, np.arange(0, self.n_rows, CHUNK_SIZE)[1:]
+                    )
+                    pieces = [
+                        block[:, part - b * CHUNK_SIZE]
+                        for b, (block, part) in enumerate(
+                            zip(self.blocks, np.split(rows, bounds), strict=True)
+                        )
+                    ]
+                    return EncodedTable(np.concatenate(pieces, axis=1))
         if isinstance(rows, slice):
             start, stop, step = rows.indices(self.n_rows)
             if (
@@ -457,8 +472,6 @@ def seeded_responsibilities(
         if sample_weight is None
         else np.flatnonzero(sample_weight > 0)
     )
-    if positive.shape[0] > SEED_MAX_ROWS:
-        positive = positive[_random_subset(positive.shape[0], SEED_MAX_ROWS, rng)]
     distinct, inverse = _distinct_rows(Z[positive])
     weights = np.bincount(
         inverse,
@@ -492,6 +505,26 @@ def seeded_responsibilities(
     for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
         labels[_nearest(centers[c : c + 1], Z)[0]] = c
     return one_hot_responsibilities(labels, n_components)
+
+
+def seeding_rows(X, sample_weight, rng):
+    """The rows a start is seeded and initialised from, and their weights.
+
+    All rows, or beyond ``SEED_MAX_ROWS`` rows with positive weight a
+    uniformly random ``SEED_MAX_ROWS`` of those: k-means on them and the
+    first M-step from their labels give as good a start, and embedding,
+    standardising and labelling all rows was most of the set-up of a large
+    fit (100,000 x 10: ~12 of ~48 ms).
+    """
+    positive = (
+        np.arange(X.shape[0])
+        if sample_weight is None
+        else np.flatnonzero(sample_weight > 0)
+    )
+    if positive.shape[0] <= SEED_MAX_ROWS:
+        return X, sample_weight
+    rows = positive[_random_subset(positive.shape[0], SEED_MAX_ROWS, rng)]
+    return X[rows], None if sample_weight is None else sample_weight[rows]
 
 
 def _random_subset(n, size, rng):
