@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
+from ._threads import one_blas_thread
 
 
 class BaseMixture(DensityMixin, BaseEstimator):
@@ -186,24 +187,27 @@ class BaseMixture(DensityMixin, BaseEstimator):
             init_fn = lambda X_part, w, rng: previous  # noqa: E731
         else:
             init_fn = self._init_fn(family, X)
-        result = fit_multistart(
-            family,
-            X,
-            sample_weight,
-            init_fn,
-            n_init=1 if warm else self.n_init,
-            random_state=check_random_state(self.random_state),
-            validation_fraction=self.validation_fraction,
-            n_jobs=self.n_jobs,
-            em_options=dict(
-                tol=self.tol,
-                max_iter=self.max_iter,
-                fit_weights=self._fit_weights,
-                lower_bound=self.lower_bound_ if warm else -np.inf,
-                verbose=self.verbose,
-                verbose_interval=self.verbose_interval,
-            ),
-        )
+        # One BLAS thread throughout (see one_blas_thread): spinning BLAS
+        # workers left by an initialisation took the core our threads need.
+        with one_blas_thread():
+            result = fit_multistart(
+                family,
+                X,
+                sample_weight,
+                init_fn,
+                n_init=1 if warm else self.n_init,
+                random_state=check_random_state(self.random_state),
+                validation_fraction=self.validation_fraction,
+                n_jobs=self.n_jobs,
+                em_options=dict(
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                    fit_weights=self._fit_weights,
+                    lower_bound=self.lower_bound_ if warm else -np.inf,
+                    verbose=self.verbose,
+                    verbose_interval=self.verbose_interval,
+                ),
+            )
         best = result.best
         if not best.converged and self.max_iter > 0:
             warnings.warn(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
@@ -50,6 +51,18 @@ _CONTROLLER = None
 _CONTROLLER_LOCK = threading.Lock()
 
 
+def _controller():
+    """threadpoolctl's controller of the loaded BLAS / OpenMP libraries, built
+    once (a scan of the loaded libraries, ~25 ms)."""
+    global _CONTROLLER
+    with _CONTROLLER_LOCK:
+        if _CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()
+        return _CONTROLLER
+
+
 def one_openmp_thread():
     """Context manager: OpenMP code called from this thread (scikit-learn's
     ``KMeans``) runs on one thread.
@@ -59,13 +72,42 @@ def one_openmp_thread():
     OpenMP team), 13-20 ms on one thread, and back to back 15 ms on two: the
     second thread never paid off at the sizes seeding uses, and parallel
     starts would run two teams at once on two cores. OpenMP's thread count
-    is a per-thread setting, so concurrent starts do not interfere. The
-    controller (a scan of the loaded libraries, ~25 ms) is built once.
+    is a per-thread setting, so concurrent starts do not interfere.
     """
-    global _CONTROLLER
-    with _CONTROLLER_LOCK:
-        if _CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController
+    return _controller().limit(limits=1, user_api="openmp")
 
-            _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="openmp")
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMITER = None
+
+
+@contextmanager
+def one_blas_thread():
+    """Context manager: BLAS runs on one thread while any fit is inside it.
+
+    After a multithreaded BLAS call (a NumPy matrix product in an
+    initialisation, the distances of scikit-learn's k-means++), OpenBLAS's
+    worker threads keep spinning for about 2^28 cycles (~0.1 s) and take the
+    second core: the composite E-step on two threads ran 3.2 ms instead of
+    1.7 ms for the whole of a short fit, and the thread probes of the first
+    E-steps concluded that threads do not pay. skmix's own work never needs
+    BLAS threads (its kernels are numba; tiny matrices are slower on several
+    BLAS threads). BLAS's thread count is process-wide, so concurrent fits
+    share one limit: the first to enter sets it, the last to leave restores
+    it (nested or parallel ``threadpool_limits`` would otherwise restore each
+    other's values).
+    """
+    global _BLAS_USERS, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _BLAS_LIMITER = _controller().limit(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None

@@ -341,3 +341,24 @@ def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
     drop_stale_cache(tmp_path)  # an edited source: numba's files dropped
     assert not list(cache.glob("*.nb[ic]"))
     assert (cache / "a.cpython-311.pyc").exists()  # Python's own are not
+
+
+def test_one_blas_thread_is_shared_by_concurrent_fits():
+    from threadpoolctl import threadpool_info
+
+    from skmix._threads import one_blas_thread
+
+    def blas_threads():
+        return sorted(
+            lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
+        )
+
+    before = blas_threads()
+    first, second = one_blas_thread(), one_blas_thread()
+    first.__enter__()
+    assert set(blas_threads()) <= {1}
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first fit ends before the second
+    assert set(blas_threads()) <= {1}
+    second.__exit__(None, None, None)
+    assert blas_threads() == before  # the last one out restores the original
