@@ -126,12 +126,12 @@ def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2))
     family = GaussianFamily("diag", 1e-6)
-    asked = []
+    asked = []  # what each run_em call gets its thread count from
     real_run_em = multistart.run_em
 
-    def spy(*args, n_threads, **kwargs):
-        asked.append(n_threads)
-        return real_run_em(*args, n_threads=n_threads, **kwargs)
+    def spy(*args, n_threads=None, chooser=None, **kwargs):
+        asked.append(chooser.available if n_threads is None else n_threads)
+        return real_run_em(*args, n_threads=n_threads or 1, chooser=chooser, **kwargs)
 
     def init_fn(X_part, w, start_rng):
         resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
@@ -156,7 +156,7 @@ def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
     assert isinstance(queue, multistart._StartQueue)
     assert asked[0].__func__ is multistart._StartQueue.threads_per_start
     assert queue._n_threads == n_jobs
-    assert asked[3] == n_jobs
+    assert asked[3]() == n_jobs
 
 
 def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
@@ -362,3 +362,31 @@ def test_one_blas_thread_is_shared_by_concurrent_fits():
     assert set(blas_threads()) <= {1}
     second.__exit__(None, None, None)
     assert blas_threads() == before  # the last one out restores the original
+
+
+def test_thread_chooser_can_start_from_what_an_earlier_one_learned():
+    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
+
+    def run(chooser, n):
+        used = []
+        for _ in range(n):
+            threads = chooser.threads()
+            used.append(threads)
+            chooser.record(threads, 1.0)
+        return used
+
+    every = ThreadChooser.reprobe_every
+    learner = ThreadChooser(2, MIN_ROWS_FOR_THREADS)
+    assert learner.learned is None
+    for _ in range(4):
+        threads = learner.threads()
+        learner.record(threads, 2.0 / threads)  # threads twice as fast
+    assert learner.learned is True
+    # No probes: threads from the first E-step, re-probes as usual.
+    used = run(ThreadChooser(2, MIN_ROWS_FOR_THREADS, prefer_threads=True), every + 2)
+    assert used[:every] == [2] * every and used[every] == 1
+    assert run(ThreadChooser(2, MIN_ROWS_FOR_THREADS, prefer_threads=False), 3) == [
+        1,
+        1,
+        1,
+    ]

@@ -44,17 +44,27 @@ class ThreadChooser:
     n_probes = 4
     reprobe_every = 16
 
-    def __init__(self, n_threads, n_samples: int):
+    def __init__(self, n_threads, n_samples: int, prefer_threads=None):
         # n_threads may be a callable giving the threads available now (a
         # parallel start gets more once the other starts are done); the
         # probes begin when more than one is first available.
+        # prefer_threads: what an earlier chooser on the same data learned
+        # (True / False), used instead of the first probes; None: probe.
         self.available = n_threads if callable(n_threads) else lambda: n_threads
         self.n_samples = n_samples
+        self.prefer_threads = prefer_threads
         self.modes = (1,)
         self.current = 1
         self.fastest = {}
         self.recent = []
         self.count = 0
+
+    @property
+    def learned(self):
+        """Whether threads won the probes (None before the probes ended)."""
+        if len(self.modes) == 1 or self.count < self.n_probes:
+            return None
+        return self.current > 1
 
     def threads(self) -> int:
         """Threads for the next E-step."""
@@ -63,6 +73,9 @@ class ThreadChooser:
             if not _uses_threads(self.n_samples, available):
                 return 1
             self.modes = (1, available)
+            if self.prefer_threads is not None:
+                self.count = self.n_probes
+                self.current = available if self.prefer_threads else 1
         if self.count < self.n_probes:
             return self.modes[1 - self.count % 2]
         since = self.count - self.n_probes
@@ -237,19 +250,22 @@ def run_em(
     lower_bound: float = -np.inf,
     verbose: int = 0,
     verbose_interval: int = 10,
+    chooser: ThreadChooser | None = None,
 ) -> EMResult:
     """Iterate E-step + M-step until the mean log-likelihood changes < tol.
 
     The lower bound of iteration t is the (weighted) mean log-likelihood of
     the parameters *before* that iteration's M-step, as in scikit-learn.
     ``n_threads`` is a count or a callable giving the threads available for
-    the next E-step (``ThreadChooser`` decides how many of them to use).
+    the next E-step (``ThreadChooser`` decides how many of them to use; pass
+    ``chooser`` to use one built by the caller).
     """
     weight = total_weight(X, sample_weight)
     lower_bounds = []
     converged = False
     n_iter = 0
-    chooser = ThreadChooser(n_threads, X.shape[0])
+    if chooser is None:
+        chooser = ThreadChooser(n_threads, X.shape[0])
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads()
         start_time = time.perf_counter()
