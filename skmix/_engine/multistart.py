@@ -211,19 +211,14 @@ def fit_multistart(
         # one thread against several again, it starts with what the starts'
         # probes found on (90% of) the same rows.
         learned = [c.learned for c in choosers if c.learned is not None]
+        prefer_threads = 2 * sum(learned) >= len(learned) if learned else None
         best = run_em(
             family,
             X,
             sample_weight,
             first.params,
             first.log_weights,
-            chooser=ThreadChooser(
-                n_threads,
-                X.shape[0],
-                prefer_threads=None
-                if not learned
-                else learned.count(True) * 2 >= len(learned),
-            ),
+            chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
             **continuation,
         )
         # lower_bounds stay those on all rows; n_iter counts both phases.

@@ -117,22 +117,32 @@ class EncodedTable:
     def __len__(self):
         return self.n_rows
 
+    def _sorted_rows(self, rows):
+        """Rows at sorted in-range indices, gathered block by block (rather
+        than concatenating every block first); ``None`` for other indices."""
+        if not (
+            isinstance(rows, np.ndarray)
+            and rows.dtype.kind in "iu"
+            and rows.ndim == 1
+            and rows.size
+            and rows[0] >= 0
+            and rows[-1] < self.n_rows
+            and np.all(rows[1:] >= rows[:-1])
+        ):
+            return None
+        bounds = np.searchsorted(rows, np.arange(CHUNK_SIZE, self.n_rows, CHUNK_SIZE))
+        pieces = [
+            block[:, part - b * CHUNK_SIZE]
+            for b, (block, part) in enumerate(
+                zip(self.blocks, np.split(rows, bounds), strict=True)
+            )
+        ]
+        return EncodedTable(np.concatenate(pieces, axis=1))
+
     def __getitem__(self, rows):
-        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and rows.ndim == 1:
-            # Sorted row indices (a subsample): gather block by block rather
-            # than concatenating every block first.
-            if rows.size and np.all(rows[1:] >= rows[:-1]) and rows[0] >= 0:
-                if rows[-1] < self.n_rows:
-                    bounds = np.searchsorted(
-                        rows, np.arange(0, self.n_rows, CHUNK_SIZE)[1:]
-                    )
-                    pieces = [
-                        block[:, part - b * CHUNK_SIZE]
-                        for b, (block, part) in enumerate(
-                            zip(self.blocks, np.split(rows, bounds), strict=True)
-                        )
-                    ]
-                    return EncodedTable(np.concatenate(pieces, axis=1))
+        gathered = self._sorted_rows(rows)
+        if gathered is not None:
+            return gathered
         if isinstance(rows, slice):
             start, stop, step = rows.indices(self.n_rows)
             if (
