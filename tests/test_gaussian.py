@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
@@ -276,6 +276,10 @@ def test_faithful_bic_search_picks_mclust_model():
     covariance_type=st.sampled_from(COVARIANCE_TYPES),
     init_params=st.sampled_from(["kmeans", "random", "random_from_data"]),
     seed=st.integers(0, 10_000),
+)
+# A component collapsing under reg_covar (found by hypothesis).
+@example(
+    n=100, d=1, k=3, covariance_type="full", init_params="random_from_data", seed=91
 )
 def test_log_likelihood_never_decreases(n, d, k, covariance_type, init_params, seed):
     # EM never decreases the log-likelihood, except by what reg_covar costs:
