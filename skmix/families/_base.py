@@ -27,6 +27,14 @@ import numpy as np
 from .._kernels._math import column_sums
 
 
+def kernel_weights(sample_weight):
+    """``(weights, weighted)`` as the kernels take them: C-contiguous float64
+    weights and True, or an empty array and False for no weights."""
+    if sample_weight is None:
+        return np.empty(0), False
+    return np.ascontiguousarray(sample_weight, dtype=np.float64), True
+
+
 def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
     """Return the field-wise sum of two statistics tuples of the same type."""
     return type(a)(*(x + y for x, y in zip(a, b)))

@@ -28,7 +28,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from .._engine.em import CHUNK_SIZE, chunk_bounds
 from .._kernels import composite as kernels
 from .._threads import one_openmp_thread
-from ._base import MixtureFamily, add_stats
+from ._base import MixtureFamily, add_stats, kernel_weights
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
 
 
@@ -246,12 +246,7 @@ class CompositeFamily(MixtureFamily):
         log_prob = np.empty((self.n_components, n))
         log_prob[:] = np.asarray(log_weights, dtype=np.float64)[:, None]
         self._add_log_prob(XT, params, log_prob)
-        weighted = sample_weight is not None
-        weights = (
-            np.ascontiguousarray(sample_weight, dtype=np.float64)
-            if weighted
-            else np.empty(0)
-        )
+        weights, weighted = kernel_weights(sample_weight)
         resp_sum, log_likelihood = kernels.normalise(log_prob, weights, weighted)
         centers = [
             group.family.center(group_params)
@@ -389,12 +384,7 @@ def _standardise(Z, fixed_scales, sample_weight):
     C-contiguous (n_rows, n_features) array.
     """
     ZT = np.ascontiguousarray(np.asarray(Z, dtype=np.float64).T)
-    weighted = sample_weight is not None
-    weights = (
-        np.ascontiguousarray(sample_weight, dtype=np.float64)
-        if weighted
-        else np.empty(0)
-    )
+    weights, weighted = kernel_weights(sample_weight)
     fixed = np.ascontiguousarray(fixed_scales, dtype=np.float64)
     return kernels.standardise(ZT, fixed, weights, weighted)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._kernels import gaussian as kernels
 from .._threads import run_in_threads
-from ._base import MixtureFamily, column_means
+from ._base import MixtureFamily, column_means, kernel_weights
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -66,12 +66,6 @@ _CLAIMED_KERNELS = {
 
 def _as_float64(X):
     return np.ascontiguousarray(X, dtype=np.float64)
-
-
-def _kernel_weights(sample_weight):
-    if sample_weight is None:
-        return np.empty(0), False
-    return np.ascontiguousarray(sample_weight, dtype=np.float64), True
 
 
 def _symmetrise_upper(upper):
@@ -195,7 +189,7 @@ class GaussianFamily(MixtureFamily):
         k, d = means.shape
         n_chunks = max(-(-X.shape[0] // chunk_size), 1)
         parts = self._empty_stats(k, d, n_chunks)
-        weights, weighted = _kernel_weights(sample_weight)
+        weights, weighted = kernel_weights(sample_weight)
         args = [X, weights, weighted, means, precisions, log_norm]
         if self.covariance_type == "tied":
             args.append(centre)

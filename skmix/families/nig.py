@@ -44,7 +44,7 @@ from scipy.optimize import brentq
 
 from .._kernels import nig as kernels
 from .._kernels.bessel import log_kve_ratio_table
-from ._base import MixtureFamily, column_means
+from ._base import MixtureFamily, column_means, kernel_weights
 from .gaussian import GaussianFamily, _symmetrise_upper
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -199,12 +199,7 @@ class NIGFamily(MixtureFamily):
         k, d = locations.shape
         stats = self._empty_stats(k, d)
         stack, white_skew, tails, log_const = self.kernel_inputs(params, log_weights)
-        weighted = sample_weight is not None
-        weights = (
-            np.ascontiguousarray(sample_weight, dtype=np.float64)
-            if weighted
-            else np.empty(0)
-        )
+        weights, weighted = kernel_weights(sample_weight)
         ll = kernels.accumulate(
             X,
             weights,

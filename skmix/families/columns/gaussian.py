@@ -10,6 +10,7 @@ import numpy as np
 
 from ..._kernels import columns as kernels
 from ..._kernels import gaussian as gaussian_kernels
+from .._base import kernel_weights
 from ._base import ColumnFamily, empty_mask, keep_previous
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -98,12 +99,7 @@ class Gaussian(ColumnFamily):
             return None
         means, precisions, log_norm = _fused_arguments(params, log_weights)
         d = means.shape[1]
-        weighted = sample_weight is not None
-        weights = (
-            np.ascontiguousarray(sample_weight, dtype=np.float64)
-            if weighted
-            else np.empty(0)
-        )
+        weights, weighted = kernel_weights(sample_weight)
         result = gaussian_kernels.diag_accumulate_columns(
             XT, weights, weighted, means, precisions, log_norm
         )
