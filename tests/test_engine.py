@@ -1,5 +1,7 @@
 """The EM engine: chunking, initialisation, multi-start, selection."""
 
+import threading
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -157,6 +159,124 @@ def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
     assert asked[0].__func__ is multistart._StartQueue.threads_per_start
     assert queue._n_threads == n_jobs
     assert asked[3]() == n_jobs
+
+
+def _gaussian_init_fn(family, n_components=2):
+    def init_fn(X_part, w, start_rng):
+        resp = initial_responsibilities(
+            "random_from_data", X_part, n_components, start_rng
+        )
+        from skmix._engine import initialize
+
+        return initialize(family, X_part, w, resp, n_components)
+
+    return init_fn
+
+
+@pytest.mark.parametrize("where", ["start", "continuation"])
+def test_parallel_starts_reraise_an_error_and_run_no_further_start(where):
+    # A start failing in a joblib worker, or the continuation failing in the
+    # calling thread, surfaces as the fit's error; no start begins after a
+    # failure, and no worker is left running.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    family = GaussianFamily("diag", 1e-6)
+    inner = _gaussian_init_fn(family)
+    begun = []
+
+    def init_fn(X_part, w, start_rng):
+        begun.append(len(X_part))
+        if where == "start" and len(begun) == 2:
+            raise ValueError("start 2 failed")
+        return inner(X_part, w, start_rng)
+
+    def failing_run_em(*args, **kwargs):
+        if args[1].shape[0] == len(X):
+            raise ValueError("continuation failed")
+        return real_run_em(*args, **kwargs)
+
+    from skmix._engine import multistart
+
+    real_run_em = multistart.run_em
+    with pytest.MonkeyPatch.context() as mp:
+        if where == "continuation":
+            mp.setattr(multistart, "run_em", failing_run_em)
+        with pytest.raises(ValueError, match=f"{where}.* failed"):
+            fit_multistart(
+                family,
+                X,
+                None,
+                init_fn,
+                n_init=6,
+                random_state=0,
+                validation_fraction=0.25,
+                n_jobs=2,
+                em_options=dict(tol=0.0, max_iter=5),
+            )
+    if where == "start":
+        # Start 2 failed: at most the other worker's start then running can
+        # have begun after it.
+        assert len(begun) <= 3
+    else:
+        assert len(begun) == 6
+    assert threading.active_count() < 20
+
+
+def test_parallel_starts_share_memory_under_a_process_backend():
+    # A user's parallel_config(backend="loky") must not send the starts to
+    # other processes (their results would never reach the fit).
+    from joblib import parallel_config
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(200, 2)), rng.normal(5, 1, size=(200, 2))])
+    family = GaussianFamily("full", 1e-6)
+    results = []
+
+    def fit_both():
+        for n_jobs in (1, 2):
+            with parallel_config(backend="loky"):
+                results.append(
+                    fit_multistart(
+                        family,
+                        X,
+                        None,
+                        _gaussian_init_fn(family),
+                        n_init=3,
+                        random_state=0,
+                        validation_fraction=0.25,
+                        n_jobs=n_jobs,
+                        em_options=dict(tol=1e-6, max_iter=50),
+                    )
+                )
+
+    # In a thread, so that a regression (starts in other processes: the fit
+    # waits for them forever) fails here instead of hanging the suite.
+    runner = threading.Thread(target=fit_both, daemon=True)
+    runner.start()
+    runner.join(timeout=120)
+    assert len(results) == 2, "the fit did not finish under a process backend"
+    for a, b in zip(results[0].best.params, results[1].best.params):
+        assert_array_equal(a, b)
+    assert_array_equal(
+        results[0].validation_log_likelihoods, results[1].validation_log_likelihoods
+    )
+
+
+def test_start_queue_reports_when_every_start_is_done():
+    from skmix._engine.multistart import _StartQueue
+
+    queue = _StartQueue(n_starts=2, n_threads=2)
+    finished = threading.Event()
+    waiter = threading.Thread(target=lambda: (queue.wait_finished(), finished.set()))
+    waiter.start()
+    queue.claim()
+    queue.claim()
+    queue.done()
+    assert not finished.wait(0.05)  # one start still runs
+    queue.done()
+    assert queue.claim() is None
+    assert finished.wait(5)
+    waiter.join()
 
 
 def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():

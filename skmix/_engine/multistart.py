@@ -40,7 +40,18 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
 
 
 def _take(array, index):
-    return None if array is None else array[index]
+    """Rows ``index`` of an array (``None`` stays ``None``).
+
+    ``np.take`` for arrays: ``X[index]`` with an index array took 1.05 ms for
+    90,000 of 100,000 rows x 2 here, ``np.take(X, index, axis=0)`` 0.06 ms
+    (same values); other row containers (the composite's encoded table) are
+    indexed as they define it.
+    """
+    if array is None:
+        return None
+    if isinstance(array, np.ndarray):
+        return np.take(array, index, axis=0)
+    return array[index]
 
 
 def mean_log_likelihood(family, X, params, log_weights, sample_weight, n_threads=1):
@@ -65,6 +76,7 @@ class _StartQueue:
         self._running = 0
         self._n_threads = n_threads
         self._lock = threading.Lock()
+        self._finished = threading.Condition(self._lock)
 
     def claim(self):
         """Index of the next start to run, or ``None`` if none is left."""
@@ -84,6 +96,16 @@ class _StartQueue:
         """A start claimed by this worker finished (or failed)."""
         with self._lock:
             self._running -= 1
+            if self._is_finished():
+                self._finished.notify_all()
+
+    def _is_finished(self) -> bool:
+        return self._next == self._n_starts and self._running == 0
+
+    def wait_finished(self) -> None:
+        """Return once no start is left to begin and none is running."""
+        with self._lock:
+            self._finished.wait_for(self._is_finished)
 
     def threads_per_start(self) -> int:
         """Threads a running start may use for its next E-step."""
@@ -140,8 +162,8 @@ def fit_multistart(
     if split is None:
         X_train, w_train = X, sample_weight
     else:
-        X_train, w_train = X[split[0]], _take(sample_weight, split[0])
-        X_val, w_val = X[split[1]], _take(sample_weight, split[1])
+        X_train, w_train = _take(X, split[0]), _take(sample_weight, split[0])
+        X_val, w_val = _take(X, split[1]), _take(sample_weight, split[1])
 
     max_iter = em_options["max_iter"]
     start_options = dict(em_options)
@@ -192,37 +214,37 @@ def fit_multistart(
             finally:
                 queue.done()
 
+    workers = None
     if n_workers == 1:
         drain()
     else:
-        Parallel(n_jobs=n_workers, prefer="threads")(
-            delayed(drain)() for _ in range(n_workers)
-        )
+        # The workers are joblib's. The calling thread waits for the queue
+        # rather than in joblib's result loop, which polls for finished
+        # tasks every 10 ms (a fit of ~50 ms lost 0-10 ms there); it collects
+        # the workers' results (and re-raises their errors) once the starts
+        # are done, after the continuation.
+        workers = Parallel(
+            n_jobs=n_workers, require="sharedmem", return_as="generator"
+        )(delayed(drain)() for _ in range(n_workers))
+    try:
+        if workers is not None:
+            queue.wait_finished()
+            if any(outcome is None for outcome in outcomes):
+                list(workers)  # a start failed: raise its error
+                raise RuntimeError("a parallel start ended without a result")
+        best_index, best = _select(outcomes, split is not None)
+        if split is not None:
+            best = _continue_on_all_rows(
+                family, X, sample_weight, best, em_options, choosers, n_threads
+            )
+    except BaseException:
+        queue.abort()
+        raise
+    finally:
+        if workers is not None:
+            list(workers)
     train = np.array([res.lower_bound for res, _ in outcomes])
     val = np.array([v for _, v in outcomes])
-    scores = val if split is not None else train
-    # nan-safe argmax that prefers the first of equal scores.
-    best_index = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
-    best = outcomes[best_index][0]
-    if split is not None:
-        first = best
-        continuation = dict(em_options, max_iter=max(max_iter - first.n_iter, 1))
-        # The continuation is often one or two E-steps: rather than probe
-        # one thread against several again, it starts with what the starts'
-        # probes found on (90% of) the same rows.
-        learned = [c.learned for c in choosers if c.learned is not None]
-        prefer_threads = 2 * sum(learned) >= len(learned) if learned else None
-        best = run_em(
-            family,
-            X,
-            sample_weight,
-            first.params,
-            first.log_weights,
-            chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
-            **continuation,
-        )
-        # lower_bounds stay those on all rows; n_iter counts both phases.
-        best = best._replace(n_iter=first.n_iter + best.n_iter)
     return MultiStartResult(
         best=best,
         best_index=best_index,
@@ -231,3 +253,36 @@ def fit_multistart(
         start_n_iter=np.array([res.n_iter for res, _ in outcomes]),
         start_converged=np.array([res.converged for res, _ in outcomes]),
     )
+
+
+def _select(outcomes, on_validation: bool):
+    """Index and result of the best start (the first of equal scores)."""
+    scores = np.array([v if on_validation else res.lower_bound for res, v in outcomes])
+    best_index = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
+    return best_index, outcomes[best_index][0]
+
+
+def _continue_on_all_rows(
+    family, X, sample_weight, first, em_options, choosers, n_threads
+):
+    """EM from the best start's parameters on all rows, for the rest of the
+    ``max_iter`` budget (at least one iteration)."""
+    continuation = dict(
+        em_options, max_iter=max(em_options["max_iter"] - first.n_iter, 1)
+    )
+    # The continuation is often one or two E-steps: rather than probe one
+    # thread against several again, it starts with what the starts' probes
+    # found on (90% of) the same rows.
+    learned = [c.learned for c in choosers if c.learned is not None]
+    prefer_threads = 2 * sum(learned) >= len(learned) if learned else None
+    best = run_em(
+        family,
+        X,
+        sample_weight,
+        first.params,
+        first.log_weights,
+        chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
+        **continuation,
+    )
+    # lower_bounds stay those on all rows; n_iter counts both phases.
+    return best._replace(n_iter=first.n_iter + best.n_iter)
