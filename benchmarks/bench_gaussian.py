@@ -140,8 +140,9 @@ def parallel_starts(repeats):
     gets: starts stop when they converge, often after very different
     numbers of iterations, and the continuation on all rows is serial). Two
     sizes: 100,000 x 2 x 3 (~1.5 ms an iteration, where fixed costs weigh:
-    joblib polls for finished tasks every 10 ms and builds a thread pool per
-    call) and 100,000 x 10 x 5 (~4 ms an iteration, full covariances ~10 ms).
+    the serial set-up and the continuation on all rows, joblib's thread pool
+    built per call) and 100,000 x 10 x 5 (~4 ms an iteration, full
+    covariances ~10 ms).
     """
     settings = [
         ("max_iter=30, tol=0", dict(max_iter=30, tol=0)),
