@@ -17,6 +17,19 @@ from sklearn.utils.random import sample_without_replacement
 KMEANS_MAX_ROWS = 10_000
 
 
+def take_rows(X, rows):
+    """``X[rows]`` for an index array ``rows``.
+
+    ``np.take`` for arrays: ``X[rows]`` took 1.05 ms for 90,000 of 100,000
+    rows x 2 here, ``np.take(X, rows, axis=0)`` 0.06 ms (same values). Other
+    row containers (the composite's encoded table, the coin family's rows)
+    are indexed as they define it.
+    """
+    if isinstance(X, np.ndarray):
+        return np.take(X, rows, axis=0)
+    return X[rows]
+
+
 def _one_hot(labels, n_components):
     resp = np.zeros((labels.shape[0], n_components))
     resp[np.arange(labels.shape[0]), labels] = 1.0
@@ -88,11 +101,8 @@ def _selected_rows_responsibilities(indices, n_components):
 def kmeans_plusplus_responsibilities(X, n_components, rng, sample_weight=None):
     """One row per component, chosen by k-means++ seeding."""
     rows = _positive_rows(X.shape[0], sample_weight)
-    # np.take for arrays: X[rows] gathered rows ~15x slower (1 ms for
-    # 100,000 x 2 here); other row containers index as they define it.
-    X_rows = np.take(X, rows, axis=0) if isinstance(X, np.ndarray) else X[rows]
     _, indices = kmeans_plusplus(
-        np.asarray(X_rows, dtype=np.float64),
+        np.asarray(take_rows(X, rows), dtype=np.float64),
         n_components,
         random_state=rng,
         sample_weight=None if sample_weight is None else sample_weight[rows],
