@@ -194,8 +194,15 @@ def exp_tile(logp, m, sample_weight, weighted, start, mx, s):
     ll = 0.0
     # Two loops rather than a branch per row, so that both vectorise.
     if weighted:
+        # A view from row 0, not sample_weight[start + t]: with a runtime
+        # offset numba's negative-index fix-up makes LLVM bound the reads by
+        # up to the whole array past ``start``, so its run-time overlap
+        # check against ``s`` could fail for a buffer merely allocated
+        # nearby and run the scalar copy of this loop, whose sum rounds
+        # differently (1-3 ulp between two calls on the same rows).
+        weights = sample_weight[start : start + m]
         for t in range(m):
-            w = sample_weight[start + t]
+            w = weights[t]
             ll += w * (mx[t] + fast_log(s[t]))
             s[t] = w / s[t]
     else:

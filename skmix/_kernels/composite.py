@@ -44,9 +44,12 @@ def normalise(log_prob, sample_weight, weighted):
         log_likelihood += exp_tile(tile, m, sample_weight, weighted, start, mx, s)
         for c in range(k):
             total = 0.0
+            # A view from row 0 (see exp_tile): the sum must not depend on
+            # which copy of the loop LLVM's overlap check picks.
+            out = log_prob[c, start : start + m]
             for t in range(m):
                 r = tile[c, t] * s[t]
-                log_prob[c, start + t] = r
+                out[t] = r
                 total += r
             resp_sum[c] += total
     return resp_sum, log_likelihood
