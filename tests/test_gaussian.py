@@ -424,10 +424,20 @@ def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_chunked_kernels_equal_the_per_chunk_fold(covariance_type, weighted):
+@pytest.mark.parametrize("claim_rows", [None, 25])
+def test_chunked_kernels_equal_the_per_chunk_fold(
+    covariance_type, weighted, claim_rows, monkeypatch
+):
+    # claim_rows=25: threads claim blocks of 25 rows, four to a chunk of 100
+    # (the last chunk, 37 rows, has two); None: the default, one block per
+    # chunk of 100 rows.
     from functools import reduce
 
+    from skmix.families import gaussian as gaussian_family
     from skmix.families._base import add_stats
+
+    if claim_rows is not None:
+        monkeypatch.setattr(gaussian_family, "CLAIM_ROWS", claim_rows)
 
     rng = np.random.RandomState(1)
     X = np.vstack([rng.normal(size=(700, 3)), rng.normal(2, 1, size=(337, 3))])
@@ -454,6 +464,9 @@ def test_chunked_kernels_equal_the_per_chunk_fold(covariance_type, weighted):
         )
         for name, value in folded._asdict().items():
             assert_array_equal(getattr(whole, name), value, err_msg=name)
+    if claim_rows is not None:
+        # Chunks that do not split into whole blocks: chunk by chunk.
+        assert family.accumulate_chunks(X, params, log_weights, weight, 110) is None
     # Not float64 C-contiguous: the engine is told to go chunk by chunk.
     assert (
         family.accumulate_chunks(

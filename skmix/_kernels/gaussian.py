@@ -170,15 +170,16 @@ def _accumulate_moments(z, m, resp_c, rz, sum_z_c, sum_zz_c):
         sum_zz_c[i, i] += acc
 
 
-# The fused E-step kernels below run over the chunks they claim. Every thread
-# calling one takes chunk indices from ``counter`` (atomically) until none
-# are left and writes each chunk's statistics into its own slot of ``parts``
-# = (resp sums, sums of z, second moments, log-likelihoods), each with a
-# leading axis of one entry per chunk and zero on entry; ``fold_parts`` then
-# adds the slots in chunk order. Each chunk's numbers come from the same code
-# whichever thread runs it, so results are bit-identical for any number of
-# threads, and an E-step costs one Python call per thread instead of one per
-# chunk (~20 us each, with a GIL hand-off at every chunk).
+# The fused E-step kernels below run over the blocks of ``chunk`` rows they
+# claim. Every thread calling one takes block indices from ``counter``
+# (atomically) until none are left and writes each block's statistics into
+# its own slot of ``parts`` = (resp sums, sums of z, second moments,
+# log-likelihoods), each with a leading axis of one entry per block and zero
+# on entry; ``fold_parts`` then adds the slots in order. Each block's numbers
+# come from the same code whichever thread runs it, so results are
+# bit-identical for any number of threads, and an E-step costs one Python
+# call per thread instead of one per block (~20 us each, with a GIL hand-off
+# at every block).
 
 
 @njit(**_JIT)
@@ -560,16 +561,25 @@ def spherical_accumulate(
 
 
 @njit(**_JIT)
-def fold_parts(parts, total):
-    """total += parts[0] + parts[1] + ..., added one part at a time in order.
+def fold_parts(parts, per_chunk, total):
+    """total += the sum of the chunks, each the sum of ``per_chunk`` parts.
 
-    ``parts`` has one leading entry per chunk; ``total`` its trailing shape.
+    ``parts`` has one leading entry per block of rows, ``per_chunk`` blocks
+    to a chunk (the last chunk may have fewer); ``total`` has the trailing
+    shape. Blocks are added in order into their chunk's sum (from zero), and
+    the chunks' sums in order into ``total``: exactly what adding per-chunk
+    results left to right gives.
     """
     flat_total = total.reshape(total.size)
     flat_parts = parts.reshape((parts.shape[0], total.size))
-    for c in range(flat_parts.shape[0]):
+    chunk_sum = np.empty(total.size)
+    for first in range(0, flat_parts.shape[0], per_chunk):
+        chunk_sum[:] = 0.0
+        for c in range(first, min(first + per_chunk, flat_parts.shape[0])):
+            for i in range(total.size):
+                chunk_sum[i] += flat_parts[c, i]
         for i in range(total.size):
-            flat_total[i] += flat_parts[c, i]
+            flat_total[i] += chunk_sum[i]
 
 
 @njit(**_JIT)

@@ -19,6 +19,15 @@ from .._threads import run_in_threads
 from ._base import MixtureFamily, column_means, kernel_weights
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+#: Rows per block that the threads of one E-step claim (the engine's chunks
+#: hold several). Finer than the engine's 16,384-row chunks so that two
+#: threads finish together: with 100,000 rows in 7 chunks one thread ran 4
+#: (a helper thread starts 0.05-0.3 ms late); same-process, two threads at
+#: 100,000 x 10 x 5 diag 1.83 -> 1.61 ms (min of 40), one thread unchanged.
+#: Each chunk's statistics are the ordered sum of its blocks whichever path
+#: computes them, so results stay independent of the thread count.
+CLAIM_ROWS = 4096
 _LOG_2PI = math.log(2.0 * math.pi)
 _RESP_EPS = 10 * np.finfo(np.float64).eps
 
@@ -172,11 +181,15 @@ class GaussianFamily(MixtureFamily):
 
         The same numbers as calling :meth:`accumulate` per chunk and adding
         the results left to right, for any ``n_threads``: the threads claim
-        chunks inside one kernel call each. Returns ``None`` when X is not
-        C-contiguous float64 (converting all of it at once would copy X; the
-        engine then goes chunk by chunk).
+        blocks of rows inside one kernel call each. Returns ``None`` when X
+        is not C-contiguous float64 (converting all of it at once would copy
+        X), or when ``chunk_size`` is above ``CLAIM_ROWS`` and not a multiple
+        of it (its chunks would not split into whole blocks): the engine then
+        goes chunk by chunk.
         """
         if X.dtype != np.float64 or not X.flags.c_contiguous:
+            return None
+        if chunk_size > CLAIM_ROWS and chunk_size % CLAIM_ROWS:
             return None
         return self._accumulate(
             X, params, log_weights, sample_weight, chunk_size, n_threads
@@ -185,10 +198,15 @@ class GaussianFamily(MixtureFamily):
     def _accumulate(
         self, X, params, log_weights, sample_weight, chunk_size, n_threads=1
     ):
+        """Statistics of X as chunks of ``chunk_size`` rows, each the ordered
+        sum of its blocks of at most ``CLAIM_ROWS`` rows (the unit the
+        threads claim), and the chunks summed in order."""
         means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
         k, d = means.shape
-        n_chunks = max(-(-X.shape[0] // chunk_size), 1)
-        parts = self._empty_stats(k, d, n_chunks)
+        block = min(chunk_size, CLAIM_ROWS)
+        n_blocks = max(-(-X.shape[0] // block), 1)
+        blocks_per_chunk = -(-chunk_size // block)
+        parts = self._empty_stats(k, d, n_blocks)
         weights, weighted = kernel_weights(sample_weight)
         args = [X, weights, weighted, means, precisions, log_norm]
         if self.covariance_type == "tied":
@@ -197,15 +215,21 @@ class GaussianFamily(MixtureFamily):
         part_arrays = (parts.resp_sum, parts.sum_z, parts.sum_zz, parts.log_likelihood)
         kernel = _CLAIMED_KERNELS[self.covariance_type]
         run_in_threads(
-            lambda: kernel(*args, chunk_size, counter, part_arrays),
-            min(n_threads, n_chunks),
+            lambda: kernel(*args, block, counter, part_arrays),
+            min(n_threads, n_blocks),
         )
         stats = self._empty_stats(k, d)
         for name in ("resp_sum", "sum_z", "sum_zz"):
-            kernels.fold_parts(getattr(parts, name), getattr(stats, name))
+            kernels.fold_parts(
+                getattr(parts, name), blocks_per_chunk, getattr(stats, name)
+            )
         log_likelihood = 0.0
-        for value in parts.log_likelihood.tolist():  # in chunk order
-            log_likelihood += value
+        block_ll = parts.log_likelihood.tolist()
+        for first in range(0, n_blocks, blocks_per_chunk):  # chunks in order
+            chunk_ll = 0.0
+            for value in block_ll[first : first + blocks_per_chunk]:
+                chunk_ll += value
+            log_likelihood += chunk_ll
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
     def reference(self, X, n_components):
