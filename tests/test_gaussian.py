@@ -438,6 +438,9 @@ def test_chunked_kernels_equal_the_per_chunk_fold(
 
     if claim_rows is not None:
         monkeypatch.setattr(gaussian_family, "CLAIM_ROWS", claim_rows)
+        # and three chunks per kernel call: the calls' sums must chain in
+        # chunk order too.
+        monkeypatch.setattr(gaussian_family, "CHUNKS_PER_CALL", 3)
 
     rng = np.random.RandomState(1)
     X = np.vstack([rng.normal(size=(700, 3)), rng.normal(2, 1, size=(337, 3))])

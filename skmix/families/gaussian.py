@@ -28,6 +28,9 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: Each chunk's statistics are the ordered sum of its blocks whichever path
 #: computes them, so results stay independent of the thread count.
 CLAIM_ROWS = 4096
+#: Chunks per kernel call of an E-step (1,048,576 rows at the engine's chunk
+#: size): bounds the memory of the per-block statistics for any n.
+CHUNKS_PER_CALL = 64
 _LOG_2PI = math.log(2.0 * math.pi)
 _RESP_EPS = 10 * np.finfo(np.float64).eps
 
@@ -204,32 +207,45 @@ class GaussianFamily(MixtureFamily):
         means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
         k, d = means.shape
         block = min(chunk_size, CLAIM_ROWS)
-        n_blocks = max(-(-X.shape[0] // block), 1)
         blocks_per_chunk = -(-chunk_size // block)
-        parts = self._empty_stats(k, d, n_blocks)
         weights, weighted = kernel_weights(sample_weight)
-        args = [X, weights, weighted, means, precisions, log_norm]
-        if self.covariance_type == "tied":
-            args.append(centre)
-        counter = np.zeros(1, dtype=np.int64)
-        part_arrays = (parts.resp_sum, parts.sum_z, parts.sum_zz, parts.log_likelihood)
         kernel = _CLAIMED_KERNELS[self.covariance_type]
-        run_in_threads(
-            lambda: kernel(*args, block, counter, part_arrays),
-            min(n_threads, n_blocks),
-        )
         stats = self._empty_stats(k, d)
-        for name in ("resp_sum", "sum_z", "sum_zz"):
-            kernels.fold_parts(
-                getattr(parts, name), blocks_per_chunk, getattr(stats, name)
-            )
         log_likelihood = 0.0
-        block_ll = parts.log_likelihood.tolist()
-        for first in range(0, n_blocks, blocks_per_chunk):  # chunks in order
-            chunk_ll = 0.0
-            for value in block_ll[first : first + blocks_per_chunk]:
-                chunk_ll += value
-            log_likelihood += chunk_ll
+        # One kernel call per CHUNKS_PER_CALL chunks bounds the per-block
+        # slots (k d^2 doubles each for full covariances) whatever n is;
+        # the chunks' sums still reach ``stats`` one after another in order.
+        rows_per_call = CHUNKS_PER_CALL * chunk_size
+        for first_row in range(0, X.shape[0], rows_per_call) or [0]:
+            rows = slice(first_row, first_row + rows_per_call)
+            X_part = X[rows]
+            n_blocks = max(-(-X_part.shape[0] // block), 1)
+            parts = self._empty_stats(k, d, n_blocks)
+            args = [X_part, weights[rows] if weighted else weights, weighted]
+            args += [means, precisions, log_norm]
+            if self.covariance_type == "tied":
+                args.append(centre)
+            counter = np.zeros(1, dtype=np.int64)
+            part_arrays = (
+                parts.resp_sum,
+                parts.sum_z,
+                parts.sum_zz,
+                parts.log_likelihood,
+            )
+            run_in_threads(
+                lambda: kernel(*args, block, counter, part_arrays),
+                min(n_threads, n_blocks),
+            )
+            for name in ("resp_sum", "sum_z", "sum_zz"):
+                kernels.fold_parts(
+                    getattr(parts, name), blocks_per_chunk, getattr(stats, name)
+                )
+            block_ll = parts.log_likelihood.tolist()
+            for first in range(0, n_blocks, blocks_per_chunk):  # chunks in order
+                chunk_ll = 0.0
+                for value in block_ll[first : first + blocks_per_chunk]:
+                    chunk_ll += value
+                log_likelihood += chunk_ll
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
     def reference(self, X, n_components):
