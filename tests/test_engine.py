@@ -10,6 +10,7 @@ from skmix._engine import accumulate, chunk_bounds, fit_multistart, map_chunks
 from skmix._engine.initialization import (
     initial_responsibilities,
     kmeans_responsibilities,
+    sample_rows,
 )
 from skmix._engine.multistart import split_rows
 from skmix.families.gaussian import GaussianFamily
@@ -57,6 +58,38 @@ def test_kmeans_on_long_data_labels_every_row_by_nearest_centre():
     labels = resp.argmax(axis=1)
     assert len(set(labels[: n // 2])) == 1 and len(set(labels[n // 2 :])) == 1
     assert labels[0] != labels[-1]
+
+
+def test_nearest_centre_one_hot_matches_distances():
+    from scipy.spatial.distance import cdist
+
+    from skmix._kernels.initialization import nearest_centre_one_hot
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(500, 3))
+    centres = rng.normal(size=(4, 3))
+    out = np.full((500, 4), np.nan)
+    nearest_centre_one_hot(X, centres, out)
+    expected = np.eye(4)[np.argmin(cdist(X, centres, "sqeuclidean"), axis=1)]
+    assert_array_equal(out, expected)
+
+
+def test_sample_rows_draws_every_subset_equally_often():
+    from itertools import combinations
+
+    from scipy.stats import chisquare
+
+    rng = np.random.RandomState(0)
+    subsets = {s: 0 for s in combinations(range(6), 3)}
+    for _ in range(20_000):
+        rows = sample_rows(6, 3, rng)
+        assert np.all(np.diff(rows) > 0)  # sorted and distinct
+        subsets[tuple(rows)] += 1
+    assert chisquare(list(subsets.values())).pvalue > 1e-3
+    big = sample_rows(90_000, 10_000, rng)
+    assert big.size == 10_000 and np.all(np.diff(big) > 0)
+    assert 0 <= big[0] and big[-1] < 90_000
+    assert_array_equal(sample_rows(5, 5, rng), np.arange(5))
 
 
 def test_split_rows_is_a_partition():
