@@ -80,20 +80,37 @@ def test_precision_cholesky_matches_scikit_learn_convention():
     assert precision_cholesky(singular, out) == 1
 
 
-def test_weighted_moments_match_numpy():
-    from skmix._kernels.gaussian import weighted_moments
+@pytest.mark.parametrize("weighted", [False, True])
+def test_responsibility_moments_match_numpy(weighted):
+    from skmix._kernels import gaussian as kernels
 
     rng = np.random.RandomState(1)
+    k = 3
     for n, d in [(1, 1), (300, 3), (517, 9)]:  # tiles, blocks and their edges
         X = rng.normal(size=(n, d))
-        w = rng.uniform(size=n)
+        resp = rng.dirichlet(np.ones(k), size=n)
+        w = rng.uniform(size=n) if weighted else np.empty(0)
         centre = rng.normal(size=d)
-        sum_z, sum_zz = np.zeros(d), np.zeros((d, d))
-        weighted_moments(X, w, centre, sum_z, sum_zz)
         z = X - centre
-        assert_allclose(sum_z, w @ z, rtol=1e-12)
-        upper = np.triu_indices(d)
-        assert_allclose(sum_zz[upper], ((z * w[:, None]).T @ z)[upper], rtol=1e-12)
+        r = resp * w[:, None] if weighted else resp
+        i, j = np.triu_indices(d)
+        expected_zz = {
+            kernels.FULL: np.einsum("tk,ti,tj->kij", r, z, z),
+            kernels.TIED: np.einsum("t,ti,tj->ij", r.sum(axis=1), z, z)[None],
+            kernels.DIAG: (r.T @ (z * z))[:, None, :],
+            kernels.SPHERICAL: (r.T @ (z * z).sum(axis=1))[:, None, None],
+        }
+        for kind, expected in expected_zz.items():
+            resp_sum, sum_z = np.zeros(k), np.zeros((k, d))
+            sum_zz = np.zeros(expected.shape)
+            kernels.responsibility_moments(
+                X, resp, w, weighted, centre, kind, resp_sum, sum_z, sum_zz
+            )
+            assert_allclose(resp_sum, r.sum(axis=0), rtol=1e-12)
+            assert_allclose(sum_z, r.T @ z, rtol=1e-12, atol=1e-12)
+            if kind in (kernels.FULL, kernels.TIED):
+                sum_zz, expected = sum_zz[:, i, j], expected[:, i, j]
+            assert_allclose(sum_zz, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_symmetrise_upper_copies_the_upper_triangle():

@@ -617,25 +617,74 @@ def diag_log_prob(X, means, prec, log_norm, out):
                 out[start + t, c] = log_norm[c] - 0.5 * q[t]
 
 
-@njit(**_JIT)
-def weighted_moments(X, weights, centre, sum_z, sum_zz):
-    """Add sum_t w_t z_t and the upper triangle of sum_t w_t z_t z_t^T.
+#: ``kind`` codes of ``responsibility_moments``.
+FULL, TIED, DIAG, SPHERICAL = 0, 1, 2, 3
 
-    z_t = x_t - centre. The statistics of given responsibilities (one call per
-    component), with the fused kernels' register-blocked outer products.
+
+@njit(**_JIT)
+def responsibility_moments(
+    X, resp, sample_weight, weighted, centre, kind, resp_sum, sum_z, sum_zz
+):
+    """Statistics of given responsibilities ``resp`` (n, k), in one pass.
+
+    Adds sum_t r_tk, sum_t r_tk z_t (z_t = x_t - centre) and, by ``kind``:
+    FULL the upper triangles sum_zz[k] of sum_t r_tk z_t z_t^T; TIED the
+    upper triangle sum_zz[0] of sum_t (sum_k r_tk) z_t z_t^T; DIAG
+    sum_zz[k, 0, i] = sum_t r_tk z_ti^2; SPHERICAL sum_zz[k, 0, 0] =
+    sum_t r_tk |z_t|^2. With ``weighted``, r_tk is resp[t, k] w_t. (sum_zz
+    is 3-D for every kind, so that one compiled kernel serves all four.)
     """
     n, d = X.shape
+    k = resp.shape[1]
     xt = np.empty((d, TILE_STRIDE))
     z = np.empty((d, TILE_STRIDE))
     rz = np.empty((d, TILE_STRIDE))
+    r = np.empty((k, TILE_STRIDE))
     w = np.empty(TILE)
+    unused_sum = np.zeros(d)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
         _centre(xt, m, centre, z)
-        for t in range(m):
-            w[t] = weights[start + t]
-        _accumulate_moments(z, m, w, rz, sum_z, sum_zz)
+        rows = resp[start : start + m]
+        for c in range(k):
+            for t in range(m):
+                r[c, t] = rows[t, c]
+        if weighted:
+            weights = sample_weight[start : start + m]
+            for c in range(k):
+                for t in range(m):
+                    r[c, t] *= weights[t]
+        for c in range(k):
+            rc = r[c]
+            acc = 0.0
+            for t in range(m):
+                acc += rc[t]
+            resp_sum[c] += acc
+            if kind == FULL:
+                _accumulate_moments(z, m, rc, rz, sum_z[c], sum_zz[c])
+                continue
+            tile_zz = 0.0
+            for i in range(d):
+                a = 0.0
+                b = 0.0
+                for t in range(m):
+                    v = rc[t] * z[i, t]
+                    a += v
+                    b += v * z[i, t]
+                sum_z[c, i] += a
+                if kind == DIAG:
+                    sum_zz[c, 0, i] += b
+                tile_zz += b
+            if kind == SPHERICAL:
+                sum_zz[c, 0, 0] += tile_zz
+        if kind == TIED:
+            for t in range(m):
+                w[t] = 0.0
+            for c in range(k):
+                for t in range(m):
+                    w[t] += r[c, t]
+            _accumulate_moments(z, m, w, rz, unused_sum, sum_zz[0])
 
 
 @njit(**_JIT)
