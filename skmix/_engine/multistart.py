@@ -10,7 +10,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .em import EMResult, ThreadChooser, accumulate, run_em, total_weight
-from .initialization import take_rows
+from .initialization import sample_rows, take_rows
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -31,13 +31,12 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
     n_validation = int(np.floor(validation_fraction * n_samples))
     if n_validation < 1 or n_samples - n_validation < 2:
         return None
-    # The rows with the n_validation smallest of n uniform keys: a uniformly
-    # random subset, in linear time (a permutation of 1,000,000 indices plus
-    # sorting took ~85 ms here, about a third of a short fit).
-    keys = np.random.RandomState(seed).random_sample(n_samples)
-    validation = np.zeros(n_samples, dtype=bool)
-    validation[np.argpartition(keys, n_validation - 1)[:n_validation]] = True
-    return np.flatnonzero(~validation), np.flatnonzero(validation)
+    # A uniformly random subset (0.3 ms for 10,000 of 100,000 rows; random
+    # keys and argpartition took 1.3 ms, all serial set-up of a fit).
+    validation = sample_rows(n_samples, n_validation, np.random.RandomState(seed))
+    train = np.ones(n_samples, dtype=bool)
+    train[validation] = False
+    return np.flatnonzero(train), validation
 
 
 def _take(array, index):
