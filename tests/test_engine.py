@@ -60,6 +60,89 @@ def test_kmeans_on_long_data_labels_every_row_by_nearest_centre():
     assert labels[0] != labels[-1]
 
 
+def _naive_lloyd(X, w, centres, tol, max_iter):
+    """Textbook weighted Lloyd iterations with KMeans' stopping rules."""
+    previous = None
+    for iteration in range(1, max_iter + 1):
+        distances = ((X[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        labels = distances.argmin(axis=1)
+        if previous is not None and np.array_equal(labels, previous):
+            return centres, iteration
+        previous = labels
+        new = np.array(
+            [
+                np.average(X[labels == c], axis=0, weights=w[labels == c])
+                for c in range(len(centres))
+            ]
+        )
+        shift = ((new - centres) ** 2).sum()
+        centres = new
+        if shift <= tol:
+            return centres, iteration
+    return centres, max_iter
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_matches_textbook_iterations(weighted):
+    from skmix._kernels.initialization import lloyd
+
+    rng = np.random.RandomState(4)
+    # Overlapping clusters, so that rows change cluster for several iterations.
+    X = np.vstack([rng.normal(c, 1.5, size=(400, 3)) for c in (0.0, 2.0, 4.0)])
+    w = rng.uniform(0.5, 2.0, size=len(X)) if weighted else np.ones(len(X))
+    start = X[[0, 1, 2]].copy()
+    for tol, max_iter in [(0.0, 300), (0.0, 3), (1e-2, 300)]:
+        expected, expected_iter = _naive_lloyd(X, w, start, tol, max_iter)
+        centres = start.copy()
+        n_iter = lloyd(X, w, centres, tol, max_iter)
+        assert n_iter == expected_iter
+        assert_allclose(centres, expected, rtol=1e-12)
+    assert expected_iter > 3
+
+
+def test_lloyd_moves_an_empty_cluster_to_the_farthest_row():
+    from skmix._kernels.initialization import lloyd
+
+    X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    centres = np.array([[1.0], [100.0]])  # the second attracts no row
+    lloyd(X, np.ones(4), centres, 0.0, 300)
+    assert_allclose(np.sort(centres[:, 0]), [1.0, 10.0])
+
+
+def test_kmeans_centres_find_separated_clusters_as_sklearn():
+    from sklearn.cluster import KMeans
+
+    from skmix._engine.initialization import kmeans_centres
+
+    rng = np.random.RandomState(0)
+    truth = rng.normal(scale=10, size=(5, 4))
+    X = np.vstack([rng.normal(c, 1.0, size=(300, 4)) for c in truth])
+    ours = kmeans_centres(X, 5, rng)
+    theirs = KMeans(5, n_init=1, random_state=0).fit(X).cluster_centers_
+    order = lambda c: c[np.lexsort(c.T[::-1])]  # noqa: E731
+    assert_allclose(order(ours), order(theirs), rtol=1e-10)
+
+
+def test_kmeans_plusplus_draws_rows_by_weight():
+    from skmix._kernels.initialization import kmeans_plusplus
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(50, 2))
+    w = np.zeros(50)
+    w[[3, 17, 40]] = [1.0, 2.0, 3.0]  # only these rows can be drawn
+    counts = np.zeros(50)
+    for _ in range(3000):
+        centres = np.empty((1, 2))
+        kmeans_plusplus(X, w, rng.random_sample(1), 3, centres)
+        counts[np.flatnonzero((X == centres[0]).all(axis=1))] += 1
+    assert counts.sum() == 3000 and set(np.flatnonzero(counts)) == {3, 17, 40}
+    assert_allclose(counts[[3, 17, 40]] / 3000, [1 / 6, 2 / 6, 3 / 6], atol=0.03)
+    # Later centres: the best of the trials, always a row of positive weight.
+    centres = np.empty((3, 2))
+    kmeans_plusplus(X, w, rng.random_sample(1 + 2 * 3), 3, centres)
+    assert {tuple(c) for c in centres} == {tuple(X[i]) for i in (3, 17, 40)}
+
+
 def test_nearest_centre_one_hot_matches_distances():
     from scipy.spatial.distance import cdist
 

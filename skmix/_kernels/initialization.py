@@ -64,3 +64,142 @@ def draw_distinct(draws, seen, out, count):
             out[count] = v
             count += 1
     return count
+
+
+@njit(**_JIT)
+def _row_distances(X, row, out):
+    """out[t] = |X[t] - row|^2."""
+    n, d = X.shape
+    for t in range(n):
+        acc = 0.0
+        for i in range(d):
+            v = X[t, i] - row[i]
+            acc += v * v
+        out[t] = acc
+
+
+@njit(**_JIT)
+def _weighted_choice(cumulative, u):
+    """The first index whose cumulative weight reaches u * total."""
+    n = cumulative.shape[0]
+    return min(np.searchsorted(cumulative, u * cumulative[n - 1]), n - 1)
+
+
+@njit(**_JIT)
+def kmeans_plusplus(X, weights, uniforms, n_local_trials, centres):
+    """Greedy k-means++ seeding, as scikit-learn's ``_kmeans_plusplus``.
+
+    The first centre is a row drawn with probability proportional to its
+    weight; each next one is the best (lowest weighted potential) of
+    ``n_local_trials`` rows drawn with probability proportional to weight
+    times squared distance to the nearest centre so far. ``uniforms`` holds
+    the 1 + (k - 1) * n_local_trials uniform numbers the draws use.
+    """
+    n = X.shape[0]
+    k = centres.shape[0]
+    cumulative = np.cumsum(weights)
+    first = _weighted_choice(cumulative, uniforms[0])
+    centres[0] = X[first]
+    closest = np.empty(n)
+    _row_distances(X, X[first], closest)
+    candidate = np.empty(n)
+    best_closest = np.empty(n)
+    used = 1
+    for c in range(1, k):
+        acc = 0.0
+        for t in range(n):
+            acc += weights[t] * closest[t]
+            cumulative[t] = acc
+        best_potential = np.inf
+        best_row = 0
+        for _ in range(n_local_trials):
+            row = _weighted_choice(cumulative, uniforms[used])
+            used += 1
+            _row_distances(X, X[row], candidate)
+            potential = 0.0
+            for t in range(n):
+                candidate[t] = min(candidate[t], closest[t])
+                potential += weights[t] * candidate[t]
+            if potential < best_potential:
+                best_potential = potential
+                best_row = row
+                best_closest[:] = candidate
+        centres[c] = X[best_row]
+        closest[:] = best_closest
+
+
+@njit(**_JIT)
+def lloyd(X, weights, centres, tol, max_iter):
+    """Lloyd's k-means iterations from ``centres`` (updated in place).
+
+    Stops when no row changes cluster, when the centres move by at most
+    ``tol`` in total squared distance, or after ``max_iter`` iterations (as
+    scikit-learn's ``KMeans``). A cluster left empty takes the row farthest
+    from its own centre. Returns the number of iterations.
+    """
+    n, d = X.shape
+    k = centres.shape[0]
+    xt = np.empty((d, TILE_STRIDE))
+    distance = np.empty(TILE)
+    best_distance = np.empty(n)
+    best = np.empty(n)
+    previous = np.full(n, -1.0)
+    sums = np.empty((k, d))
+    mass = np.empty(k)
+    for iteration in range(1, max_iter + 1):
+        for start in range(0, n, TILE):
+            m = min(TILE, n - start)
+            load_tile(X, start, m, xt)
+            bd = best_distance[start : start + m]
+            bc = best[start : start + m]
+            for c in range(k):
+                _squared_distance(xt, m, centres[c], distance)
+                if c == 0:
+                    for t in range(m):
+                        bd[t] = distance[t]
+                        bc[t] = 0.0
+                    continue
+                index = float(c)
+                for t in range(m):
+                    closer = distance[t] < bd[t]
+                    bd[t] = np.minimum(distance[t], bd[t])
+                    bc[t] = index if closer else bc[t]
+        changed = 0
+        for t in range(n):
+            changed += best[t] != previous[t]
+            previous[t] = best[t]
+        if changed == 0:
+            return iteration
+        sums[:] = 0.0
+        mass[:] = 0.0
+        for t in range(n):
+            c = int(best[t])
+            w = weights[t]
+            mass[c] += w
+            for i in range(d):
+                sums[c, i] += w * X[t, i]
+        for c in range(k):
+            if mass[c] > 0.0:
+                continue
+            # Empty: move it to the row farthest from its centre.
+            far = np.argmax(best_distance)
+            source = int(best[far])
+            w = weights[far]
+            mass[source] -= w
+            mass[c] += w
+            for i in range(d):
+                sums[source, i] -= w * X[far, i]
+                sums[c, i] += w * X[far, i]
+            best_distance[far] = -1.0
+            best[far] = c
+        shift = 0.0
+        for c in range(k):
+            if mass[c] <= 0.0:
+                continue
+            for i in range(d):
+                v = sums[c, i] / mass[c]
+                shift += (v - centres[c, i]) ** 2
+                centres[c, i] = v
+        if shift <= tol:
+            return iteration
+    return max_iter
