@@ -96,10 +96,14 @@ class GaussianMixtureEM(BaseMixture):
         Number of starts.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
             default='kmeans'
-        How each start's responsibilities are initialised. k-means runs on a
-        random subsample of 10,000 rows when X is longer
-        (every row is then labelled by its nearest centre), which keeps the
-        memory of a fit on a long X far below the size of X.
+        How each start's responsibilities are initialised. Up to 10,000
+        rows, 'kmeans' is scikit-learn's ``KMeans`` on all rows (so a start
+        equals ``GaussianMixture``'s for the same random state). On a longer
+        X it is skmix's own k-means (the same algorithm and defaults:
+        greedy k-means++ seeding, then Lloyd iterations; compiled, so parallel
+        starts run it at once) on a random subsample of 10,000 rows, and
+        every row is labelled by its nearest centre, which keeps the memory
+        of a fit on a long X far below the size of X.
     weights_init : array-like of shape (n_components,), default=None
         Initial mixing weights.
     means_init : array-like of shape (n_components, n_features), default=None
