@@ -294,6 +294,11 @@ class GaussianFamily(MixtureFamily):
         centres = params.means
         if self.covariance_type in ("diag", "spherical"):
             return self._diagonal_m_step(stats, centres)
+        fast = self._full_m_step(stats, centres)
+        if fast is not None:
+            return fast
+        # A covariance that is not numerically positive definite: the numpy
+        # version, which regularises it (with a warning) or raises.
         nk = stats.resp_sum + _RESP_EPS
         shift = stats.sum_z / nk[:, None]
         means = centres + shift
@@ -314,6 +319,32 @@ class GaussianFamily(MixtureFamily):
             covariances = (scatter - (offset.T * stats.resp_sum) @ offset) / nk.sum()
             covariances.flat[:: means.shape[1] + 1] += reg
         precisions_cholesky, covariances = self.precisions_cholesky(covariances)
+        return GaussianParams(means, covariances, precisions_cholesky)
+
+    def _full_m_step(self, stats, centres):
+        """The full or tied M-step in numba; ``None`` if a covariance is not
+        numerically positive definite."""
+        k, d = stats.sum_z.shape
+        n_cov = 1 if self.covariance_type == "tied" else k
+        means = np.empty((k, d))
+        covariances = np.empty((n_cov, d, d))
+        precisions_cholesky = np.empty((n_cov, d, d))
+        failed = kernels.full_m_step(
+            np.ascontiguousarray(stats.resp_sum, dtype=np.float64),
+            np.ascontiguousarray(stats.sum_z, dtype=np.float64),
+            np.ascontiguousarray(stats.sum_zz, dtype=np.float64).reshape(n_cov, d, d),
+            np.ascontiguousarray(centres, dtype=np.float64),
+            float(self.reg_covar),
+            _RESP_EPS,
+            self.covariance_type == "tied",
+            means,
+            covariances,
+            precisions_cholesky,
+        )
+        if failed >= 0:
+            return None
+        if self.covariance_type == "tied":
+            covariances, precisions_cholesky = covariances[0], precisions_cholesky[0]
         return GaussianParams(means, covariances, precisions_cholesky)
 
     def _diagonal_m_step(self, stats, centres):
