@@ -251,8 +251,16 @@ class GaussianMixtureEM(BaseMixture):
         def init(X_part, sample_weight, rng):
             params = log_weights = None
             if not all_given:
+                # With several starts the seeds are skmix's own, so no start
+                # equals scikit-learn's anyway: skmix's k-means, which
+                # releases the GIL (KMeans took ~3.5 ms a start on 272 rows).
                 resp = initial_responsibilities(
-                    self.init_params, X_part, k, rng, sample_weight
+                    self.init_params,
+                    X_part,
+                    k,
+                    rng,
+                    sample_weight,
+                    reproduce_sklearn=self.n_init == 1,
                 )
                 params, log_weights = initialize(family, X_part, sample_weight, resp, k)
             if weights_init is not None:

@@ -48,6 +48,33 @@ def test_initial_responsibilities_are_valid(init_params):
         assert np.all(sample_weight[row_sums > 0] > 0)
 
 
+def test_gaussian_kmeans_init_uses_sklearn_kmeans_only_to_reproduce_it(monkeypatch):
+    # One start: scikit-learn's KMeans (GaussianMixture's start). Several
+    # starts (seeds of skmix's own, so nothing to reproduce): skmix's k-means.
+    from skmix import GaussianMixtureEM
+    from skmix._engine import initialization
+
+    calls = []
+
+    class RecordingKMeans(initialization.KMeans):
+        def fit(self, *args, **kwargs):
+            calls.append(1)
+            return super().fit(*args, **kwargs)
+
+    monkeypatch.setattr(initialization, "KMeans", RecordingKMeans)
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(100, 2)), rng.normal(6, 1, size=(100, 2))])
+    GaussianMixtureEM(2, n_init=3, random_state=0).fit(X)
+    assert calls == []
+    GaussianMixtureEM(2, n_init=1, random_state=0).fit(X)
+    assert calls == [1]
+    # skmix's k-means on all rows of short data, when asked.
+    resp = kmeans_responsibilities(X, 2, rng, reproduce_sklearn=False)(0, 200)
+    labels = resp.argmax(axis=1)
+    assert len(set(labels[:100])) == 1 and len(set(labels[100:])) == 1
+    assert labels[0] != labels[-1]
+
+
 def test_kmeans_on_long_data_labels_every_row_by_nearest_centre():
     from skmix._engine import initialization
 

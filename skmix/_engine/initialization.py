@@ -108,13 +108,17 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     return centres
 
 
-def kmeans_responsibilities(X, n_components, rng, sample_weight=None):
+def kmeans_responsibilities(
+    X, n_components, rng, sample_weight=None, reproduce_sklearn=True
+):
     """Hard responsibilities from k-means (one k-means start, as sklearn).
 
-    Up to ``KMEANS_MAX_ROWS`` rows, scikit-learn's ``KMeans`` on all rows,
-    so that a start equals ``GaussianMixture``'s for the same random state.
-    Beyond, skmix's k-means (``kmeans_centres``) on a random subsample of
-    that many rows, and every row goes to its nearest centre.
+    Up to ``KMEANS_MAX_ROWS`` rows and with ``reproduce_sklearn``,
+    scikit-learn's ``KMeans`` on all rows, so that a start equals
+    ``GaussianMixture``'s for the same random state. Otherwise skmix's
+    k-means (``kmeans_centres``), on a random subsample of
+    ``KMEANS_MAX_ROWS`` rows if X is longer, and every row goes to its
+    nearest centre.
     """
     n_samples = X.shape[0]
     if n_samples > KMEANS_MAX_ROWS:
@@ -123,6 +127,9 @@ def kmeans_responsibilities(X, n_components, rng, sample_weight=None):
         centres = kmeans_centres(
             take_rows(X, rows), n_components, rng, _take_weights(sample_weight, rows)
         )
+        return lambda start, stop: _nearest_centre_one_hot(X[start:stop], centres)
+    if not reproduce_sklearn:
+        centres = kmeans_centres(X, n_components, rng, sample_weight)
         return lambda start, stop: _nearest_centre_one_hot(X[start:stop], centres)
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
     # One OpenMP thread, as the composite's seeding (see one_openmp_thread):
@@ -189,6 +196,16 @@ RESPONSIBILITY_BUILDERS = {
 }
 
 
-def initial_responsibilities(init_params, X, n_components, rng, sample_weight=None):
-    """Dispatch on ``init_params`` (kmeans, k-means++, random, random_from_data)."""
+def initial_responsibilities(
+    init_params, X, n_components, rng, sample_weight=None, reproduce_sklearn=True
+):
+    """Dispatch on ``init_params`` (kmeans, k-means++, random, random_from_data).
+
+    ``reproduce_sklearn=False`` lets 'kmeans' use skmix's k-means on short
+    data too (see ``kmeans_responsibilities``).
+    """
+    if init_params == "kmeans":
+        return kmeans_responsibilities(
+            X, n_components, rng, sample_weight, reproduce_sklearn
+        )
     return RESPONSIBILITY_BUILDERS[init_params](X, n_components, rng, sample_weight)
