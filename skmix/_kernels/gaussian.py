@@ -720,6 +720,22 @@ def symmetrise_upper(upper):
 
 
 @njit(cache=True, nogil=True)
+def triangular_log_norm(prec_chol, log_weights, constant, out):
+    """out[k] = log_weights[k] + sum_i log U_k[i, i] + constant.
+
+    ``prec_chol`` is (k, d, d), or (1, d, d) for a factor shared by all
+    components (tied). A few numpy calls made this ~15 us per E-step.
+    """
+    shared = prec_chol.shape[0] == 1
+    for c in range(log_weights.shape[0]):
+        U = prec_chol[0 if shared else c]
+        acc = 0.0
+        for i in range(U.shape[0]):
+            acc += math.log(U[i, i])
+        out[c] = log_weights[c] + acc + constant
+
+
+@njit(cache=True, nogil=True)
 def full_m_step(
     resp_sum, sum_z, sum_zz, centres, reg, eps, tied, means, covariances, prec_chol
 ):

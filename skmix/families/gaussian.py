@@ -113,23 +113,19 @@ class GaussianFamily(MixtureFamily):
         self.reg_covar = reg_covar
 
     # --------------------------------------------------- kernel-side views
-    def log_det_precision_cholesky(self, params):
-        """log det U_k per component, shape (n_components,)."""
-        pc = params.precisions_cholesky
-        k, d = params.means.shape
-        if self.covariance_type == "full":
-            return np.log(np.diagonal(pc, axis1=1, axis2=2)).sum(axis=1)
-        if self.covariance_type == "tied":
-            return np.full(k, np.log(np.diag(pc)).sum())
-        if self.covariance_type == "diag":
-            return np.log(pc).sum(axis=1)
-        return d * np.log(pc)
-
     def _log_norm(self, params, log_weights):
+        """log w_k + log det U_k - d/2 log(2 pi) per component."""
+        pc = params.precisions_cholesky
         d = params.means.shape[1]
-        return (
-            log_weights + self.log_det_precision_cholesky(params) - 0.5 * d * _LOG_2PI
-        )
+        constant = -0.5 * d * _LOG_2PI
+        if self.covariance_type in ("full", "tied"):
+            out = np.empty(log_weights.shape[0])
+            factors = np.ascontiguousarray(pc, dtype=np.float64).reshape(-1, d, d)
+            kernels.triangular_log_norm(factors, log_weights, constant, out)
+            return out
+        if self.covariance_type == "diag":
+            return log_weights + np.log(pc).sum(axis=1) + constant
+        return log_weights + d * np.log(pc) + constant
 
     @staticmethod
     def _tied_centre(means):
