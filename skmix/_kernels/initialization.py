@@ -9,6 +9,25 @@ from .gaussian import _squared_distance
 
 
 @njit(**_JIT)
+def _nearest_in_tile(xt, m, centres, distance, best_distance, best):
+    """best[t] (a float, so that the selects vectorise) = the index of the
+    centre nearest to row t of the tile xt (d, m), the first of ties, and
+    best_distance[t] its squared distance; ``distance`` is scratch space."""
+    for c in range(centres.shape[0]):
+        _squared_distance(xt, m, centres[c], distance)
+        if c == 0:
+            for t in range(m):
+                best_distance[t] = distance[t]
+                best[t] = 0.0
+            continue
+        index = float(c)
+        for t in range(m):
+            closer = distance[t] < best_distance[t]
+            best_distance[t] = np.minimum(distance[t], best_distance[t])
+            best[t] = index if closer else best[t]
+
+
+@njit(**_JIT)
 def nearest_centre_one_hot(X, centres, out):
     """out[t] = the indicator row of the centre nearest to X[t].
 
@@ -22,22 +41,11 @@ def nearest_centre_one_hot(X, centres, out):
     xt = np.empty((d, TILE_STRIDE))
     distance = np.empty(TILE)
     best_distance = np.empty(TILE)
-    best = np.empty(TILE)  # float, so that the selects below vectorise
+    best = np.empty(TILE)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
-        for c in range(k):
-            _squared_distance(xt, m, centres[c], distance)
-            if c == 0:
-                for t in range(m):
-                    best_distance[t] = distance[t]
-                    best[t] = 0.0
-                continue
-            index = float(c)
-            for t in range(m):
-                closer = distance[t] < best_distance[t]
-                best_distance[t] = np.minimum(distance[t], best_distance[t])
-                best[t] = index if closer else best[t]
+        _nearest_in_tile(xt, m, centres, distance, best_distance, best)
         rows = out[start : start + m]
         for t in range(m):
             b = best[t]
@@ -150,20 +158,14 @@ def lloyd(X, weights, centres, tol, max_iter):
         for start in range(0, n, TILE):
             m = min(TILE, n - start)
             load_tile(X, start, m, xt)
-            bd = best_distance[start : start + m]
-            bc = best[start : start + m]
-            for c in range(k):
-                _squared_distance(xt, m, centres[c], distance)
-                if c == 0:
-                    for t in range(m):
-                        bd[t] = distance[t]
-                        bc[t] = 0.0
-                    continue
-                index = float(c)
-                for t in range(m):
-                    closer = distance[t] < bd[t]
-                    bd[t] = np.minimum(distance[t], bd[t])
-                    bc[t] = index if closer else bc[t]
+            _nearest_in_tile(
+                xt,
+                m,
+                centres,
+                distance,
+                best_distance[start : start + m],
+                best[start : start + m],
+            )
         changed = 0
         for t in range(n):
             changed += best[t] != previous[t]
