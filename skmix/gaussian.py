@@ -253,7 +253,8 @@ class GaussianMixtureEM(BaseMixture):
             if not all_given:
                 # With several starts the seeds are skmix's own, so no start
                 # equals scikit-learn's anyway: skmix's k-means, which
-                # releases the GIL (KMeans took ~3.5 ms a start on 272 rows).
+                # releases the GIL (KMeans took ~3.5 ms a start on 272 rows),
+                # and random rows drawn without permuting all of them.
                 resp = initial_responsibilities(
                     self.init_params,
                     X_part,

@@ -29,14 +29,17 @@ def test_map_chunks_keeps_order_with_threads():
     assert out == chunk_bounds(n)
 
 
+@pytest.mark.parametrize("reproduce_sklearn", [True, False])
 @pytest.mark.parametrize(
     "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
 )
-def test_initial_responsibilities_are_valid(init_params):
+def test_initial_responsibilities_are_valid(init_params, reproduce_sklearn):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(500, 3))
     sample_weight = rng.randint(0, 3, size=500).astype(float)
-    resp_fn = initial_responsibilities(init_params, X, 4, rng, sample_weight)
+    resp_fn = initial_responsibilities(
+        init_params, X, 4, rng, sample_weight, reproduce_sklearn
+    )
     resp = np.vstack([resp_fn(a, b) for a, b in [(0, 100), (100, 333), (333, 500)]])
     assert resp.shape == (500, 4)
     assert np.all(resp >= 0)
