@@ -92,8 +92,9 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     log k trials per centre), then Lloyd iterations until no row changes
     cluster, the centres move by at most 1e-4 times the mean variance of the
     features (in total squared distance), or 300 iterations. On 10,000 x 2
-    rows and 3 clusters ``KMeans`` took ~4.5 ms, mostly holding the GIL, so
-    parallel starts queued on it; this takes ~0.3 ms and releases the GIL.
+    rows and 3 clusters ``KMeans`` took 4.5-5.9 ms, mostly holding the GIL,
+    so parallel starts queued on it; this takes 1.1-1.4 ms and releases the
+    GIL.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     if sample_weight is None:
