@@ -552,6 +552,9 @@ def test_degenerate_data_fit_without_nan(covariance_type):
             (duplicated, 3),
             (collapsing, 4),
             (huge_scale, 2),
+            # The validation split leaves 18 training rows for 19 components
+            # (scikit-learn's KMeans raised here before skmix's k-means).
+            (rng.normal(size=(20, 2)), 19),
         ]:
             model = GaussianMixtureEM(
                 k, covariance_type=covariance_type, random_state=0, n_init=2
