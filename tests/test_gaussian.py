@@ -565,6 +565,20 @@ def test_degenerate_data_fit_without_nan(covariance_type):
             assert np.allclose(model.predict_proba(X).sum(axis=1), 1.0)
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_singular_covariance_is_regularised_with_a_warning(covariance_type):
+    # Two identical columns at scale 1e9: reg_covar=1e-6 vanishes next to
+    # the variances, so the covariance stays singular and the M-step raises
+    # its diagonal (with a warning) until its Cholesky factor exists.
+    t = np.random.RandomState(0).normal(size=300) * 1e9
+    X = np.column_stack([t, t])
+    model = GaussianMixtureEM(2, covariance_type=covariance_type, random_state=0)
+    with pytest.warns(UserWarning, match="not numerically positive definite"):
+        model.fit(X)
+    assert np.all(np.isfinite(model.precisions_cholesky_))
+    assert np.all(np.isfinite(model.score_samples(X)))
+
+
 def test_impossible_fit_raises_clear_error():
     X = np.repeat([[0.0, 1.0], [2.0, 3.0]], 10, axis=0)
     with pytest.raises(ValueError, match="reg_covar"):

@@ -299,38 +299,18 @@ class GaussianFamily(MixtureFamily):
         centres = params.means
         if self.covariance_type in ("diag", "spherical"):
             return self._diagonal_m_step(stats, centres)
-        fast = self._full_m_step(stats, centres)
-        if fast is not None:
-            return fast
-        # A covariance that is not numerically positive definite: the numpy
-        # version, which regularises it (with a warning) or raises.
-        nk = stats.resp_sum + _RESP_EPS
-        shift = stats.sum_z / nk[:, None]
-        means = centres + shift
-        reg = self.reg_covar
-        cov_type = self.covariance_type
-        if cov_type == "full":
-            scatter = _symmetrise_upper(stats.sum_zz)
-            covariances = scatter / nk[:, None, None] - np.einsum(
-                "ki,kj->kij", shift, shift
-            )
-            covariances *= 1.0  # keeps a fresh array
-            idx = np.arange(means.shape[1])
-            covariances[:, idx, idx] += reg
-        else:  # tied (diag and spherical returned above)
-            centre = self._tied_centre(centres)
-            offset = (centres - centre) + shift
-            scatter = _symmetrise_upper(stats.sum_zz)
-            covariances = (scatter - (offset.T * stats.resp_sum) @ offset) / nk.sum()
-            covariances.flat[:: means.shape[1] + 1] += reg
-        precisions_cholesky, covariances = self.precisions_cholesky(covariances)
-        return GaussianParams(means, covariances, precisions_cholesky)
+        return self._full_m_step(stats, centres)
 
     def _full_m_step(self, stats, centres):
-        """The full or tied M-step in numba; ``None`` if a covariance is not
-        numerically positive definite."""
+        """Means, covariances and their precision factors in one numba call.
+
+        If a covariance is not numerically positive definite, the kernel
+        still returns all covariances and ``precisions_cholesky`` regularises
+        it (with a warning) or raises.
+        """
         k, d = stats.sum_z.shape
-        n_cov = 1 if self.covariance_type == "tied" else k
+        tied = self.covariance_type == "tied"
+        n_cov = 1 if tied else k
         means = np.empty((k, d))
         covariances = np.empty((n_cov, d, d))
         precisions_cholesky = np.empty((n_cov, d, d))
@@ -341,15 +321,15 @@ class GaussianFamily(MixtureFamily):
             np.ascontiguousarray(centres, dtype=np.float64),
             float(self.reg_covar),
             _RESP_EPS,
-            self.covariance_type == "tied",
+            tied,
             means,
             covariances,
             precisions_cholesky,
         )
-        if failed >= 0:
-            return None
-        if self.covariance_type == "tied":
+        if tied:
             covariances, precisions_cholesky = covariances[0], precisions_cholesky[0]
+        if failed >= 0:
+            precisions_cholesky, covariances = self.precisions_cholesky(covariances)
         return GaussianParams(means, covariances, precisions_cholesky)
 
     def _diagonal_m_step(self, stats, centres):
