@@ -742,12 +742,14 @@ def full_m_step(
     """M-step of full (covariances (k, d, d)) or tied ((1, d, d)) covariances.
 
     ``sum_zz`` holds upper triangles ((k, d, d), or (1, d, d) for tied: the
-    scatter about the mean of ``centres``). The formulas and the order of
-    every operation are those of the numpy version in ``GaussianFamily``
-    (which ~15 small array operations made ~100 us, most of a small
-    iteration), with IEEE arithmetic. Returns -1, or the first component
-    whose covariance is not numerically positive definite (the caller then
-    takes the numpy version, which regularises or raises).
+    scatter about the mean of ``centres``). IEEE arithmetic, in the order of
+    the numpy version it replaced (~15 small array operations, ~100 us, most
+    of a small iteration): means = centres + sum_z / n_k; full covariances
+    sum_zz / n_k - shift shift^T; tied (scatter - sum_k n_k o_k o_k^T) / n
+    with o_k the offsets of the new means from the mean of the centres; then
+    reg on the diagonal. Returns -1, or the first component whose covariance
+    is not numerically positive definite; ``covariances`` are complete
+    either way (the caller then regularises or raises).
     """
     k, d = sum_z.shape
     total = 0.0
