@@ -75,8 +75,9 @@ def sample_rows(n_population, n_samples, rng):
     return out
 
 
-def _take_weights(sample_weight, rows):
-    return None if sample_weight is None else sample_weight[rows]
+def take_optional_rows(array, rows):
+    """``take_rows(array, rows)``, or ``None`` for no array (no weights)."""
+    return None if array is None else take_rows(array, rows)
 
 
 def _positive_rows(n_samples, sample_weight):
@@ -125,9 +126,8 @@ def kmeans_responsibilities(
     if n_samples > KMEANS_MAX_ROWS:
         # Not rng.choice(replace=False): that permutes all n_samples indices.
         rows = sample_rows(n_samples, KMEANS_MAX_ROWS, rng)
-        centres = kmeans_centres(
-            take_rows(X, rows), n_components, rng, _take_weights(sample_weight, rows)
-        )
+        weights = take_optional_rows(sample_weight, rows)
+        centres = kmeans_centres(take_rows(X, rows), n_components, rng, weights)
         return lambda start, stop: _nearest_centre_one_hot(X[start:stop], centres)
     if not reproduce_sklearn:
         centres = kmeans_centres(X, n_components, rng, sample_weight)
@@ -160,8 +160,11 @@ def _selected_rows_responsibilities(indices, n_components):
     return responsibilities
 
 
-def kmeans_plusplus_responsibilities(X, n_components, rng, sample_weight=None):
-    """One row per component, chosen by k-means++ seeding."""
+def kmeans_plusplus_responsibilities(
+    X, n_components, rng, sample_weight=None, reproduce_sklearn=True
+):
+    """One row per component, chosen by scikit-learn's k-means++ seeding
+    (always: ``reproduce_sklearn`` is accepted for a common signature)."""
     rows = _positive_rows(X.shape[0], sample_weight)
     _, indices = kmeans_plusplus(
         np.asarray(take_rows(X, rows), dtype=np.float64),
@@ -188,8 +191,11 @@ def random_from_data_responsibilities(
     return _selected_rows_responsibilities(rows[indices], n_components)
 
 
-def random_responsibilities(X, n_components, rng, sample_weight=None):
-    """Uniform random responsibilities, normalised per row (as sklearn)."""
+def random_responsibilities(
+    X, n_components, rng, sample_weight=None, reproduce_sklearn=True
+):
+    """Uniform random responsibilities, normalised per row (as sklearn,
+    always: ``reproduce_sklearn`` is accepted for a common signature)."""
 
     def responsibilities(start, stop):
         resp = rng.uniform(size=(stop - start, n_components))
@@ -215,8 +221,6 @@ def initial_responsibilities(
     data too (see ``kmeans_responsibilities``) and 'random_from_data' draw
     its rows without permuting all of them.
     """
-    if init_params in ("kmeans", "random_from_data"):
-        return RESPONSIBILITY_BUILDERS[init_params](
-            X, n_components, rng, sample_weight, reproduce_sklearn
-        )
-    return RESPONSIBILITY_BUILDERS[init_params](X, n_components, rng, sample_weight)
+    return RESPONSIBILITY_BUILDERS[init_params](
+        X, n_components, rng, sample_weight, reproduce_sklearn
+    )

@@ -10,7 +10,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .em import EMResult, ThreadChooser, accumulate, run_em, total_weight
-from .initialization import sample_rows, take_rows
+from .initialization import sample_rows, take_optional_rows, take_rows
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -37,10 +37,6 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
     train = np.ones(n_samples, dtype=bool)
     train[validation] = False
     return np.flatnonzero(train), validation
-
-
-def _take(array, index):
-    return None if array is None else take_rows(array, index)
 
 
 def mean_log_likelihood(family, X, params, log_weights, sample_weight, n_threads=1):
@@ -150,14 +146,17 @@ def fit_multistart(
         split = split_rows(X.shape[0], validation_fraction, rng.randint(_SEED_MAX))
         if (
             split is not None
-            and total_weight(split[1], _take(sample_weight, split[1])) <= 0
+            and total_weight(split[1], take_optional_rows(sample_weight, split[1])) <= 0
         ):
             split = None
     if split is None:
         X_train, w_train = X, sample_weight
     else:
-        X_train, w_train = _take(X, split[0]), _take(sample_weight, split[0])
-        X_val, w_val = _take(X, split[1]), _take(sample_weight, split[1])
+        train, validation = split
+        X_train = take_rows(X, train)
+        w_train = take_optional_rows(sample_weight, train)
+        X_val = take_rows(X, validation)
+        w_val = take_optional_rows(sample_weight, validation)
 
     max_iter = em_options["max_iter"]
     start_options = dict(em_options)

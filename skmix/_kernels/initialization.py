@@ -84,7 +84,10 @@ def _copy_row(source, target):
 
 @njit(**_JIT)
 def _row_distances(X, row, out):
-    """out[t] = |X[t] - row|^2."""
+    """out[t] = |X[t] - row|^2, row by row. (Through ``load_tile`` and the
+    E-steps' ``_squared_distance`` it was as fast at d = 2-10 but took
+    11.7 ms instead of 7.3-9.4 for k-means++ on 10,000 x 50 rows: the tile
+    copy is a second pass for one distance per row.)"""
     n, d = X.shape
     for t in range(n):
         acc = 0.0
