@@ -138,16 +138,16 @@ def iteration_table(shapes, types, repeats):
 def parallel_starts(repeats):
     """Speed-up of n_init=4 starts run by 2 jobs over 1 job.
 
-    Two settings: max_iter=30 with tol=0 (every start runs 29 iterations on
-    the training rows, the winner one more on all rows: they share the
-    max_iter budget), and the default tol=1e-3, max_iter=100 (what a user
-    gets: starts stop when they converge, often after very different
-    numbers of iterations, and the continuation on all rows is serial). Two
-    sizes: 100,000 x 2 x 3 (~1.5 ms an iteration, where fixed costs weigh:
-    the serial set-up and the continuation on all rows, joblib's thread pool
-    built per call) and 100,000 x 10 x 5 (~4 ms an iteration, full
-    covariances ~10 ms). Two initialisations: random_from_data and kmeans
-    (scikit-learn's and skmix's default).
+    Two settings: max_iter=30 with tol=0 (every start runs 30 iterations on
+    the training rows, the winner's last completed on the validation rows:
+    they share the max_iter budget), and the default tol=1e-3, max_iter=100
+    (what a user gets: starts stop when they converge, often after very
+    different numbers of iterations, and the continuation on all rows is
+    serial). Two sizes: 100,000 x 2 x 3 (~1.5 ms an iteration, where fixed
+    costs weigh: the serial set-up and the continuation on all rows,
+    joblib's thread pool built per call) and 100,000 x 10 x 5 (~4 ms an
+    iteration, full covariances ~10 ms). Two initialisations:
+    random_from_data and kmeans (scikit-learn's and skmix's default).
     """
     settings = [
         ("max_iter=30, tol=0", dict(max_iter=30, tol=0)),
@@ -157,8 +157,8 @@ def parallel_starts(repeats):
     for n, d, k in [(100_000, 2, 3), (100_000, 10, 5)]:
         X, _ = make_data(n, d, k, seed=1)
         # random_from_data: the starts are nearly all EM; kmeans (the
-        # default): each start also fits k-means to 10,000 rows, ~4 ms of
-        # scikit-learn's KMeans that mostly holds the GIL.
+        # default): each start also fits k-means to 10,000 rows (skmix's
+        # numba k-means with n_init > 1, ~1-2 ms).
         for init_params in ("random_from_data", "kmeans"):
             for label, options in settings:
                 models = [

@@ -428,8 +428,9 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         Whether the selected start converged.
     n_iter_ : int
         EM iterations of the selected start (with a validation split: on
-        the training rows plus the continuation on all rows; at most
-        ``max_iter``, or 2 when ``max_iter=1``).
+        the training rows, the last of them completed on the validation
+        rows, plus the continuation on all rows; at most ``max_iter``, and
+        at least 1).
     lower_bound_ : float
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float

@@ -244,6 +244,66 @@ def test_multistart_picks_best_validation_and_continues_on_all_rows():
     assert_allclose(stats.log_likelihood / len(X), result.best.lower_bound, atol=1e-6)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
+    monkeypatch, weighted
+):
+    # The best start's last E-step (training rows) and its validation E-step
+    # make up the first E-step on all rows: the continuation's first lower
+    # bound and its parameters must be those of a plain EM iteration on all
+    # rows from the parameters of that E-step, computed here with SciPy.
+    from scipy.special import logsumexp
+    from scipy.stats import multivariate_normal
+
+    from skmix._engine import multistart
+
+    rng = np.random.RandomState(1)
+    X = np.vstack([rng.normal(size=(250, 2)), rng.normal(4, 1.5, size=(350, 2))])
+    w = rng.uniform(0.5, 2.0, size=len(X)) if weighted else np.ones(len(X))
+    family = GaussianFamily("full", 1e-6)
+    starts = []
+    real_run_em = multistart.run_em
+
+    def spy(*args, **kwargs):
+        result = real_run_em(*args, **kwargs)
+        if args[1].shape[0] < len(X):
+            starts.append(result)
+        return result
+
+    monkeypatch.setattr(multistart, "run_em", spy)
+    result = fit_multistart(
+        family,
+        X,
+        w if weighted else None,
+        _gaussian_init_fn(family),
+        n_init=3,
+        random_state=0,
+        validation_fraction=0.2,
+        n_jobs=1,
+        em_options=dict(tol=0.0, max_iter=4),  # no E-step after the first
+    )
+    start = starts[result.best_index]
+    assert start.n_iter == 4 and result.best.n_iter == 4
+    params = start.stats_params
+    log_dens = np.column_stack(
+        [
+            multivariate_normal(params.means[j], params.covariances[j]).logpdf(X)
+            for j in range(2)
+        ]
+    ) + np.asarray(start.stats_log_weights)
+    log_p = logsumexp(log_dens, axis=1)
+    assert_allclose(result.best.lower_bounds, [np.sum(w * log_p) / w.sum()], rtol=1e-12)
+    resp = w[:, None] * np.exp(log_dens - log_p[:, None])
+    nk = resp.sum(axis=0)
+    means = resp.T @ X / nk[:, None]
+    assert_allclose(result.best.params.means, means, rtol=1e-10)
+    for j in range(2):
+        z = X - means[j]
+        cov = (resp[:, j, None] * z).T @ z / nk[j] + 1e-6 * np.eye(2)
+        assert_allclose(result.best.params.covariances[j], cov, rtol=1e-10)
+    assert_allclose(np.exp(result.best.log_weights), nk / nk.sum(), rtol=1e-10)
+
+
 def test_start_queue_gives_idle_threads_to_running_starts():
     from skmix._engine.multistart import _StartQueue
 
@@ -295,7 +355,7 @@ def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
         random_state=0,
         validation_fraction=0.25,
         n_jobs=n_jobs,
-        em_options=dict(tol=0.0, max_iter=5),
+        em_options=dict(tol=1e-3, max_iter=500),
     )
     assert len(asked) == 4
     queues = {id(getattr(f, "__self__", None)) for f in asked[:3]}
@@ -357,7 +417,7 @@ def test_parallel_starts_reraise_an_error_and_run_no_further_start(where):
                 random_state=0,
                 validation_fraction=0.25,
                 n_jobs=2,
-                em_options=dict(tol=0.0, max_iter=5),
+                em_options=dict(tol=1e-3, max_iter=500),
             )
     if where == "start":
         # Start 2 failed: at most the other worker's start then running can
@@ -536,9 +596,9 @@ def test_starts_and_continuation_share_max_iter():
         model = GaussianMixtureEM(2, n_init=3, max_iter=max_iter, tol=0, random_state=0)
         with pytest.warns(Warning):  # ConvergenceWarning: tol=0 never converges
             model.fit(X)
-        # tol=0: the starts take max_iter - 1 iterations (at least 1) on the
-        # training rows, the continuation the one left (at least 1).
-        assert model.n_iter_ == max(max_iter, 2)
+        # tol=0: the starts take max_iter iterations on the training rows;
+        # the last, completed on the validation rows, is the one on all rows.
+        assert model.n_iter_ == max_iter
         assert len(model.lower_bounds_) == 1
 
 

@@ -12,7 +12,7 @@ from .em import (
     total_weight,
 )
 from .initialization import initial_responsibilities
-from .multistart import MultiStartResult, fit_multistart, mean_log_likelihood
+from .multistart import MultiStartResult, fit_multistart
 
 __all__ = [
     "CHUNK_SIZE",
@@ -25,7 +25,6 @@ __all__ = [
     "initialize",
     "log_weights_from_stats",
     "map_chunks",
-    "mean_log_likelihood",
     "run_em",
     "total_weight",
 ]

@@ -221,7 +221,13 @@ def log_weights_from_stats(stats) -> np.ndarray:
 
 
 class EMResult(NamedTuple):
-    """Outcome of one EM run."""
+    """Outcome of one EM run.
+
+    ``stats`` are the statistics of the last E-step (``None`` without an
+    iteration), computed at ``stats_params`` and ``stats_log_weights``: the
+    parameters one M-step before ``params``, whose mean log-likelihood is
+    ``lower_bound``.
+    """
 
     params: Any
     log_weights: np.ndarray
@@ -229,11 +235,35 @@ class EMResult(NamedTuple):
     lower_bounds: list
     n_iter: int
     converged: bool
+    stats: Any = None
+    stats_params: Any = None
+    stats_log_weights: np.ndarray | None = None
 
 
 def total_weight(X, sample_weight) -> float:
     """Number of rows, or the sum of the sample weights."""
     return float(X.shape[0] if sample_weight is None else sample_weight.sum())
+
+
+def mean_log_likelihood_of(stats, weight: float, n_iter: int) -> float:
+    """The E-step's mean log-likelihood; a clear error if it is not finite."""
+    value = float(stats.log_likelihood) / weight
+    if not np.isfinite(value):
+        raise ValueError(
+            "The log-likelihood became non-finite during EM (iteration "
+            f"{n_iter}). The data may contain extreme values or a component "
+            "collapsed; try scaling the data, increasing the regularisation, "
+            "or using fewer components."
+        )
+    return value
+
+
+def m_step(family, stats, params, log_weights, fit_weights: bool = True):
+    """Parameters and log weights from an E-step's statistics."""
+    params = family.m_step(stats, params)
+    if fit_weights:
+        log_weights = log_weights_from_stats(stats)
+    return params, log_weights
 
 
 def run_em(
@@ -264,6 +294,7 @@ def run_em(
     lower_bounds = []
     converged = False
     n_iter = 0
+    stats = stats_params = stats_log_weights = None
     if chooser is None:
         chooser = ThreadChooser(n_threads, X.shape[0])
     for n_iter in range(1, max_iter + 1):
@@ -271,17 +302,9 @@ def run_em(
         start_time = time.perf_counter()
         stats = accumulate(family, X, params, log_weights, sample_weight, threads)
         chooser.record(threads, time.perf_counter() - start_time)
-        new_lower_bound = float(stats.log_likelihood) / weight
-        if not np.isfinite(new_lower_bound):
-            raise ValueError(
-                "The log-likelihood became non-finite during EM (iteration "
-                f"{n_iter}). The data may contain extreme values or a component "
-                "collapsed; try scaling the data, increasing the regularisation, "
-                "or using fewer components."
-            )
-        params = family.m_step(stats, params)
-        if fit_weights:
-            log_weights = log_weights_from_stats(stats)
+        new_lower_bound = mean_log_likelihood_of(stats, weight, n_iter)
+        stats_params, stats_log_weights = params, log_weights
+        params, log_weights = m_step(family, stats, params, log_weights, fit_weights)
         change = new_lower_bound - lower_bound
         lower_bound = new_lower_bound
         lower_bounds.append(lower_bound)
@@ -293,4 +316,14 @@ def run_em(
         if abs(change) < tol:
             converged = True
             break
-    return EMResult(params, log_weights, lower_bound, lower_bounds, n_iter, converged)
+    return EMResult(
+        params,
+        log_weights,
+        lower_bound,
+        lower_bounds,
+        n_iter,
+        converged,
+        stats,
+        stats_params,
+        stats_log_weights,
+    )

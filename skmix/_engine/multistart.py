@@ -9,7 +9,16 @@ from typing import NamedTuple
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from .em import EMResult, ThreadChooser, accumulate, run_em, total_weight
+from ..families._base import add_stats
+from .em import (
+    EMResult,
+    ThreadChooser,
+    accumulate,
+    m_step,
+    mean_log_likelihood_of,
+    run_em,
+    total_weight,
+)
 from .initialization import sample_rows, take_optional_rows, take_rows
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -37,12 +46,6 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
     train = np.ones(n_samples, dtype=bool)
     train[validation] = False
     return np.flatnonzero(train), validation
-
-
-def mean_log_likelihood(family, X, params, log_weights, sample_weight, n_threads=1):
-    """Weighted mean log-likelihood of the mixture over the rows of X."""
-    stats = accumulate(family, X, params, log_weights, sample_weight, n_threads)
-    return float(stats.log_likelihood) / total_weight(X, sample_weight)
 
 
 class _StartQueue:
@@ -118,9 +121,9 @@ def fit_multistart(
     one start. All seeds are drawn from ``random_state`` before any start
     runs, so results do not depend on ``n_jobs``. With ``n_init > 1`` and
     ``validation_fraction > 0`` every start runs on the training rows, the
-    start with the best validation mean log-likelihood wins, and EM then
-    continues from it on all rows for the rest of the ``max_iter`` budget
-    (at least one iteration). Otherwise the best training
+    start with the best validation mean log-likelihood (at the parameters
+    of its last E-step) wins, and EM then continues from it on all rows for
+    the rest of the ``max_iter`` budget. Otherwise the best training
     log-likelihood wins (scikit-learn's rule).
     """
     rng = (
@@ -158,13 +161,13 @@ def fit_multistart(
         X_val = take_rows(X, validation)
         w_val = take_optional_rows(sample_weight, validation)
 
-    max_iter = em_options["max_iter"]
     start_options = dict(em_options)
     if split is not None:
         # The starts and the continuation on all rows share the max_iter
-        # budget (n_iter_ <= max_iter, as scikit-learn's), keeping at least
-        # one iteration for the continuation.
-        start_options["max_iter"] = max(max_iter - 1, 1)
+        # budget (n_iter_ <= max_iter, as scikit-learn's). A start's last
+        # E-step, completed by its validation E-step, is the first E-step on
+        # all rows, so a start may use all of it (at least one iteration).
+        start_options["max_iter"] = max(em_options["max_iter"], 1)
 
     n_threads = effective_n_jobs(n_jobs)
     n_workers = max(1, min(n_threads, n_init))
@@ -186,12 +189,15 @@ def fit_multistart(
             chooser=choosers[index],
             **start_options,
         )
-        val = np.nan
+        val, val_stats = np.nan, None
         if split is not None:
-            val = mean_log_likelihood(
-                family, X_val, result.params, result.log_weights, w_val
+            # At the parameters of the start's last E-step, so that the two
+            # E-steps together are one on all rows (see the continuation).
+            val_stats = accumulate(
+                family, X_val, result.stats_params, result.stats_log_weights, w_val
             )
-        return result, val
+            val = float(val_stats.log_likelihood) / total_weight(X_val, w_val)
+        return result, val, val_stats
 
     outcomes = [None] * n_init
 
@@ -228,7 +234,14 @@ def fit_multistart(
         best_index, best = _select(outcomes, split is not None)
         if split is not None:
             best = _continue_on_all_rows(
-                family, X, sample_weight, best, em_options, choosers, n_threads
+                family,
+                X,
+                sample_weight,
+                best,
+                outcomes[best_index][2],
+                em_options,
+                choosers,
+                n_threads,
             )
     except BaseException:
         queue.abort()
@@ -236,33 +249,56 @@ def fit_multistart(
     finally:
         if workers is not None:
             list(workers)
-    train = np.array([res.lower_bound for res, _ in outcomes])
-    val = np.array([v for _, v in outcomes])
+    train = np.array([res.lower_bound for res, _, _ in outcomes])
+    val = np.array([v for _, v, _ in outcomes])
     return MultiStartResult(
         best=best,
         best_index=best_index,
         train_log_likelihoods=train,
         validation_log_likelihoods=val,
-        start_n_iter=np.array([res.n_iter for res, _ in outcomes]),
-        start_converged=np.array([res.converged for res, _ in outcomes]),
+        start_n_iter=np.array([res.n_iter for res, _, _ in outcomes]),
+        start_converged=np.array([res.converged for res, _, _ in outcomes]),
     )
 
 
 def _select(outcomes, on_validation: bool):
     """Index and result of the best start (the first of equal scores)."""
-    scores = np.array([v if on_validation else res.lower_bound for res, v in outcomes])
+    scores = np.array(
+        [v if on_validation else res.lower_bound for res, v, _ in outcomes]
+    )
     best_index = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
     return best_index, outcomes[best_index][0]
 
 
 def _continue_on_all_rows(
-    family, X, sample_weight, first, em_options, choosers, n_threads
+    family, X, sample_weight, first, validation_stats, em_options, choosers, n_threads
 ):
-    """EM from the best start's parameters on all rows, for the rest of the
-    ``max_iter`` budget (at least one iteration)."""
-    continuation = dict(
-        em_options, max_iter=max(em_options["max_iter"] - first.n_iter, 1)
+    """EM from the best start on all rows, for the rest of the ``max_iter``
+    budget.
+
+    The start's last E-step on the training rows and its validation E-step,
+    both at the same parameters, add up to an E-step on all rows (the
+    statistics are additive): its M-step is the first iteration on all
+    rows, without a pass over X. Until this reuse the continuation ran that
+    E-step again, one pass over all rows in the fit's serial part (1.0-1.3
+    ms of a 19 ms n_init=4 fit of 100,000 x 2 x 3 on two threads).
+    """
+    stats = add_stats(first.stats, validation_stats)
+    lower_bound = mean_log_likelihood_of(
+        stats, total_weight(X, sample_weight), first.n_iter
     )
+    params, log_weights = m_step(
+        family,
+        stats,
+        first.stats_params,
+        first.stats_log_weights,
+        em_options.get("fit_weights", True),
+    )
+    remaining = em_options["max_iter"] - first.n_iter
+    if remaining <= 0:
+        return EMResult(
+            params, log_weights, lower_bound, [lower_bound], first.n_iter, False
+        )
     # The continuation is often one or two E-steps: rather than probe one
     # thread against several again, it starts with what the starts' probes
     # found on (90% of) the same rows.
@@ -272,10 +308,13 @@ def _continue_on_all_rows(
         family,
         X,
         sample_weight,
-        first.params,
-        first.log_weights,
+        params,
+        log_weights,
         chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
-        **continuation,
+        **dict(em_options, max_iter=remaining, lower_bound=lower_bound),
     )
-    # lower_bounds stay those on all rows; n_iter counts both phases.
-    return best._replace(n_iter=first.n_iter + best.n_iter)
+    # lower_bounds are those on all rows; n_iter counts both phases.
+    return best._replace(
+        n_iter=first.n_iter + best.n_iter,
+        lower_bounds=[lower_bound] + list(best.lower_bounds),
+    )
