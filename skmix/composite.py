@@ -406,8 +406,8 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
         Threads: parallel starts for ``n_init > 1``, else parallel row chunks
-        (when an EM iteration takes more than a few milliseconds). Results
-        do not depend on ``n_jobs``.
+        where that is faster (the fit times its first E-steps on one thread
+        and on all of them). Results do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
         after which EM continues on all rows (sharing ``max_iter``).
@@ -706,8 +706,8 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
         Threads: parallel starts for ``n_init > 1``, else parallel row chunks
-        (when an EM iteration takes more than a few milliseconds). Results
-        do not depend on ``n_jobs``.
+        where that is faster (the fit times its first E-steps on one thread
+        and on all of them). Results do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
         after which EM continues on all rows (sharing ``max_iter``).

@@ -120,10 +120,10 @@ class GaussianMixtureEM(BaseMixture):
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
         Threads: for ``n_init > 1`` starts run in parallel; for one start
-        the row chunks of a long X are processed in parallel (when an EM
-        iteration takes more than a few milliseconds; below that one thread
-        is faster). ``None`` is 1, ``-1`` all cores. Results do not depend
-        on ``n_jobs``.
+        the rows of X are processed in parallel where that is faster (the
+        fit times its first E-steps on one thread and on all of them; X of
+        fewer than 8,192 rows stays on one thread). ``None`` is 1, ``-1``
+        all cores. Results do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the best
         start, after which EM continues on all rows (the starts and the

@@ -400,7 +400,8 @@ def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
         threads_module, "thread_pool", lambda n: pools.append(n) or real_pool(n)
     )
     rng = np.random.RandomState(0)
-    n = em_module.MIN_ROWS_FOR_THREADS + 1000
+    n = 4 * em_module.CHUNK_SIZE + 1000  # several chunks, and threads allowed
+    assert n >= em_module.MIN_ROWS_FOR_THREADS
     X = np.vstack(
         [rng.normal(size=(n // 2, 2)), rng.normal(3, 1, size=(n - n // 2, 2))]
     )

@@ -17,16 +17,22 @@ from ..families._base import add_stats
 #: number of threads, so results are bit-identical for any ``n_jobs``.
 CHUNK_SIZE = 16384
 
-#: Threads over chunks pay off only when an iteration takes a few ms: fewer
-#: rows than this never use them. Above it, ``run_em`` times its E-steps on
-#: one thread and on all of them and uses the faster (``ThreadChooser``).
+#: Fewer rows than this (two of the blocks that the Gaussian kernels'
+#: threads claim) never use threads. From it on, ``run_em`` times its
+#: E-steps on one thread and on all of them and uses the faster
+#: (``ThreadChooser``). At 65,536 rows, as before the threads claimed
+#: blocks finer than chunks, n_jobs=2 missed gains: lowered to 8,192, its
+#: iterations at 20,000 x 10 x 5 went 1.91 -> 1.22 ms (full), 0.87 -> 0.65
+#: (tied), 0.62 -> 0.52 (diag), and at 10,000 x 10 x 5 full 0.95 -> 0.67;
+#: where two threads were no faster (5,000 rows; diag at 10,000) the
+#: choosers kept one and the iterations took as long as before.
 #: Why measure rather than guess: waking a sleeping helper thread took
 #: 0.05-0.3 ms (median 0.11) here, and the two vCPUs share much of their
 #: floating-point throughput, at times all of it: two threads ran an
 #: iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.9x faster than one, and
 #: for stretches of minutes no faster at all. Results never depend on the
 #: thread count, so a timing-based choice is safe.
-MIN_ROWS_FOR_THREADS = 4 * CHUNK_SIZE
+MIN_ROWS_FOR_THREADS = 8192
 
 
 class ThreadChooser:
