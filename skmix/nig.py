@@ -100,8 +100,7 @@ class NIGMixture(BaseMixture):
     n_iter_ : int
         EM iterations of the selected start (with a validation split: on
         the training rows, the last of them completed on the validation
-        rows, plus the continuation on all rows; at most ``max_iter``, and
-        at least 1).
+        rows, plus the continuation on all rows; at most ``max_iter``).
     lower_bound_ : float
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float

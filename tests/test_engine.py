@@ -602,6 +602,28 @@ def test_starts_and_continuation_share_max_iter():
         assert len(model.lower_bounds_) == 1
 
 
+def test_max_iter_zero_with_starts_keeps_the_initial_parameters():
+    # max_iter=0 runs no EM iteration, with or without a validation split:
+    # the fit keeps the (given) initial parameters, as scikit-learn's.
+    from skmix import GaussianMixtureEM
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(300, 2)), rng.normal(4, 1, size=(300, 2))])
+    means = np.array([[0.5, 0.5], [3.0, 3.5]])
+    for validation_fraction in (0.0, 0.2):
+        model = GaussianMixtureEM(
+            2,
+            n_init=3,
+            max_iter=0,
+            means_init=means,
+            validation_fraction=validation_fraction,
+            random_state=0,
+        ).fit(X)
+        assert model.n_iter_ == 0 and model.lower_bounds_ == []
+        assert not model.converged_
+        assert_array_equal(model.means_, means)
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("init_params", ["k-means++", "random_from_data"])

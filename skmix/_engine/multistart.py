@@ -161,14 +161,6 @@ def fit_multistart(
         X_val = take_rows(X, validation)
         w_val = take_optional_rows(sample_weight, validation)
 
-    start_options = dict(em_options)
-    if split is not None:
-        # The starts and the continuation on all rows share the max_iter
-        # budget (n_iter_ <= max_iter, as scikit-learn's). A start's last
-        # E-step, completed by its validation E-step, is the first E-step on
-        # all rows, so a start may use all of it (at least one iteration).
-        start_options["max_iter"] = max(em_options["max_iter"], 1)
-
     n_threads = effective_n_jobs(n_jobs)
     n_workers = max(1, min(n_threads, n_init))
     queue = _StartQueue(n_init, n_threads)
@@ -187,9 +179,16 @@ def fit_multistart(
             log_weights,
             n_threads=queue.threads_per_start,
             chooser=choosers[index],
-            **start_options,
+            # All of max_iter: with a split, its last E-step completed on the
+            # validation rows is the first on all rows (see the continuation),
+            # so n_iter_ <= max_iter, as scikit-learn's.
+            **em_options,
         )
         val, val_stats = np.nan, None
+        if result.stats is None:  # max_iter=0: the initial parameters
+            result = result._replace(
+                stats_params=result.params, stats_log_weights=result.log_weights
+            )
         if split is not None:
             # At the parameters of the start's last E-step, so that the two
             # E-steps together are one on all rows (see the continuation).
@@ -283,6 +282,8 @@ def _continue_on_all_rows(
     E-step again, one pass over all rows in the fit's serial part (1.0-1.3
     ms of a 19 ms n_init=4 fit of 100,000 x 2 x 3 on two threads).
     """
+    if first.stats is None:  # max_iter=0: no iteration at all
+        return first
     stats = add_stats(first.stats, validation_stats)
     lower_bound = mean_log_likelihood_of(
         stats, total_weight(X, sample_weight), first.n_iter
