@@ -229,10 +229,11 @@ def log_weights_from_stats(stats) -> np.ndarray:
 class EMResult(NamedTuple):
     """Outcome of one EM run.
 
-    ``stats`` are the statistics of the last E-step (``None`` without an
-    iteration), computed at ``stats_params`` and ``stats_log_weights``: the
-    parameters one M-step before ``params``, whose mean log-likelihood is
-    ``lower_bound``.
+    ``stats`` are the statistics of the last E-step, computed at
+    ``stats_params`` and ``stats_log_weights``: the parameters one M-step
+    before ``params``, whose mean log-likelihood is ``lower_bound``. Without
+    an iteration (``max_iter=0``), ``stats`` is ``None`` and the two are the
+    initial parameters.
     """
 
     params: Any
@@ -300,7 +301,7 @@ def run_em(
     lower_bounds = []
     converged = False
     n_iter = 0
-    stats = stats_params = stats_log_weights = None
+    stats, stats_params, stats_log_weights = None, params, log_weights
     if chooser is None:
         chooser = ThreadChooser(n_threads, X.shape[0])
     for n_iter in range(1, max_iter + 1):
