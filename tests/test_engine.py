@@ -564,6 +564,12 @@ def test_thread_chooser_follows_the_faster_mode():
     used = run(chooser, lambda i, t: (2.0 / t) if i < 10 else (1.0 * t), 4 + every + 6)
     assert used[4 + every] == 1
     assert used[4 + every + 1 :] == [1] * 5
+    # The probes (E-steps 1-4) hit a slow moment of the threads: one thread
+    # is chosen, and the early re-probe of threads (4 E-steps later) wins.
+    assert ThreadChooser.early_reprobes[0] == 4
+    chooser = ThreadChooser(2, MIN_ROWS_FOR_THREADS)
+    used = run(chooser, lambda i, t: (3.0 * t) if i < 4 else (2.0 / t), 12)
+    assert used == [2, 1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2]
     # Too few rows, or one thread asked for: no probes.
     assert (
         run(ThreadChooser(2, MIN_ROWS_FOR_THREADS - 1), lambda i, t: 1.0, 30)

@@ -44,10 +44,18 @@ class ThreadChooser:
     start on all rows often takes one or two iterations); then the mode with
     the fastest E-step is used, and every ``reprobe_every`` E-steps the other
     mode runs once and takes over if it beat the last four E-steps of the
-    current one (the host's state changes over a long fit).
+    current one (the host's state changes over a long fit). On one thread,
+    threads are re-probed sooner too, after ``early_reprobes`` E-steps: this
+    host's speed swings within seconds, and a two-thread probe hit by a slow
+    moment chose one thread in 2 of 16 logged fits of 100,000 x 10 x 5 diag,
+    whose E-steps then took ~3.1 ms where two threads took ~1.6-2.4. (Not
+    the other way round: a one-thread E-step costs ~1.9x a two-thread one
+    when threads win, while two threads cost about one thread's time when
+    they do not.)
     """
 
     n_probes = 4
+    early_reprobes = (4, 8)
     reprobe_every = 16
 
     def __init__(self, n_threads, n_samples: int, prefer_threads=None):
@@ -85,7 +93,8 @@ class ThreadChooser:
         if self.count < self.n_probes:
             return self.modes[1 - self.count % 2]
         since = self.count - self.n_probes
-        if since > 0 and since % self.reprobe_every == 0:
+        early = self.current == 1 and since in self.early_reprobes
+        if early or (since > 0 and since % self.reprobe_every == 0):
             return self._other()
         return self.current
 
