@@ -388,10 +388,12 @@ def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
-def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
-    # n_jobs=2 runs iteration 2 (at least) on two threads that claim chunks
-    # in one kernel call each (run_em compares it with iteration 1 on one
-    # thread). Same numbers as n_jobs=1.
+@pytest.mark.parametrize("n_chunks", [1, 5])
+def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type, n_chunks):
+    # n_jobs=2 runs some iterations on two threads that claim blocks of
+    # rows in one kernel call each (run_em times them against one thread).
+    # Same numbers as n_jobs=1, with one chunk of several blocks or several
+    # chunks.
     import skmix._threads as threads_module
 
     pools = []
@@ -400,8 +402,9 @@ def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type):
         threads_module, "thread_pool", lambda n: pools.append(n) or real_pool(n)
     )
     rng = np.random.RandomState(0)
-    n = 4 * em_module.CHUNK_SIZE + 1000  # several chunks, and threads allowed
+    n = 10_000 if n_chunks == 1 else 4 * em_module.CHUNK_SIZE + 1000
     assert n >= em_module.MIN_ROWS_FOR_THREADS
+    assert len(em_module.chunk_bounds(n)) == n_chunks
     X = np.vstack(
         [rng.normal(size=(n // 2, 2)), rng.normal(3, 1, size=(n - n // 2, 2))]
     )
