@@ -15,9 +15,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skmix import GaussianMixtureEM
 from skmix._engine import em as em_module
 from skmix.datasets import load_faithful
-from skmix.families.gaussian import GaussianFamily
+from skmix.families.gaussian import GaussianFamily, GaussianParams
 
 from ._reference import (
+    gaussian_covariance_stack,
     gaussian_em_step,
     gaussian_log_prob,
     random_gaussian_params,
@@ -222,6 +223,35 @@ def test_statistics_match_reference_and_are_additive(
         assert_allclose(
             total, getattr(whole, field), rtol=1e-12, atol=1e-10, err_msg=field
         )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_statistics_keep_their_accuracy_far_from_the_origin(covariance_type):
+    # Tight clusters (standard deviations ~1e-3, means ~3 apart) a million
+    # away from the origin. The E-step's rounding must stay relative to the
+    # distances between the means in units of the spread, not to the
+    # distance from the origin: a quadratic form taken as U^T x - U^T mu
+    # (scikit-learn's X @ U - mu @ U) is off by ~1e-6 in log p(x) here.
+    rng = np.random.RandomState(11)
+    k, d = 3, 5
+    means, covariances = random_gaussian_params(rng, k, d, covariance_type)
+    means += 1e6
+    covariances = covariances * 1e-6
+    family = GaussianFamily(covariance_type)
+    prec_chol, covariances = family.precisions_cholesky(covariances)
+    params = GaussianParams(means, covariances, prec_chol)
+    log_weights = np.log([0.2, 0.3, 0.5])
+    rows = rng.randint(k, size=40)
+    covs = gaussian_covariance_stack(covariances, covariance_type, k, d)
+    X = np.array([rng.multivariate_normal(means[c], covs[c]) for c in rows])
+    log_px = logsumexp(
+        gaussian_log_prob(X, means, covariances, covariance_type) + log_weights,
+        axis=1,
+    )
+    # Row by row, so that rounding errors cannot average out in a sum.
+    for x, expected in zip(X, log_px):
+        stats = family.accumulate(x[None], params, log_weights, None)
+        assert_allclose(stats.log_likelihood, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
