@@ -32,6 +32,17 @@ def _centre(xt, m, mean, z):
 
 
 @njit(**_JIT)
+def _centre_in_place(xt, m, mean):
+    """xt[i, t] -= mean[i] (``_centre(xt, m, mean, xt)`` made LLVM check
+    whether its input and output overlap, and take its scalar loop)."""
+    for i in range(xt.shape[0]):
+        mi = mean[i]
+        row = xt[i]
+        for t in range(m):
+            row[t] -= mi
+
+
+@njit(**_JIT)
 def _triangular_quadratic(z, m, U, offset, y, q):
     """q[t] = |U^T z[:, t] - offset|^2 for upper-triangular U.
 
@@ -275,7 +286,7 @@ def full_accumulate(
         for start in range(lo, hi, TILE):
             m = min(TILE, hi - start)
             load_tile(X, start, m, xt)
-            _centre(xt, m, centre, xt)
+            _centre_in_place(xt, m, centre)
             for c in range(k):
                 _triangular_quadratic(xt, m, prec_chol[c], offsets[c], y, q)
                 for t in range(m):
