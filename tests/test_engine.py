@@ -744,3 +744,17 @@ def test_thread_chooser_can_start_from_what_an_earlier_one_learned():
         1,
         1,
     ]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (10_000, 2), (257, 50)])
+def test_kmeans_tolerance_scale_matches_numpy(shape):
+    # k-means stops when the centres move by 1e-4 times the mean variance
+    # of the features (scikit-learn's KMeans): a numba kernel replaced
+    # np.mean(np.var(X, axis=0)).
+    from skmix._kernels.initialization import mean_column_variance
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=shape) * rng.uniform(0.1, 100, size=shape[1]) + 1e3
+    assert_allclose(
+        mean_column_variance(X), np.mean(np.var(X, axis=0)), rtol=1e-12, atol=1e-12
+    )

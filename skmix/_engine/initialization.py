@@ -106,7 +106,7 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     uniforms = rng.random_sample(1 + (n_components - 1) * n_local_trials)
     centres = np.empty((n_components, X.shape[1]))
     kernels.kmeans_plusplus(X, weights, uniforms, n_local_trials, centres)
-    kernels.lloyd(X, weights, centres, 1e-4 * float(np.mean(np.var(X, axis=0))), 300)
+    kernels.lloyd(X, weights, centres, 1e-4 * kernels.mean_column_variance(X), 300)
     return centres
 
 

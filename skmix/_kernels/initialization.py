@@ -164,6 +164,28 @@ def kmeans_plusplus(X, weights, uniforms, n_local_trials, centres):
 
 
 @njit(**_JIT)
+def mean_column_variance(X):
+    """np.mean(np.var(X, axis=0)), in two passes over the rows.
+
+    ``np.var`` took ~0.45 ms on 10,000 x 2 rows (temporaries and strided
+    reductions, holding the GIL), once per k-means start; this ~0.02 ms.
+    """
+    n, d = X.shape
+    mean = np.zeros(d)
+    for t in range(n):
+        for i in range(d):
+            mean[i] += X[t, i]
+    for i in range(d):
+        mean[i] /= n
+    total = np.zeros(d)
+    for t in range(n):
+        for i in range(d):
+            v = X[t, i] - mean[i]
+            total[i] += v * v
+    return total.sum() / (n * d)
+
+
+@njit(**_JIT)
 def lloyd(X, weights, centres, tol, max_iter):
     """Lloyd's k-means iterations from ``centres`` (updated in place).
 
