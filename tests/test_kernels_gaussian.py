@@ -53,19 +53,22 @@ def test_fast_log_matches_numpy():
     assert_allclose(out, np.log(x), rtol=1e-15, atol=1e-15)
 
 
-@pytest.mark.parametrize("layout", ["C", "float32", "strided"])
+@pytest.mark.parametrize("layout", ["C", "float32", "strided", "reversed"])
 @pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 7, 10, 12, 13, 17, 50])
 def test_load_tile_transposes_any_rows(d, layout):
     # Both code paths (column-pair sweeps for few features, blocks of four
     # rows for many), odd and even d, tiles of a multiple of four rows and
     # not, at odd starts; vector copies for contiguous rows (float64 and
-    # float32) and the scalar copy for rows with a gap between columns.
+    # float32, rows in order or reversed) and the scalar copy for rows with
+    # a gap between columns.
     rng = np.random.RandomState(d)
     X = rng.normal(size=(3 * TILE + 7, 2 * d if layout == "strided" else d))
     if layout == "float32":
         X = X.astype(np.float32)
     elif layout == "strided":
         X = X[:, ::2]
+    elif layout == "reversed":
+        X = X[::-1]  # rows at a negative stride, each still contiguous
     cases = [(0, TILE), (TILE + 3, TILE), (2 * TILE + 1, 1), (2 * TILE + 5, 6)]
     for start, m in cases + [(3 * TILE, 7)]:
         xt = np.full((d, TILE_STRIDE), np.nan)
