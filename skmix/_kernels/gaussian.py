@@ -235,7 +235,16 @@ def _claim(counter, n_chunks, chunk, n_rows):
 
 @njit(**_JIT)
 def full_accumulate(
-    X, sample_weight, weighted, means, prec_chol, log_norm, chunk, counter, parts
+    X,
+    sample_weight,
+    weighted,
+    means,
+    prec_chol,
+    log_norm,
+    centre,
+    chunk,
+    counter,
+    parts,
 ):
     """Fused E-step and statistics for full (or per-component) covariances.
 
@@ -243,23 +252,17 @@ def full_accumulate(
     triangle of sum_t r_tk z_tk z_tk^T (z_tk = x_t - mu_k) and
     sum_t w_t log p(x_t).
 
-    Each tile is centred once on c, the mean of the means, rather than once
-    per component on its mean: the quadratic form takes U^T (x - c) - U^T
-    (mu - c), and the statistics' pass writes z = (x - c) - (mu - c) as it
-    weights it. A centre pass per component and tile was 17% of a one-thread
-    E-step at 100,000 x 10 x 5 and 10% at 100,000 x 50 x 10. The rounding
-    stays relative to |U^T (mu - c)|, that is to the distances between the
-    means in units of the spread, not to the distance from the origin (as in
-    scikit-learn's X U - mu U).
+    Each tile is centred once on c = ``centre`` (the mean of the means)
+    rather than once per component on its mean: the quadratic form takes
+    U^T (x - c) - U^T (mu - c), and the statistics' pass writes
+    z = (x - c) - (mu - c) as it weights it. A centre pass per component and
+    tile was 17% of a one-thread E-step at 100,000 x 10 x 5 and 10% at
+    100,000 x 50 x 10. The rounding stays relative to |U^T (mu - c)|, that
+    is to the distances between the means in units of the spread, not to
+    the distance from the origin (as in scikit-learn's X U - mu U).
     """
     n, d = X.shape
     k = means.shape[0]
-    centre = np.zeros(d)
-    for c in range(k):
-        for i in range(d):
-            centre[i] += means[c, i]
-    for i in range(d):
-        centre[i] /= k
     shifts = np.empty((k, d))
     offsets = np.empty((k, d))
     for c in range(k):

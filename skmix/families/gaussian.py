@@ -65,9 +65,9 @@ class GaussianStats(NamedTuple):
     sum_zz: np.ndarray
 
 
-#: Fused E-step kernels over the chunks each calling thread claims (tied
-#: takes a centre after log_norm); a single chunk goes through them too, so
-#: every path runs the same compiled code.
+#: Fused E-step kernels over the chunks each calling thread claims (full
+#: and tied take a centre after log_norm); a single chunk goes through them
+#: too, so every path runs the same compiled code.
 _CLAIMED_KERNELS = {
     "full": kernels.full_accumulate,
     "tied": kernels.tied_accumulate,
@@ -128,7 +128,8 @@ class GaussianFamily(MixtureFamily):
         return log_weights + d * np.log(pc) + constant
 
     @staticmethod
-    def _tied_centre(means):
+    def _centre_of_means(means):
+        """The centre the full and tied kernels shift each tile to."""
         return means.mean(axis=0)
 
     # --------------------------------------------------- contract
@@ -148,7 +149,7 @@ class GaussianFamily(MixtureFamily):
         )
 
     def _kernel_args(self, params, log_weights):
-        """Means, precision factors, log_norm and the tied kernel's centre.
+        """Means, precision factors, log_norm and the full / tied kernels' centre.
 
         The engine calls ``accumulate`` once per chunk with the same
         ``params`` and ``log_weights`` objects, so the last result is kept
@@ -166,7 +167,11 @@ class GaussianFamily(MixtureFamily):
         means = np.ascontiguousarray(params.means, dtype=np.float64)
         precisions = np.ascontiguousarray(params.precisions_cholesky)
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
-        centre = self._tied_centre(means) if self.covariance_type == "tied" else None
+        centre = (
+            self._centre_of_means(means)
+            if self.covariance_type in ("full", "tied")
+            else None
+        )
         args = (means, precisions, log_norm, centre)
         cache[thread] = (params, log_weights, args)
         return args
@@ -228,7 +233,7 @@ class GaussianFamily(MixtureFamily):
             parts = self._empty_stats(k, d, n_blocks)
             args = [X_part, weights[rows] if weighted else weights, weighted]
             args += [means, precisions, log_norm]
-            if self.covariance_type == "tied":
+            if centre is not None:
                 args.append(centre)
             counter = np.zeros(1, dtype=np.int64)
             part_arrays = (
