@@ -758,3 +758,33 @@ def test_kmeans_tolerance_scale_matches_numpy(shape):
     assert_allclose(
         mean_column_variance(X), np.mean(np.var(X, axis=0)), rtol=1e-12, atol=1e-12
     )
+
+
+def test_start_threads_backend_runs_joblib_tasks_and_reraises():
+    # The parallel starts' joblib backend (a ThreadPoolExecutor per call):
+    # results in order, in both of joblib's return modes, on threads of
+    # this process; a task's error reaches the caller; no thread is left.
+    from joblib import Parallel, delayed
+
+    from skmix._engine.multistart import _StartThreads
+
+    before = threading.active_count()
+    main = threading.get_ident()
+    out = Parallel(n_jobs=2, backend=_StartThreads())(
+        delayed(lambda i: (i * i, threading.get_ident()))(i) for i in range(7)
+    )
+    assert [value for value, _ in out] == [i * i for i in range(7)]
+    assert all(ident != main for _, ident in out)
+    lazy = Parallel(n_jobs=2, backend=_StartThreads(), return_as="generator")(
+        delayed(abs)(-i) for i in range(5)
+    )
+    assert list(lazy) == list(range(5))
+
+    def fail(i):
+        if i == 3:
+            raise ValueError("task 3 failed")
+        return i
+
+    with pytest.raises(ValueError, match="task 3 failed"):
+        Parallel(n_jobs=2, backend=_StartThreads())(delayed(fail)(i) for i in range(6))
+    assert threading.active_count() <= before
