@@ -32,6 +32,17 @@ def _centre(xt, m, mean, z):
 
 
 @njit(**_JIT)
+def _upper_transposed_times(U, v, out):
+    """out = U^T v for upper-triangular U (one vector; the kernels' offsets
+    of the component means in the precision factors' coordinates)."""
+    for j in range(U.shape[0]):
+        acc = 0.0
+        for i in range(j + 1):
+            acc += U[i, j] * v[i]
+        out[j] = acc
+
+
+@njit(**_JIT)
 def _centre_in_place(xt, m, mean):
     """xt[i, t] -= mean[i] (``_centre(xt, m, mean, xt)`` made LLVM check
     whether its input and output overlap, and take its scalar loop)."""
@@ -268,11 +279,7 @@ def full_accumulate(
     for c in range(k):
         for i in range(d):
             shifts[c, i] = means[c, i] - centre[i]
-        for j in range(d):
-            acc = 0.0
-            for i in range(j + 1):
-                acc += prec_chol[c, i, j] * shifts[c, i]
-            offsets[c, j] = acc
+        _upper_transposed_times(prec_chol[c], shifts[c], offsets[c])
     xt = np.empty((d, TILE_STRIDE))
     z = np.empty((d, TILE_STRIDE))
     y = np.empty((4, TILE_STRIDE))
@@ -375,12 +382,11 @@ def tied_accumulate(
     logp = np.empty((k, TILE_STRIDE))
     b = np.zeros((k, d))
     unused_sum = np.zeros(d)
+    shift = np.empty(d)
     for c in range(k):
-        for j in range(d):
-            acc = 0.0
-            for i in range(j + 1):
-                acc += prec_chol[i, j] * (means[c, i] - centre[i])
-            b[c, j] = acc
+        for i in range(d):
+            shift[i] = means[c, i] - centre[i]
+        _upper_transposed_times(prec_chol, shift, b[c])
     part_r, part_z, part_zz, part_ll = parts
     index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
     while index >= 0:
