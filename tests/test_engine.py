@@ -173,18 +173,17 @@ def test_kmeans_plusplus_draws_rows_by_weight():
     assert {tuple(c) for c in centres} == {tuple(X[i]) for i in (3, 17, 40)}
 
 
-def test_nearest_centre_one_hot_matches_distances():
+def test_nearest_centre_labels_match_distances():
     from scipy.spatial.distance import cdist
 
-    from skmix._kernels.initialization import nearest_centre_one_hot
+    from skmix._kernels.initialization import nearest_centre_labels
 
     rng = np.random.RandomState(1)
     X = rng.normal(size=(500, 3))
     centres = rng.normal(size=(4, 3))
-    out = np.full((500, 4), np.nan)
-    nearest_centre_one_hot(X, centres, out)
-    expected = np.eye(4)[np.argmin(cdist(X, centres, "sqeuclidean"), axis=1)]
-    assert_array_equal(out, expected)
+    out = np.full(500, -1, dtype=np.int64)
+    nearest_centre_labels(X, centres, out)
+    assert_array_equal(out, np.argmin(cdist(X, centres, "sqeuclidean"), axis=1))
 
 
 def test_sample_rows_draws_every_subset_equally_often():
@@ -630,6 +629,26 @@ def test_max_iter_zero_with_starts_keeps_the_initial_parameters():
         assert_array_equal(model.means_, means)
 
 
+def _chunked_stats(family, X, weight, resp_fn, reference):
+    """Statistics of the responsibilities ``resp_fn`` gives, chunk by chunk."""
+    from functools import reduce
+
+    from skmix.families._base import add_stats
+
+    return reduce(
+        add_stats,
+        [
+            family.accumulate_responsibilities(
+                X[a:b],
+                resp_fn(a, b),
+                None if weight is None else weight[a:b],
+                reference,
+            )
+            for a, b in chunk_bounds(X.shape[0])
+        ],
+    )
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("init_params", ["k-means++", "random_from_data"])
@@ -639,10 +658,7 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     # One row per component: initialize accumulates those rows alone. The
     # result must equal the statistics of every chunk of all rows with their
     # (zero) responsibilities, as computed for any other initialisation.
-    from functools import reduce
-
     from skmix._engine.em import initialize, log_weights_from_stats
-    from skmix.families._base import add_stats
 
     rng = np.random.RandomState(3)
     X = rng.normal(size=(40_000, 3)) * [1.0, 5.0, 0.2] + [10.0, -3.0, 0.0]
@@ -655,18 +671,7 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     params, log_weights = initialize(family, X, weight, resp_fn, 4)
 
     reference = family.reference(X, 4)
-    stats = reduce(
-        add_stats,
-        [
-            family.accumulate_responsibilities(
-                X[a:b],
-                resp_fn(a, b),
-                None if weight is None else weight[a:b],
-                reference,
-            )
-            for a, b in chunk_bounds(X.shape[0])
-        ],
-    )
+    stats = _chunked_stats(family, X, weight, resp_fn, reference)
     expected = family.m_step(stats, reference)
     # means = centre + (row - centre): exact up to rounding at the scale of X
     assert_allclose(params.means, X[resp_fn.selected_rows], rtol=0, atol=1e-13)
@@ -674,6 +679,39 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     # One row per component leaves covariances at reg_covar (1e-6) plus the
     # cancellation error of scatter - mean outer products (data scale ~10).
     assert_allclose(params.covariances, expected.covariances, rtol=0, atol=1e-11)
+    assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
+    covariance_type, weighted, monkeypatch
+):
+    # k-means responsibilities carry their labels; the Gaussian family
+    # accumulates the labels themselves (no n x k indicator array). The
+    # result must equal the statistics of the indicator rows, chunk by chunk.
+    from skmix._engine.em import initialize, log_weights_from_stats
+
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(40_000, 6)) * 3.0 + 50.0  # (k - 1) d = 24: grouped
+    weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
+    family = GaussianFamily(covariance_type)
+    resp_fn = kmeans_responsibilities(X, 5, np.random.RandomState(0), weight)
+    calls = []
+    accumulate_labels = family.accumulate_labels
+    monkeypatch.setattr(
+        family,
+        "accumulate_labels",
+        lambda *args: calls.append(1) or accumulate_labels(*args),
+    )
+    params, log_weights = initialize(family, X, weight, resp_fn, 5)
+    assert len(calls) == len(chunk_bounds(X.shape[0]))
+
+    reference = family.reference(X, 5)
+    stats = _chunked_stats(family, X, weight, resp_fn, reference)
+    expected = family.m_step(stats, reference)
+    assert_allclose(params.means, expected.means, rtol=1e-13)
+    assert_allclose(params.covariances, expected.covariances, rtol=1e-11)
     assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)
 
 

@@ -91,6 +91,19 @@ def test_precision_cholesky_matches_scikit_learn_convention():
     assert precision_cholesky(singular, out) == 1
 
 
+def _expected_second_moments(r, z):
+    """The second-moment statistic of each kernel kind, by NumPy, from
+    weighted responsibilities r (n, k) and centred rows z (n, d)."""
+    from skmix._kernels import gaussian as kernels
+
+    return {
+        kernels.FULL: np.einsum("tk,ti,tj->kij", r, z, z),
+        kernels.TIED: np.einsum("t,ti,tj->ij", r.sum(axis=1), z, z)[None],
+        kernels.DIAG: (r.T @ (z * z))[:, None, :],
+        kernels.SPHERICAL: (r.T @ (z * z).sum(axis=1))[:, None, None],
+    }
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_responsibility_moments_match_numpy(weighted):
     from skmix._kernels import gaussian as kernels
@@ -105,12 +118,7 @@ def test_responsibility_moments_match_numpy(weighted):
         z = X - centre
         r = resp * w[:, None] if weighted else resp
         i, j = np.triu_indices(d)
-        expected_zz = {
-            kernels.FULL: np.einsum("tk,ti,tj->kij", r, z, z),
-            kernels.TIED: np.einsum("t,ti,tj->ij", r.sum(axis=1), z, z)[None],
-            kernels.DIAG: (r.T @ (z * z))[:, None, :],
-            kernels.SPHERICAL: (r.T @ (z * z).sum(axis=1))[:, None, None],
-        }
+        expected_zz = _expected_second_moments(r, z)
         for kind, expected in expected_zz.items():
             resp_sum, sum_z = np.zeros(k), np.zeros((k, d))
             sum_zz = np.zeros(expected.shape)
@@ -122,6 +130,38 @@ def test_responsibility_moments_match_numpy(weighted):
             if kind in (kernels.FULL, kernels.TIED):
                 sum_zz, expected = sum_zz[:, i, j], expected[:, i, j]
             assert_allclose(sum_zz, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_label_moments_match_numpy(weighted, k):
+    # Hard assignments; k = 7 at d >= 3 takes the grouped path for full
+    # covariances (see LABEL_GROUP_MIN_WORK), k = 2 and 3 the indicators.
+    from skmix._kernels import gaussian as kernels
+
+    rng = np.random.RandomState(2)
+    for n, d in [(1, 1), (300, 3), (2500, 9)]:  # tiles, groups and edges
+        X = rng.normal(size=(n, d)) + 100.0
+        labels = rng.randint(k, size=n).astype(np.int64)
+        labels[labels == 1] = 0  # component 1 gets no row
+        w = rng.uniform(size=n) if weighted else np.empty(0)
+        centre = X.mean(axis=0)
+        z = X - centre
+        r = np.eye(k)[labels] * (w[:, None] if weighted else 1.0)
+        i, j = np.triu_indices(d)
+        expected_zz = _expected_second_moments(r, z)
+        for kind, expected in expected_zz.items():
+            resp_sum, sum_z = np.zeros(k), np.zeros((k, d))
+            sum_zz = np.zeros(expected.shape)
+            kernels.label_moments(
+                X, labels, w, weighted, centre, kind, resp_sum, sum_z, sum_zz
+            )
+            scale = np.abs(z).max() ** 2 * n
+            assert_allclose(resp_sum, r.sum(axis=0), rtol=1e-12)
+            assert_allclose(sum_z, r.T @ z, rtol=1e-12, atol=1e-13 * scale)
+            if kind in (kernels.FULL, kernels.TIED):
+                sum_zz, expected = sum_zz[:, i, j], expected[:, i, j]
+            assert_allclose(sum_zz, expected, rtol=1e-12, atol=1e-13 * scale)
 
 
 def test_symmetrise_upper_copies_the_upper_triangle():

@@ -38,11 +38,27 @@ def _one_hot(labels, n_components):
     return resp
 
 
-def _nearest_centre_one_hot(X, centres):
-    """Indicator rows of the nearest of ``centres`` (k, d) to each row of X."""
+def _labelled(labels, n_components):
+    """Responsibilities of hard assignments: ``responsibilities(start, stop)``
+    gives the indicator rows of ``labels(start, stop)``.
+
+    The function carries ``labels``, so that ``initialize`` can hand a family
+    with an ``accumulate_labels`` the labels themselves rather than an
+    n x k array of indicators.
+    """
+
+    def responsibilities(start, stop):
+        return _one_hot(labels(start, stop), n_components)
+
+    responsibilities.labels = labels
+    return responsibilities
+
+
+def _nearest_centre_labels(X, centres):
+    """Index of the nearest of ``centres`` (k, d) to each row of X."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    out = np.empty((X.shape[0], centres.shape[0]))
-    kernels.nearest_centre_one_hot(X, centres, out)
+    out = np.empty(X.shape[0], dtype=np.int64)
+    kernels.nearest_centre_labels(X, centres, out)
     return out
 
 
@@ -128,17 +144,23 @@ def kmeans_responsibilities(
         rows = sample_rows(n_samples, KMEANS_MAX_ROWS, rng)
         weights = take_optional_rows(sample_weight, rows)
         centres = kmeans_centres(take_rows(X, rows), n_components, rng, weights)
-        return lambda start, stop: _nearest_centre_one_hot(X[start:stop], centres)
+        return _labelled(
+            lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
+            n_components,
+        )
     if not reproduce_sklearn:
         centres = kmeans_centres(X, n_components, rng, sample_weight)
-        return lambda start, stop: _nearest_centre_one_hot(X[start:stop], centres)
+        return _labelled(
+            lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
+            n_components,
+        )
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
     # One OpenMP thread, as the composite's seeding (see one_openmp_thread):
     # parallel starts otherwise run two OpenMP teams on two cores.
     with one_openmp_thread():
         kmeans.fit(X, sample_weight=sample_weight)
-    labels = kmeans.labels_
-    return lambda start, stop: _one_hot(labels[start:stop], n_components)
+    labels = kmeans.labels_.astype(np.int64)
+    return _labelled(lambda start, stop: labels[start:stop], n_components)
 
 
 def _selected_rows_responsibilities(indices, n_components):

@@ -28,8 +28,8 @@ def _nearest_in_tile(xt, m, centres, distance, best_distance, best):
 
 
 @njit(**_JIT)
-def nearest_centre_one_hot(X, centres, out):
-    """out[t] = the indicator row of the centre nearest to X[t].
+def nearest_centre_labels(X, centres, out):
+    """out[t] = the index of the centre nearest to X[t].
 
     Squared Euclidean distances, summed feature by feature (no
     |x|^2 - 2 x.c + |c|^2 cancellation); ties go to the first centre. A
@@ -37,7 +37,6 @@ def nearest_centre_one_hot(X, centres, out):
     took 2.5x longer).
     """
     n, d = X.shape
-    k = centres.shape[0]
     xt = np.empty((d, TILE_STRIDE))
     distance = np.empty(TILE)
     best_distance = np.empty(TILE)
@@ -46,11 +45,8 @@ def nearest_centre_one_hot(X, centres, out):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
         _nearest_in_tile(xt, m, centres, distance, best_distance, best)
-        rows = out[start : start + m]
         for t in range(m):
-            b = best[t]
-            for c in range(k):
-                rows[t, c] = 1.0 if b == c else 0.0
+            out[start + t] = int(best[t])
 
 
 @njit(**_JIT)
