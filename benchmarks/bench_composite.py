@@ -26,6 +26,7 @@ import time
 import warnings
 
 import numpy as np
+from _settle import settle
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
@@ -34,8 +35,6 @@ from skmix.composite import CompositeMixture
 N_ROWS, N_COLUMNS, N_COMPONENTS, N_ITER = 100_000, 10, 5, 50
 #: A seed from which both fits reach the same optimum (like for like).
 SEED = 1
-#: Pause after every timed fit (see ``interleaved_best_times``).
-SETTLE_SECONDS = 0.2
 
 
 def gaussian_table(rng):
@@ -73,14 +72,16 @@ def interleaved_best_times(fns, repeat):
     """The fastest of ``repeat`` rounds for each function; every round runs
     all of them one after another, so that they see the same machine state
     (this shared host's timings drift by tens of percent). A pause after
-    each call lets scikit-learn's OpenBLAS / OpenMP worker threads, which
-    keep spinning for a while after a call, park before the next contender
-    (see ``benchmarks/bench_gaussian.py``)."""
+    each call, with both cores busy (``_settle.settle``), lets
+    scikit-learn's OpenBLAS / OpenMP worker threads, which keep spinning
+    for a while after a call, park before the next contender, without
+    leaving the second core idle (on this VM an idle core ran the next
+    two-thread fit slower)."""
     times = [[] for _ in fns]
     for _ in range(repeat):
         for fn, samples in zip(fns, times):
             samples.append(_seconds(fn))
-            time.sleep(SETTLE_SECONDS)
+            settle()
     return [min(samples) for samples in times]
 
 
