@@ -619,6 +619,45 @@ def test_impossible_fit_raises_clear_error():
         GaussianMixtureEM(2, reg_covar=0.0, random_state=0).fit(X)
 
 
+def test_two_point_component_without_regularisation_raises_as_sklearn():
+    # With reg_covar=0 a component of two points in two dimensions has a
+    # singular covariance. Its second Cholesky pivot comes out of rounding:
+    # a tiny positive number in about a third of cases, which skmix took
+    # as positive definite (the fit went on, with a precision of ~1e16).
+    # scikit-learn raises in every case; so must skmix.
+    rng = np.random.RandomState(0)
+    means = np.array([[0.0, 0.0], [30.0, 30.0], [-15.0, 10.0]])
+    for _ in range(40):
+        X = np.vstack(
+            [
+                rng.normal(size=(60, 2)),
+                rng.normal(size=(2, 2)) * 0.5 + means[1],
+                rng.normal(size=(60, 2)) + means[2],
+            ]
+        )
+        options = dict(
+            reg_covar=0.0, means_init=means, max_iter=20, tol=0, random_state=0
+        )
+        with pytest.raises(ValueError, match="ill-defined empirical covariance"):
+            GaussianMixture(3, **options).fit(X)
+        with pytest.raises(ValueError, match="ill-defined empirical covariance"):
+            GaussianMixtureEM(3, **options).fit(X)
+
+
+def test_precision_cholesky_rejects_a_pivot_within_rounding_of_zero():
+    from skmix._kernels.gaussian import precision_cholesky
+
+    # Rank-one covariances v v^T, rounded: every second pivot is zero up to
+    # rounding, whatever its sign came out; a well-conditioned one passes.
+    rng = np.random.RandomState(1)
+    out = np.empty((1, 2, 2))
+    for _ in range(200):
+        v = rng.normal(size=2) * rng.uniform(1e-3, 1e3)
+        assert precision_cholesky(np.outer(v, v)[None], out) == 0
+    assert precision_cholesky(np.array([[[1.0, 0.999], [0.999, 1.0]]]), out) == -1
+    assert_allclose(out[0] @ out[0].T, np.linalg.inv([[1.0, 0.999], [0.999, 1.0]]))
+
+
 @pytest.mark.parametrize(
     "X, message",
     [

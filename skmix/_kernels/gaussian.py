@@ -21,6 +21,10 @@ from numba import njit
 from ._math import JIT_OPTIONS as _JIT
 from ._math import TILE, TILE_STRIDE, exp_tile, fetch_add, load_tile, normalise_tile
 
+#: A Cholesky pivot must exceed this times (j + 1) times its diagonal entry
+#: (four times the rounding error bound of the pivot).
+_PIVOT_TOLERANCE = 4.0 * np.finfo(np.float64).eps
+
 
 @njit(**_JIT)
 def _centre(xt, m, mean, z):
@@ -1033,7 +1037,12 @@ def precision_cholesky(covariances, out):
     """Upper-triangular U_k = (L_k^{-1})^T with Sigma_k = L_k L_k^T.
 
     Returns -1 on success, or the first component whose covariance is not
-    numerically positive definite (``out`` is then incomplete).
+    numerically positive definite (``out`` is then incomplete): a pivot
+    within rounding of zero counts as not positive. (The covariance of two
+    points in two dimensions, with ``reg_covar=0``, is singular, but its
+    second pivot came out a tiny positive number in about a third of random
+    cases; the fit then went on with a precision of ~1e16, where
+    scikit-learn raised every time.)
     """
     k, d, _ = covariances.shape
     L = np.empty((d, d))
@@ -1043,7 +1052,10 @@ def precision_cholesky(covariances, out):
             acc = cov[j, j]
             for p in range(j):
                 acc -= L[j, p] * L[j, p]
-            if not acc > 0.0 or not math.isfinite(acc):
+            # The rounding error of acc is at most ~(j + 1) eps cov[j, j].
+            if not acc > _PIVOT_TOLERANCE * (j + 1) * cov[j, j]:
+                return c
+            if not math.isfinite(acc):
                 return c
             ljj = math.sqrt(acc)
             L[j, j] = ljj
