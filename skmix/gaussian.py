@@ -248,6 +248,17 @@ class GaussianMixtureEM(BaseMixture):
             v is not None for v in (weights_init, means_init, prec_chol_init)
         )
 
+        references = {}
+
+        def reference_of(X_part):
+            # The starts of a fit all initialise from the same training rows:
+            # the reference of their statistics (the column means) is
+            # computed once, not once per start (0.35 ms at 90,000 x 2).
+            kept = references.get(id(X_part))
+            if kept is None or kept[0] is not X_part:
+                kept = references[id(X_part)] = (X_part, family.reference(X_part, k))
+            return kept[1]
+
         def init(X_part, sample_weight, rng):
             params = log_weights = None
             if not all_given:
@@ -263,7 +274,14 @@ class GaussianMixtureEM(BaseMixture):
                     sample_weight,
                     reproduce_sklearn=self.n_init == 1,
                 )
-                params, log_weights = initialize(family, X_part, sample_weight, resp, k)
+                params, log_weights = initialize(
+                    family,
+                    X_part,
+                    sample_weight,
+                    resp,
+                    k,
+                    reference=reference_of(X_part),
+                )
             if weights_init is not None:
                 with np.errstate(divide="ignore"):
                     log_weights = np.log(weights_init)

@@ -194,16 +194,24 @@ def accumulate(
 
 
 def initialize(
-    family, X, sample_weight, responsibilities: Callable, n_components, n_threads=1
+    family,
+    X,
+    sample_weight,
+    responsibilities: Callable,
+    n_components,
+    n_threads=1,
+    reference=None,
 ):
     """Initial parameters and log weights from given responsibilities.
 
     ``responsibilities(start, stop)`` returns the responsibilities of rows
     ``start:stop``; they are turned into statistics chunk by chunk, and the
     family's M-step gives the parameters, so initialisation reuses the M-step
-    and never holds an n_samples x n_components array.
+    and never holds an n_samples x n_components array. ``reference`` is
+    ``family.reference(X, n_components)`` if already known.
     """
-    reference = family.reference(X, n_components)
+    if reference is None:
+        reference = family.reference(X, n_components)
     rows = getattr(responsibilities, "selected_rows", None)
     if rows is not None and isinstance(X, np.ndarray):
         # One row per component, the others at responsibility 0: they add
