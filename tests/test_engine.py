@@ -693,7 +693,8 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     from skmix._engine.em import initialize, log_weights_from_stats
 
     rng = np.random.RandomState(4)
-    X = rng.normal(size=(40_000, 6)) * 3.0 + 50.0  # (k - 1) d = 24: grouped
+    # (k - 1) d = 24: full covariances take grouped_label_moments.
+    X = rng.normal(size=(40_000, 6)) * 3.0 + 50.0
     weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
     family = GaussianFamily(covariance_type)
     resp_fn = kmeans_responsibilities(X, 5, np.random.RandomState(0), weight)

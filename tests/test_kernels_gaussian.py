@@ -135,12 +135,17 @@ def test_responsibility_moments_match_numpy(weighted):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("k", [2, 3, 7])
 def test_label_moments_match_numpy(weighted, k):
-    # Hard assignments; k = 7 at d >= 3 takes the grouped path for full
-    # covariances (see LABEL_GROUP_MIN_WORK), k = 2 and 3 the indicators.
+    # Hard assignments, by both kernels: label_moments (every kind) and
+    # grouped_label_moments (full covariances).
     from skmix._kernels import gaussian as kernels
 
+    def grouped(X, labels, w, weighted, centre, kind, *out):
+        assert kind == kernels.FULL
+        kernels.grouped_label_moments(X, labels, w, weighted, centre, *out)
+
     rng = np.random.RandomState(2)
-    for n, d in [(1, 1), (300, 3), (2500, 9)]:  # tiles, groups and edges
+    # One row; a part tile; several groups of GROUP_ROWS and a part one.
+    for n, d in [(1, 1), (300, 3), (2500, 9)]:
         X = rng.normal(size=(n, d)) + 100.0
         labels = rng.randint(k, size=n).astype(np.int64)
         labels[labels == 1] = 0  # component 1 gets no row
@@ -150,12 +155,13 @@ def test_label_moments_match_numpy(weighted, k):
         r = np.eye(k)[labels] * (w[:, None] if weighted else 1.0)
         i, j = np.triu_indices(d)
         expected_zz = _expected_second_moments(r, z)
-        for kind, expected in expected_zz.items():
+        cases = [(kernels.label_moments, kind) for kind in expected_zz]
+        cases.append((grouped, kernels.FULL))
+        for kernel, kind in cases:
+            expected = expected_zz[kind]
             resp_sum, sum_z = np.zeros(k), np.zeros((k, d))
             sum_zz = np.zeros(expected.shape)
-            kernels.label_moments(
-                X, labels, w, weighted, centre, kind, resp_sum, sum_z, sum_zz
-            )
+            kernel(X, labels, w, weighted, centre, kind, resp_sum, sum_z, sum_zz)
             scale = np.abs(z).max() ** 2 * n
             assert_allclose(resp_sum, r.sum(axis=0), rtol=1e-12)
             assert_allclose(sum_z, r.T @ z, rtol=1e-12, atol=1e-13 * scale)

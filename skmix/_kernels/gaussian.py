@@ -798,13 +798,9 @@ def _tile_moments(z, m, r, kind, rz, w, unused_sum, resp_sum, sum_z, sum_zz):
         _accumulate_moments(z, m, w, rz, unused_sum, sum_zz[0])
 
 
-#: Full covariances with (k - 1) d at least this: the label statistics
-#: group each tile's rows by component (see ``label_moments``). Measured at
-#: 90,000 rows, grouping won from d = 24 at k = 2, d = 10-16 at k = 3,
-#: d = 6 at k = 4, d = 5 at k = 5 and d = 2 at k = 10.
-LABEL_GROUP_MIN_WORK = 18
-#: Rows grouped at a time there (longer loops than a 256-row tile's groups
-#: of ~256 / k rows: 90,000 x 50 x 10 took 17 ms instead of 22).
+#: Rows grouped at a time by ``grouped_label_moments`` (longer loops than a
+#: 256-row tile's groups of ~256 / k rows: 90,000 x 50 x 10 took 17 ms
+#: instead of 22).
 GROUP_ROWS = 1024
 
 
@@ -814,25 +810,12 @@ def label_moments(
 ):
     """``responsibility_moments`` of hard assignments: row t wholly to
     component ``labels[t]`` (the k-means initialisation), without an
-    n x k array of indicators.
-
-    Full covariances with (k - 1) d of ``LABEL_GROUP_MIN_WORK`` or more:
-    each tile's rows are grouped by component (a counting sort, in row
-    order) into a compact, centred, transposed buffer, so the d^2 / 2
-    products of each row are made once, not once per component with k - 1
-    of them times zero (90,000 x 50 x 10: 74 -> 17 ms). Otherwise (other
-    covariance types, and fewer components or features, where grouping
-    costs more than it saves) the indicators are built tile by tile. The
-    sums differ from
-    ``responsibility_moments``'s only in the grouping of the rounding.
+    n x k array of indicators: they are built tile by tile. The sums are
+    those of ``responsibility_moments``. (``grouped_label_moments`` is
+    faster for full covariances with more components and features.)
     """
     n, d = X.shape
     k = resp_sum.shape[0]
-    if kind == FULL and (k - 1) * d >= LABEL_GROUP_MIN_WORK:
-        _grouped_label_moments(
-            X, labels, sample_weight, weighted, centre, resp_sum, sum_z, sum_zz
-        )
-        return
     xt = np.empty((d, TILE_STRIDE))
     rz = np.empty((d, TILE_STRIDE))
     r = np.empty((k, TILE_STRIDE))
@@ -853,11 +836,18 @@ def label_moments(
 
 
 @njit(**_JIT)
-def _grouped_label_moments(
+def grouped_label_moments(
     X, labels, sample_weight, weighted, centre, resp_sum, sum_z, sum_zz
 ):
-    """``label_moments`` by groups: ``GROUP_ROWS`` rows at a time, each
-    component's rows gathered (in row order) into z, centred and transposed.
+    """``label_moments`` for full covariances, grouping rows by component.
+
+    ``GROUP_ROWS`` rows at a time are grouped by component (a counting
+    sort, in row order) into a compact, centred, transposed buffer, so the
+    d^2 / 2 products of each row are made once, not once per component with
+    k - 1 of them times zero (90,000 x 50 x 10: 74 -> 17 ms). The sums
+    differ from ``responsibility_moments``'s only in the grouping of the
+    rounding. A kernel of its own, so that it compiles only where it is used
+    (fewer components or features take ``label_moments``: see the family).
     """
     span = GROUP_ROWS
     n, d = X.shape

@@ -77,6 +77,24 @@ _CLAIMED_KERNELS = {
 
 
 #: ``responsibility_moments``'s code of each covariance type.
+#: Full covariances with (n_components - 1) n_features at least this take
+#: ``grouped_label_moments`` for their k-means initialisation; fewer
+#: components or features, where grouping costs more than it saves, take
+#: ``label_moments``. Measured at 90,000 rows, grouping won from d = 24 at
+#: k = 2, d = 10-16 at k = 3, d = 6 at k = 4, d = 5 at k = 5 and d = 2 at
+#: k = 10.
+LABEL_GROUP_MIN_WORK = 18
+
+
+def _grouped_label_moments(
+    X, labels, sample_weight, weighted, centre, kind, resp_sum, sum_z, sum_zz
+):
+    """``grouped_label_moments`` with ``label_moments``'s signature."""
+    kernels.grouped_label_moments(
+        X, labels, sample_weight, weighted, centre, resp_sum, sum_z, sum_zz
+    )
+
+
 _MOMENT_KINDS = {
     "full": kernels.FULL,
     "tied": kernels.TIED,
@@ -287,8 +305,14 @@ class GaussianFamily(MixtureFamily):
         """``accumulate_responsibilities`` of the indicator rows of ``labels``
         (hard assignments to components 0..n_components-1)."""
         labels = np.ascontiguousarray(labels, dtype=np.int64)
+        kernel = kernels.label_moments
+        d = np.shape(X)[1]
+        if self.covariance_type == "full" and (n_components - 1) * d >= (
+            LABEL_GROUP_MIN_WORK
+        ):
+            kernel = _grouped_label_moments
         return self._given_moments(
-            kernels.label_moments, X, labels, n_components, sample_weight, reference
+            kernel, X, labels, n_components, sample_weight, reference
         )
 
     def _given_moments(self, kernel, X, assignment, k, sample_weight, reference):
