@@ -225,6 +225,53 @@ def test_statistics_match_reference_and_are_additive(
         )
 
 
+@pytest.mark.parametrize("n_features", [8, 13])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_full_statistics_of_well_separated_components_match_reference(
+    weighted, n_features
+):
+    # Clusters so far apart that most rows' responsibilities for the other
+    # components are below 1e-200: the full kernel then forms the products
+    # of each component's remaining rows alone (see
+    # NEGLIGIBLE_RESPONSIBILITY). A mixed tile keeps the dense pass.
+    rng = np.random.RandomState(8)
+    k, d = 4, n_features
+    means = rng.normal(scale=30.0, size=(k, d))
+    rows = rng.randint(k, size=3000)
+    rows[:256] = 0  # one tile of one component's rows
+    X = means[rows] + rng.normal(size=(3000, d))
+    # Rows between two means whose log-odds are 5-450: responsibilities of
+    # every order of magnitude from 1e-2 to 1e-195.
+    gap = np.sum((means[1] - means[0]) ** 2) / 2
+    between = (1 - rng.uniform(5, 450, size=(100, 1)) / gap) / 2
+    X[1000:1100] = means[0] + between * (means[1] - means[0])
+    covariances = np.array([np.eye(d)] * k)
+    family = GaussianFamily("full")
+    prec_chol, covariances = family.precisions_cholesky(covariances)
+    params = GaussianParams(means, covariances, prec_chol)
+    log_weights = np.log([0.1, 0.2, 0.3, 0.4])
+    sample_weight = rng.uniform(0, 2, size=len(X)) if weighted else None
+    w = np.ones(len(X)) if sample_weight is None else sample_weight
+    log_joint = gaussian_log_prob(X, means, covariances, "full") + log_weights
+    log_px = logsumexp(log_joint, axis=1)
+    exact = np.exp(log_joint - log_px[:, None])
+    assert np.mean(exact < 1e-200) > 0.5  # the compact path is taken
+    resp = exact * w[:, None]
+    z = X[:, None, :] - means[None]
+    stats = family.accumulate_chunks(X, params, log_weights, sample_weight, 16384)
+    assert_allclose(stats.log_likelihood, (w * log_px).sum(), rtol=1e-12)
+    assert_allclose(stats.resp_sum, resp.sum(0), rtol=1e-12)
+    assert_allclose(
+        stats.sum_z, np.einsum("nk,nki->ki", resp, z), rtol=1e-10, atol=1e-9
+    )
+    ref_zz = np.triu(np.einsum("nk,nki,nkj->kij", resp, z, z))
+    assert_allclose(np.triu(stats.sum_zz), ref_zz, rtol=1e-10, atol=1e-9)
+    # The choice of rows is per tile: any thread count, the same numbers.
+    threaded = family.accumulate_chunks(X, params, log_weights, sample_weight, 16384, 2)
+    for field in stats._fields:
+        assert_array_equal(getattr(threaded, field), getattr(stats, field))
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_statistics_keep_their_accuracy_far_from_the_origin(covariance_type):
     # Tight clusters (standard deviations ~1e-3, means ~3 apart) a million

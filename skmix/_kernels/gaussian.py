@@ -180,6 +180,38 @@ def _shifted_weighted(xc, m, shift, resp_c, z, rz, sum_z_c):
         sum_z_c[i] += acc
 
 
+#: A row whose responsibility for a component is below this (relative to
+#: its largest component's) adds nothing to that component's statistics
+#: at double precision (it is 1e-200 times the row's weight), so the full
+#: kernel may leave it out.
+NEGLIGIBLE_RESPONSIBILITY = 1e-200
+#: The full kernel gathers a component's non-negligible rows when they are
+#: at most this fraction of the tile, and forms its d x d products on
+#: those rows alone.
+COMPACT_FRACTION = 0.5
+#: ... from this many features on (below, the d x d products are too cheap
+#: to pay for the gathering).
+COMPACT_MIN_FEATURES = 8
+
+
+@njit(**_JIT)
+def _kept_shifted_weighted(xc, keep, mc, shift, resp_c, z, rz, sum_z_c):
+    """``_shifted_weighted`` of the tile's rows ``keep[:mc]`` only, written
+    to the first ``mc`` columns of z and rz."""
+    for i in range(xc.shape[0]):
+        si = shift[i]
+        row = xc[i]
+        acc = 0.0
+        for j in range(mc):
+            t = keep[j]
+            v = row[t] - si
+            z[i, j] = v
+            v = resp_c[t] * v
+            rz[i, j] = v
+            acc += v
+        sum_z_c[i] += acc
+
+
 @njit(**_JIT)
 def _upper_products(z, rz, m, sum_zz_c):
     """sum_zz += the upper triangle of sum_t rz z^T, in 2 x 4 blocks."""
@@ -292,6 +324,7 @@ def full_accumulate(
     mx = np.empty(TILE)
     s = np.empty(TILE)
     logp = np.empty((k, TILE_STRIDE))
+    keep = np.empty(TILE + 1, dtype=np.int64)
     part_r, part_z, part_zz, part_ll = parts
     index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
     while index >= 0:
@@ -307,11 +340,28 @@ def full_accumulate(
                     logp[c, t] = log_norm[c] - 0.5 * q[t]
             ll += normalise_tile(logp, m, sample_weight, weighted, start, mx, s)
             for c in range(k):
+                rc = logp[c]
                 acc = 0.0
                 for t in range(m):
-                    acc += logp[c, t]
+                    acc += rc[t]
                 resp_sum[c] += acc
-                _shifted_weighted(xt, m, shifts[c], logp[c], z, rz, sum_z[c])
+                if d >= COMPACT_MIN_FEATURES:
+                    # Few rows with a non-negligible responsibility (see
+                    # NEGLIGIBLE_RESPONSIBILITY): their products alone.
+                    count = 0
+                    for t in range(m):
+                        count += rc[t] > NEGLIGIBLE_RESPONSIBILITY * s[t]
+                    if count <= COMPACT_FRACTION * m:
+                        mc = 0
+                        for t in range(m):
+                            keep[mc] = t
+                            mc += rc[t] > NEGLIGIBLE_RESPONSIBILITY * s[t]
+                        _kept_shifted_weighted(
+                            xt, keep, mc, shifts[c], rc, z, rz, sum_z[c]
+                        )
+                        _upper_products(z, rz, mc, sum_zz[c])
+                        continue
+                _shifted_weighted(xt, m, shifts[c], rc, z, rz, sum_z[c])
                 _upper_products(z, rz, m, sum_zz[c])
         part_ll[index] = ll
         index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
