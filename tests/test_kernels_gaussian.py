@@ -170,6 +170,18 @@ def test_label_moments_match_numpy(weighted, k):
             assert_allclose(sum_zz, expected, rtol=1e-12, atol=1e-13 * scale)
 
 
+def test_grouped_label_moments_reject_a_label_out_of_range():
+    from skmix._kernels.gaussian import grouped_label_moments
+
+    X = np.ones((10, 3))
+    for bad in (-1, 4):
+        labels = np.zeros(10, dtype=np.int64)
+        labels[7] = bad
+        out = np.zeros(4), np.zeros((4, 3)), np.zeros((4, 3, 3))
+        with pytest.raises(ValueError, match="not a component index"):
+            grouped_label_moments(X, labels, np.empty(0), False, np.zeros(3), *out)
+
+
 def test_symmetrise_upper_copies_the_upper_triangle():
     from skmix._kernels.gaussian import symmetrise_upper
 

@@ -931,7 +931,10 @@ def grouped_label_moments(
         for c in range(k + 1):
             first[c] = 0
         for t in range(m):
-            first[labels[start + t] + 1] += 1
+            label = labels[start + t]
+            if label < 0 or label >= k:  # it indexes the counts below
+                raise ValueError("a label is not a component index")
+            first[label + 1] += 1
         for c in range(k):
             first[c + 1] += first[c]
             fill[c] = first[c]
