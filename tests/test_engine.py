@@ -689,15 +689,17 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
 ):
     # k-means responsibilities carry their labels; the Gaussian family
     # accumulates the labels themselves (no n x k indicator array). The
-    # result must equal the statistics of the indicator rows, chunk by chunk.
-    from skmix._engine.em import initialize, log_weights_from_stats
+    # initial parameters must be the weighted means and covariances of each
+    # label's rows, by NumPy.
+    from skmix._engine.em import initialize
 
     rng = np.random.RandomState(4)
+    k, reg = 5, 1e-6
     # (k - 1) d = 24: full covariances take grouped_label_moments.
     X = rng.normal(size=(40_000, 6)) * 3.0 + 50.0
     weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
-    family = GaussianFamily(covariance_type)
-    resp_fn = kmeans_responsibilities(X, 5, np.random.RandomState(0), weight)
+    family = GaussianFamily(covariance_type, reg)
+    resp_fn = kmeans_responsibilities(X, k, np.random.RandomState(0), weight)
     calls = []
     accumulate_labels = family.accumulate_labels
     monkeypatch.setattr(
@@ -705,15 +707,32 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
         "accumulate_labels",
         lambda *args: calls.append(1) or accumulate_labels(*args),
     )
-    params, log_weights = initialize(family, X, weight, resp_fn, 5)
+    params, log_weights = initialize(family, X, weight, resp_fn, k)
     assert len(calls) == len(chunk_bounds(X.shape[0]))
 
-    reference = family.reference(X, 5)
-    stats = _chunked_stats(family, X, weight, resp_fn, reference)
-    expected = family.m_step(stats, reference)
-    assert_allclose(params.means, expected.means, rtol=1e-13)
-    assert_allclose(params.covariances, expected.covariances, rtol=1e-11)
-    assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)
+    labels = resp_fn.labels(0, X.shape[0])
+    w = np.ones(X.shape[0]) if weight is None else weight
+    nk = np.array([w[labels == c].sum() for c in range(k)])
+    means = np.array(
+        [np.average(X[labels == c], axis=0, weights=w[labels == c]) for c in range(k)]
+    )
+    scatter = np.array(
+        [
+            (w[labels == c, None] * (X[labels == c] - means[c])).T
+            @ (X[labels == c] - means[c])
+            for c in range(k)
+        ]
+    )
+    eye = np.eye(X.shape[1])
+    expected = {
+        "full": scatter / nk[:, None, None] + reg * eye,
+        "tied": scatter.sum(axis=0) / nk.sum() + reg * eye,
+        "diag": np.diagonal(scatter, axis1=1, axis2=2) / nk[:, None] + reg,
+        "spherical": np.trace(scatter, axis1=1, axis2=2) / nk / X.shape[1] + reg,
+    }[covariance_type]
+    assert_allclose(params.means, means, rtol=1e-12)
+    assert_allclose(params.covariances, expected, rtol=1e-9)
+    assert_allclose(np.exp(log_weights), nk / nk.sum(), rtol=1e-12)
 
 
 def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
