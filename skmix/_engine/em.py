@@ -225,28 +225,18 @@ def initialize(
         )
         return family.m_step(stats, reference), log_weights_from_stats(stats)
 
+    # Hard assignments (k-means) reach the family as labels.
     labels = getattr(responsibilities, "labels", None)
-    if labels is not None and hasattr(family, "accumulate_labels"):
-        # Hard assignments (k-means): the family takes the labels, not
-        # their n x k indicator rows.
-        def one_chunk(start, stop):
+
+    def one_chunk(start, stop):
+        rows, weights = X[start:stop], _weight_chunk(sample_weight, start, stop)
+        if labels is not None:
             return family.accumulate_labels(
-                X[start:stop],
-                labels(start, stop),
-                n_components,
-                _weight_chunk(sample_weight, start, stop),
-                reference,
+                rows, labels(start, stop), n_components, weights, reference
             )
-
-    else:
-
-        def one_chunk(start, stop):
-            return family.accumulate_responsibilities(
-                X[start:stop],
-                responsibilities(start, stop),
-                _weight_chunk(sample_weight, start, stop),
-                reference,
-            )
+        return family.accumulate_responsibilities(
+            rows, responsibilities(start, stop), weights, reference
+        )
 
     stats = reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
     return family.m_step(stats, reference), log_weights_from_stats(stats)

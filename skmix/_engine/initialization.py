@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 
 from .._kernels import initialization as kernels
 from .._threads import one_openmp_thread
+from ..families._base import labelled_responsibilities
 
 #: k-means runs on at most this many rows (a random subsample beyond it; the
 #: labels of all rows are then their nearest centre), so
@@ -30,28 +31,6 @@ def take_rows(X, rows):
     if isinstance(X, np.ndarray):
         return np.take(X, rows, axis=0)
     return X[rows]
-
-
-def _one_hot(labels, n_components):
-    resp = np.zeros((labels.shape[0], n_components))
-    resp[np.arange(labels.shape[0]), labels] = 1.0
-    return resp
-
-
-def _labelled(labels, n_components):
-    """Responsibilities of hard assignments: ``responsibilities(start, stop)``
-    gives the indicator rows of ``labels(start, stop)``.
-
-    The function carries ``labels``, so that ``initialize`` can hand a family
-    with an ``accumulate_labels`` the labels themselves rather than an
-    n x k array of indicators.
-    """
-
-    def responsibilities(start, stop):
-        return _one_hot(labels(start, stop), n_components)
-
-    responsibilities.labels = labels
-    return responsibilities
 
 
 def _nearest_centre_labels(X, centres):
@@ -144,13 +123,13 @@ def kmeans_responsibilities(
         rows = sample_rows(n_samples, KMEANS_MAX_ROWS, rng)
         weights = take_optional_rows(sample_weight, rows)
         centres = kmeans_centres(take_rows(X, rows), n_components, rng, weights)
-        return _labelled(
+        return labelled_responsibilities(
             lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
             n_components,
         )
     if not reproduce_sklearn:
         centres = kmeans_centres(X, n_components, rng, sample_weight)
-        return _labelled(
+        return labelled_responsibilities(
             lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
             n_components,
         )
@@ -160,7 +139,9 @@ def kmeans_responsibilities(
     with one_openmp_thread():
         kmeans.fit(X, sample_weight=sample_weight)
     labels = kmeans.labels_.astype(np.int64)
-    return _labelled(lambda start, stop: labels[start:stop], n_components)
+    return labelled_responsibilities(
+        lambda start, stop: labels[start:stop], n_components
+    )
 
 
 def _selected_rows_responsibilities(indices, n_components):

@@ -35,6 +35,29 @@ def kernel_weights(sample_weight):
     return np.ascontiguousarray(sample_weight, dtype=np.float64), True
 
 
+def one_hot(labels: np.ndarray, n_components: int) -> np.ndarray:
+    """Indicator rows (n, n_components) of hard assignments ``labels``."""
+    resp = np.zeros((labels.shape[0], n_components))
+    resp[np.arange(labels.shape[0]), labels] = 1.0
+    return resp
+
+
+def labelled_responsibilities(labels, n_components: int):
+    """Responsibilities of hard assignments, as a chunk function.
+
+    ``labels(start, stop)`` gives the component of rows ``start:stop``;
+    ``responsibilities(start, stop)`` gives their indicator rows. The
+    function carries ``labels``, so that initialisation hands them to
+    :meth:`MixtureFamily.accumulate_labels` rather than an n x k array.
+    """
+
+    def responsibilities(start, stop):
+        return one_hot(labels(start, stop), n_components)
+
+    responsibilities.labels = labels
+    return responsibilities
+
+
 def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
     """Return the field-wise sum of two statistics tuples of the same type."""
     return type(a)(*(x + y for x, y in zip(a, b)))
@@ -97,6 +120,25 @@ class MixtureFamily:
         centre used for numerically stable centred sums).
         """
         raise NotImplementedError
+
+    def accumulate_labels(
+        self,
+        X: np.ndarray,
+        labels: np.ndarray,
+        n_components: int,
+        sample_weight: np.ndarray | None,
+        reference: Any,
+    ) -> NamedTuple:
+        """:meth:`accumulate_responsibilities` of hard assignments: row t
+        wholly to component ``labels[t]`` (k-means initialisations).
+
+        The default builds the chunk's indicator rows; a family may take the
+        labels themselves (the Gaussian family does, without an n x k
+        array).
+        """
+        return self.accumulate_responsibilities(
+            X, one_hot(labels, n_components), sample_weight, reference
+        )
 
     def reference(self, X: np.ndarray, n_components: int) -> Any:
         """A data summary used to centre initial statistics (default: None).

@@ -28,7 +28,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from .._engine.em import CHUNK_SIZE, chunk_bounds
 from .._kernels import composite as kernels
 from .._threads import one_openmp_thread
-from ._base import MixtureFamily, add_stats, kernel_weights
+from ._base import MixtureFamily, add_stats, kernel_weights, labelled_responsibilities
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
 
 
@@ -435,14 +435,9 @@ def _nearest(Z, centers):
 
 def one_hot_responsibilities(labels, n_components):
     """Chunk function of one-hot responsibilities for hard ``labels``."""
-
-    def responsibilities(start, stop):
-        part = labels[start:stop]
-        resp = np.zeros((part.shape[0], n_components))
-        resp[np.arange(part.shape[0]), part] = 1.0
-        return resp
-
-    return responsibilities
+    return labelled_responsibilities(
+        lambda start, stop: labels[start:stop], n_components
+    )
 
 
 def seeded_responsibilities(

@@ -76,7 +76,6 @@ _CLAIMED_KERNELS = {
 }
 
 
-#: ``responsibility_moments``'s code of each covariance type.
 #: Full covariances with (n_components - 1) n_features at least this take
 #: ``grouped_label_moments`` for their k-means initialisation; fewer
 #: components or features, where grouping costs more than it saves, take
@@ -95,6 +94,7 @@ def _grouped_label_moments(
     )
 
 
+#: ``responsibility_moments``'s code of each covariance type.
 _MOMENT_KINDS = {
     "full": kernels.FULL,
     "tied": kernels.TIED,
