@@ -580,16 +580,24 @@ def test_thread_chooser_follows_the_faster_mode():
 def test_thread_chooser_probes_once_threads_become_available():
     from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
 
-    available = [1]
-    chooser = ThreadChooser(lambda: available[0], MIN_ROWS_FOR_THREADS)
-    used = []
-    for i in range(10):
-        if i == 3:
-            available[0] = 2  # the other starts are done
-        threads = chooser.threads()
-        used.append(threads)
-        chooser.record(threads, 2.0 / threads)
-    assert used == [1, 1, 1, 2, 1, 2, 1, 2, 2, 2]
+    def run(when_available, seconds_of):
+        available = [1]
+        chooser = ThreadChooser(lambda: available[0], MIN_ROWS_FOR_THREADS)
+        used = []
+        for i in range(10):
+            if i == when_available:
+                available[0] = 2  # the other starts are done
+            threads = chooser.threads()
+            used.append(threads)
+            chooser.record(threads, seconds_of(threads))
+        return used
+
+    # Three one-thread E-steps stand for the one-thread probes: two thread
+    # probes, then the faster mode.
+    assert run(3, lambda t: 2.0 / t) == [1, 1, 1, 2, 2, 2, 2, 2, 2, 2]
+    assert run(3, lambda t: 1.0 * t) == [1, 1, 1, 2, 2, 1, 1, 1, 1, 2]
+    # One is not enough: both modes are probed twice.
+    assert run(1, lambda t: 2.0 / t) == [1, 2, 1, 2, 1, 2, 2, 2, 2, 2]
 
 
 def test_starts_and_continuation_share_max_iter():
@@ -819,20 +827,31 @@ def test_kmeans_tolerance_scale_matches_numpy(shape):
 
 
 def test_start_threads_backend_runs_joblib_tasks_and_reraises():
-    # The parallel starts' joblib backend (a ThreadPoolExecutor per call):
-    # results in order, in both of joblib's return modes, on threads of
-    # this process; a task's error reaches the caller; no thread is left.
+    # The parallel starts' joblib backend (ThreadPoolExecutors kept between
+    # calls): results in order, in both of joblib's return modes, on threads
+    # of this process; later calls reuse the threads; a task's error reaches
+    # the caller, and failed calls leave no threads behind.
     from joblib import Parallel, delayed
 
     from skmix._engine.multistart import _StartThreads
 
-    before = threading.active_count()
     main = threading.get_ident()
+
+    def square(i):
+        return i * i, threading.get_ident()
+
     out = Parallel(n_jobs=2, backend=_StartThreads())(
-        delayed(lambda i: (i * i, threading.get_ident()))(i) for i in range(7)
+        delayed(square)(i) for i in range(7)
     )
     assert [value for value, _ in out] == [i * i for i in range(7)]
     assert all(ident != main for _, ident in out)
+    threads = threading.active_count()
+    for _ in range(5):
+        again = Parallel(n_jobs=2, backend=_StartThreads())(
+            delayed(square)(i) for i in range(7)
+        )
+        assert [value for value, _ in again] == [i * i for i in range(7)]
+    assert threading.active_count() == threads
     lazy = Parallel(n_jobs=2, backend=_StartThreads(), return_as="generator")(
         delayed(abs)(-i) for i in range(5)
     )
@@ -843,6 +862,44 @@ def test_start_threads_backend_runs_joblib_tasks_and_reraises():
             raise ValueError("task 3 failed")
         return i
 
-    with pytest.raises(ValueError, match="task 3 failed"):
-        Parallel(n_jobs=2, backend=_StartThreads())(delayed(fail)(i) for i in range(6))
-    assert threading.active_count() <= before
+    for _ in range(3):
+        with pytest.raises(ValueError, match="task 3 failed"):
+            Parallel(n_jobs=2, backend=_StartThreads())(
+                delayed(fail)(i) for i in range(6)
+            )
+    assert threading.active_count() <= threads
+
+
+def test_start_threads_backend_runs_the_held_task_in_the_calling_thread():
+    # caller_runs_first: joblib's first task waits for run_held_task, which
+    # runs it in the calling thread; the others run on a pool thread; the
+    # outcomes reach joblib either way, in order, errors included.
+    from joblib import Parallel, delayed
+
+    from skmix._engine.multistart import _StartThreads
+
+    main = threading.get_ident()
+
+    def task(i):
+        if i == 5:
+            raise ValueError("task 5 failed")
+        return i, threading.get_ident()
+
+    backend = _StartThreads(caller_runs_first=True)
+    lazy = Parallel(n_jobs=2, backend=backend, return_as="generator")(
+        delayed(task)(i) for i in range(3)
+    )
+    backend.run_held_task()
+    backend.run_held_task()  # once only
+    out = list(lazy)
+    assert [i for i, _ in out] == [0, 1, 2]
+    assert out[0][1] == main and out[1][1] != main and out[2][1] != main
+
+    for failing in (range(6), range(5, 8)):  # a pool thread's, the caller's
+        backend = _StartThreads(caller_runs_first=True)
+        lazy = Parallel(n_jobs=2, backend=backend, return_as="generator")(
+            delayed(task)(i) for i in failing
+        )
+        backend.run_held_task()
+        with pytest.raises(ValueError, match="task 5 failed"):
+            list(lazy)

@@ -52,6 +52,15 @@ class ThreadChooser:
     the other way round: a one-thread E-step costs ~1.9x a two-thread one
     when threads win, while two threads cost about one thread's time when
     they do not.)
+
+    A parallel start gets threads only once the other starts are done, by
+    which time it has run E-steps on one thread: the fastest of its last
+    four stands for the one-thread probes, and only the two thread probes
+    run. (Those E-steps shared the machine with other starts, so they favour
+    threads a little: the cheaper mistake, as above.) The last start of an
+    ``n_init=4`` fit of 100,000 x 2 x 3 often has four or five iterations
+    left when it runs alone, and each one-thread probe cost ~0.6 ms more
+    than a two-thread E-step.
     """
 
     n_probes = 4
@@ -69,14 +78,16 @@ class ThreadChooser:
         self.prefer_threads = prefer_threads
         self.modes = (1,)
         self.current = 1
+        self.probes = []  # modes of the probe E-steps still to run
         self.fastest = {}
+        self.one_thread = []  # the last E-steps before threads were available
         self.recent = []
-        self.count = 0
+        self.count = 0  # E-steps since the probes
 
     @property
     def learned(self):
         """Whether threads won the probes (None before the probes ended)."""
-        if len(self.modes) == 1 or self.count < self.n_probes:
+        if len(self.modes) == 1 or self.probes:
             return None
         return self.current > 1
 
@@ -88,26 +99,32 @@ class ThreadChooser:
                 return 1
             self.modes = (1, available)
             if self.prefer_threads is not None:
-                self.count = self.n_probes
                 self.current = available if self.prefer_threads else 1
-        if self.count < self.n_probes:
-            return self.modes[1 - self.count % 2]
-        since = self.count - self.n_probes
-        early = self.current == 1 and since in self.early_reprobes
-        if early or (since > 0 and since % self.reprobe_every == 0):
+            elif len(self.one_thread) >= self.n_probes // 2:
+                self.fastest[1] = min(self.one_thread)
+                self.probes = [available] * (self.n_probes // 2)
+            else:
+                self.probes = [available, 1] * (self.n_probes // 2)
+        if self.probes:
+            return self.probes[0]
+        early = self.current == 1 and self.count in self.early_reprobes
+        if early or (self.count > 0 and self.count % self.reprobe_every == 0):
             return self._other()
         return self.current
 
     def record(self, threads: int, seconds: float) -> None:
         """Time of the E-step just run with ``threads``."""
         if len(self.modes) == 1:
+            self.one_thread = (self.one_thread + [seconds])[-self.n_probes :]
+            return
+        if self.probes:
+            self.probes.pop(0)
+            self.fastest[threads] = min(self.fastest.get(threads, np.inf), seconds)
+            if not self.probes:
+                self.current = min(self.fastest, key=self.fastest.get)
             return
         self.count += 1
-        if self.count <= self.n_probes:
-            self.fastest[threads] = min(self.fastest.get(threads, np.inf), seconds)
-            if self.count == self.n_probes:
-                self.current = min(self.fastest, key=self.fastest.get)
-        elif threads != self.current:
+        if threads != self.current:
             if self.recent and seconds < min(self.recent):
                 self.current = threads
                 self.recent = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -50,15 +50,49 @@ def split_rows(n_samples: int, validation_fraction: float, seed: int):
     return np.flatnonzero(train), validation
 
 
+_IDLE_EXECUTORS: dict = {}  # thread count -> executors no call is using
+_IDLE_LOCK = threading.Lock()
+
+
+def _borrow_executor(n_threads: int) -> ThreadPoolExecutor:
+    """An idle executor of ``n_threads`` threads, or a new one.
+
+    Each call of the starts owns its executor until it returns it, so the
+    starts of concurrent fits never queue behind each other's.
+    """
+    with _IDLE_LOCK:
+        idle = _IDLE_EXECUTORS.get(n_threads)
+        if idle:
+            return idle.pop()
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="skmix-starts")
+
+
+def _return_executor(n_threads: int, executor: ThreadPoolExecutor) -> None:
+    with _IDLE_LOCK:
+        _IDLE_EXECUTORS.setdefault(n_threads, []).append(executor)
+
+
 class _StartThreads(ParallelBackendBase):
-    """joblib backend of the parallel starts: a ``ThreadPoolExecutor`` per call.
+    """joblib backend of the parallel starts: threads of a ``ThreadPoolExecutor``
+    kept between calls, and optionally the calling thread.
 
     joblib's own threading backend builds a ``multiprocessing`` thread pool
     per call (its workers and three handler threads): its first task began
     1.5-2.3 ms after the call here and it shut down in 0.6-0.8 ms, against
-    0.8-0.95 ms and 0.25-0.3 ms for this one (medians of 35 calls). That
-    was 15% of an ``n_init=4`` fit of 100,000 x 2 x 3 on two threads.
-    Built on joblib's backend API for future-like backends (``submit`` and
+    0.8-0.95 ms and 0.25-0.3 ms for a ``ThreadPoolExecutor`` built per call
+    (medians of 35 calls). That was 15% of an ``n_init=4`` fit of
+    100,000 x 2 x 3 on two threads. An executor kept from an earlier call
+    also saves starting its threads and joining them at the end.
+
+    With ``caller_runs_first=True`` the first task is held, not submitted:
+    the calling thread runs it with ``run_held_task`` (as joblib's
+    sequential backend runs every task), so ``n_jobs`` tasks need only
+    ``n_jobs - 1`` threads to be woken. On this 2-core VM, Linux often
+    woke two idle pool threads onto the same core, where they took turns
+    for the whole of a short fit: an ``n_init=4`` fit of 100,000 x 2 x 3
+    after a one-thread fit took a median 19.1 ms with two pool threads and
+    13.3 ms with the caller and one (one-thread fit: 20.9 ms). Built on
+    joblib's backend API for future-like backends (``submit`` and
     ``retrieve_result_callback``, joblib >= 1.5).
     """
 
@@ -66,9 +100,12 @@ class _StartThreads(ParallelBackendBase):
     uses_threads = True
     supports_sharedmem = True
 
-    def __init__(self, **kwargs):
+    def __init__(self, caller_runs_first=False, **kwargs):
         super().__init__(**kwargs)
         self._executor = None
+        self._caller_runs_first = caller_runs_first
+        self._holding = False
+        self._held = None
 
     def effective_n_jobs(self, n_jobs):
         return max(1, n_jobs)
@@ -76,27 +113,63 @@ class _StartThreads(ParallelBackendBase):
     def configure(self, n_jobs=1, parallel=None, **backend_kwargs):
         self.parallel = parallel
         self._n_jobs = self.effective_n_jobs(n_jobs)
-        self._executor = ThreadPoolExecutor(
-            self._n_jobs, thread_name_prefix="skmix-starts"
-        )
+        self._holding = self._caller_runs_first and self._n_jobs > 1
+        self._n_threads = self._n_jobs - self._holding
+        self._executor = _borrow_executor(self._n_threads)
         return self._n_jobs
 
     def submit(self, func, callback=None):
-        future = self._executor.submit(func)
+        if self._holding:
+            self._holding = False
+            future = Future()
+            self._held = (future, func)
+        else:
+            future = self._executor.submit(func)
         if callback is not None:
             future.add_done_callback(callback)
         return future
 
+    def run_held_task(self):
+        """Run the task held for the calling thread, if one is (once).
+
+        Its outcome reaches joblib as a thread's would: through its future.
+        """
+        held, self._held = self._held, None
+        if held is None:
+            return
+        future, func = held
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = func()
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
     def retrieve_result_callback(self, out):
         return out.result()
 
+    def _cancel_held_task(self):
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].cancel()
+
     def terminate(self):
+        # joblib terminates once every task has returned: the executor is
+        # idle, and the next call may have it.
+        self._cancel_held_task()
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            _return_executor(self._n_threads, self._executor)
             self._executor = None
 
     def abort_everything(self, ensure_ready=True):
-        self.terminate()
+        # Tasks may still be queued or running: wait for them (their
+        # starts see the aborted queue) and let this executor go.
+        self._cancel_held_task()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         if ensure_ready:
             self.configure(n_jobs=self._n_jobs, parallel=self.parallel)
 
@@ -265,19 +338,24 @@ def fit_multistart(
     if n_workers == 1:
         drain()
     else:
-        # The workers run through joblib.Parallel, on the threads of
-        # ``_StartThreads`` (shared memory whatever joblib backend the
-        # caller configured). The calling thread waits for the queue
-        # rather than in joblib's result loop, which polls for finished
-        # tasks every 10 ms (a fit of ~50 ms lost 0-10 ms there); it collects
-        # the workers' results (and re-raises their errors) once the starts
-        # are done, after the continuation.
-        workers = Parallel(
-            n_jobs=n_workers, backend=_StartThreads(), return_as="generator"
-        )(delayed(drain)() for _ in range(n_workers))
+        # The workers are joblib.Parallel's tasks, run by ``_StartThreads``
+        # (shared memory whatever joblib backend the caller configured): the
+        # calling thread runs the first (run_held_task), pool threads the
+        # others. The calling thread then waits for the queue rather than in
+        # joblib's result loop, which polls for finished tasks every 10 ms (a
+        # fit of ~50 ms lost 0-10 ms there); it collects the workers' results
+        # (and re-raises their errors) once the starts are done, after the
+        # continuation.
+        starts = _StartThreads(caller_runs_first=True)
+        workers = Parallel(n_jobs=n_workers, backend=starts, return_as="generator")(
+            delayed(drain)() for _ in range(n_workers)
+        )
     try:
         if workers is not None:
-            queue.wait_finished()
+            try:
+                starts.run_held_task()
+            finally:
+                queue.wait_finished()
             if any(outcome is None for outcome in outcomes):
                 list(workers)  # a start failed: raise its error
                 raise RuntimeError("a parallel start ended without a result")
@@ -298,6 +376,7 @@ def fit_multistart(
         raise
     finally:
         if workers is not None:
+            starts.run_held_task()  # not run if this thread was interrupted
             list(workers)
     train = np.array([res.lower_bound for res, _, _ in outcomes])
     val = np.array([v for _, v, _ in outcomes])
