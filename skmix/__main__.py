@@ -45,10 +45,17 @@ def _format_table(result):
     lines = [head]
     for i, k in enumerate(result.components):
         cells = "".join(
-            f"{v:>18.3f}" if np.isfinite(v) else f"{'failed':>18}"
-            for v in result.table[i]
+            f"{'failed':>18}"
+            if not np.isfinite(v)
+            else (f"{'(' + f'{v:.3f}' + ')':>18}" if singular else f"{v:>18.3f}")
+            for v, singular in zip(result.table[i], result.singular[i])
         )
         lines.append(f"{k:>4} {cells}")
+    if result.singular.any():
+        lines += [
+            "(BIC): a component is singular without reg_covar (its rows have no",
+            "       spread in some direction); not chosen: mclust reports NA",
+        ]
     return "\n".join(lines)
 
 

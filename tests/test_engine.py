@@ -205,10 +205,21 @@ def test_sample_rows_draws_every_subset_equally_often():
 
 
 def test_split_rows_is_a_partition():
-    train, val = split_rows(100, 0.2, seed=3)
+    train, val = split_rows(100, 0.2, np.random.RandomState(3))
     assert len(val) == 20 and len(train) == 80
+    assert np.all(np.diff(train) > 0) and np.all(np.diff(val) > 0)
     assert_array_equal(np.sort(np.concatenate([train, val])), np.arange(100))
-    assert split_rows(5, 0.1, seed=0) is None
+    assert split_rows(5, 0.1, np.random.RandomState(0)) is None
+
+
+def test_sample_mask_is_sample_rows_as_a_mask():
+    from skmix._engine.initialization import sample_mask
+
+    for n, k in [(6, 3), (100_000, 10_000), (9, 1), (4, 4)]:
+        mask = sample_mask(n, k, np.random.RandomState(n))
+        assert mask.dtype == bool and mask.shape == (n,)
+        rows = sample_rows(n, k, np.random.RandomState(n))
+        assert_array_equal(np.flatnonzero(mask), rows)
 
 
 def test_multistart_picks_best_validation_and_continues_on_all_rows():
@@ -703,8 +714,9 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
 
     rng = np.random.RandomState(4)
     k, reg = 5, 1e-6
-    # (k - 1) d = 24: full covariances take grouped_label_moments.
-    X = rng.normal(size=(40_000, 6)) * 3.0 + 50.0
+    # (k - 1) d = 24: full covariances take grouped_label_moments. Two
+    # chunks of the family's label_chunk_rows (65,536), the second partial.
+    X = rng.normal(size=(100_000, 6)) * 3.0 + 50.0
     weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
     family = GaussianFamily(covariance_type, reg)
     resp_fn = kmeans_responsibilities(X, k, np.random.RandomState(0), weight)
@@ -716,7 +728,7 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
         lambda *args: calls.append(1) or accumulate_labels(*args),
     )
     params, log_weights = initialize(family, X, weight, resp_fn, k)
-    assert len(calls) == len(chunk_bounds(X.shape[0]))
+    assert len(calls) == len(chunk_bounds(X.shape[0], family.label_chunk_rows)) == 2
 
     labels = resp_fn.labels(0, X.shape[0])
     w = np.ones(X.shape[0]) if weight is None else weight

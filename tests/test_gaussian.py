@@ -334,15 +334,77 @@ def test_faithful_reaches_mclust_log_likelihood(covariance_type):
         )
 
 
-def test_faithful_bic_search_picks_mclust_model():
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_faithful_bic_search_picks_mclust_model(random_state):
+    # For any seed (a validation split chose another model for 2 of 6).
     from skmix._selection import select_by_bic
 
     X = load_faithful(return_X_y=True)
-    result = select_by_bic(X, n_init=10, tol=1e-6, max_iter=1000)
+    result = select_by_bic(
+        X, n_init=10, tol=1e-6, max_iter=1000, random_state=random_state
+    )
     assert (result.best.n_components, result.best.covariance_type) == (3, "tied")
     # mclust: log-likelihood -1126.32624, BIC -2314.31630 (its sign).
     assert abs(result.best.bic(X) - 2314.31630) < 0.05
     assert result.best._n_parameters() == 11
+
+
+def test_bic_search_never_chooses_a_singular_fit():
+    # 60 rows share the value 0.5 of the second feature: a diag or full
+    # component on them has that variance at reg_covar alone, and by far
+    # the lowest BIC, which grows without bound as reg_covar shrinks.
+    # mclust gives such a model no BIC; the search marks it and chooses the
+    # best of the others.
+    from skmix._selection import select_by_bic
+
+    rng = np.random.RandomState(0)
+    X = np.vstack(
+        [
+            rng.normal(size=(200, 2)),
+            np.column_stack([rng.normal(4, 1, size=60), np.full(60, 0.5)]),
+        ]
+    )
+    result = select_by_bic(X, components=range(1, 4), n_init=5)
+    lowest = np.unravel_index(np.argmin(result.table), result.table.shape)
+    assert result.singular[lowest]
+    assert result.best.bic(X) == result.table[~result.singular].min()
+    # The chosen fit's variances, less reg_covar, all have spread.
+    best = result.best
+    variances = np.asarray(best.covariances_) - best.reg_covar
+    if best.covariance_type in ("full", "tied"):
+        variances = np.linalg.eigvalsh(variances)
+    assert np.min(variances) > 1e-3
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_has_singular_component_reads_covariances_without_reg_covar(
+    covariance_type,
+):
+    # Component covariances built by hand: one direction with variance
+    # reg_covar + 1e-14 (singular once reg_covar is taken off) or
+    # reg_covar + 1e-3 (not), in a rotated basis for full / tied.
+    from skmix._selection import has_singular_component
+
+    reg = 1e-6
+    angle = 0.3
+    rotation = np.array(
+        [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    )
+    for small, expected in [(1e-14, True), (1e-3, False)]:
+        model = GaussianMixtureEM(2, covariance_type=covariance_type, reg_covar=reg)
+        model.means_ = np.zeros((2, 2))
+        if covariance_type in ("full", "tied"):
+            singular = rotation @ np.diag([reg + small, 4.0]) @ rotation.T
+            if covariance_type == "full":
+                model.covariances_ = np.stack([np.eye(2) * 2.0, singular])
+            else:
+                model.covariances_ = singular
+        elif covariance_type == "diag":
+            model.covariances_ = np.array([[2.0, 3.0], [4.0, reg + small]])
+        else:
+            # a spherical component is singular only with no spread at all
+            model.covariances_ = np.array([2.0, reg + small])
+        assert has_singular_component(model) is expected
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

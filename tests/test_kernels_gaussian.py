@@ -77,6 +77,29 @@ def test_load_tile_transposes_any_rows(d, layout):
         assert np.isnan(xt[:, m:]).all()  # nothing written past the tile
 
 
+@pytest.mark.parametrize("d", [1, 2, 6, 7, 30])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "float32"])
+def test_column_sums_match_exact_sums(d, layout):
+    # Both paths (a column of a tile at a time up to 6 columns, a row at a
+    # time beyond), partial tiles, any memory layout; against math.fsum
+    # (correctly rounded), added to what ``out`` held.
+    import math
+
+    from skmix._kernels._math import column_sums
+
+    rng = np.random.RandomState(d)
+    X = rng.normal(size=(5 * TILE + 3, 2 * d)) * rng.uniform(1, 1e3, 2 * d) + 1e3
+    X = X[:, ::2] if layout == "strided" else X[:, :d]
+    if layout == "F":
+        X = np.asfortranarray(X)
+    elif layout == "float32":
+        X = X.astype(np.float32)
+    out = np.arange(d, dtype=np.float64)
+    column_sums(X, out)
+    exact = [math.fsum(X[:, i].astype(np.float64)) + i for i in range(d)]
+    assert_allclose(out, exact, rtol=1e-14)
+
+
 def test_precision_cholesky_matches_scikit_learn_convention():
     rng = np.random.RandomState(2)
     A = rng.normal(size=(3, 4, 4))

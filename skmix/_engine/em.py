@@ -152,7 +152,9 @@ def _weight_chunk(sample_weight, start, stop):
     return None if sample_weight is None else sample_weight[start:stop]
 
 
-def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
+def map_chunks(
+    func: Callable, n_samples: int, n_threads: int = 1, chunk_size: int = CHUNK_SIZE
+) -> list:
     """Call ``func(start, stop)`` on every chunk, in chunk order.
 
     With ``n_threads > 1`` the calling thread and ``n_threads - 1`` pool
@@ -161,7 +163,7 @@ def map_chunks(func: Callable, n_samples: int, n_threads: int = 1) -> list:
     way. One task per helper thread, not one per chunk: a task hand-off costs
     tens of microseconds here, a sizeable part of a small iteration.
     """
-    bounds = chunk_bounds(n_samples)
+    bounds = chunk_bounds(n_samples, chunk_size)
     n_threads = min(n_threads, len(bounds))
     if not _uses_threads(n_samples, n_threads):
         return [func(start, stop) for start, stop in bounds]
@@ -255,7 +257,10 @@ def initialize(
             rows, responsibilities(start, stop), weights, reference
         )
 
-    stats = reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads))
+    chunk_size = CHUNK_SIZE
+    if labels is not None:
+        chunk_size = family.label_chunk_rows or CHUNK_SIZE
+    stats = reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads, chunk_size))
     return family.m_step(stats, reference), log_weights_from_stats(stats)
 
 

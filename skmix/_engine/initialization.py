@@ -41,19 +41,9 @@ def _nearest_centre_labels(X, centres):
     return out
 
 
-def sample_rows(n_population, n_samples, rng):
-    """A uniformly random subset of ``n_samples`` of ``range(n_population)``,
-    sorted.
-
-    Draws with replacement, in batches, keeping each value's first draw until
-    ``n_samples`` distinct values are drawn: the distribution of
-    scikit-learn's ``sample_without_replacement(method="tracking_selection")``,
-    which draws one ``rng.randint`` at a time (10,000 of 90,000 rows took
-    35 ms there, all of it holding the GIL, so parallel starts queued on it;
-    ~0.3 ms here). Memory: the draws, and a bit per value of the population.
-    """
-    if n_samples >= n_population:
-        return np.arange(n_population)
+def _draw_distinct(n_population, n_samples, rng):
+    """``n_samples`` distinct values of ``range(n_population)`` in the order
+    first drawn, and the bitmap (uint8, a bit per value) of those drawn."""
     out = np.empty(n_samples, dtype=np.int64)
     seen = np.zeros((n_population + 7) // 8, dtype=np.uint8)
     count = 0
@@ -66,8 +56,34 @@ def sample_rows(n_population, n_samples, rng):
         size = int(1.05 * expected) + 16
         batch = rng.randint(n_population, size=size).astype(np.int64, copy=False)
         count = kernels.draw_distinct(batch, seen, out, count)
+    return out, seen
+
+
+def sample_rows(n_population, n_samples, rng):
+    """A uniformly random subset of ``n_samples`` of ``range(n_population)``,
+    sorted.
+
+    Draws with replacement, in batches, keeping each value's first draw until
+    ``n_samples`` distinct values are drawn: the distribution of
+    scikit-learn's ``sample_without_replacement(method="tracking_selection")``,
+    which draws one ``rng.randint`` at a time (10,000 of 90,000 rows took
+    35 ms there, all of it holding the GIL, so parallel starts queued on it;
+    ~0.2 ms here). Memory: the draws, and a bit per value of the population.
+    """
+    if n_samples >= n_population:
+        return np.arange(n_population)
+    out, _ = _draw_distinct(n_population, n_samples, rng)
     out.sort()
     return out
+
+
+def sample_mask(n_population, n_samples, rng):
+    """``sample_rows`` as a boolean mask over ``range(n_population)`` (the
+    same draws give the same subset), without sorting the subset."""
+    if n_samples >= n_population:
+        return np.ones(n_population, dtype=bool)
+    _, seen = _draw_distinct(n_population, n_samples, rng)
+    return np.unpackbits(seen, count=n_population, bitorder="little").view(bool)
 
 
 def take_optional_rows(array, rows):

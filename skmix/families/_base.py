@@ -69,6 +69,11 @@ class MixtureFamily:
     Subclasses implement every method that raises ``NotImplementedError``.
     """
 
+    #: Rows per chunk given to :meth:`accumulate_labels`, or ``None`` for
+    #: the engine's chunk size. A family whose ``accumulate_labels`` holds
+    #: no n x k array may take longer chunks (fewer calls from Python).
+    label_chunk_rows: int | None = None
+
     def accumulate(
         self,
         X: np.ndarray,
