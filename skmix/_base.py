@@ -27,6 +27,15 @@ from ._engine import fit_multistart, initial_responsibilities, initialize, map_c
 from ._threads import one_blas_thread
 
 
+def _random_state_or_seed(random_state):
+    """``check_random_state(random_state)``, except that an int stays an int
+    (``fit_multistart`` then draws from a reseeded pooled state: the same
+    draws, without building a RandomState, 0.12 ms)."""
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return check_random_state(random_state)
+
+
 class BaseMixture(DensityMixin, BaseEstimator):
     """Common fit / predict / score / sample machinery of skmix mixtures.
 
@@ -196,7 +205,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 sample_weight,
                 init_fn,
                 n_init=1 if warm else self.n_init,
-                random_state=check_random_state(self.random_state),
+                random_state=_random_state_or_seed(self.random_state),
                 validation_fraction=self.validation_fraction,
                 n_jobs=self.n_jobs,
                 em_options=dict(

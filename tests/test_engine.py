@@ -915,3 +915,21 @@ def test_start_threads_backend_runs_the_held_task_in_the_calling_thread():
         backend.run_held_task()
         with pytest.raises(ValueError, match="task 5 failed"):
             list(lazy)
+
+
+def test_seeded_random_state_draws_as_a_new_random_state():
+    # A pooled state is reseeded: its draws must be those of a new
+    # np.random.RandomState(seed), whatever its previous user left in it
+    # (here an odd number of normal draws, which caches a second normal).
+    from skmix._engine.multistart import seeded_random_state
+
+    def draws(state):
+        return np.concatenate(
+            [state.randint(1000, size=5), state.normal(size=3), state.random_sample(2)]
+        )
+
+    for seed in [0, 5, 2**32 - 1]:
+        for _ in range(3):
+            with seeded_random_state(seed) as state:
+                assert_array_equal(draws(state), draws(np.random.RandomState(seed)))
+                state.normal(size=7)
