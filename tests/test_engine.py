@@ -204,20 +204,53 @@ def test_sample_rows_draws_every_subset_equally_often():
     assert_array_equal(sample_rows(5, 5, rng), np.arange(5))
 
 
-def test_split_rows_is_a_partition():
-    train, val = split_rows(100, 0.2, np.random.RandomState(3))
+class _Rows:
+    """A row container that is not an array (as the composite's tables)."""
+
+    def __init__(self, values):
+        self.values, self.shape = values, values.shape
+
+    def __getitem__(self, rows):
+        return _Rows(self.values[rows])
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "float32", "container"])
+def test_split_rows_is_a_partition(layout):
+    X = np.arange(300, dtype=np.float64).reshape(100, 3)  # row r: 3r, 3r+1, 3r+2
+    weight = np.arange(100) + 0.5
+    given = {
+        "C": X,
+        "F": np.asfortranarray(X),
+        "float32": X.astype(np.float32),
+        "container": _Rows(X),
+    }[layout]
+    X_train, w_train, X_val, w_val = split_rows(
+        given, weight, 0.2, np.random.RandomState(3)
+    )
+    if layout == "container":
+        X_train, X_val = X_train.values, X_val.values
+    expected_dtype = np.float32 if layout == "float32" else np.float64
+    assert X_train.dtype == X_val.dtype == expected_dtype
+    train, val = (X_train[:, 0] // 3).astype(int), (X_val[:, 0] // 3).astype(int)
+    assert_array_equal(X_train, X[train])
+    assert_array_equal(X_val, X[val])
+    assert_array_equal(w_train, weight[train])
+    assert_array_equal(w_val, weight[val])
     assert len(val) == 20 and len(train) == 80
     assert np.all(np.diff(train) > 0) and np.all(np.diff(val) > 0)
     assert_array_equal(np.sort(np.concatenate([train, val])), np.arange(100))
-    assert split_rows(5, 0.1, np.random.RandomState(0)) is None
+    # The subset sample_rows draws from the same state.
+    assert_array_equal(val, sample_rows(100, 20, np.random.RandomState(3)))
+    assert split_rows(X[:5], None, 0.1, np.random.RandomState(0)) is None
+    assert split_rows(X, np.zeros(100), 0.2, np.random.RandomState(0)) is None
 
 
-def test_sample_mask_is_sample_rows_as_a_mask():
-    from skmix._engine.initialization import sample_mask
+def test_sample_bitmap_is_sample_rows_as_bits():
+    from skmix._engine.initialization import sample_bitmap
 
     for n, k in [(6, 3), (100_000, 10_000), (9, 1), (4, 4)]:
-        mask = sample_mask(n, k, np.random.RandomState(n))
-        assert mask.dtype == bool and mask.shape == (n,)
+        bits = sample_bitmap(n, k, np.random.RandomState(n))
+        mask = np.unpackbits(bits, count=n, bitorder="little").astype(bool)
         rows = sample_rows(n, k, np.random.RandomState(n))
         assert_array_equal(np.flatnonzero(mask), rows)
 

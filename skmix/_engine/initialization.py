@@ -77,13 +77,13 @@ def sample_rows(n_population, n_samples, rng):
     return out
 
 
-def sample_mask(n_population, n_samples, rng):
-    """``sample_rows`` as a boolean mask over ``range(n_population)`` (the
-    same draws give the same subset), without sorting the subset."""
+def sample_bitmap(n_population, n_samples, rng):
+    """``sample_rows`` as a bitmap (uint8, bit ``v & 7`` of byte ``v >> 3``
+    for value v) over ``range(n_population)``: the same draws give the same
+    subset, without sorting it."""
     if n_samples >= n_population:
-        return np.ones(n_population, dtype=bool)
-    _, seen = _draw_distinct(n_population, n_samples, rng)
-    return np.unpackbits(seen, count=n_population, bitorder="little").view(bool)
+        return np.packbits(np.ones(n_population, dtype=bool), bitorder="little")
+    return _draw_distinct(n_population, n_samples, rng)[1]
 
 
 def take_optional_rows(array, rows):

@@ -22,7 +22,7 @@ from .em import (
     run_em,
     total_weight,
 )
-from .initialization import sample_mask, take_optional_rows, take_rows
+from .initialization import sample_bitmap, take_optional_rows, take_rows
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -66,19 +66,29 @@ class MultiStartResult(NamedTuple):
     start_converged: np.ndarray
 
 
-def split_rows(n_samples: int, validation_fraction: float, rng):
-    """Sorted train and validation row indices, or ``None`` if too few rows.
+def split_rows(X, sample_weight, validation_fraction: float, rng):
+    """``(X_train, w_train, X_val, w_val)``: a random validation split of the
+    rows (in row order) and of their weights, or ``None`` if too few rows or
+    no validation weight.
 
     The validation rows are a uniformly random subset drawn from ``rng``
-    (the fit's random state, after the starts' seeds): building a random
-    state of its own took 0.12 ms, and sorting the subset (rather than
-    reading it off a mask) 0.09 ms, of a fit's serial set-up.
+    (the fit's random state, after the starts' seeds: building a random
+    state of its own took 0.12 ms of a fit's serial set-up). They are read
+    off a bitmap, not sorted. (Copying the rows in one numba pass over the
+    bitmap was no faster than two ``np.take``: 0.32 ms at 100,000 x 2.)
     """
+    n_samples = X.shape[0]
     n_validation = int(np.floor(validation_fraction * n_samples))
     if n_validation < 1 or n_samples - n_validation < 2:
         return None
-    validation = sample_mask(n_samples, n_validation, rng)
-    return np.flatnonzero(~validation), np.flatnonzero(validation)
+    chosen = sample_bitmap(n_samples, n_validation, rng)
+    mask = np.unpackbits(chosen, count=n_samples, bitorder="little").view(bool)
+    train, validation = np.flatnonzero(~mask), np.flatnonzero(mask)
+    w_val = take_optional_rows(sample_weight, validation)
+    if total_weight(validation, w_val) <= 0:
+        return None
+    X_train, X_val = take_rows(X, train), take_rows(X, validation)
+    return X_train, take_optional_rows(sample_weight, train), X_val, w_val
 
 
 _IDLE_EXECUTORS: dict = {}  # thread count -> executors no call is using
@@ -312,20 +322,11 @@ def fit_multistart(
 
     split = None
     if n_init > 1 and validation_fraction > 0:
-        split = split_rows(X.shape[0], validation_fraction, rng)
-        if (
-            split is not None
-            and total_weight(split[1], take_optional_rows(sample_weight, split[1])) <= 0
-        ):
-            split = None
+        split = split_rows(X, sample_weight, validation_fraction, rng)
     if split is None:
         X_train, w_train = X, sample_weight
     else:
-        train, validation = split
-        X_train = take_rows(X, train)
-        w_train = take_optional_rows(sample_weight, train)
-        X_val = take_rows(X, validation)
-        w_val = take_optional_rows(sample_weight, validation)
+        X_train, w_train, X_val, w_val = split
 
     n_threads = effective_n_jobs(n_jobs)
     n_workers = max(1, min(n_threads, n_init))
