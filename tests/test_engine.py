@@ -245,14 +245,12 @@ def test_split_rows_is_a_partition(layout):
     assert split_rows(X, np.zeros(100), 0.2, np.random.RandomState(0)) is None
 
 
-def test_sample_bitmap_is_sample_rows_as_bits():
-    from skmix._engine.initialization import sample_bitmap
-
-    for n, k in [(6, 3), (100_000, 10_000), (9, 1), (4, 4)]:
-        bits = sample_bitmap(n, k, np.random.RandomState(n))
+def test_sample_rows_bitmap_marks_the_subset():
+    for n, k in [(6, 3), (100_000, 10_000), (9, 1), (4, 4), (5, 9)]:
+        rows, bits = sample_rows(n, k, np.random.RandomState(n), bitmap=True)
         mask = np.unpackbits(bits, count=n, bitorder="little").astype(bool)
-        rows = sample_rows(n, k, np.random.RandomState(n))
         assert_array_equal(np.flatnonzero(mask), rows)
+        assert_array_equal(rows, sample_rows(n, k, np.random.RandomState(n)))
 
 
 def test_multistart_picks_best_validation_and_continues_on_all_rows():

@@ -59,9 +59,10 @@ def _draw_distinct(n_population, n_samples, rng):
     return out, seen
 
 
-def sample_rows(n_population, n_samples, rng):
+def sample_rows(n_population, n_samples, rng, bitmap=False):
     """A uniformly random subset of ``n_samples`` of ``range(n_population)``,
-    sorted.
+    sorted; with ``bitmap=True`` also its bitmap (uint8, bit ``v & 7`` of
+    byte ``v >> 3`` set for each value v of the subset).
 
     Draws with replacement, in batches, keeping each value's first draw until
     ``n_samples`` distinct values are drawn: the distribution of
@@ -71,19 +72,12 @@ def sample_rows(n_population, n_samples, rng):
     ~0.2 ms here). Memory: the draws, and a bit per value of the population.
     """
     if n_samples >= n_population:
-        return np.arange(n_population)
-    out, _ = _draw_distinct(n_population, n_samples, rng)
-    out.sort()
-    return out
-
-
-def sample_bitmap(n_population, n_samples, rng):
-    """``sample_rows`` as a bitmap (uint8, bit ``v & 7`` of byte ``v >> 3``
-    for value v) over ``range(n_population)``: the same draws give the same
-    subset, without sorting it."""
-    if n_samples >= n_population:
-        return np.packbits(np.ones(n_population, dtype=bool), bitorder="little")
-    return _draw_distinct(n_population, n_samples, rng)[1]
+        rows = np.arange(n_population)
+        seen = np.packbits(np.ones(n_population, dtype=bool), bitorder="little")
+    else:
+        rows, seen = _draw_distinct(n_population, n_samples, rng)
+        rows.sort()
+    return (rows, seen) if bitmap else rows
 
 
 def take_optional_rows(array, rows):
