@@ -39,15 +39,20 @@ def _read_numeric_csv(path):
     return X[finite], names, int((~finite).sum())
 
 
+def _cell(bic, singular):
+    """A BIC of the table: 'failed', (in parentheses) if singular, or plain."""
+    if not np.isfinite(bic):
+        return "failed"
+    return f"({bic:.3f})" if singular else f"{bic:.3f}"
+
+
 def _format_table(result):
     types = result.covariance_types
     head = "   G " + "".join(f"{t + ' (' + MCLUST_NAMES[t] + ')':>18}" for t in types)
     lines = [head]
     for i, k in enumerate(result.components):
         cells = "".join(
-            f"{'failed':>18}"
-            if not np.isfinite(v)
-            else (f"{'(' + f'{v:.3f}' + ')':>18}" if singular else f"{v:>18.3f}")
+            f"{_cell(v, singular):>18}"
             for v, singular in zip(result.table[i], result.singular[i])
         )
         lines.append(f"{k:>4} {cells}")

@@ -15,11 +15,11 @@ MCLUST_NAMES = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
 
 
 #: A fitted component is singular when its covariance less ``reg_covar``
-#: has a reciprocal condition number (smallest over largest eigenvalue) at
-#: or below this, or when all of it is this small next to the largest
-#: variance of any component (a spherical component, or one on a single
-#: row): ``reg_covar`` alone keeps it invertible. mclust, which adds
-#: nothing, gives such a model no BIC (NA).
+#: has, in some direction, a variance at or below this fraction of the
+#: data's own variance in that direction (directions in which the data do
+#: not vary, such as a constant column, are left out): ``reg_covar`` alone
+#: keeps it invertible. mclust, which adds nothing, gives such a model no
+#: BIC (NA).
 SINGULAR_RCOND = 1e-10
 
 
@@ -33,17 +33,27 @@ class BICSearch(NamedTuple):
     singular: np.ndarray  # bool, as table: a singular component (not chosen)
 
 
-def has_singular_component(model: GaussianMixtureEM) -> bool:
-    """Whether a component of a fitted model is singular without ``reg_covar``.
+def has_singular_component(model: GaussianMixtureEM, X) -> bool:
+    """Whether a component of a model fitted to X is singular without
+    ``reg_covar``.
 
-    Such a component sits on a set of rows with no spread in some direction
-    (for example rows that share a value of a discrete feature, as the
-    integer waiting times of the Old Faithful data do): its log-likelihood
-    grows as ``reg_covar`` shrinks, without bound, so its BIC measures
-    ``reg_covar`` rather than the fit (see :data:`SINGULAR_RCOND`).
+    Such a component sits on rows with no spread in some direction in which
+    the data do spread (for example rows that share a value of a discrete
+    feature, as the integer waiting times of the Old Faithful data do, or a
+    single row): its log-likelihood grows as ``reg_covar`` shrinks, without
+    bound, so its BIC measures ``reg_covar`` rather than the fit (see
+    :data:`SINGULAR_RCOND`). Variances are compared with the data's in the
+    same direction, so the test does not depend on the features' units.
     """
+    X = np.asarray(X, dtype=np.float64)
+    d = X.shape[1]
+    data_variances, directions = np.linalg.eigh(np.cov(X, rowvar=False).reshape(d, d))
+    spread = data_variances > SINGULAR_RCOND * data_variances.max()
+    if not spread.any():
+        return False
+    # Whitening: the data's covariance becomes the identity on its range.
+    whiten = directions[:, spread] / np.sqrt(data_variances[spread])
     covariances = np.asarray(model.covariances_, dtype=np.float64)
-    d = model.means_.shape[1]
     if model.covariance_type == "full":
         matrices = covariances
     elif model.covariance_type == "tied":
@@ -52,11 +62,8 @@ def has_singular_component(model: GaussianMixtureEM) -> bool:
         matrices = covariances[:, :, None] * np.eye(d)
     else:
         matrices = covariances[:, None, None] * np.eye(d)
-    eigenvalues = np.linalg.eigvalsh(matrices - model.reg_covar * np.eye(d))
-    smallest, largest = eigenvalues[:, 0], eigenvalues[:, -1]
-    flat = smallest <= SINGULAR_RCOND * largest
-    collapsed = largest <= SINGULAR_RCOND * np.max(largest)
-    return bool(np.any(flat | collapsed))
+    relative = whiten.T @ (matrices - model.reg_covar * np.eye(d)) @ whiten
+    return bool(np.any(np.linalg.eigvalsh(relative)[:, 0] <= SINGULAR_RCOND))
 
 
 def select_by_bic(
@@ -107,11 +114,13 @@ def select_by_bic(
             except ValueError:
                 continue
             table[i, j] = model.bic(X)
-            singular[i, j] = has_singular_component(model)
+            singular[i, j] = has_singular_component(model, X)
             if not singular[i, j] and table[i, j] < best_bic:
                 best, best_bic = model, table[i, j]
     if best is None:
         raise ValueError(
-            "No model could be fitted to the data without a singular component."
+            "No model could be fitted: every fit failed or had a component "
+            "with no spread in some direction (see has_singular_component). "
+            "Try fewer components or other covariance types."
         )
     return BICSearch(best, table, components, covariance_types, singular)

@@ -382,7 +382,8 @@ def test_has_singular_component_reads_covariances_without_reg_covar(
 ):
     # Component covariances built by hand: one direction with variance
     # reg_covar + 1e-14 (singular once reg_covar is taken off) or
-    # reg_covar + 1e-3 (not), in a rotated basis for full / tied.
+    # reg_covar + 1e-3 (not), in a rotated basis for full / tied; the data
+    # have unit variances, then the same in other units (x 1e4, x 1e-4).
     from skmix._selection import has_singular_component
 
     reg = 1e-6
@@ -390,21 +391,39 @@ def test_has_singular_component_reads_covariances_without_reg_covar(
     rotation = np.array(
         [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
     )
-    for small, expected in [(1e-14, True), (1e-3, False)]:
-        model = GaussianMixtureEM(2, covariance_type=covariance_type, reg_covar=reg)
-        model.means_ = np.zeros((2, 2))
-        if covariance_type in ("full", "tied"):
-            singular = rotation @ np.diag([reg + small, 4.0]) @ rotation.T
-            if covariance_type == "full":
-                model.covariances_ = np.stack([np.eye(2) * 2.0, singular])
+    X = np.random.RandomState(0).normal(size=(5000, 2))
+    for scale in (1.0, 1e4, 1e-4):
+        for small, expected in [(1e-14, True), (1e-3, False)]:
+            model = GaussianMixtureEM(
+                2, covariance_type=covariance_type, reg_covar=reg * scale**2
+            )
+            model.means_ = np.zeros((2, 2))
+            if covariance_type in ("full", "tied"):
+                singular = rotation @ np.diag([reg + small, 4.0]) @ rotation.T
+                if covariance_type == "full":
+                    covariances = np.stack([np.eye(2) * 2.0, singular])
+                else:
+                    covariances = singular
+            elif covariance_type == "diag":
+                covariances = np.array([[2.0, 3.0], [4.0, reg + small]])
             else:
-                model.covariances_ = singular
-        elif covariance_type == "diag":
-            model.covariances_ = np.array([[2.0, 3.0], [4.0, reg + small]])
-        else:
-            # a spherical component is singular only with no spread at all
-            model.covariances_ = np.array([2.0, reg + small])
-        assert has_singular_component(model) is expected
+                # a spherical component is singular only with no spread at all
+                covariances = np.array([2.0, reg + small])
+            model.covariances_ = covariances * scale**2
+            assert has_singular_component(model, X * scale) is expected
+
+
+def test_bic_search_with_a_constant_column_still_chooses():
+    # A constant column gives every component a variance of reg_covar in
+    # it: that is the data, not a collapse, so no fit is marked singular.
+    from skmix._selection import select_by_bic
+
+    rng = np.random.RandomState(1)
+    X = np.vstack([rng.normal(size=(150, 2)), rng.normal(6, 1, size=(150, 2))])
+    X = np.column_stack([X, np.full(300, 7.0)])
+    result = select_by_bic(X, components=range(1, 4), n_init=3)
+    assert not result.singular.any()
+    assert result.best.n_components == 2
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
