@@ -1,8 +1,10 @@
 """A process-wide thread pool and ``run_in_threads``, shared by the engine and
-the families whose kernels share out work themselves."""
+the families whose kernels share out work themselves, and the executors of
+the parallel starts."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +12,46 @@ from contextlib import contextmanager
 
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
+_IDLE_EXECUTORS: dict = {}  # thread count -> executors no call is using
+_IDLE_LOCK = threading.Lock()
+
+
+def _forget_threads_in_child() -> None:
+    """After ``fork``, the child has none of the parent's threads, but would
+    keep their executors, which count them as idle and never start new ones:
+    a fit with ``n_jobs=2`` in a forked child (``multiprocessing`` with the
+    fork start method, not in a daemon) then waited forever for its helper.
+    The child starts afresh, with new locks (another thread may have held
+    one at the fork)."""
+    global _POOLS_LOCK, _IDLE_LOCK
+    _POOLS.clear()
+    _IDLE_EXECUTORS.clear()
+    _POOLS_LOCK = threading.Lock()
+    _IDLE_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads_in_child)
+
+
+def borrow_executor(n_threads: int) -> ThreadPoolExecutor:
+    """An idle executor of ``n_threads`` threads kept from an earlier call, or
+    a new one; give it back with ``return_executor`` once idle.
+
+    Each caller owns its executor until it returns it, so the parallel
+    starts of concurrent fits never queue behind each other's.
+    """
+    with _IDLE_LOCK:
+        idle = _IDLE_EXECUTORS.get(n_threads)
+        if idle:
+            return idle.pop()
+    return ThreadPoolExecutor(n_threads, thread_name_prefix="skmix-starts")
+
+
+def return_executor(n_threads: int, executor: ThreadPoolExecutor) -> None:
+    """Keep an idle executor of ``n_threads`` threads for the next caller."""
+    with _IDLE_LOCK:
+        _IDLE_EXECUTORS.setdefault(n_threads, []).append(executor)
 
 
 def thread_pool(n_threads: int) -> ThreadPoolExecutor:

@@ -1,5 +1,6 @@
 """The EM engine: chunking, initialisation, multi-start, selection."""
 
+import os
 import threading
 
 import numpy as np
@@ -964,3 +965,39 @@ def test_seeded_random_state_draws_as_a_new_random_state():
             with seeded_random_state(seed) as state:
                 assert_array_equal(draws(state), draws(np.random.RandomState(seed)))
                 state.normal(size=7)
+
+
+def _fit_in_child(X, queue):
+    from skmix import GaussianMixtureEM
+
+    model = GaussianMixtureEM(2, n_init=4, n_jobs=2, random_state=1).fit(X)
+    queue.put(model.lower_bound_)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_threaded_fit_in_a_forked_child_does_not_wait_for_the_parents_threads():
+    # After a threaded fit, the process keeps executors whose threads a
+    # forked child does not have; the child's threaded fit waited forever
+    # for them until the pools were dropped at fork.
+    import multiprocessing
+    import queue as queues
+
+    from skmix import GaussianMixtureEM
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(10_000, 2)), rng.normal(5, 1, size=(10_000, 2))])
+    GaussianMixtureEM(2, n_init=4, n_jobs=2, random_state=0).fit(X)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_fit_in_child, args=(X, results))
+    child.start()
+    try:
+        value = results.get(timeout=60)
+    except queues.Empty:
+        pytest.fail("the threaded fit in a forked child did not finish")
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+    expected = GaussianMixtureEM(2, n_init=4, n_jobs=1, random_state=1).fit(X)
+    assert value == expected.lower_bound_

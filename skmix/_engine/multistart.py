@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
@@ -12,6 +13,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import ParallelBackendBase
 
+from .._threads import borrow_executor, return_executor
 from ..families._base import add_stats
 from .em import (
     EMResult,
@@ -29,6 +31,17 @@ _SEED_MAX = np.iinfo(np.int32).max
 
 _IDLE_STATES: list = []  # RandomState objects no fit is using
 _IDLE_STATES_LOCK = threading.Lock()
+
+
+def _new_states_lock_in_child() -> None:
+    # Another thread may have held the lock at a fork: the child gets a new
+    # one (its pooled states are fine to keep).
+    global _IDLE_STATES_LOCK
+    _IDLE_STATES_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_states_lock_in_child)
 
 
 @contextmanager
@@ -91,28 +104,6 @@ def split_rows(X, sample_weight, validation_fraction: float, rng):
     return X_train, take_optional_rows(sample_weight, train), X_val, w_val
 
 
-_IDLE_EXECUTORS: dict = {}  # thread count -> executors no call is using
-_IDLE_LOCK = threading.Lock()
-
-
-def _borrow_executor(n_threads: int) -> ThreadPoolExecutor:
-    """An idle executor of ``n_threads`` threads, or a new one.
-
-    Each call of the starts owns its executor until it returns it, so the
-    starts of concurrent fits never queue behind each other's.
-    """
-    with _IDLE_LOCK:
-        idle = _IDLE_EXECUTORS.get(n_threads)
-        if idle:
-            return idle.pop()
-    return ThreadPoolExecutor(n_threads, thread_name_prefix="skmix-starts")
-
-
-def _return_executor(n_threads: int, executor: ThreadPoolExecutor) -> None:
-    with _IDLE_LOCK:
-        _IDLE_EXECUTORS.setdefault(n_threads, []).append(executor)
-
-
 class _StartThreads(ParallelBackendBase):
     """joblib backend of the parallel starts: threads of a ``ThreadPoolExecutor``
     kept between calls, and optionally the calling thread.
@@ -156,7 +147,7 @@ class _StartThreads(ParallelBackendBase):
         self._n_jobs = self.effective_n_jobs(n_jobs)
         self._holding = self._caller_runs_first and self._n_jobs > 1
         self._n_threads = self._n_jobs - self._holding
-        self._executor = _borrow_executor(self._n_threads)
+        self._executor = borrow_executor(self._n_threads)
         return self._n_jobs
 
     def submit(self, func, callback=None):
@@ -201,7 +192,7 @@ class _StartThreads(ParallelBackendBase):
         # idle, and the next call may have it.
         self._cancel_held_task()
         if self._executor is not None:
-            _return_executor(self._n_threads, self._executor)
+            return_executor(self._n_threads, self._executor)
             self._executor = None
 
     def abort_everything(self, ensure_ready=True):
