@@ -21,13 +21,15 @@ def _forget_threads_in_child() -> None:
     keep their executors, which count them as idle and never start new ones:
     a fit with ``n_jobs=2`` in a forked child (``multiprocessing`` with the
     fork start method, not in a daemon) then waited forever for its helper.
-    The child starts afresh, with new locks (another thread may have held
-    one at the fork)."""
-    global _POOLS_LOCK, _IDLE_LOCK
+    The child starts afresh, with new locks, these and the BLAS limit's
+    (another thread may have held one at the fork)."""
+    global _POOLS_LOCK, _IDLE_LOCK, _CONTROLLER_LOCK, _BLAS_LOCK
     _POOLS.clear()
     _IDLE_EXECUTORS.clear()
     _POOLS_LOCK = threading.Lock()
     _IDLE_LOCK = threading.Lock()
+    _CONTROLLER_LOCK = threading.Lock()
+    _BLAS_LOCK = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
