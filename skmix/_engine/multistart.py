@@ -286,6 +286,8 @@ def fit_multistart(
     best training log-likelihood wins (scikit-learn's rule).
     """
     if not hasattr(random_state, "randint"):
+        # An int seed: the same fit, drawing from a pooled state reseeded
+        # with it (the state goes back to the pool when the fit returns).
         with seeded_random_state(random_state) as rng:
             return fit_multistart(
                 family,
