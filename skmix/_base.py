@@ -36,6 +36,30 @@ def _random_state_or_seed(random_state):
     return check_random_state(random_state)
 
 
+def _is_plain_float_matrix(X, min_samples):
+    """Whether ``validate_data(X, dtype=[float64, float32])`` would return X
+    itself with nothing to report: a NumPy float64 / float32 matrix (not a
+    subclass) of finite values, with ``min_samples`` rows and a column.
+
+    Finiteness is scikit-learn's first test, a finite sum; anything else
+    (the element-wise test a non-finite sum calls for, or none under
+    ``assume_finite``) is left to ``validate_data``.
+    """
+    if not (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in _PLAIN_DTYPES
+        and X.shape[0] >= min_samples
+        and X.shape[1] >= 1
+    ):
+        return False
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(X.sum()))
+
+
+_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 class BaseMixture(DensityMixin, BaseEstimator):
     """Common fit / predict / score / sample machinery of skmix mixtures.
 
@@ -63,9 +87,50 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     _fit_weights = True
 
+    # ------------------------------------------------- parameter checks
+    @classmethod
+    def _get_param_names(cls):
+        """scikit-learn's, read once per class: it inspects ``__init__``'s
+        signature (~0.1 ms on every ``get_params``, so on every fit)."""
+        names = cls.__dict__.get("_param_names")
+        if names is None:
+            names = super()._get_param_names()
+            cls._param_names = names
+        return list(names)
+
+    def _validate_params(self):
+        """scikit-learn's parameter validation, skipped when every parameter
+        is the very object that last passed it.
+
+        The constraints are on types and immutable values, so an object that
+        passed once passes again. Holding the validated objects keeps their
+        identities from being reused. It took 0.1 ms (0.25 ms cold, after
+        another fit) of every fit.
+        """
+        params = self.get_params(deep=False)
+        passed = self.__dict__.get("_valid_params")
+        if passed is not None and passed.keys() == params.keys():
+            if all(passed[name] is value for name, value in params.items()):
+                return
+        super()._validate_params()
+        self._valid_params = params
+
     # ----------------------------------------------------------- hooks
     def _validate_X(self, X, reset):
         """Validated float array (float64 or float32) of at least 1 row."""
+        if _is_plain_float_matrix(X, 2 if reset else 1) and (
+            reset
+            or (
+                getattr(self, "n_features_in_", None) == X.shape[1]
+                and not hasattr(self, "feature_names_in_")
+            )
+        ):
+            # What validate_data returns for it, without its generic checks
+            # (0.16 ms, 0.4 ms cold, of every fit).
+            if reset:
+                self.n_features_in_ = X.shape[1]
+                self.__dict__.pop("feature_names_in_", None)
+            return X
         return validate_data(
             self,
             X,
