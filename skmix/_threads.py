@@ -10,10 +10,28 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+#: Fewer rows than this (two of the blocks that the Gaussian kernels'
+#: threads claim) never use threads, nor are offered at a ``HelpDesk``.
+#: From it on, the engine's ``run_em`` times its E-steps on one thread and
+#: on all of them and uses the faster (``ThreadChooser``). At 65,536 rows,
+#: as before the threads claimed blocks finer than chunks, n_jobs=2 missed
+#: gains: lowered to 8,192, its iterations at 20,000 x 10 x 5 went 1.91 ->
+#: 1.22 ms (full), 0.87 -> 0.65 (tied), 0.62 -> 0.52 (diag), and at 10,000
+#: x 10 x 5 full 0.95 -> 0.67; where two threads were no faster (5,000
+#: rows; diag at 10,000) the choosers kept one and the iterations took as
+#: long as before. Why measure rather than guess: waking a sleeping helper
+#: thread took 0.05-0.3 ms (median 0.11) here, and the two vCPUs share much
+#: of their floating-point throughput, at times all of it: two threads ran
+#: an iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.9x faster than one,
+#: and for stretches of minutes no faster at all. Results never depend on
+#: the thread count, so a timing-based choice is safe.
+MIN_ROWS_FOR_THREADS = 8192
+
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
 _IDLE_EXECUTORS: dict = {}  # thread count -> executors no call is using
 _IDLE_LOCK = threading.Lock()
+_LOCAL = threading.local()  # .desk: the HelpDesk this thread serves
 
 
 def _forget_threads_in_child() -> None:
@@ -69,14 +87,26 @@ def thread_pool(n_threads: int) -> ThreadPoolExecutor:
         return pool
 
 
-def run_in_threads(work: Callable[[], None], n_threads: int) -> None:
+def run_in_threads(
+    work: Callable[[], None], n_threads: int, shareable: bool = False
+) -> None:
     """Call ``work()`` in the calling thread and in ``n_threads - 1`` pool
     threads at once, and return when all calls have returned.
 
     ``work`` shares the job out itself (for example by taking chunks from a
     shared counter). An error raised in a pool thread is re-raised here,
     after every call has finished, so no work runs after this returns.
+    ``shareable`` work is also offered to the idle threads of the calling
+    thread's ``HelpDesk``, if it serves one.
     """
+    desk = getattr(_LOCAL, "desk", None) if shareable else None
+    if desk is not None:
+        desk.share(work, lambda: _run_in_threads(work, n_threads))
+    else:
+        _run_in_threads(work, n_threads)
+
+
+def _run_in_threads(work, n_threads):
     if n_threads <= 1:
         work()
         return
@@ -89,6 +119,103 @@ def run_in_threads(work: Callable[[], None], n_threads: int) -> None:
             helper.exception()  # wait
     for helper in helpers:
         helper.result()  # re-raise a helper's error
+
+
+class _Job:
+    __slots__ = ("work", "number", "helpers", "error")
+
+    def __init__(self, work, number):
+        self.work = work
+        self.number = number
+        self.helpers = 0  # threads in work() now
+        self.error = None
+
+
+class HelpDesk:
+    """Where the idle threads of a parallel fit join the busy threads' work.
+
+    The parallel starts of a fit stop after different numbers of iterations,
+    so their threads run out of starts at different times. A thread serving
+    the desk (``serving``) offers the work of its E-steps there
+    (``run_in_threads(..., shareable=True)``); a thread with no start left
+    calls ``help`` and takes part in the work offered until the desk is
+    closed. It joins an E-step already under way, and needs no thread to be
+    woken for it: the thread that offers the work begins at once and waits
+    only for the units a helper already took. The work takes its units from
+    a shared counter and keeps each unit's result in the unit's place, so
+    results do not depend on which thread ran what.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._jobs = []  # the work offered now, oldest first
+        self._count = 0
+        self._closed = False
+
+    @contextmanager
+    def serving(self):
+        """Offer the calling thread's shareable work at this desk."""
+        previous = getattr(_LOCAL, "desk", None)
+        _LOCAL.desk = self
+        try:
+            yield
+        finally:
+            _LOCAL.desk = previous
+
+    def share(self, work: Callable[[], None], run: Callable[[], None]) -> None:
+        """Offer ``work`` to helpers while ``run()`` does it here; return
+        once the helpers that joined are out of it too."""
+        with self._cond:
+            self._count += 1
+            job = _Job(work, self._count)
+            self._jobs.append(job)
+            self._cond.notify_all()
+        try:
+            run()
+        finally:
+            with self._cond:
+                self._jobs.remove(job)
+                self._cond.wait_for(lambda: job.helpers == 0)
+        if job.error is not None:
+            raise job.error
+
+    def help(self) -> None:
+        """Join the work offered, until the desk is closed."""
+        joined = set()  # numbers of the jobs this thread took part in
+
+        def new_job():
+            return next((j for j in self._jobs if j.number not in joined), None)
+
+        with self._cond:
+            while True:
+                self._cond.wait_for(lambda: self._closed or new_job())
+                if self._closed:
+                    return
+                job = new_job()
+                # Once work() returns, no unit of the job is left to take.
+                joined.intersection_update(j.number for j in self._jobs)
+                joined.add(job.number)
+                job.helpers += 1
+                self._cond.release()
+                try:
+                    job.work()
+                except BaseException as error:  # re-raised by share()
+                    job.error = error
+                finally:
+                    self._cond.acquire()
+                    job.helpers -= 1
+                    self._cond.notify_all()
+
+    def close(self) -> None:
+        """Send the helpers away once out of the work they joined."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+def serves_desk() -> bool:
+    """Whether the calling thread offers shareable work at a ``HelpDesk``."""
+    return getattr(_LOCAL, "desk", None) is not None
 
 
 _CONTROLLER = None

@@ -1,7 +1,10 @@
 """The EM engine: chunking, initialisation, multi-start, selection."""
 
+import contextlib
+import itertools
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -346,42 +349,46 @@ def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
     assert_allclose(np.exp(result.best.log_weights), nk / nk.sum(), rtol=1e-10)
 
 
-def test_start_queue_gives_idle_threads_to_running_starts():
+def test_start_queue_hands_out_each_start_once():
     from skmix._engine.multistart import _StartQueue
 
-    queue = _StartQueue(n_starts=3, n_threads=2)
+    queue = _StartQueue(n_starts=3)
     assert [queue.claim(), queue.claim()] == [0, 1]
-    assert queue.threads_per_start() == 1  # start 2 waits for a worker
-    queue.done()
+    assert queue.done() is False  # starts 1 and 2 remain
     assert queue.claim() == 2
-    assert queue.threads_per_start() == 1  # starts 1 and 2 share two threads
-    queue.done()
-    assert queue.threads_per_start() == 2  # start 2 alone gets both
     assert queue.claim() is None
-    queue.done()
+    assert queue.done() is False  # start 2 still runs
+    assert queue.done() is True  # the last
     # After a failure no worker begins another start.
-    queue = _StartQueue(n_starts=4, n_threads=2)
+    queue = _StartQueue(n_starts=4)
     queue.claim()
     queue.abort()
     assert queue.claim() is None
+    assert queue.done() is True
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
-    # The starts' E-steps take their thread count from the queue shared by
-    # the workers (whose rule is tested above); the continuation on all rows
-    # gets every thread.
+@pytest.mark.parametrize(
+    "n_jobs, n_init, per_start, desk",
+    [(1, 3, 1, False), (2, 3, 1, True), (4, 2, 2, True), (3, 1, 3, False)],
+)
+def test_parallel_starts_share_out_the_threads(
+    monkeypatch, n_jobs, n_init, per_start, desk
+):
+    # Each worker's starts get the threads no other worker has; several
+    # workers serve a help desk; the continuation on all rows gets every
+    # thread.
+    from skmix import _threads
     from skmix._engine import initialize, multistart
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2))
     family = GaussianFamily("diag", 1e-6)
-    asked = []  # what each run_em call gets its thread count from
+    asked = []  # (threads, serves a desk) of each run_em call
     real_run_em = multistart.run_em
 
-    def spy(*args, n_threads=None, chooser=None, **kwargs):
-        asked.append(chooser.available if n_threads is None else n_threads)
-        return real_run_em(*args, n_threads=n_threads or 1, chooser=chooser, **kwargs)
+    def spy(*args, n_threads=1, **kwargs):
+        asked.append((n_threads, _threads.serves_desk()))
+        return real_run_em(*args, n_threads=n_threads, **kwargs)
 
     def init_fn(X_part, w, start_rng):
         resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
@@ -393,20 +400,15 @@ def test_parallel_starts_ask_their_queue_for_threads(monkeypatch, n_jobs):
         X,
         None,
         init_fn,
-        n_init=3,
+        n_init=n_init,
         random_state=0,
         validation_fraction=0.25,
         n_jobs=n_jobs,
         em_options=dict(tol=1e-3, max_iter=500),
     )
-    assert len(asked) == 4
-    queues = {id(getattr(f, "__self__", None)) for f in asked[:3]}
-    assert len(queues) == 1
-    queue = asked[0].__self__
-    assert isinstance(queue, multistart._StartQueue)
-    assert asked[0].__func__ is multistart._StartQueue.threads_per_start
-    assert queue._n_threads == n_jobs
-    assert asked[3]() == n_jobs
+    assert asked[:n_init] == [(per_start, desk)] * n_init
+    if n_init > 1:
+        assert asked[n_init:] == [(n_jobs, False)]
 
 
 def _gaussian_init_fn(family, n_components=2):
@@ -513,7 +515,7 @@ def test_parallel_starts_share_memory_under_a_process_backend():
 def test_start_queue_reports_when_every_start_is_done():
     from skmix._engine.multistart import _StartQueue
 
-    queue = _StartQueue(n_starts=2, n_threads=2)
+    queue = _StartQueue(n_starts=2)
     finished = threading.Event()
     waiter = threading.Thread(target=lambda: (queue.wait_finished(), finished.set()))
     waiter.start()
@@ -542,6 +544,181 @@ def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
 
     with pytest.raises(ValueError, match="chunk 3 failed"):
         map_chunks(fails_on_third, n, n_threads=2)
+
+
+def _unit_work(n_units, log, on_unit=None):
+    """Work that takes units from a shared counter, logging (unit, thread)."""
+    counter = itertools.count()
+
+    def work():
+        for unit in iter(counter.__next__, None):
+            if unit >= n_units:
+                return
+            if on_unit is not None:
+                on_unit(unit)
+            log.append((unit, threading.current_thread()))
+
+    return work
+
+
+@contextlib.contextmanager
+def _helpers(desk, n):
+    """``n`` threads helping at ``desk``; they must be gone once it closes."""
+    threads = [threading.Thread(target=desk.help) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield threads
+    finally:
+        desk.close()
+        for thread in threads:
+            thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_help_desk_lets_an_idle_thread_join_work_under_way():
+    from skmix._threads import HelpDesk, run_in_threads
+
+    desk = HelpDesk()
+    main = threading.current_thread()
+    with _helpers(desk, 1) as (helper,):
+        # Not shareable, or not served: the calling thread alone.
+        for shareable, serving in [(False, True), (True, False)]:
+            log = []
+            work = _unit_work(20, log, lambda unit: time.sleep(0.002))
+            with desk.serving() if serving else contextlib.nullcontext():
+                run_in_threads(work, 1, shareable=shareable)
+            assert sorted(u for u, _ in log) == list(range(20))
+            assert {t for _, t in log} == {main}
+        # Shareable at a served desk: the idle thread joins. The offering
+        # thread waits at its first unit until the helper has taken one; the
+        # helper's units are slow, so the offering thread runs out of units
+        # first and must wait for the helper's last.
+        joined = threading.Event()
+
+        def on_unit(unit):
+            if threading.current_thread() is helper:
+                joined.set()
+                time.sleep(0.05)
+            else:
+                assert joined.wait(10)
+
+        log = []
+        with desk.serving():
+            run_in_threads(_unit_work(40, log, on_unit), 1, shareable=True)
+        # Every unit once, by either thread, all done when it returned.
+        assert sorted(u for u, _ in log) == list(range(40))
+        assert {t for _, t in log} == {main, helper}
+
+
+def test_help_desk_reraises_a_helpers_error_in_the_offering_thread():
+    from skmix._threads import HelpDesk, run_in_threads
+
+    desk = HelpDesk()
+    joined = threading.Event()
+    log = []
+    with _helpers(desk, 1) as (helper,):
+
+        def on_unit(unit):
+            if threading.current_thread() is helper:
+                joined.set()
+                raise ValueError("helper failed")
+            assert joined.wait(10)
+
+        with desk.serving(), pytest.raises(ValueError, match="helper failed"):
+            run_in_threads(_unit_work(10, log, on_unit), 1, shareable=True)
+    # The offering thread did the units the helper left.
+    assert len(log) == 9 and {t for _, t in log} == {threading.current_thread()}
+
+
+def test_help_desk_helpers_join_each_job_once():
+    from skmix._threads import HelpDesk
+
+    desk = HelpDesk()
+    everyone = threading.Barrier(3, timeout=10)
+    calls = []
+
+    def work():
+        calls.append(threading.current_thread())
+        if len(calls) <= 3:
+            everyone.wait()  # both helpers join the job under way
+
+    def run():
+        work()
+        # The job stays on offer a while after its units are gone: a helper
+        # that finished it must not take it again.
+        time.sleep(0.05)
+
+    with _helpers(desk, 2) as helpers:
+        desk.share(work, run)
+    assert sorted(map(id, calls)) == sorted(
+        map(id, [threading.current_thread(), *helpers])
+    )
+
+
+def test_parallel_start_without_a_start_left_helps_the_other(monkeypatch):
+    # Start 1 begins 0.2 s late, so the worker that ran start 0 has no start
+    # left while start 1 runs its E-steps, chunk by chunk (5 ms a chunk): it
+    # joins them, and the fit equals the one-thread fit bit for bit.
+    from skmix import _threads
+    from skmix._engine import initialize
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6 * 16384, 2))
+    family = GaussianFamily("diag", 1e-6)
+    monkeypatch.setattr(family, "accumulate_chunks", lambda *args: None)
+    real_accumulate = family.accumulate
+    chunk_threads = []
+
+    def slow_accumulate(*args, **kwargs):
+        chunk_threads.append(threading.current_thread())
+        time.sleep(0.005)
+        return real_accumulate(*args, **kwargs)
+
+    monkeypatch.setattr(family, "accumulate", slow_accumulate)
+    inits = itertools.count()
+
+    def init_fn(X_part, w, start_rng):
+        if next(inits) == 1:
+            time.sleep(0.2)
+        resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
+        return initialize(family, X_part, w, resp, 2)
+
+    joins = []
+    real_help = _threads.HelpDesk.help
+
+    def counting_help(desk):
+        joins.append(threading.current_thread())
+        return real_help(desk)
+
+    monkeypatch.setattr(_threads.HelpDesk, "help", counting_help)
+    fits = {}
+    for n_jobs in (2, 1):
+        inits = itertools.count()
+        chunk_threads.clear()
+        fits[n_jobs] = fit_multistart(
+            family,
+            X,
+            None,
+            init_fn,
+            n_init=2,
+            random_state=0,
+            validation_fraction=0.0,
+            n_jobs=n_jobs,
+            em_options=dict(tol=0.0, max_iter=3),
+        )
+        if n_jobs == 2:
+            # Two workers, two starts: each start's chunks ran on its own
+            # worker, except those a worker with no start left joined in.
+            assert len(joins) == 2
+            assert len(set(chunk_threads)) == 2
+            worker_of_start_0 = chunk_threads[0]
+            late = chunk_threads[-6 * 3 :]  # start 1's E-steps: 3 of 6 chunks
+            assert worker_of_start_0 in late
+    for name in ("train_log_likelihoods", "start_n_iter"):
+        assert_array_equal(getattr(fits[2], name), getattr(fits[1], name))
+    for a, b in zip(fits[2].best.params, fits[1].best.params, strict=True):
+        assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("slow", [1, 2])
@@ -618,29 +795,6 @@ def test_thread_chooser_follows_the_faster_mode():
         == [1] * 30
     )
     assert run(ThreadChooser(1, 10**9), lambda i, t: 1.0, 30) == [1] * 30
-
-
-def test_thread_chooser_probes_once_threads_become_available():
-    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
-
-    def run(when_available, seconds_of):
-        available = [1]
-        chooser = ThreadChooser(lambda: available[0], MIN_ROWS_FOR_THREADS)
-        used = []
-        for i in range(10):
-            if i == when_available:
-                available[0] = 2  # the other starts are done
-            threads = chooser.threads()
-            used.append(threads)
-            chooser.record(threads, seconds_of(threads))
-        return used
-
-    # Three one-thread E-steps stand for the one-thread probes: two thread
-    # probes, then the faster mode.
-    assert run(3, lambda t: 2.0 / t) == [1, 1, 1, 2, 2, 2, 2, 2, 2, 2]
-    assert run(3, lambda t: 1.0 * t) == [1, 1, 1, 2, 2, 1, 1, 1, 1, 2]
-    # One is not enough: both modes are probed twice.
-    assert run(1, lambda t: 2.0 / t) == [1, 2, 1, 2, 1, 2, 2, 2, 2, 2]
 
 
 def test_starts_and_continuation_share_max_iter():

@@ -10,29 +10,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._threads import run_in_threads
+from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads, serves_desk
 from ..families._base import add_stats
 
 #: Rows per chunk. The partition of rows into chunks never depends on the
 #: number of threads, so results are bit-identical for any ``n_jobs``.
 CHUNK_SIZE = 16384
-
-#: Fewer rows than this (two of the blocks that the Gaussian kernels'
-#: threads claim) never use threads. From it on, ``run_em`` times its
-#: E-steps on one thread and on all of them and uses the faster
-#: (``ThreadChooser``). At 65,536 rows, as before the threads claimed
-#: blocks finer than chunks, n_jobs=2 missed gains: lowered to 8,192, its
-#: iterations at 20,000 x 10 x 5 went 1.91 -> 1.22 ms (full), 0.87 -> 0.65
-#: (tied), 0.62 -> 0.52 (diag), and at 10,000 x 10 x 5 full 0.95 -> 0.67;
-#: where two threads were no faster (5,000 rows; diag at 10,000) the
-#: choosers kept one and the iterations took as long as before.
-#: Why measure rather than guess: waking a sleeping helper thread took
-#: 0.05-0.3 ms (median 0.11) here, and the two vCPUs share much of their
-#: floating-point throughput, at times all of it: two threads ran an
-#: iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.9x faster than one, and
-#: for stretches of minutes no faster at all. Results never depend on the
-#: thread count, so a timing-based choice is safe.
-MIN_ROWS_FOR_THREADS = 8192
 
 
 class ThreadChooser:
@@ -52,35 +35,25 @@ class ThreadChooser:
     the other way round: a one-thread E-step costs ~1.9x a two-thread one
     when threads win, while two threads cost about one thread's time when
     they do not.)
-
-    A parallel start gets threads only once the other starts are done, by
-    which time it has run E-steps on one thread: the fastest of its last
-    four stands for the one-thread probes, and only the two thread probes
-    run. (Those E-steps shared the machine with other starts, so they favour
-    threads a little: the cheaper mistake, as above.) The last start of an
-    ``n_init=4`` fit of 100,000 x 2 x 3 often has four or five iterations
-    left when it runs alone, and each one-thread probe cost ~0.6 ms more
-    than a two-thread E-step.
     """
 
     n_probes = 4
     early_reprobes = (4, 8)
     reprobe_every = 16
 
-    def __init__(self, n_threads, n_samples: int, prefer_threads=None):
-        # n_threads may be a callable giving the threads available now (a
-        # parallel start gets more once the other starts are done); the
-        # probes begin when more than one is first available.
+    def __init__(self, n_threads: int, n_samples: int, prefer_threads=None):
         # prefer_threads: what an earlier chooser on the same data learned
-        # (True / False), used instead of the first probes; None: probe.
-        self.available = n_threads if callable(n_threads) else lambda: n_threads
-        self.n_samples = n_samples
-        self.prefer_threads = prefer_threads
+        # (True / False), used instead of the probes; None: probe.
         self.modes = (1,)
         self.current = 1
         self.probes = []  # modes of the probe E-steps still to run
+        if _uses_threads(n_samples, n_threads):
+            self.modes = (1, n_threads)
+            if prefer_threads is None:
+                self.probes = [n_threads, 1] * (self.n_probes // 2)
+            else:
+                self.current = n_threads if prefer_threads else 1
         self.fastest = {}
-        self.one_thread = []  # the last E-steps before threads were available
         self.recent = []
         self.count = 0  # E-steps since the probes
 
@@ -94,17 +67,7 @@ class ThreadChooser:
     def threads(self) -> int:
         """Threads for the next E-step."""
         if len(self.modes) == 1:
-            available = self.available()
-            if not _uses_threads(self.n_samples, available):
-                return 1
-            self.modes = (1, available)
-            if self.prefer_threads is not None:
-                self.current = available if self.prefer_threads else 1
-            elif len(self.one_thread) >= self.n_probes // 2:
-                self.fastest[1] = min(self.one_thread)
-                self.probes = [available] * (self.n_probes // 2)
-            else:
-                self.probes = [available, 1] * (self.n_probes // 2)
+            return 1
         if self.probes:
             return self.probes[0]
         early = self.current == 1 and self.count in self.early_reprobes
@@ -115,7 +78,6 @@ class ThreadChooser:
     def record(self, threads: int, seconds: float) -> None:
         """Time of the E-step just run with ``threads``."""
         if len(self.modes) == 1:
-            self.one_thread = (self.one_thread + [seconds])[-self.n_probes :]
             return
         if self.probes:
             self.probes.pop(0)
@@ -161,11 +123,14 @@ def map_chunks(
     threads take chunks from a shared counter until none are left (the
     kernels release the GIL); the results come back in chunk order either
     way. One task per helper thread, not one per chunk: a task hand-off costs
-    tens of microseconds here, a sizeable part of a small iteration.
+    tens of microseconds here, a sizeable part of a small iteration. The
+    chunks are also offered at the calling thread's ``HelpDesk``, if any.
     """
     bounds = chunk_bounds(n_samples, chunk_size)
+    n_threads = n_threads if _uses_threads(n_samples, n_threads) else 1
     n_threads = min(n_threads, len(bounds))
-    if not _uses_threads(n_samples, n_threads):
+    shareable = len(bounds) > 1 and n_samples >= MIN_ROWS_FOR_THREADS
+    if n_threads == 1 and not (shareable and serves_desk()):
         return [func(start, stop) for start, stop in bounds]
     results = [None] * len(bounds)
     counter = itertools.count()  # next() on a count is atomic under the GIL
@@ -176,7 +141,7 @@ def map_chunks(
                 return
             results[index] = func(*bounds[index])
 
-    run_in_threads(work, n_threads)
+    run_in_threads(work, n_threads, shareable)
     return results
 
 
@@ -327,7 +292,7 @@ def run_em(
     tol: float,
     max_iter: int,
     fit_weights: bool = True,
-    n_threads: int | Callable[[], int] = 1,
+    n_threads: int = 1,
     lower_bound: float = -np.inf,
     verbose: int = 0,
     verbose_interval: int = 10,
@@ -337,9 +302,9 @@ def run_em(
 
     The lower bound of iteration t is the (weighted) mean log-likelihood of
     the parameters *before* that iteration's M-step, as in scikit-learn.
-    ``n_threads`` is a count or a callable giving the threads available for
-    the next E-step (``ThreadChooser`` decides how many of them to use; pass
-    ``chooser`` to use one built by the caller).
+    ``n_threads`` threads are available to each E-step (``ThreadChooser``
+    decides whether to use them; pass ``chooser`` to use one built by the
+    caller).
     """
     weight = total_weight(X, sample_weight)
     lower_bounds = []

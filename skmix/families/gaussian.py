@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import gaussian as kernels
-from .._threads import run_in_threads
+from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads
 from ._base import MixtureFamily, column_means, kernel_weights
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -263,6 +263,7 @@ class GaussianFamily(MixtureFamily):
             run_in_threads(
                 lambda: kernel(*args, block, counter, part_arrays),
                 min(n_threads, n_blocks),
+                shareable=n_blocks > 1 and X.shape[0] >= MIN_ROWS_FOR_THREADS,
             )
             if X.shape[0] <= block:
                 # One block in all: its statistics are the sums (0 + x = x),
