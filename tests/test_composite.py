@@ -589,6 +589,21 @@ def test_parallel_starts_match_serial(composite_frame):
     np.testing.assert_allclose(serial.start_lower_bounds_, parallel.start_lower_bounds_)
 
 
+def test_parallel_starts_over_many_chunks_match_serial_bit_for_bit(composite_frame):
+    # Long enough for several chunks: a worker without a start left joins the
+    # other starts' E-steps (the engine's help desk), chunk by chunk.
+    X = composite_frame[["x", "count", "b"]]
+    X = pd.concat([X] * (40_000 // len(X) + 1), ignore_index=True)
+    fits = [
+        CompositeMixture(3, n_init=3, max_iter=15, random_state=0, n_jobs=n_jobs).fit(X)
+        for n_jobs in (1, 2)
+    ]
+    np.testing.assert_array_equal(*(fit.start_lower_bounds_ for fit in fits))
+    np.testing.assert_array_equal(*(fit.start_validation_scores_ for fit in fits))
+    assert fits[0].lower_bounds_ == fits[1].lower_bounds_
+    np.testing.assert_array_equal(*(fit.predict_proba(X[:500]) for fit in fits))
+
+
 def test_float32_and_warm_start(composite_frame):
     X = composite_frame[["x", "count", "b"]].to_numpy(np.float64)
     a = CompositeMixture(3, random_state=0).fit(X)
