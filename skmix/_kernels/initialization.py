@@ -50,24 +50,40 @@ def nearest_centre_labels(X, centres, out):
 
 
 @njit(**_JIT)
-def draw_distinct(draws, seen, out, count):
-    """Append to ``out[count:]`` the values of ``draws`` not seen yet, in
-    order, until ``out`` is full; return the new count.
+def draw_distinct(draws, seen, count, n_samples):
+    """Mark in ``seen`` the values of ``draws`` not marked yet, in order,
+    until ``n_samples`` are marked; return the new count of marked values.
 
-    ``seen`` is a bitmap (uint8, a bit per possible value) of the values
-    already in ``out``; it is updated.
+    ``seen`` is a bitmap (uint8, bit ``v & 7`` of byte ``v >> 3`` for value
+    v) holding ``count`` marked values.
     """
     for j in range(draws.shape[0]):
-        if count == out.shape[0]:
+        if count == n_samples:
             break
         v = draws[j]
         byte = v >> 3
         bit = np.uint8(1 << (v & 7))
         if seen[byte] & bit == 0:
             seen[byte] |= bit
-            out[count] = v
             count += 1
     return count
+
+
+@njit(**_JIT)
+def marked_values(seen, out):
+    """The values marked in the bitmap ``seen``, in increasing order, into
+    ``out`` (as long as their number)."""
+    count = 0
+    for byte in range(seen.shape[0]):
+        bits = np.int64(seen[byte])
+        while bits:
+            low = bits & -bits  # the lowest bit set, and its position:
+            position = (low > 15) * 4
+            position += ((low >> position) > 3) * 2
+            position += (low >> position) > 1
+            out[count] = 8 * byte + position
+            count += 1
+            bits ^= low
 
 
 @njit(**_JIT)
