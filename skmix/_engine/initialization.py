@@ -111,8 +111,7 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     n_local_trials = 2 + int(np.log(n_components))
     uniforms = rng.random_sample(1 + (n_components - 1) * n_local_trials)
     centres = np.empty((n_components, X.shape[1]))
-    kernels.kmeans_plusplus(X, weights, uniforms, n_local_trials, centres)
-    kernels.lloyd(X, weights, centres, 1e-4 * kernels.mean_column_variance(X), 300)
+    kernels.kmeans(X, weights, uniforms, n_local_trials, centres, 300)
     return centres
 
 

@@ -266,3 +266,12 @@ def lloyd(X, weights, centres, tol, max_iter):
         if shift <= tol:
             return iteration
     return max_iter
+
+
+@njit(**_JIT)
+def kmeans(X, weights, uniforms, n_local_trials, centres, max_iter):
+    """k-means++ seeding (``kmeans_plusplus``) then ``lloyd`` with
+    scikit-learn's tolerance, 1e-4 of the mean column variance: one call
+    (parallel starts wait on each other's Python between calls)."""
+    kmeans_plusplus(X, weights, uniforms, n_local_trials, centres)
+    return lloyd(X, weights, centres, 1e-4 * mean_column_variance(X), max_iter)
