@@ -892,10 +892,11 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
 def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     covariance_type, weighted, monkeypatch
 ):
-    # k-means responsibilities carry their labels; the Gaussian family
-    # accumulates the labels themselves (no n x k indicator array). The
-    # initial parameters must be the weighted means and covariances of each
-    # label's rows, by NumPy.
+    # k-means responsibilities carry their labels and centres; the Gaussian
+    # family labels and accumulates in one pass (accumulate_nearest), or,
+    # for full covariances with many components, accumulates the labels
+    # themselves (no n x k indicator array). The initial parameters must be
+    # the weighted means and covariances of each label's rows, by NumPy.
     from skmix._engine.em import initialize
 
     rng = np.random.RandomState(4)
@@ -907,14 +908,20 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     family = GaussianFamily(covariance_type, reg)
     resp_fn = kmeans_responsibilities(X, k, np.random.RandomState(0), weight)
     calls = []
-    accumulate_labels = family.accumulate_labels
-    monkeypatch.setattr(
-        family,
-        "accumulate_labels",
-        lambda *args: calls.append(1) or accumulate_labels(*args),
-    )
+    for name in ("accumulate_labels", "accumulate_nearest"):
+        method = getattr(family, name)
+        monkeypatch.setattr(
+            family,
+            name,
+            lambda *args, name=name, method=method: calls.append(name) or method(*args),
+        )
     params, log_weights = initialize(family, X, weight, resp_fn, k)
-    assert len(calls) == len(chunk_bounds(X.shape[0], family.label_chunk_rows)) == 2
+    n_chunks = len(chunk_bounds(X.shape[0], family.label_chunk_rows))
+    if covariance_type == "full":  # accumulate_nearest declines, labels go
+        assert calls == ["accumulate_nearest", "accumulate_labels"] * n_chunks
+    else:
+        assert calls == ["accumulate_nearest"] * n_chunks
+    assert n_chunks == 2
 
     labels = resp_fn.labels(0, X.shape[0])
     w = np.ones(X.shape[0]) if weight is None else weight
@@ -939,6 +946,33 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     assert_allclose(params.means, means, rtol=1e-12)
     assert_allclose(params.covariances, expected, rtol=1e-9)
     assert_allclose(np.exp(log_weights), nk / nk.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("layout", ["C", "F", "float32"])
+def test_nearest_centre_statistics_equal_those_of_the_labels(
+    covariance_type, weighted, layout
+):
+    # Labelling and accumulating in one pass gives exactly the statistics of
+    # the labels nearest_centre_labels gives. Rows on the midpoint of two
+    # centres are ties (the first centre wins) and 1,000 rows span tiles.
+    from skmix._engine.initialization import _nearest_centre_labels
+
+    rng = np.random.RandomState(7)
+    centres = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 3.0, 1.0]])
+    X = rng.normal(size=(1000, 3)) * 1.5
+    X[::7] = [1.0, 0.0, 0.0]  # equidistant from centres 0 and 1
+    X = {"C": X, "F": np.asfortranarray(X), "float32": X.astype(np.float32)}[layout]
+    weight = rng.uniform(0.5, 2.0, size=1000) if weighted else None
+    family = GaussianFamily(covariance_type, 1e-6)
+    reference = family.reference(X, 3)
+    got = family.accumulate_nearest(X, centres, 3, weight, reference)
+    labels = _nearest_centre_labels(X, centres)
+    assert np.sum(labels[::7] == 0) == len(labels[::7])
+    expected = family.accumulate_labels(X, labels, 3, weight, reference)
+    for a, b in zip(got, expected, strict=True):
+        assert_array_equal(a, b)
 
 
 def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):

@@ -209,11 +209,19 @@ def initialize(
         )
         return family.m_step(stats, reference), log_weights_from_stats(stats)
 
-    # Hard assignments (k-means) reach the family as labels.
+    # Hard assignments (k-means) reach the family as labels, or as the
+    # centres whose nearest rows they are, if the family takes them.
     labels = getattr(responsibilities, "labels", None)
+    centres = getattr(responsibilities, "nearest_centres", None)
 
     def one_chunk(start, stop):
         rows, weights = X[start:stop], _weight_chunk(sample_weight, start, stop)
+        if centres is not None:
+            stats = family.accumulate_nearest(
+                rows, centres, n_components, weights, reference
+            )
+            if stats is not None:
+                return stats
         if labels is not None:
             return family.accumulate_labels(
                 rows, labels(start, stop), n_components, weights, reference

@@ -133,16 +133,10 @@ def kmeans_responsibilities(
         rows = sample_rows(n_samples, KMEANS_MAX_ROWS, rng)
         weights = take_optional_rows(sample_weight, rows)
         centres = kmeans_centres(take_rows(X, rows), n_components, rng, weights)
-        return labelled_responsibilities(
-            lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
-            n_components,
-        )
+        return _nearest_centre_responsibilities(X, centres)
     if not reproduce_sklearn:
         centres = kmeans_centres(X, n_components, rng, sample_weight)
-        return labelled_responsibilities(
-            lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
-            n_components,
-        )
+        return _nearest_centre_responsibilities(X, centres)
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
     # One OpenMP thread, as the composite's seeding (see one_openmp_thread):
     # parallel starts otherwise run two OpenMP teams on two cores.
@@ -152,6 +146,17 @@ def kmeans_responsibilities(
     return labelled_responsibilities(
         lambda start, stop: labels[start:stop], n_components
     )
+
+
+def _nearest_centre_responsibilities(X, centres):
+    """Labels of the nearest of ``centres``, carrying the centres too
+    (``nearest_centres``: a family may label and accumulate in one pass)."""
+    responsibilities = labelled_responsibilities(
+        lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
+        centres.shape[0],
+    )
+    responsibilities.nearest_centres = centres
+    return responsibilities
 
 
 def _selected_rows_responsibilities(indices, n_components):

@@ -145,6 +145,22 @@ class MixtureFamily:
             X, one_hot(labels, n_components), sample_weight, reference
         )
 
+    def accumulate_nearest(
+        self,
+        X: np.ndarray,
+        centres: np.ndarray,
+        n_components: int,
+        sample_weight: np.ndarray | None,
+        reference: Any,
+    ) -> NamedTuple | None:
+        """:meth:`accumulate_labels` of the labels of the nearest of
+        ``centres`` (squared Euclidean distance, the first of ties), or
+        ``None`` (the default), and the engine labels the rows itself.
+
+        The Gaussian family labels and accumulates in one pass.
+        """
+        return None
+
     def reference(self, X: np.ndarray, n_components: int) -> Any:
         """A data summary used to centre initial statistics (default: None).
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import gaussian as kernels
+from .._kernels import initialization as init_kernels
 from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads
 from ._base import MixtureFamily, column_means, kernel_weights
 
@@ -83,6 +84,14 @@ _CLAIMED_KERNELS = {
 #: k = 2, d = 10-16 at k = 3, d = 6 at k = 4, d = 5 at k = 5 and d = 2 at
 #: k = 10.
 LABEL_GROUP_MIN_WORK = 18
+
+
+def _groups_labels(covariance_type, n_components, n_features):
+    """Whether label statistics group the rows by label (see above)."""
+    return (
+        covariance_type == "full"
+        and (n_components - 1) * n_features >= LABEL_GROUP_MIN_WORK
+    )
 
 
 def _grouped_label_moments(
@@ -315,13 +324,24 @@ class GaussianFamily(MixtureFamily):
         (hard assignments to components 0..n_components-1)."""
         labels = np.ascontiguousarray(labels, dtype=np.int64)
         kernel = kernels.label_moments
-        d = np.shape(X)[1]
-        if self.covariance_type == "full" and (n_components - 1) * d >= (
-            LABEL_GROUP_MIN_WORK
-        ):
+        if _groups_labels(self.covariance_type, n_components, np.shape(X)[1]):
             kernel = _grouped_label_moments
         return self._given_moments(
             kernel, X, labels, n_components, sample_weight, reference
+        )
+
+    def accumulate_nearest(self, X, centres, n_components, sample_weight, reference):
+        # Where accumulate_labels groups rows by label, the engine labels.
+        if _groups_labels(self.covariance_type, n_components, np.shape(X)[1]):
+            return None
+        centres = np.ascontiguousarray(centres, dtype=np.float64)
+        return self._given_moments(
+            init_kernels.nearest_label_moments,
+            X,
+            centres,
+            n_components,
+            sample_weight,
+            reference,
         )
 
     def _given_moments(self, kernel, X, assignment, k, sample_weight, reference):
