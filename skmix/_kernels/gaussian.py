@@ -873,6 +873,25 @@ GROUP_ROWS = 1024
 
 
 @njit(**_JIT)
+def _nearest_in_tile(xt, m, centres, distance, best_distance, best):
+    """best[t] (a float, so that the selects vectorise) = the index of the
+    centre nearest to row t of the tile xt (d, m), the first of ties, and
+    best_distance[t] its squared distance; ``distance`` is scratch space."""
+    for c in range(centres.shape[0]):
+        _squared_distance(xt, m, centres[c], distance)
+        if c == 0:
+            for t in range(m):
+                best_distance[t] = distance[t]
+                best[t] = 0.0
+            continue
+        index = float(c)
+        for t in range(m):
+            closer = distance[t] < best_distance[t]
+            best_distance[t] = np.minimum(distance[t], best_distance[t])
+            best[t] = index if closer else best[t]
+
+
+@njit(**_JIT)
 def label_moments(
     X, labels, sample_weight, weighted, centre, kind, resp_sum, sum_z, sum_zz
 ):
@@ -883,24 +902,107 @@ def label_moments(
     faster for full covariances with more components and features.)
     """
     n, d = X.shape
-    k = resp_sum.shape[0]
-    xt = np.empty((d, TILE_STRIDE))
-    rz = np.empty((d, TILE_STRIDE))
-    r = np.empty((k, TILE_STRIDE))
-    w = np.empty(TILE)
-    unused_sum = np.zeros(d)
+    xt, rz, r, w, unused_sum, best = _hard_buffers(d, resp_sum.shape[0])
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
-        _centre_in_place(xt, m, centre)
-        for c in range(k):
+        for t in range(m):
+            best[t] = labels[start + t]
+        _hard_tile_moments(
+            xt,
+            m,
+            best,
+            sample_weight[start:],
+            weighted,
+            centre,
+            kind,
+            r,
+            rz,
+            w,
+            unused_sum,
+            resp_sum,
+            sum_z,
+            sum_zz,
+        )
+
+
+@njit(**_JIT)
+def nearest_label_moments(
+    X, centres, sample_weight, weighted, centre, kind, resp_sum, sum_z, sum_zz
+):
+    """``label_moments`` of the labels of each row's nearest of ``centres``
+    (those of ``nearest_centre_labels``), found tile by tile in the same
+    pass: no labels stored, no second pass over X."""
+    n, d = X.shape
+    xt, rz, r, w, unused_sum, best = _hard_buffers(d, resp_sum.shape[0])
+    distance = np.empty(TILE)
+    best_distance = np.empty(TILE)
+    for start in range(0, n, TILE):
+        m = min(TILE, n - start)
+        load_tile(X, start, m, xt)
+        _nearest_in_tile(xt, m, centres, distance, best_distance, best)
+        _hard_tile_moments(
+            xt,
+            m,
+            best,
+            sample_weight[start:],
+            weighted,
+            centre,
+            kind,
+            r,
+            rz,
+            w,
+            unused_sum,
+            resp_sum,
+            sum_z,
+            sum_zz,
+        )
+
+
+@njit(**_JIT)
+def _hard_buffers(d, k):
+    """Tile buffers of the hard-assignment kernels; the last holds the
+    tile's labels (as floats)."""
+    return (
+        np.empty((d, TILE_STRIDE)),
+        np.empty((d, TILE_STRIDE)),
+        np.empty((k, TILE_STRIDE)),
+        np.empty(TILE),
+        np.zeros(d),
+        np.empty(TILE),
+    )
+
+
+@njit(**_JIT)
+def _hard_tile_moments(
+    xt,
+    m,
+    labels,
+    weights,
+    weighted,
+    centre,
+    kind,
+    r,
+    rz,
+    w,
+    unused_sum,
+    resp_sum,
+    sum_z,
+    sum_zz,
+):
+    """Add the moments of a tile (xt, not yet centred) whose row t belongs
+    wholly to component ``labels[t]`` (a float), with weight ``weights[t]``
+    if ``weighted``."""
+    _centre_in_place(xt, m, centre)
+    for c in range(r.shape[0]):
+        index = float(c)
+        for t in range(m):
+            r[c, t] = 1.0 if labels[t] == index else 0.0
+    if weighted:
+        for c in range(r.shape[0]):
             for t in range(m):
-                r[c, t] = 1.0 if labels[start + t] == c else 0.0
-        if weighted:
-            for c in range(k):
-                for t in range(m):
-                    r[c, t] *= sample_weight[start + t]
-        _tile_moments(xt, m, r, kind, rz, w, unused_sum, resp_sum, sum_z, sum_zz)
+                r[c, t] *= weights[t]
+    _tile_moments(xt, m, r, kind, rz, w, unused_sum, resp_sum, sum_z, sum_zz)
 
 
 @njit(**_JIT)

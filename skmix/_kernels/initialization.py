@@ -5,26 +5,7 @@ from numba import njit
 
 from ._math import JIT_OPTIONS as _JIT
 from ._math import TILE, TILE_STRIDE, load_tile
-from .gaussian import _centre_in_place, _squared_distance, _tile_moments
-
-
-@njit(**_JIT)
-def _nearest_in_tile(xt, m, centres, distance, best_distance, best):
-    """best[t] (a float, so that the selects vectorise) = the index of the
-    centre nearest to row t of the tile xt (d, m), the first of ties, and
-    best_distance[t] its squared distance; ``distance`` is scratch space."""
-    for c in range(centres.shape[0]):
-        _squared_distance(xt, m, centres[c], distance)
-        if c == 0:
-            for t in range(m):
-                best_distance[t] = distance[t]
-                best[t] = 0.0
-            continue
-        index = float(c)
-        for t in range(m):
-            closer = distance[t] < best_distance[t]
-            best_distance[t] = np.minimum(distance[t], best_distance[t])
-            best[t] = index if closer else best[t]
+from .gaussian import _nearest_in_tile
 
 
 @njit(**_JIT)
@@ -275,36 +256,3 @@ def kmeans(X, weights, uniforms, n_local_trials, centres, max_iter):
     (parallel starts wait on each other's Python between calls)."""
     kmeans_plusplus(X, weights, uniforms, n_local_trials, centres)
     return lloyd(X, weights, centres, 1e-4 * mean_column_variance(X), max_iter)
-
-
-@njit(**_JIT)
-def nearest_label_moments(
-    X, centres, sample_weight, weighted, centre, kind, resp_sum, sum_z, sum_zz
-):
-    """``label_moments`` (Gaussian kernels) of the labels that
-    ``nearest_centre_labels`` gives, computed tile by tile in the same pass:
-    the same sums, without storing the labels or a second pass over X."""
-    n, d = X.shape
-    k = resp_sum.shape[0]
-    xt = np.empty((d, TILE_STRIDE))
-    rz = np.empty((d, TILE_STRIDE))
-    r = np.empty((k, TILE_STRIDE))
-    w = np.empty(TILE)
-    unused_sum = np.zeros(d)
-    distance = np.empty(TILE)
-    best_distance = np.empty(TILE)
-    best = np.empty(TILE)
-    for start in range(0, n, TILE):
-        m = min(TILE, n - start)
-        load_tile(X, start, m, xt)
-        _nearest_in_tile(xt, m, centres, distance, best_distance, best)
-        _centre_in_place(xt, m, centre)
-        for c in range(k):
-            index = float(c)
-            for t in range(m):
-                r[c, t] = 1.0 if best[t] == index else 0.0
-        if weighted:
-            for c in range(k):
-                for t in range(m):
-                    r[c, t] *= sample_weight[start + t]
-        _tile_moments(xt, m, r, kind, rz, w, unused_sum, resp_sum, sum_z, sum_zz)

@@ -15,7 +15,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels import gaussian as kernels
-from .._kernels import initialization as init_kernels
 from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads
 from ._base import MixtureFamily, column_means, kernel_weights
 
@@ -336,7 +335,7 @@ class GaussianFamily(MixtureFamily):
             return None
         centres = np.ascontiguousarray(centres, dtype=np.float64)
         return self._given_moments(
-            init_kernels.nearest_label_moments,
+            kernels.nearest_label_moments,
             X,
             centres,
             n_components,
