@@ -902,27 +902,15 @@ def label_moments(
     faster for full covariances with more components and features.)
     """
     n, d = X.shape
-    xt, rz, r, w, unused_sum, best = _hard_buffers(d, resp_sum.shape[0])
+    xt, best, scratch = _hard_buffers(d, resp_sum.shape[0])
+    sums = (resp_sum, sum_z, sum_zz)
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
         for t in range(m):
             best[t] = labels[start + t]
         _hard_tile_moments(
-            xt,
-            m,
-            best,
-            sample_weight[start:],
-            weighted,
-            centre,
-            kind,
-            r,
-            rz,
-            w,
-            unused_sum,
-            resp_sum,
-            sum_z,
-            sum_zz,
+            xt, m, best, sample_weight[start:], weighted, centre, kind, scratch, sums
         )
 
 
@@ -934,7 +922,8 @@ def nearest_label_moments(
     (those of ``nearest_centre_labels``), found tile by tile in the same
     pass: no labels stored, no second pass over X."""
     n, d = X.shape
-    xt, rz, r, w, unused_sum, best = _hard_buffers(d, resp_sum.shape[0])
+    xt, best, scratch = _hard_buffers(d, resp_sum.shape[0])
+    sums = (resp_sum, sum_z, sum_zz)
     distance = np.empty(TILE)
     best_distance = np.empty(TILE)
     for start in range(0, n, TILE):
@@ -942,57 +931,30 @@ def nearest_label_moments(
         load_tile(X, start, m, xt)
         _nearest_in_tile(xt, m, centres, distance, best_distance, best)
         _hard_tile_moments(
-            xt,
-            m,
-            best,
-            sample_weight[start:],
-            weighted,
-            centre,
-            kind,
-            r,
-            rz,
-            w,
-            unused_sum,
-            resp_sum,
-            sum_z,
-            sum_zz,
+            xt, m, best, sample_weight[start:], weighted, centre, kind, scratch, sums
         )
 
 
 @njit(**_JIT)
 def _hard_buffers(d, k):
-    """Tile buffers of the hard-assignment kernels; the last holds the
-    tile's labels (as floats)."""
-    return (
-        np.empty((d, TILE_STRIDE)),
-        np.empty((d, TILE_STRIDE)),
+    """A tile of rows, its labels (as floats), and the scratch space of
+    ``_hard_tile_moments``."""
+    scratch = (
         np.empty((k, TILE_STRIDE)),
+        np.empty((d, TILE_STRIDE)),
         np.empty(TILE),
         np.zeros(d),
-        np.empty(TILE),
     )
+    return np.empty((d, TILE_STRIDE)), np.empty(TILE), scratch
 
 
 @njit(**_JIT)
-def _hard_tile_moments(
-    xt,
-    m,
-    labels,
-    weights,
-    weighted,
-    centre,
-    kind,
-    r,
-    rz,
-    w,
-    unused_sum,
-    resp_sum,
-    sum_z,
-    sum_zz,
-):
-    """Add the moments of a tile (xt, not yet centred) whose row t belongs
-    wholly to component ``labels[t]`` (a float), with weight ``weights[t]``
-    if ``weighted``."""
+def _hard_tile_moments(xt, m, labels, weights, weighted, centre, kind, scratch, sums):
+    """Add to ``sums`` (resp_sum, sum_z, sum_zz) the moments of a tile (xt,
+    not yet centred) whose row t belongs wholly to component ``labels[t]``
+    (a float), with weight ``weights[t]`` if ``weighted``."""
+    r, rz, w, unused_sum = scratch
+    resp_sum, sum_z, sum_zz = sums
     _centre_in_place(xt, m, centre)
     for c in range(r.shape[0]):
         index = float(c)
