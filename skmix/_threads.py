@@ -192,7 +192,9 @@ class HelpDesk:
                 if self._closed:
                     return
                 job = new_job()
-                # Once work() returns, no unit of the job is left to take.
+                # Once work() returns, no unit of the job is left to take:
+                # this thread does not join it again (numbers of jobs no
+                # longer offered are forgotten).
                 joined.intersection_update(j.number for j in self._jobs)
                 joined.add(job.number)
                 job.helpers += 1

@@ -231,7 +231,7 @@ def initialize(
         )
 
     chunk_size = CHUNK_SIZE
-    if labels is not None:
+    if labels is not None or centres is not None:
         chunk_size = family.label_chunk_rows or CHUNK_SIZE
     stats = reduce(add_stats, map_chunks(one_chunk, X.shape[0], n_threads, chunk_size))
     return family.m_step(stats, reference), log_weights_from_stats(stats)

@@ -69,9 +69,10 @@ class MixtureFamily:
     Subclasses implement every method that raises ``NotImplementedError``.
     """
 
-    #: Rows per chunk given to :meth:`accumulate_labels`, or ``None`` for
-    #: the engine's chunk size. A family whose ``accumulate_labels`` holds
-    #: no n x k array may take longer chunks (fewer calls from Python).
+    #: Rows per chunk given to :meth:`accumulate_labels` and
+    #: :meth:`accumulate_nearest`, or ``None`` for the engine's chunk size.
+    #: A family that holds no n x k array for them may take longer chunks
+    #: (fewer calls from Python).
     label_chunk_rows: int | None = None
 
     def accumulate(

@@ -311,11 +311,12 @@ class GaussianFamily(MixtureFamily):
         )
 
     #: The labels of a chunk take 8 bytes a row (0.5 MB), not an n x k
-    #: array. Fewer chunks are fewer round trips between Python (holding the
-    #: GIL) and the kernels: initialising from k-means labels of 90,000 x 2
-    #: rows took 1.50 -> 1.43 ms alone (medians), and while another start
-    #: ran 1.71-1.73 -> 1.50-1.53 ms (10th percentiles; the medians, 1.77-1.80
-    #: -> 1.69-1.82 ms, were noisy), 16,384 -> 65,536 rows a chunk.
+    #: array (``accumulate_nearest`` stores none). Fewer chunks are fewer
+    #: round trips between Python (holding the GIL) and the kernels:
+    #: initialising from k-means labels of 90,000 x 2 rows took 1.50 -> 1.43
+    #: ms alone (medians), and while another start ran 1.71-1.73 -> 1.50-1.53
+    #: ms (10th percentiles; the medians, 1.77-1.80 -> 1.69-1.82 ms, were
+    #: noisy), 16,384 -> 65,536 rows a chunk.
     label_chunk_rows = 65536
 
     def accumulate_labels(self, X, labels, n_components, sample_weight, reference):
