@@ -273,6 +273,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 random_state=_random_state_or_seed(self.random_state),
                 validation_fraction=self.validation_fraction,
                 n_jobs=self.n_jobs,
+                min_train_rows=self._n_components(),
                 em_options=dict(
                     tol=self.tol,
                     max_iter=self.max_iter,

@@ -410,7 +410,10 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         and on all of them). Results do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
-        after which EM continues on all rows (sharing ``max_iter``).
+        after which EM continues on all rows (sharing ``max_iter``). No row is
+        held out (the starts are then compared on training log-likelihood) when
+        that would leave no validation row, or fewer training rows with
+        positive weight than components.
 
     Attributes
     ----------
@@ -709,7 +712,10 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         and on all of them). Results do not depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
-        after which EM continues on all rows (sharing ``max_iter``).
+        after which EM continues on all rows (sharing ``max_iter``). No row is
+        held out (the starts are then compared on training log-likelihood) when
+        that would leave no validation row, or fewer training rows with
+        positive weight than components.
 
     Attributes
     ----------

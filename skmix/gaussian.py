@@ -127,8 +127,10 @@ class GaussianMixtureEM(BaseMixture):
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the best
         start, after which EM continues on all rows (the starts and the
-        continuation share ``max_iter``). 0 selects by training
-        log-likelihood (scikit-learn's rule).
+        continuation share ``max_iter``). 0 selects by training log-likelihood
+        (scikit-learn's rule). No row is held out (the starts are then compared
+        on training log-likelihood) when that would leave no validation row, or
+        fewer training rows with positive weight than components.
 
     Attributes
     ----------

@@ -249,6 +249,69 @@ def test_split_rows_is_a_partition(layout):
     assert split_rows(X, np.zeros(100), 0.2, np.random.RandomState(0)) is None
 
 
+def test_split_rows_keeps_min_train_rows_with_positive_weight():
+    X = np.arange(40, dtype=np.float64).reshape(20, 2)
+    # Unweighted: 20 rows, 12 held out, 8 left for training.
+    assert split_rows(X, None, 0.6, np.random.RandomState(0), 9) is None
+    X_train = split_rows(X, None, 0.6, np.random.RandomState(0), 8)[0]
+    assert len(X_train) == 8
+    # Weighted: a split is kept exactly when at least min_train_rows of its
+    # training rows have positive weight (counted on the split drawn).
+    weight = np.where(np.arange(20) % 3 == 0, 1.0, 0.0)
+    checked = 0
+    for seed in range(20):
+        split = split_rows(X, weight, 0.5, np.random.RandomState(seed), 1)
+        if split is None:  # no validation weight
+            continue
+        positive = np.count_nonzero(split[1])
+        again = split_rows(X, weight, 0.5, np.random.RandomState(seed), positive)
+        assert_array_equal(again[0], split[0])
+        assert (
+            split_rows(X, weight, 0.5, np.random.RandomState(seed), positive + 1)
+            is None
+        )
+        checked += 1
+    assert checked > 10
+    # No training row with positive weight: no split, even for min_train_rows=1.
+    only_val = np.zeros(20)
+    only_val[
+        split_rows(X, None, 0.5, np.random.RandomState(1))[2][:, 0].astype(int) // 2
+    ] = 1
+    assert split_rows(X, only_val, 0.5, np.random.RandomState(1), 1) is None
+
+
+def _too_few_training_rows_cases():
+    from skmix import CoinMixture, CompositeMixture, GaussianMixtureEM, NIGMixture
+
+    rng = np.random.RandomState(0)
+    real, counts = rng.randn(6, 2), rng.randint(0, 10, size=(6, 3))
+    return {
+        "gaussian k-means++": (GaussianMixtureEM, dict(init_params="k-means++"), real),
+        "gaussian kmeans": (GaussianMixtureEM, {}, real),
+        "coin": (CoinMixture, {}, counts),
+        "nig": (NIGMixture, {}, real),
+        "composite": (CompositeMixture, {}, real),
+    }
+
+
+@pytest.mark.parametrize("case", list(_too_few_training_rows_cases()))
+def test_split_leaving_fewer_training_rows_than_components_is_skipped(case):
+    # 6 rows, 60% held out: 3 training rows for 4 components. The starts are
+    # compared on all rows instead, exactly as with validation_fraction=0
+    # (before, k-means++ seeding failed with scikit-learn's "n_samples=3
+    # should be >= n_clusters=4", and the composite blamed the data).
+    estimator, options, X = _too_few_training_rows_cases()[case]
+    fits = {
+        fraction: estimator(
+            4, n_init=2, validation_fraction=fraction, random_state=0, **options
+        ).fit(X)
+        for fraction in (0.6, 0.0)
+    }
+    assert np.all(np.isnan(fits[0.6].start_validation_scores_))
+    assert fits[0.6].lower_bound_ == fits[0.0].lower_bound_
+    assert_array_equal(fits[0.6].score_samples(X), fits[0.0].score_samples(X))
+
+
 def test_sample_rows_bitmap_marks_the_subset():
     for n, k in [(6, 3), (100_000, 10_000), (9, 1), (4, 4), (5, 9)]:
         rows, bits = sample_rows(n, k, np.random.RandomState(n), bitmap=True)

@@ -79,10 +79,12 @@ class MultiStartResult(NamedTuple):
     start_converged: np.ndarray
 
 
-def split_rows(X, sample_weight, validation_fraction: float, rng):
+def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows=2):
     """``(X_train, w_train, X_val, w_val)``: a random validation split of the
-    rows (in row order) and of their weights, or ``None`` if too few rows or
-    no validation weight.
+    rows (in row order) and of their weights, or ``None`` if it would leave
+    no validation row, no validation weight, or fewer than
+    ``min_train_rows`` training rows with positive weight (and at least 2
+    training rows).
 
     The validation rows are a uniformly random subset drawn from ``rng``
     (the fit's random state, after the starts' seeds: building a random
@@ -92,7 +94,7 @@ def split_rows(X, sample_weight, validation_fraction: float, rng):
     """
     n_samples = X.shape[0]
     n_validation = int(np.floor(validation_fraction * n_samples))
-    if n_validation < 1 or n_samples - n_validation < 2:
+    if n_validation < 1 or n_samples - n_validation < max(2, min_train_rows):
         return None
     validation, chosen = sample_rows(n_samples, n_validation, rng, bitmap=True)
     mask = np.unpackbits(chosen, count=n_samples, bitorder="little").view(bool)
@@ -100,8 +102,11 @@ def split_rows(X, sample_weight, validation_fraction: float, rng):
     w_val = take_optional_rows(sample_weight, validation)
     if total_weight(validation, w_val) <= 0:
         return None
+    w_train = take_optional_rows(sample_weight, train)
+    if w_train is not None and np.count_nonzero(w_train) < max(1, min_train_rows):
+        return None
     X_train, X_val = take_rows(X, train), take_rows(X, validation)
-    return X_train, take_optional_rows(sample_weight, train), X_val, w_val
+    return X_train, w_train, X_val, w_val
 
 
 class _StartThreads(ParallelBackendBase):
@@ -261,6 +266,7 @@ def fit_multistart(
     validation_fraction: float,
     n_jobs,
     em_options: dict,
+    min_train_rows: int = 1,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the best.
 
@@ -272,7 +278,10 @@ def fit_multistart(
     training rows, the start with the best validation mean log-likelihood
     (at the parameters of its last E-step) wins, and EM then continues from
     it on all rows for the rest of the ``max_iter`` budget. Otherwise the
-    best training log-likelihood wins (scikit-learn's rule).
+    best training log-likelihood wins (scikit-learn's rule), as it does when
+    the split would leave fewer than ``min_train_rows`` training rows with
+    positive weight (the number of components: fewer rows cannot start
+    them all apart) or no validation row.
     """
     if not hasattr(random_state, "randint"):
         # An int seed: the same fit, drawing from a pooled state reseeded
@@ -288,6 +297,7 @@ def fit_multistart(
                 validation_fraction=validation_fraction,
                 n_jobs=n_jobs,
                 em_options=em_options,
+                min_train_rows=min_train_rows,
             )
     rng = random_state
     if n_init == 1:
@@ -304,7 +314,7 @@ def fit_multistart(
 
     split = None
     if n_init > 1 and validation_fraction > 0:
-        split = split_rows(X, sample_weight, validation_fraction, rng)
+        split = split_rows(X, sample_weight, validation_fraction, rng, min_train_rows)
     if split is None:
         X_train, w_train = X, sample_weight
     else:
