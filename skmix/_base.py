@@ -60,6 +60,35 @@ def _is_plain_float_matrix(X, min_samples):
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
+def check_densities(weighted, first_row=0):
+    """Raise if a row has density 0 under every component.
+
+    ``weighted`` holds ``log p(x | k) + log w_k`` of consecutive rows of X,
+    the first being row ``first_row``. Far outside the fitted data a row's
+    density underflows to 0 under every component (its ``score_samples`` is
+    -inf, a true value to double precision), and its responsibilities are
+    0 / 0: a clear error rather than NaN probabilities or label 0.
+    """
+    lost = np.flatnonzero(~np.isfinite(weighted.max(axis=1, initial=-np.inf)))
+    if lost.size:
+        rows = ", ".join(str(first_row + int(r)) for r in lost[:3])
+        more = f" and {lost.size - 3} more" if lost.size > 3 else ""
+        raise ValueError(
+            f"Row(s) {rows}{more} of X have density 0 to double precision under "
+            "every component (score_samples gives -inf there), so their "
+            "component probabilities are undefined. Such rows lie far outside "
+            "the fitted data: check their values and units, or leave them out "
+            "of predict, predict_proba, transform and impute."
+        )
+
+
+def responsibilities_of(weighted, first_row=0):
+    """Posterior probabilities from ``log p(x | k) + log w_k`` (see
+    ``check_densities``)."""
+    check_densities(weighted, first_row)
+    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))
+
+
 class BaseMixture(DensityMixin, BaseEstimator):
     """Common fit / predict / score / sample machinery of skmix mixtures.
 
@@ -388,9 +417,15 @@ class BaseMixture(DensityMixin, BaseEstimator):
         -------
         resp : ndarray of shape (n_samples, n_components)
             Responsibilities; each row sums to 1.
+
+        Raises
+        ------
+        ValueError
+            If a row has density 0 (to double precision) under every
+            component, far outside the fitted data: its probabilities would
+            be 0 / 0 (scikit-learn returns NaN there).
         """
-        weighted = self._weighted_log_prob(X)
-        return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))
+        return responsibilities_of(self._weighted_log_prob(X))
 
     def predict(self, X):
         """Most probable component of each row.
@@ -404,8 +439,16 @@ class BaseMixture(DensityMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
             Component labels.
+
+        Raises
+        ------
+        ValueError
+            If a row has density 0 under every component (see
+            :meth:`predict_proba`).
         """
-        return self._weighted_log_prob(X).argmax(axis=1)
+        weighted = self._weighted_log_prob(X)
+        check_densities(weighted)
+        return weighted.argmax(axis=1)
 
     def sample(self, n_samples=1):
         """Draw random rows from the fitted mixture.

@@ -15,12 +15,11 @@ from numbers import Real
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.special import logsumexp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import BaseMixture
+from ._base import BaseMixture, responsibilities_of
 from ._engine import chunk_bounds, initialize, map_chunks
 from .families.columns import get_column_family
 from .families.composite import (
@@ -344,7 +343,7 @@ class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         def one_chunk(start, stop):
             chunk = codes[start:stop]
             weighted = self._family.log_prob(chunk, params) + log_weights
-            resp = np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))
+            resp = responsibilities_of(weighted, first_row=start)
             XT = transpose_chunk(chunk)
             guess = self._family.impute_codes(XT, params, resp)
             return np.where(np.isnan(XT), guess, XT).T

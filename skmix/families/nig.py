@@ -371,7 +371,13 @@ class NIGFamily(MixtureFamily):
         return out if cov_type == "diag" else out.mean(axis=1)
 
     def log_prob(self, X, params):
-        return self.log_prob_moments(X, params, moments=False)[0]
+        log_prob = self.log_prob_moments(X, params, moments=False)[0]
+        # Far out (|x| ~ 1e155 and beyond) the squared distance overflows and
+        # -alpha sqrt(delta^2 + q) + beta'(x - mu) is -inf + inf: the density
+        # is 0 to double precision there (the tails decay exponentially: alpha
+        # exceeds the Sigma-norm of beta), not NaN.
+        log_prob[np.isnan(log_prob)] = -np.inf
+        return log_prob
 
     def log_prob_moments(self, X, params, moments=True):
         """Per-component log densities and (optionally) E[W|x], E[1/W|x]."""
