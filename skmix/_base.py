@@ -116,6 +116,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     _fit_weights = True
 
+    #: Whether a fit depends on ``sample_weight`` only through the ratios of
+    #: the weights (not so for CoinMixture's pseudo-count ``alpha``, which
+    #: counts in units of weight).
+    _relative_weights = True
+
     # ------------------------------------------------- parameter checks
     @classmethod
     def _get_param_names(cls):
@@ -167,6 +172,31 @@ class BaseMixture(DensityMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
+
+    def _scaled_weights(self, sample_weight):
+        """``sample_weight`` times the power of two that brings its largest
+        value into [1, 2) (exact), when only the ratios of the weights count.
+
+        Every family adds 10 eps to the responsibility sums, as scikit-learn
+        does, so that an empty component keeps a finite log weight. Against
+        weights of ~1e-100 that term was no longer negligible: the means
+        shrank towards 0 and the lower bound moved by ~1e6 (the same weights
+        times 1e100 fit as expected). Weights near 1e308 overflowed their
+        sums. Otherwise (``_relative_weights`` false) weights whose sum
+        overflows are refused.
+        """
+        if self._relative_weights:
+            exponent = np.frexp(sample_weight.max())[1] - 1
+            return np.ldexp(sample_weight, -exponent)
+        with np.errstate(over="ignore"):
+            total = sample_weight.sum()
+        if not np.isfinite(total):
+            raise ValueError(
+                "sample_weight sums to more than the largest double (its largest "
+                f"value is {sample_weight.max():g}). Divide the weights by a "
+                "common factor."
+            )
+        return sample_weight
 
     def _n_components(self):
         """Number of components (an estimator may derive it, e.g. from a list)."""
@@ -268,11 +298,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-            if not sample_weight.sum() > 0:
+            if not np.any(sample_weight > 0):
                 raise ValueError(
                     "sample_weight sums to zero: at least one row needs a "
                     "positive weight to fit a mixture."
                 )
+            sample_weight = self._scaled_weights(sample_weight)
         n_effective = (
             n_samples if sample_weight is None else np.count_nonzero(sample_weight)
         )

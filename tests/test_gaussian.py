@@ -493,11 +493,16 @@ def _regularisation_loss(model, n, d, reg):
     return sum(loss(w, np.full(d, c)) for w, c in zip(weights, cov))
 
 
+# Only the ratios of the weights count: tiny or huge weights as well (at
+# 1e-100 scikit-learn's 10 eps added to the responsibility sums once
+# outweighed them, and the means shrank towards 0).
+@pytest.mark.parametrize("scale", [1.0, 1e-100, 1e250])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_integer_sample_weight_equals_repeated_rows(covariance_type):
+def test_integer_sample_weight_equals_repeated_rows(covariance_type, scale):
     rng = np.random.RandomState(0)
     X = blobs(n=300, seed=4)
-    sample_weight = rng.randint(0, 4, size=len(X))
+    counts = rng.randint(0, 4, size=len(X))
+    sample_weight = counts * scale
     start = GaussianMixture(
         3, covariance_type=covariance_type, max_iter=1, random_state=0
     )
@@ -508,7 +513,7 @@ def test_integer_sample_weight_equals_repeated_rows(covariance_type):
         covariance_type=covariance_type, tol=1e-8, max_iter=500, **precisions_of(start)
     )
     weighted = GaussianMixtureEM(3, **options).fit(X, sample_weight=sample_weight)
-    repeated = GaussianMixtureEM(3, **options).fit(np.repeat(X, sample_weight, 0))
+    repeated = GaussianMixtureEM(3, **options).fit(np.repeat(X, counts, 0))
     for name in ["weights_", "means_", "covariances_"]:
         assert_allclose(
             getattr(weighted, name), getattr(repeated, name), rtol=1e-9, err_msg=name
