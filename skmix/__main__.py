@@ -16,27 +16,48 @@ import numpy as np
 from ._selection import MCLUST_NAMES, select_by_bic
 from .datasets import load_faithful
 
+#: Cells read as missing values (their rows are dropped, not their column).
+MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?", "."}
+
+
+def _cell_value(text):
+    """A cell as a float: NaN for a missing marker; ValueError otherwise."""
+    text = text.strip()
+    if text.lower() in MISSING_MARKERS:
+        return np.nan
+    return float(text)
+
 
 def _read_numeric_csv(path):
-    """Numeric columns of a CSV file with a header row (others are dropped)."""
+    """Numeric columns of a CSV file with a header row.
+
+    Returns ``(X, names, dropped_rows, skipped_columns)``: a column is numeric
+    when every cell is a number or a missing marker (empty, NA, NaN, ...);
+    rows with a missing or non-finite value in a numeric column are dropped.
+    """
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
     if len(rows) < 3:
         raise ValueError(f"{path}: expected a header row and at least two data rows.")
     header, body = rows[0], rows[1:]
-    columns, names = [], []
+    columns, names, skipped = [], [], []
     for j, name in enumerate(header):
+        name = name.strip() or f"column {j + 1}"
         try:
-            values = [float(row[j]) for row in body]
+            values = [_cell_value(row[j]) for row in body]
         except (ValueError, IndexError):
+            skipped.append(name)
+            continue
+        if np.isnan(values).all():
+            skipped.append(name)
             continue
         columns.append(values)
-        names.append(name.strip() or f"column {j + 1}")
+        names.append(name)
     if not columns:
         raise ValueError(f"{path}: no numeric column found.")
     X = np.array(columns).T
     finite = np.all(np.isfinite(X), axis=1)
-    return X[finite], names, int((~finite).sum())
+    return X[finite], names, int((~finite).sum()), skipped
 
 
 def _cell(bic, singular):
@@ -102,7 +123,12 @@ def main(argv=None):
         ),
     )
     parser.add_argument(
-        "file", nargs="?", help="CSV file with a header row; numeric columns are used"
+        "file",
+        nargs="?",
+        help=(
+            "CSV file with a header row; numeric columns are used, and rows "
+            "with an empty or NA cell in them are dropped"
+        ),
     )
     parser.add_argument(
         "--max-components", type=int, default=9, help="largest G tried (default 9)"
@@ -136,9 +162,9 @@ def main(argv=None):
                 ["eruptions", "waiting"],
                 "the Old Faithful data (embedded)",
             )
-            dropped = 0
+            dropped, skipped = 0, []
         else:
-            X, names, dropped = _read_numeric_csv(args.file)
+            X, names, dropped, skipped = _read_numeric_csv(args.file)
             source = args.file
         start = time.perf_counter()
         result = select_by_bic(
@@ -155,6 +181,8 @@ def main(argv=None):
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if skipped:
+        print(f"note: non-numeric columns skipped: {', '.join(skipped)}")
     if dropped:
         print(f"note: {dropped} rows with missing or non-finite values were dropped")
     print(_summary(result, X, names, source, seconds))

@@ -27,7 +27,23 @@ def test_csv_file_uses_numeric_columns(tmp_path, capsys):
     assert main([str(path), "--max-components", "3", "--n-init", "2"]) == 0
     out = capsys.readouterr().out
     assert "200 rows x 2 columns (a, b)" in out
+    assert "note: non-numeric columns skipped: label" in out
     assert "chosen model: 2 components" in out
+
+
+def test_csv_missing_cells_drop_their_rows_not_their_column(tmp_path, capsys):
+    rng = np.random.RandomState(1)
+    X = np.vstack([rng.normal(size=(60, 2)), rng.normal(8, 1, size=(60, 2))])
+    cells = [[f"{x:.6f}", f"{y:.6f}"] for x, y in X]
+    for row, marker in [(3, ""), (10, "NA"), (20, " nan "), (30, "?")]:
+        cells[row][1] = marker
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join(["a,b"] + [",".join(c) for c in cells]) + "\n")
+    assert main([str(path), "--max-components", "2", "--n-init", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 4 rows with missing or non-finite values were dropped" in out
+    assert "116 rows x 2 columns (a, b)" in out
+    assert "skipped" not in out
 
 
 def test_errors_are_reported_not_raised(tmp_path, capsys):
