@@ -177,13 +177,14 @@ class BaseMixture(DensityMixin, BaseEstimator):
         """``sample_weight`` times the power of two that brings its largest
         value into [1, 2) (exact), when only the ratios of the weights count.
 
-        Every family adds 10 eps to the responsibility sums, as scikit-learn
-        does, so that an empty component keeps a finite log weight. Against
-        weights of ~1e-100 that term was no longer negligible: the means
-        shrank towards 0 and the lower bound moved by ~1e6 (the same weights
-        times 1e100 fit as expected). Weights near 1e308 overflowed their
-        sums. Otherwise (``_relative_weights`` false) weights whose sum
-        overflows are refused.
+        The engine (and the Gaussian M-step) adds 10 eps to every
+        component's responsibility sum, as scikit-learn does, so that an empty
+        component keeps a finite log weight. Against weights of ~1e-100 that
+        term was no longer negligible: the means shrank towards 0 and the
+        lower bound moved by ~1e6 (the same weights times 1e100 fit as
+        expected). Weights near 1e308 overflowed their sums. Where the scale
+        counts (``_relative_weights`` false), weights whose sum overflows are
+        refused instead.
         """
         if self._relative_weights:
             exponent = np.frexp(sample_weight.max())[1] - 1
