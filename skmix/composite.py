@@ -400,7 +400,10 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
     warm_start : bool, default=False
         Continue from the previous fit (same encoding) in later calls to fit.
     verbose : int, default=0
-        Verbosity.
+        1 prints a line as each start ends (its iterations, lower bound and
+        validation score), the start EM continues from, and the fit's
+        outcome; 2 also prints every ``verbose_interval``-th iteration, each
+        line opening with its start ("Start 2: ", "All rows: ").
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
@@ -702,7 +705,10 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     warm_start : bool, default=False
         Continue from the previous fit in later calls to fit.
     verbose : int, default=0
-        Verbosity.
+        1 prints a line as each start ends (its iterations, lower bound and
+        validation score), the start EM continues from, and the fit's
+        outcome; 2 also prints every ``verbose_interval``-th iteration, each
+        line opening with its start ("Start 2: ", "All rows: ").
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None

@@ -1,5 +1,6 @@
 """GaussianMixtureEM against scikit-learn, textbook EM, mclust and itself."""
 
+import re
 import warnings
 
 import numpy as np
@@ -891,3 +892,46 @@ def test_warm_start_refuses_a_different_shape(change, message):
     assert_array_equal(model.means_, means)  # the fitted model is untouched
     model.set_params(warm_start=False)
     model.fit(X)  # a fresh start works
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_verbose_lines_name_their_start_and_match_the_fit(n_jobs, capsys):
+    X = blobs(n=900, seed=2)
+    model = GaussianMixtureEM(
+        3, n_init=3, n_jobs=n_jobs, verbose=2, verbose_interval=1, random_state=0
+    ).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    iteration = re.compile(
+        r"  (Start (\d): |All rows: )Iteration (\d+)\t lower bound (\S+)\t change \S+"
+    )
+    summary = re.compile(
+        r"Start (\d): (converged|did not converge) after (\d+) iterations, "
+        r"lower bound (\S+), validation (\S+)"
+    )
+    counts, summaries, all_rows = {}, {}, 0
+    for line in lines:  # every line whole, even with parallel starts
+        if match := iteration.fullmatch(line):
+            if match.group(2) is None:
+                all_rows += 1
+            else:
+                start = int(match.group(2))
+                counts[start] = counts.get(start, 0) + 1
+                assert int(match.group(3)) == counts[start]  # in order
+        elif match := summary.fullmatch(line):
+            summaries[int(match.group(1))] = match.groups()[1:]
+        else:
+            assert line in (
+                f"Continuing from start {model.best_start_} on all rows",
+                f"Fitted: start {model.best_start_} of 3, {model.n_iter_} "
+                f"iterations, lower bound {model.lower_bound_:.6f}, converged=True",
+            ), line
+    assert sorted(summaries) == sorted(counts) == [0, 1, 2]
+    for start, (status, n_iter, lower_bound, validation) in summaries.items():
+        assert status == "converged" and int(n_iter) == counts[start]
+        assert float(lower_bound) == pytest.approx(
+            model.start_lower_bounds_[start], abs=1e-6
+        )
+        assert float(validation) == pytest.approx(
+            model.start_validation_scores_[start], abs=1e-6
+        )
+    assert counts[model.best_start_] + all_rows == model.n_iter_

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections.abc import Callable
 from functools import reduce
@@ -290,6 +291,12 @@ def m_step(family, stats, params, log_weights, fit_weights: bool = True):
     return params, log_weights
 
 
+def say(line: str) -> None:
+    """Print ``line`` in one write, so that the lines of parallel starts never
+    run into each other (``print`` writes the newline separately)."""
+    sys.stdout.write(line + "\n")
+
+
 def run_em(
     family,
     X,
@@ -305,6 +312,7 @@ def run_em(
     verbose: int = 0,
     verbose_interval: int = 10,
     chooser: ThreadChooser | None = None,
+    label: str = "",
 ) -> EMResult:
     """Iterate E-step + M-step until the mean log-likelihood changes < tol.
 
@@ -312,7 +320,9 @@ def run_em(
     the parameters *before* that iteration's M-step, as in scikit-learn.
     ``n_threads`` threads are available to each E-step (``ThreadChooser``
     decides whether to use them; pass ``chooser`` to use one built by the
-    caller).
+    caller). With ``verbose >= 2`` every ``verbose_interval``-th iteration
+    prints a line, opening with ``label`` (which start it is: parallel
+    starts print between each other's lines).
     """
     weight = total_weight(X, sample_weight)
     lower_bounds = []
@@ -333,8 +343,8 @@ def run_em(
         lower_bound = new_lower_bound
         lower_bounds.append(lower_bound)
         if verbose >= 2 and n_iter % verbose_interval == 0:
-            print(
-                f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}"
+            say(
+                f"  {label}Iteration {n_iter}\t lower bound {lower_bound:.6f}"
                 f"\t change {change:.3e}"
             )
         if abs(change) < tol:

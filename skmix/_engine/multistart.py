@@ -22,6 +22,7 @@ from .em import (
     m_step,
     mean_log_likelihood_of,
     run_em,
+    say,
     total_weight,
 )
 from .initialization import sample_rows, take_optional_rows, take_rows
@@ -355,6 +356,7 @@ def fit_multistart(
             # validation rows is the first on all rows (see the continuation),
             # so n_iter_ <= max_iter, as scikit-learn's.
             **em_options,
+            label=f"Start {index}: " if n_init > 1 else "",
         )
         val, val_stats = np.nan, None
         if split is not None:
@@ -364,6 +366,14 @@ def fit_multistart(
                 family, X_val, result.stats_params, result.stats_log_weights, w_val
             )
             val = float(val_stats.log_likelihood) / total_weight(X_val, w_val)
+        if em_options.get("verbose", 0) and n_init > 1:
+            say(
+                f"Start {index}: "
+                + ("converged" if result.converged else "did not converge")
+                + f" after {result.n_iter} iterations, lower bound "
+                + f"{result.lower_bound:.6f}"
+                + (f", validation {val:.6f}" if split is not None else "")
+            )
         return result, val, val_stats
 
     outcomes = [None] * n_init
@@ -421,6 +431,8 @@ def fit_multistart(
                 raise RuntimeError("a parallel start ended without a result")
         best_index, best = _select(outcomes, split is not None)
         if split is not None:
+            if em_options.get("verbose", 0):
+                say(f"Continuing from start {best_index} on all rows")
             best = _continue_on_all_rows(
                 family,
                 X,
@@ -506,6 +518,7 @@ def _continue_on_all_rows(
         n_threads=n_threads,
         chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
         **dict(em_options, max_iter=remaining, lower_bound=lower_bound),
+        label="All rows: ",
     )
     # lower_bounds are those on all rows; n_iter counts both phases.
     return best._replace(
