@@ -8,8 +8,8 @@ that warm-up costs about one single-threaded iteration per fit). The
 contenders are timed in interleaved rounds and the fastest round of each is
 kept (this host is shared and noisy; see ``interleaved_minimum``). Prints
 per-iteration milliseconds and ratios, the speed-up of parallel starts, whole
-default fits, and the extra peak memory of a fit on 1,000,000 x 2. Not a
-test: nothing fails on a timing.
+default fits, inference (score_samples, predict_proba, predict), and the extra
+peak memory of a fit on 1,000,000 x 2. Not a test: nothing fails on a timing.
 
 Usage: python benchmarks/bench_gaussian.py [--quick] [--repeats 5]
 """
@@ -240,6 +240,43 @@ def default_fits(repeats):
         )
 
 
+def inference(repeats):
+    """score_samples, predict_proba and predict on all rows of X, for models
+    fitted (3 iterations) on its first 20,000 rows; the fastest of
+    ``repeats`` interleaved calls each."""
+    print()
+    methods = ["score_samples", "predict_proba", "predict"]
+    for n, d, k in [(1_000_000, 2, 3), (100_000, 10, 5)]:
+        X, _ = make_data(n, d, k, seed=3)
+        for cov in ["full", "diag"]:
+            options = dict(covariance_type=cov, max_iter=3, random_state=0)
+            models = {
+                "sklearn": GaussianMixture(k, **options).fit(X[:20_000]),
+                "skmix": GaussianMixtureEM(k, **options).fit(X[:20_000]),
+            }
+            best = {}
+            for _ in range(repeats):
+                for method in methods:
+                    for name, model in models.items():
+                        t0 = time.perf_counter()
+                        getattr(model, method)(X)
+                        seconds = time.perf_counter() - t0
+                        key = (method, name)
+                        best[key] = min(best.get(key, np.inf), seconds)
+                settle()
+            cells = [
+                f"{method} {1e3 * best[(method, 'sklearn')]:.1f} / "
+                f"{1e3 * best[(method, 'skmix')]:.1f} ms = "
+                f"{best[(method, 'sklearn')] / best[(method, 'skmix')]:.1f}x"
+                for method in methods
+            ]
+            print(
+                f"inference on {n:,} x {d} x {k} {cov} (sklearn / skmix): "
+                + ", ".join(cells),
+                flush=True,
+            )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer shapes")
@@ -250,6 +287,7 @@ def main(argv=None):
     iteration_table(shapes, COVARIANCE_TYPES, args.repeats)
     parallel_starts(args.repeats)
     default_fits(args.repeats)
+    inference(args.repeats)
     peak_memory()
     return 0
 

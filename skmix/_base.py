@@ -12,7 +12,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -24,6 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
+from ._kernels._math import argmax_rows, log_sum_exp_rows, softmax_rows
 from ._threads import one_blas_thread
 
 
@@ -83,10 +83,12 @@ def check_densities(weighted, first_row=0):
 
 
 def responsibilities_of(weighted, first_row=0):
-    """Posterior probabilities from ``log p(x | k) + log w_k`` (see
-    ``check_densities``)."""
-    check_densities(weighted, first_row)
-    return np.exp(weighted - logsumexp(weighted, axis=1, keepdims=True))
+    """Posterior probabilities from ``log p(x | k) + log w_k``, computed in
+    place of ``weighted`` (see ``check_densities``)."""
+    if softmax_rows(weighted):
+        # The rows with a non-finite largest value are left as they were.
+        check_densities(weighted, first_row)
+    return weighted
 
 
 class BaseMixture(DensityMixin, BaseEstimator):
@@ -397,13 +399,21 @@ class BaseMixture(DensityMixin, BaseEstimator):
         params = self._get_fitted_params()
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
-        parts = map_chunks(
-            lambda start, stop: (
-                self._family.log_prob(X[start:stop], params) + log_weights
-            ),
-            X.shape[0],
-        )
-        return np.concatenate(parts, axis=0)
+        if (
+            self._family.log_prob_in_one_call
+            and X.dtype == np.float64
+            and X.flags.c_contiguous
+        ):
+            out = self._family.log_prob(X, params)
+        else:
+            out = np.empty((X.shape[0], len(log_weights)))
+
+            def one_chunk(start, stop):
+                out[start:stop] = self._family.log_prob(X[start:stop], params)
+
+            map_chunks(one_chunk, X.shape[0])
+        out += log_weights
+        return out
 
     def score_samples(self, X):
         """Log density of each row under the mixture (for anomaly detection).
@@ -418,7 +428,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             ``log p(x)`` of each row.
         """
-        return logsumexp(self._weighted_log_prob(X), axis=1)
+        weighted = self._weighted_log_prob(X)
+        scores = np.empty(weighted.shape[0])
+        log_sum_exp_rows(weighted, scores)
+        return scores
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of X.
@@ -479,8 +492,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
             :meth:`predict_proba`).
         """
         weighted = self._weighted_log_prob(X)
-        check_densities(weighted)
-        return weighted.argmax(axis=1)
+        labels = np.empty(weighted.shape[0], dtype=np.intp)
+        if argmax_rows(weighted, labels):
+            check_densities(weighted)
+        return labels
 
     def sample(self, n_samples=1):
         """Draw random rows from the fitted mixture.

@@ -75,6 +75,13 @@ class MixtureFamily:
     #: (fewer calls from Python).
     label_chunk_rows: int | None = None
 
+    #: Whether :meth:`log_prob` of a C-contiguous float64 X needs no memory
+    #: beyond its (n_samples, n_components) result, so that inference calls
+    #: it once on all rows rather than chunk by chunk (at 1,000,000 x 2 x 3
+    #: the Gaussian's took 7.6 ms in one call, 19.6 ms by chunks and their
+    #: copies).
+    log_prob_in_one_call: bool = False
+
     def accumulate(
         self,
         X: np.ndarray,

@@ -319,6 +319,10 @@ class GaussianFamily(MixtureFamily):
     #: noisy), 16,384 -> 65,536 rows a chunk.
     label_chunk_rows = 65536
 
+    #: ``log_prob``'s kernels write straight into its (n, k) result, a tile
+    #: of rows at a time.
+    log_prob_in_one_call = True
+
     def accumulate_labels(self, X, labels, n_components, sample_weight, reference):
         """``accumulate_responsibilities`` of the indicator rows of ``labels``
         (hard assignments to components 0..n_components-1)."""
