@@ -408,8 +408,10 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
         Threads: parallel starts for ``n_init > 1``, else parallel row chunks
-        where that is faster (the fit times its first E-steps on one thread
-        and on all of them). Results do not depend on ``n_jobs``.
+        where that is faster (the fit times its first E-steps on one thread and
+        on all of them). Inference on 131,072 rows or more (``score_samples``,
+        ``predict_proba``, ``predict``) runs on as many threads. Results do not
+        depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
         after which EM continues on all rows (sharing ``max_iter``). No row is
@@ -713,8 +715,10 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
         Threads: parallel starts for ``n_init > 1``, else parallel row chunks
-        where that is faster (the fit times its first E-steps on one thread
-        and on all of them). Results do not depend on ``n_jobs``.
+        where that is faster (the fit times its first E-steps on one thread and
+        on all of them). Inference on 131,072 rows or more (``score_samples``,
+        ``predict_proba``, ``predict``) runs on as many threads. Results do not
+        depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the start,
         after which EM continues on all rows (sharing ``max_iter``). No row is

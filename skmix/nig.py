@@ -65,11 +65,13 @@ class NIGMixture(BaseMixture):
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
-        Threads: for ``n_init > 1`` starts run in parallel; for one start
-        the rows of X are processed in parallel where that is faster (the
-        fit times its first E-steps on one thread and on all of them; X of
-        fewer than 8,192 rows stays on one thread). ``None`` is 1, ``-1``
-        all cores. Results do not depend on ``n_jobs``.
+        Threads: for ``n_init > 1`` starts run in parallel; for one start the
+        rows of X are processed in parallel where that is faster (the fit times
+        its first E-steps on one thread and on all of them; X of fewer than
+        8,192 rows stays on one thread). ``None`` is 1, ``-1`` all cores.
+        Inference on 131,072 rows or more (``score_samples``,
+        ``predict_proba``, ``predict``) runs on as many threads. Results do not
+        depend on ``n_jobs``.
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of rows held out to choose the best
         start, after which EM continues on all rows (the starts and the

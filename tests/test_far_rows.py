@@ -78,3 +78,31 @@ def test_far_rows_of_a_heterogeneous_mixture():
     with pytest.raises(ValueError, match=LOST):
         model.predict_proba(ROWS)
     assert np.isneginf(model.score_samples(ROWS)[1:]).all()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GaussianMixtureEM(3, max_iter=2, random_state=0),
+        lambda: GaussianMixtureEM(
+            3, covariance_type="diag", max_iter=2, random_state=0
+        ),
+        lambda: CompositeMixture(2, max_iter=2, random_state=0),
+    ],
+)
+def test_inference_in_threads_equals_one_thread(make):
+    # Three blocks of rows: n_jobs=2 splits the log-densities and the row
+    # kernels across threads; every row is computed on its own.
+    rng = np.random.RandomState(1)
+    X = rng.randn(140_000, 2)
+    one = make().fit(X[:5000])
+    two = make().set_params(n_jobs=2).fit(X[:5000])
+    for method in ("score_samples", "predict_proba", "predict"):
+        assert np.array_equal(getattr(one, method)(X), getattr(two, method)(X))
+    X[[70_000, 139_999]] = 1e200  # lost rows in the second and third blocks
+    for model in (one, two):
+        for method in (model.predict_proba, model.predict):
+            with pytest.raises(ValueError, match="Row\\(s\\) 70000, 139999 of X"):
+                method(X)
+        assert np.isneginf(model.score_samples(X)[[70_000, 139_999]]).all()
