@@ -150,11 +150,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     _fit_weights = True
 
-    #: Whether a fit depends on ``sample_weight`` only through the ratios of
-    #: the weights (not so for CoinMixture's pseudo-count ``alpha``, which
-    #: counts in units of weight).
-    _relative_weights = True
-
     # ------------------------------------------------- parameter checks
     @classmethod
     def _get_param_names(cls):
@@ -207,9 +202,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
         )
 
-    def _scaled_weights(self, sample_weight):
+    @staticmethod
+    def _scaled_weights(sample_weight, family):
         """``sample_weight`` times the power of two that brings its largest
-        value into [1, 2) (exact), when only the ratios of the weights count.
+        value into [1, 2) (exact), when only the ratios of the weights count
+        (``family.relative_weights``).
 
         The engine (and the Gaussian M-step) adds 10 eps to every
         component's responsibility sum, as scikit-learn does, so that an empty
@@ -217,10 +214,9 @@ class BaseMixture(DensityMixin, BaseEstimator):
         term was no longer negligible: the means shrank towards 0 and the
         lower bound moved by ~1e6 (the same weights times 1e100 fit as
         expected). Weights near 1e308 overflowed their sums. Where the scale
-        counts (``_relative_weights`` false), weights whose sum overflows are
-        refused instead.
+        counts, weights whose sum overflows are refused instead.
         """
-        if self._relative_weights:
+        if family.relative_weights:
             exponent = np.frexp(sample_weight.max())[1] - 1
             return np.ldexp(sample_weight, -exponent)
         with np.errstate(over="ignore"):
@@ -338,7 +334,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     "sample_weight sums to zero: at least one row needs a "
                     "positive weight to fit a mixture."
                 )
-            sample_weight = self._scaled_weights(sample_weight)
         n_effective = (
             n_samples if sample_weight is None else np.count_nonzero(sample_weight)
         )
@@ -349,6 +344,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 "positive weight). Use fewer components or more data."
             )
         family = self._make_family(X)
+        if sample_weight is not None:
+            sample_weight = self._scaled_weights(sample_weight, family)
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)

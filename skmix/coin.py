@@ -338,12 +338,6 @@ class CoinMixture(BaseMixture):
             )
         return X
 
-    @property
-    def _relative_weights(self):
-        # alpha is a pseudo-count in units of weight: with alpha > 0 the scale
-        # of the weights matters, not only their ratios.
-        return self.alpha == 0
-
     def _make_family(self, X):
         # Rounded mean row total: the default number of trials of `sample`.
         mean_total = float(np.mean(X.sum(axis=1, dtype=np.float64)))

@@ -82,6 +82,11 @@ class MixtureFamily:
     #: copies).
     log_prob_in_one_call: bool = False
 
+    #: Whether a fit depends on the sample weights only through their ratios,
+    #: so that the estimator may rescale them (a family with pseudo-counts in
+    #: units of weight says no).
+    relative_weights: bool = True
+
     def accumulate(
         self,
         X: np.ndarray,

@@ -91,6 +91,12 @@ class MultinomialFamily(MixtureFamily):
         self.alpha = float(alpha)
         self.default_n_trials = int(default_n_trials)
 
+    @property
+    def relative_weights(self):
+        # alpha is a pseudo-count in units of weight: with alpha > 0 the scale
+        # of the weights matters, not only their ratios.
+        return self.alpha == 0
+
     def accumulate(self, X, params, log_weights, sample_weight):
         X = _as_float64(X)
         n_components, n_categories = params.probabilities.shape
