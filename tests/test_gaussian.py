@@ -167,18 +167,21 @@ def test_log_prob_and_scores_match_scipy(covariance_type):
     assert_array_equal(model.predict(X), resp.argmax(axis=1))
 
 
+@pytest.mark.parametrize("n_components", [1, 2, 3, 4])
 @pytest.mark.parametrize("n_features", [3, 8, 9])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_statistics_match_reference_and_are_additive(
-    covariance_type, weighted, n_features
+    covariance_type, weighted, n_features, n_components
 ):
-    # 8 and 9 features exercise the 4-wide register blocks and their edges.
+    # 8 and 9 features exercise the 4-wide register blocks and their edges;
+    # even and odd numbers of components the kernels' pairs of components
+    # and the one left over.
     rng = np.random.RandomState(7)
     X = rng.normal(size=(1531, n_features)) * np.arange(1, n_features + 1)
     sample_weight = rng.uniform(0, 2, size=len(X)) if weighted else None
     model = GaussianMixtureEM(
-        3, covariance_type=covariance_type, random_state=0, max_iter=3
+        n_components, covariance_type=covariance_type, random_state=0, max_iter=3
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -553,11 +556,15 @@ def test_n_jobs_gives_bit_identical_results(covariance_type, validation_fraction
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 @pytest.mark.parametrize("n_chunks", [1, 5])
-def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type, n_chunks):
+@pytest.mark.parametrize("d, k", [(2, 2), (9, 3)])
+def test_threads_over_chunks_are_bit_identical(
+    monkeypatch, covariance_type, n_chunks, d, k
+):
     # n_jobs=2 runs some iterations on two threads that claim blocks of
     # rows in one kernel call each (run_em times them against one thread).
     # Same numbers as n_jobs=1, with one chunk of several blocks or several
-    # chunks.
+    # chunks; with 9 features and 3 components the kernels also take a pair
+    # of components at a time and prefetch the next tile.
     import skmix._threads as threads_module
 
     pools = []
@@ -570,12 +577,12 @@ def test_threads_over_chunks_are_bit_identical(monkeypatch, covariance_type, n_c
     assert n >= em_module.MIN_ROWS_FOR_THREADS
     assert len(em_module.chunk_bounds(n)) == n_chunks
     X = np.vstack(
-        [rng.normal(size=(n // 2, 2)), rng.normal(3, 1, size=(n - n // 2, 2))]
+        [rng.normal(size=(n // 2, d)), rng.normal(3, 1, size=(n - n // 2, d))]
     )
     weight = rng.randint(0, 3, size=n).astype(float)
     fits = [
         GaussianMixtureEM(
-            2,
+            k,
             covariance_type=covariance_type,
             random_state=0,
             n_jobs=n_jobs,
