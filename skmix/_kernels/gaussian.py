@@ -531,30 +531,7 @@ def tied_accumulate(
             load_tile(X, start, m, xt)
             _centre(xt, m, centre, z)
             _upper_transform(z, m, prec_chol, yx)
-            # The next tile is prefetched in n_slots parts, four features of
-            # a pair of components at a time (see prefetch_rows).
-            n_pairs = k // 2 if d >= PAIR_MIN_FEATURES else 0
-            per_pair = d // 4
-            n_slots = 2 * n_pairs * per_pair
-            if n_slots == 0:
-                prefetch_rows(X, start + m, start + 2 * m, 0, 1)
-            for p in range(n_pairs):
-                c = 2 * p
-                _squared_distance_pair(
-                    yx,
-                    m,
-                    b[c],
-                    b[c + 1],
-                    logp[c],
-                    logp[c + 1],
-                    X,
-                    start + m,
-                    start + 2 * m,
-                    p * per_pair,
-                    n_slots,
-                )
-            for c in range(2 * n_pairs, k):
-                _squared_distance(yx, m, b[c], logp[c])
+            _squared_distances(yx, m, b, logp, X, start + m, start + 2 * m)
             for c in range(k):
                 for t in range(m):
                     logp[c, t] = log_norm[c] - 0.5 * logp[c, t]
@@ -564,25 +541,9 @@ def tied_accumulate(
                 for t in range(m):
                     acc += logp[c, t]
                 resp_sum[c] += acc
-            for p in range(n_pairs):
-                c = 2 * p
-                _weighted_offsets_pair(
-                    xt,
-                    m,
-                    logp[c],
-                    logp[c + 1],
-                    means[c],
-                    means[c + 1],
-                    sum_z[c],
-                    sum_z[c + 1],
-                    X,
-                    start + m,
-                    start + 2 * m,
-                    n_slots // 2 + p * per_pair,
-                    n_slots,
-                )
-            for c in range(2 * n_pairs, k):
-                _weighted_offsets(xt, m, logp[c], means[c], sum_z[c])
+            _all_weighted_offsets(
+                xt, m, logp, means, sum_z, X, start + m, start + 2 * m
+            )
             for t in range(m):
                 w[t] = sample_weight[start + t] if weighted else 1.0
             _accumulate_moments(z, m, w, rz, unused_sum, scatter)
@@ -1048,6 +1009,76 @@ def _weighted_offsets_pair(
 
 
 @njit(**_JIT)
+def _pairs_and_slots(k, d):
+    """(pairs of components, prefetch parts per pair, prefetch parts per
+    pass) of the spherical and tied kernels' passes over a tile: pairs
+    from ``PAIR_MIN_FEATURES`` features on, a part per sweep over four
+    features of a pair."""
+    n_pairs = k // 2 if d >= PAIR_MIN_FEATURES else 0
+    per_pair = d // 4
+    return n_pairs, per_pair, n_pairs * per_pair
+
+
+@njit(**_JIT)
+def _squared_distances(xt, m, means, out, X, next_start, next_stop):
+    """out[c, t] = |xt[:, t] - means[c]|^2 for every component, pairs of
+    components per sweep (``_squared_distance_pair``), while the first half
+    of rows ``next_start:next_stop`` of X (the next tile) is prefetched;
+    ``_all_weighted_offsets`` prefetches the second half (all of it, in one
+    go here, when there are no pairs)."""
+    k, d = means.shape
+    n_pairs, per_pair, per_pass = _pairs_and_slots(k, d)
+    if per_pass == 0:
+        prefetch_rows(X, next_start, next_stop, 0, 1)
+    for p in range(n_pairs):
+        c = 2 * p
+        _squared_distance_pair(
+            xt,
+            m,
+            means[c],
+            means[c + 1],
+            out[c],
+            out[c + 1],
+            X,
+            next_start,
+            next_stop,
+            p * per_pair,
+            2 * per_pass,
+        )
+    for c in range(2 * n_pairs, k):
+        _squared_distance(xt, m, means[c], out[c])
+
+
+@njit(**_JIT)
+def _all_weighted_offsets(xt, m, resp, means, sum_z, X, next_start, next_stop):
+    """``_weighted_offsets`` of every component (resp[c] its weighted
+    responsibilities), pairs of components per sweep, while the second
+    half of rows ``next_start:next_stop`` of X is prefetched (see
+    ``_squared_distances``)."""
+    k, d = means.shape
+    n_pairs, per_pair, per_pass = _pairs_and_slots(k, d)
+    for p in range(n_pairs):
+        c = 2 * p
+        _weighted_offsets_pair(
+            xt,
+            m,
+            resp[c],
+            resp[c + 1],
+            means[c],
+            means[c + 1],
+            sum_z[c],
+            sum_z[c + 1],
+            X,
+            next_start,
+            next_stop,
+            per_pass + p * per_pair,
+            2 * per_pass,
+        )
+    for c in range(2 * n_pairs, k):
+        _weighted_offsets(xt, m, resp[c], means[c], sum_z[c])
+
+
+@njit(**_JIT)
 def spherical_accumulate(
     X, sample_weight, weighted, means, prec, log_norm, chunk, counter, parts
 ):
@@ -1076,30 +1107,7 @@ def spherical_accumulate(
         for start in range(lo, hi, TILE):
             m = min(TILE, hi - start)
             load_tile(X, start, m, xt)
-            # The next tile is prefetched in n_slots parts, four features of
-            # a pair of components at a time (see prefetch_rows).
-            n_pairs = k // 2 if d >= PAIR_MIN_FEATURES else 0
-            per_pair = d // 4
-            n_slots = 2 * n_pairs * per_pair
-            if n_slots == 0:
-                prefetch_rows(X, start + m, start + 2 * m, 0, 1)
-            for p in range(n_pairs):
-                c = 2 * p
-                _squared_distance_pair(
-                    xt,
-                    m,
-                    means[c],
-                    means[c + 1],
-                    dist[c],
-                    dist[c + 1],
-                    X,
-                    start + m,
-                    start + 2 * m,
-                    p * per_pair,
-                    n_slots,
-                )
-            for c in range(2 * n_pairs, k):
-                _squared_distance(xt, m, means[c], dist[c])
+            _squared_distances(xt, m, means, dist, X, start + m, start + 2 * m)
             for c in range(k):
                 half_p2 = 0.5 * prec[c] * prec[c]
                 _log_density_row(log_norm[c], -half_p2, dist[c], m, logp[c], mx, c == 0)
@@ -1114,25 +1122,9 @@ def spherical_accumulate(
                     acc2 += r * dist[c, t]
                 resp_sum[c] += acc
                 sum_zz[c] += acc2
-            for p in range(n_pairs):
-                c = 2 * p
-                _weighted_offsets_pair(
-                    xt,
-                    m,
-                    logp[c],
-                    logp[c + 1],
-                    means[c],
-                    means[c + 1],
-                    sum_z[c],
-                    sum_z[c + 1],
-                    X,
-                    start + m,
-                    start + 2 * m,
-                    n_slots // 2 + p * per_pair,
-                    n_slots,
-                )
-            for c in range(2 * n_pairs, k):
-                _weighted_offsets(xt, m, logp[c], means[c], sum_z[c])
+            _all_weighted_offsets(
+                xt, m, logp, means, sum_z, X, start + m, start + 2 * m
+            )
         part_ll[index] = ll
         index, lo, hi = _claim(counter, part_ll.shape[0], chunk, X.shape[0])
 
