@@ -602,9 +602,10 @@ def _diag_tile(
 
     ``buffers`` = (q, q2, mx, s, logp) scratch space; adds to ``out`` =
     (resp sums, sums of z, sums of z^2) and returns sum_t w_t log p(x_t).
-    Components go in pairs (see ``_squared_distance_pair``); before each
-    pair's passes, a part of rows ``next_start:next_stop`` of X (the next
-    tile) is prefetched (``prefetch_rows``).
+    From ``PAIR_MIN_FEATURES`` features on, components go in pairs (see
+    ``_squared_distance_pair``), and each sweep of a pair over two features
+    prefetches a part of rows ``next_start:next_stop`` of X, the next tile
+    (``prefetch_rows``; all of it at once when there is no pair).
     """
     q, q2, mx, s, logp = buffers
     resp_sum, sum_z, sum_zz = out
