@@ -371,7 +371,8 @@ def _prefetch_to_l2(typingctx, X, offset):
 @njit(**_JIT)
 def prefetch_rows(X, start, stop, part, n_parts):
     """Prefetch part ``part`` of ``n_parts`` of rows ``start:stop`` of X
-    into the L2 cache (nothing if X is not C-contiguous).
+    into the L2 cache (nothing if X is not C-contiguous or has fewer than
+    ``PREFETCH_MIN_FEATURES`` features).
 
     A kernel calls it for the next tile while it computes on the current
     one, ``n_parts`` times with ``part`` = 0, 1, ..., spread over its
