@@ -24,7 +24,15 @@ from sklearn.utils.validation import (
 )
 
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
-from ._kernels._math import argmax_rows, log_sum_exp_rows, softmax_rows
+from ._kernels._math import (
+    LABELS,
+    LOG_PROB,
+    PROBABILITIES,
+    SCORES,
+    argmax_rows,
+    log_sum_exp_rows,
+    softmax_rows,
+)
 from ._threads import one_blas_thread
 
 
@@ -424,31 +432,56 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _weighted_log_prob(self, X):
         """``log p(x | k) + log w_k``, shape (n_samples, n_components), in up to
         ``n_jobs`` threads."""
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        params = self._get_fitted_params()
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        one_call = (
-            self._family.log_prob_in_one_call
-            and X.dtype == np.float64
-            and X.flags.c_contiguous
-        )
-        n_threads = inference_threads(X.shape[0], self.n_jobs)
-        if one_call and n_threads == 1:
-            out = self._family.log_prob(X, params)
-        else:
-            out = np.empty((X.shape[0], len(log_weights)))
+        if self._fused_inference():
+            return self._infer(X, LOG_PROB)[0]
+        X, params, log_weights = self._inference_inputs(X)
+        out = np.empty((X.shape[0], len(log_weights)))
 
-            def one_chunk(start, stop):
-                out[start:stop] = self._family.log_prob(X[start:stop], params)
+        def one_chunk(start, stop):
+            out[start:stop] = self._family.log_prob(X[start:stop], params)
 
-            # Chunks bound what a family's log_prob holds beyond its result;
-            # one that holds nothing more takes whole blocks.
-            blocks = dict(chunk_size=INFERENCE_BLOCK_ROWS) if one_call else {}
-            map_chunks(one_chunk, X.shape[0], n_threads, **blocks)
+        map_chunks(one_chunk, X.shape[0], inference_threads(X.shape[0], self.n_jobs))
         out += log_weights
         return out
+
+    def _fused_inference(self):
+        """Whether the fitted family has fused inference (``infer``); raises
+        ``NotFittedError`` before a fit."""
+        check_is_fitted(self)
+        return self._family.infer is not None
+
+    def _inference_inputs(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
+        return X, self._get_fitted_params(), log_weights
+
+    def _infer(self, X, mode):
+        """The family's fused inference (``infer``) of ``mode`` on the rows of
+        X, by blocks of rows in up to ``n_jobs`` threads: ``(out, labels,
+        scores)``, the arrays that ``mode`` fills (the others are empty).
+
+        Raises ``check_densities``'s error if ``mode`` gives labels or
+        probabilities and a row has density 0 under every component.
+        """
+        X, params, log_weights = self._inference_inputs(X)
+        n, k = X.shape[0], len(log_weights)
+        out = np.empty((n if mode in (LOG_PROB, PROBABILITIES) else 0, k))
+        labels = np.empty(n if mode == LABELS else 0, dtype=np.intp)
+        scores = np.empty(n if mode == SCORES else 0)
+        infer = self._family.infer
+
+        def one_block(start, stop):
+            rows = slice(start, stop)
+            outputs = out[rows], labels[rows], scores[rows]
+            return infer(X[rows], params, log_weights, mode, *outputs)
+
+        n_threads = inference_threads(n, self.n_jobs)
+        lost = sum(map_chunks(one_block, n, n_threads, INFERENCE_BLOCK_ROWS))
+        if lost and mode in (LABELS, PROBABILITIES):
+            check_densities(self._infer(X, LOG_PROB)[0])
+        return out, labels, scores
 
     def score_samples(self, X):
         """Log density of each row under the mixture (for anomaly detection).
@@ -463,6 +496,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             ``log p(x)`` of each row.
         """
+        if self._fused_inference():
+            return self._infer(X, SCORES)[2]
         weighted = self._weighted_log_prob(X)
         scores = np.empty(weighted.shape[0])
         over_rows(log_sum_exp_rows, (weighted, scores), self.n_jobs)
@@ -505,6 +540,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
             component, far outside the fitted data: its probabilities would
             be 0 / 0 (scikit-learn returns NaN there).
         """
+        if self._fused_inference():
+            return self._infer(X, PROBABILITIES)[0]
         return responsibilities_of(self._weighted_log_prob(X), n_jobs=self.n_jobs)
 
     def predict(self, X):
@@ -526,6 +563,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
             If a row has density 0 under every component (see
             :meth:`predict_proba`).
         """
+        if self._fused_inference():
+            return self._infer(X, LABELS)[1]
         weighted = self._weighted_log_prob(X)
         labels = np.empty(weighted.shape[0], dtype=np.intp)
         if over_rows(argmax_rows, (weighted, labels), self.n_jobs):

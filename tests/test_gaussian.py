@@ -167,6 +167,49 @@ def test_log_prob_and_scores_match_scipy(covariance_type):
     assert_array_equal(model.predict(X), resp.argmax(axis=1))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("n_features, n_components", [(2, 3), (5, 4), (9, 5), (12, 1)])
+def test_fused_inference_matches_scipy(covariance_type, n_features, n_components):
+    # predict, predict_proba and score_samples never store the log
+    # densities: components in pairs from 4 features on (and one left over),
+    # the next tile prefetched from 8, 1,100 rows (tiles of 256 and a partial
+    # one). Given parameters (max_iter=0), scipy's densities as reference.
+    k, d = n_components, n_features
+    rng = np.random.RandomState(10 * d + k)
+    means, covs = random_gaussian_params(rng, k, d, covariance_type)
+    weights = rng.dirichlet(np.ones(k))
+    labels = rng.choice(k, size=1100, p=weights)
+    X = means[labels] + 1.5 * rng.normal(size=(1100, d))
+    full = covariance_type in ("full", "tied")
+    precisions = np.linalg.inv(covs) if full else 1 / covs
+    model = GaussianMixtureEM(
+        k,
+        covariance_type=covariance_type,
+        max_iter=0,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+    ).fit(X)
+    log_joint = gaussian_log_prob(
+        X, model.means_, model.covariances_, covariance_type
+    ) + np.log(model.weights_)
+    scores = logsumexp(log_joint, axis=1)
+    assert_allclose(model.score_samples(X), scores, rtol=1e-12)
+    resp = np.exp(log_joint - scores[:, None])
+    assert_allclose(model.predict_proba(X), resp, rtol=1e-11, atol=1e-14)
+    top_two = np.sort(log_joint, axis=1)[:, -2:] if k > 1 else None
+    clear = np.ones(len(X), bool) if k == 1 else top_two[:, 1] - top_two[:, 0] > 1e-9
+    assert_array_equal(model.predict(X)[clear], log_joint.argmax(axis=1)[clear])
+    # float32 and Fortran-ordered rows: the same as their float64 C copies.
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    for method in ("score_samples", "predict_proba", "predict"):
+        expected = getattr(model, method)(X64)
+        assert_array_equal(getattr(model, method)(X32), expected)
+        assert_array_equal(getattr(model, method)(np.asfortranarray(X64)), expected)
+
+
 @pytest.mark.parametrize("n_components", [1, 2, 3, 4])
 @pytest.mark.parametrize("n_features", [3, 8, 9])
 @pytest.mark.parametrize("weighted", [False, True])

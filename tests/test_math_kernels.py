@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
+from numba import njit
 from numpy.testing import assert_array_equal
 from scipy.special import logsumexp
 
-from skmix._kernels._math import argmax_rows, log_sum_exp_rows, softmax_rows
+from skmix._kernels._math import (
+    argmax_rows,
+    log_sum_exp_rows,
+    precise_exp,
+    softmax_rows,
+)
 
 
 def _matrix(n, k, seed):
@@ -63,3 +69,27 @@ def test_argmax_rows_equals_numpy(k):
         ok = np.isfinite(W.max(axis=1))
     assert lost == np.count_nonzero(~ok)
     assert_array_equal(labels[ok], W[ok].argmax(axis=1))
+
+
+@njit
+def _precise_exps(x, out):
+    for i in range(x.shape[0]):
+        out[i] = precise_exp(x[i])
+
+
+def test_precise_exp_is_within_one_ulp_of_numpy():
+    # The exponential of the fused inference kernels' scores and
+    # probabilities (vectorised loops), against libm's through np.exp.
+    rng = np.random.RandomState(0)
+    x = np.concatenate(
+        [
+            -rng.uniform(0, 1, 100_000),
+            -rng.uniform(0, 40, 100_000),
+            -rng.uniform(40, 700, 100_000),
+            [0.0, -1e-300, -5e-324, -0.5 * np.log(2), -np.log(2), -700.0],
+        ]
+    )
+    out = np.empty_like(x)
+    _precise_exps(x, out)
+    expected = np.exp(x)
+    assert np.all(np.abs(out - expected) <= np.spacing(expected))

@@ -34,6 +34,16 @@ TILE = 256
 TILE_STRIDE = TILE + 8
 
 
+#: What a family's fused inference kernel (the Gaussian's ``full_infer`` and
+#: ``diag_infer``) writes, by ``mode``: LOG_PROB, the log densities
+#: log p(x | k) + log w_k into ``out`` (n, k); LABELS, the index of each
+#: row's largest into ``labels``; SCORES, each row's log-sum-exp (its log
+#: density under the mixture) into ``scores``; PROBABILITIES, each row's
+#: softmax (its component probabilities) into ``out``. The last three never
+#: store an (n, k) array of log densities, nor pass over one again.
+LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
+
+
 @njit(**_JIT)
 def fast_exp(x):
     """exp(x) for x <= 0 by range reduction and a degree-11 Taylor polynomial.
@@ -58,6 +68,39 @@ def fast_exp(x):
     p = (b0 + r4 * b1) + (r4 * r4) * b2
     # 2^n through the exponent bits: n + 1023 sits in the low mantissa bits
     # of n + 1023 + 2^52 (no float-to-int conversion, which AVX2 lacks).
+    biased = _float64_bits_as_int64(n + 4503599627371519.0)
+    return p * _int64_bits_as_float64(biased << 52)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def precise_exp(x):
+    """exp(x) for x <= 0 within 1 ulp of ``np.exp``, branch-free so loops
+    vectorise: for outputs (``score_samples``, ``predict_proba``).
+
+    The range reduction of ``fast_exp``, then a degree-13 polynomial by
+    Horner's rule, whose tail is added to 1 + r last: ``fast_exp`` differed
+    from ``np.exp`` by up to 64 ulp (mean 7.6), this by at most 1 ulp (mean
+    0.11, 4,000,000 values in [-40, 0]), at 1.15x its time and 1/6.5 of
+    numba's scalar ``np.exp``'s. Compiled without reassociation, so that the
+    order of the sums stays as written wherever it is inlined. Arguments
+    below -708 give about 2^-1022 instead of underflowing to 0.
+    """
+    x = max(x, -708.0)
+    n = np.floor(x * 1.4426950408889634 + 0.5)
+    r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = 1.0 + (r + (r * r) * p)
     biased = _float64_bits_as_int64(n + 4503599627371519.0)
     return p * _int64_bits_as_float64(biased << 52)
 

@@ -75,12 +75,15 @@ class MixtureFamily:
     #: (fewer calls from Python).
     label_chunk_rows: int | None = None
 
-    #: Whether :meth:`log_prob` of a C-contiguous float64 X needs no memory
-    #: beyond its (n_samples, n_components) result, so that inference calls
-    #: it once on all rows rather than chunk by chunk (at 1,000,000 x 2 x 3
-    #: the Gaussian's took 7.6 ms in one call, 19.6 ms by chunks and their
-    #: copies).
-    log_prob_in_one_call: bool = False
+    #: Fused inference, if the family has it: ``infer(X, params,
+    #: log_weights, mode, out=None, labels=None, scores=None)`` fills, by
+    #: ``mode`` (``LOG_PROB``, ``LABELS``, ``SCORES``, ``PROBABILITIES`` of
+    #: ``skmix._kernels._math``), the weighted log densities or the
+    #: probabilities ``out`` (n, k), the labels or the log densities under
+    #: the mixture of the rows of X, and returns the number of rows with
+    #: density 0 under every component. ``None``: inference goes through
+    #: :meth:`log_prob` and passes over its (n, k) result.
+    infer = None
 
     #: Whether a fit depends on the sample weights only through their ratios,
     #: so that the estimator may rescale them (a family with pseudo-counts in

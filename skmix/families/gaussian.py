@@ -322,10 +322,6 @@ class GaussianFamily(MixtureFamily):
     #: noisy), 16,384 -> 65,536 rows a chunk.
     label_chunk_rows = 65536
 
-    #: ``log_prob``'s kernels write straight into its (n, k) result, a tile
-    #: of rows at a time.
-    log_prob_in_one_call = True
-
     def accumulate_labels(self, X, labels, n_components, sample_weight, reference):
         """``accumulate_responsibilities`` of the indicator rows of ``labels``
         (hard assignments to components 0..n_components-1)."""
@@ -481,18 +477,30 @@ class GaussianFamily(MixtureFamily):
     def log_prob(self, X, params):
         X = _as_float64(X)
         k = params.means.shape[0]
-        means, precisions, log_norm, _ = self._kernel_args(params, np.zeros(k))
         out = np.empty((X.shape[0], k))
-        if self.covariance_type == "full":
-            kernels.full_log_prob(X, means, precisions, log_norm, out)
-        elif self.covariance_type == "tied":
-            stack = np.repeat(precisions[None], means.shape[0], axis=0)
-            kernels.full_log_prob(X, means, stack, log_norm, out)
-        else:
-            if self.covariance_type == "spherical":
-                precisions = np.repeat(precisions[:, None], means.shape[1], axis=1)
-            kernels.diag_log_prob(X, means, precisions, log_norm, out)
+        self.infer(X, params, np.zeros(k), kernels.LOG_PROB, out=out)
         return out
+
+    def infer(self, X, params, log_weights, mode, out=None, labels=None, scores=None):
+        """Fused inference on the rows of X: ``mode`` (``LOG_PROB``, ``LABELS``,
+        ``SCORES`` or ``PROBABILITIES`` of ``skmix._kernels._math``) says
+        which of ``out`` (n, k), ``labels`` (n,) and ``scores`` (n,) it
+        fills, from ``log p(x | k) + log_weights[k]``. Returns the number of
+        rows whose density is 0 under every component."""
+        X = _as_float64(X)
+        k = params.means.shape[0]
+        out = np.empty((0, k)) if out is None else out
+        labels = np.empty(0, dtype=np.intp) if labels is None else labels
+        scores = np.empty(0) if scores is None else scores
+        means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
+        outputs = (mode, out, labels, scores)
+        if self.covariance_type in ("full", "tied"):
+            if self.covariance_type == "tied":
+                precisions = np.repeat(precisions[None], k, axis=0)
+            return kernels.full_infer(X, means, precisions, log_norm, centre, *outputs)
+        if self.covariance_type == "spherical":
+            precisions = np.repeat(precisions[:, None], means.shape[1], axis=1)
+        return kernels.diag_infer(X, means, precisions, log_norm, *outputs)
 
     def sample(self, params, n_samples_per_component, rng):
         """Draw rows component by component (scikit-learn's sampling order)."""
