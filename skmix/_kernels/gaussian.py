@@ -588,6 +588,52 @@ def _scale_row(logp_c, s, m):
 
 
 @njit(**_JIT)
+def _diag_log_densities(
+    xt, m, means, prec, log_norm, q, q2, logp, mx, X, next_start, next_stop, passes
+):
+    """logp[c, t] = log_norm[c] - sum_i ((xt[i, t] - means[c, i]) prec[c, i])^2 / 2
+    for every component c, and the row maxima mx (``_log_density_row``).
+
+    From ``PAIR_MIN_FEATURES`` features on, components go in pairs (see
+    ``_squared_distance_pair``), and each sweep of pair p over features i
+    and i + 1 prefetches part p (d // 2) + i // 2 of ``passes`` (k // 2)
+    (d // 2) of rows ``next_start:next_stop`` of X, the next tile: the
+    parts of the caller's first of ``passes`` sweeps of the pairs over the
+    tile. Without a pair, all of it at once. (``_diag_tile`` has these
+    loops inline: through this function, even inlined by numba, its E-step
+    at 100,000 x 2 x 3 took 2-3% longer, 0.646-0.670 ms against
+    0.640-0.642, min of 80 calls, processes alternated.)
+    """
+    k, d = means.shape
+    n_pairs = k // 2 if d >= PAIR_MIN_FEATURES else 0
+    per_pair = d // 2
+    if n_pairs == 0:
+        prefetch_rows(X, next_start, next_stop, 0, 1)
+    for p in range(n_pairs):
+        c = 2 * p
+        _diag_quadratic_pair(
+            xt,
+            m,
+            means[c],
+            prec[c],
+            means[c + 1],
+            prec[c + 1],
+            q,
+            q2,
+            X,
+            next_start,
+            next_stop,
+            p * per_pair,
+            passes * n_pairs * per_pair,
+        )
+        _log_density_row(log_norm[c], -0.5, q, m, logp[c], mx, c == 0)
+        _log_density_row(log_norm[c + 1], -0.5, q2, m, logp[c + 1], mx, False)
+    for c in range(2 * n_pairs, k):
+        _diag_quadratic(xt, m, means[c], prec[c], q)
+        _log_density_row(log_norm[c], -0.5, q, m, logp[c], mx, c == 0)
+
+
+@njit(**_JIT)
 def _diag_tile(
     xt,
     m,
@@ -1290,39 +1336,12 @@ def diag_infer(X, means, prec, log_norm, mode, out, labels, scores):
     s = np.empty(TILE)
     shift = np.empty(TILE)
     logp = np.empty((k, TILE_STRIDE))
-    n_pairs = k // 2 if d >= PAIR_MIN_FEATURES else 0
-    per_pair = d // 2
-    n_slots = n_pairs * per_pair
     lost = 0
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
-        if n_slots == 0:
-            prefetch_rows(X, start + m, start + 2 * m, 0, 1)
-        for p in range(n_pairs):
-            c = 2 * p
-            _diag_quadratic_pair(
-                xt,
-                m,
-                means[c],
-                prec[c],
-                means[c + 1],
-                prec[c + 1],
-                q,
-                q2,
-                X,
-                start + m,
-                start + 2 * m,
-                p * per_pair,
-                n_slots,
-            )
-            for t in range(m):
-                logp[c, t] = log_norm[c] - 0.5 * q[t]
-                logp[c + 1, t] = log_norm[c + 1] - 0.5 * q2[t]
-        for c in range(2 * n_pairs, k):
-            _diag_quadratic(xt, m, means[c], prec[c], q)
-            for t in range(m):
-                logp[c, t] = log_norm[c] - 0.5 * q[t]
+        after = (start + m, start + 2 * m)  # the next tile, to prefetch
+        _diag_log_densities(xt, m, means, prec, log_norm, q, q2, logp, mx, X, *after, 1)
         lost += _infer_tile(logp, m, start, mode, out, labels, scores, mx, s, shift)
     return lost
 
