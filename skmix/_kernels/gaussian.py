@@ -1289,7 +1289,7 @@ def full_infer(X, means, prec_chol, log_norm, centre, mode, out, labels, scores)
     """Inference (see ``LOG_PROB``) for full (or per-component) covariances:
     log densities ``log_norm[k] - |U_k^T (x_t - mu_k)|^2 / 2``, each tile
     centred once on ``centre`` as in ``full_accumulate``. Returns the number
-    of rows whose largest value is not finite."""
+    of rows of density 0 under every component (see ``_infer_tile``)."""
     n, d = X.shape
     k = means.shape[0]
     delta = np.empty(d)
@@ -1325,8 +1325,8 @@ def diag_infer(X, means, prec, log_norm, mode, out, labels, scores):
     with their precision repeated): log densities
     ``log_norm[k] - sum_i ((x_ti - mu_ki) prec_ki)^2 / 2``, components in
     pairs from ``PAIR_MIN_FEATURES`` features on, prefetching the next tile
-    as ``_diag_tile`` does. Returns the number of rows whose largest value is
-    not finite."""
+    as ``_diag_tile`` does. Returns the number of rows of density 0 under
+    every component (see ``_infer_tile``)."""
     n, d = X.shape
     k = means.shape[0]
     xt = np.empty((d, TILE_STRIDE))
