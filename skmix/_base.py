@@ -445,10 +445,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
         return out
 
     def _fused_inference(self):
-        """Whether the fitted family has fused inference (``infer``); raises
-        ``NotFittedError`` before a fit."""
-        check_is_fitted(self)
-        return self._family.infer is not None
+        """Whether the fitted family has fused inference (``infer``); not
+        before a fit (the other path then raises ``NotFittedError``)."""
+        family = getattr(self, "_family", None)
+        return family is not None and family.infer is not None
 
     def _inference_inputs(self, X):
         check_is_fitted(self)
@@ -478,7 +478,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
             return infer(X[rows], params, log_weights, mode, *outputs)
 
         n_threads = inference_threads(n, self.n_jobs)
-        lost = sum(map_chunks(one_block, n, n_threads, INFERENCE_BLOCK_ROWS))
+        if n_threads == 1 and X.dtype == np.float64 and X.flags.c_contiguous:
+            # One call: infer copies nothing (a float32 or strided X goes by
+            # blocks, whose float64 copies stay small).
+            lost = one_block(0, n)
+        else:
+            lost = sum(map_chunks(one_block, n, n_threads, INFERENCE_BLOCK_ROWS))
         if lost and mode in (LABELS, PROBABILITIES):
             check_densities(self._infer(X, LOG_PROB)[0])
         return out, labels, scores
