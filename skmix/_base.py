@@ -29,8 +29,6 @@ from ._kernels._math import (
     LOG_PROB,
     PROBABILITIES,
     SCORES,
-    argmax_rows,
-    log_sum_exp_rows,
     softmax_rows,
 )
 from ._threads import one_blas_thread
@@ -104,28 +102,10 @@ def inference_threads(n_samples, n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def over_rows(kernel, arrays, n_jobs=None):
-    """``kernel(*(a[i:j] for a in arrays))`` over blocks of rows, in up to
-    ``n_jobs`` threads; returns the sum of what the calls return. The row
-    kernels treat every row on its own, so the results do not depend on the
-    threads."""
-    n_samples = arrays[0].shape[0]
-    n_threads = inference_threads(n_samples, n_jobs)
-    if n_threads == 1:
-        return kernel(*arrays)
-    counts = map_chunks(
-        lambda start, stop: kernel(*(a[start:stop] for a in arrays)),
-        n_samples,
-        n_threads,
-        INFERENCE_BLOCK_ROWS,
-    )
-    return sum(counts)
-
-
-def responsibilities_of(weighted, first_row=0, n_jobs=None):
+def responsibilities_of(weighted, first_row=0):
     """Posterior probabilities from ``log p(x | k) + log w_k``, computed in
     place of ``weighted`` (see ``check_densities``)."""
-    if over_rows(softmax_rows, (weighted,), n_jobs):
+    if softmax_rows(weighted):
         # The rows with a non-finite largest value are left as they were.
         check_densities(weighted, first_row)
     return weighted
@@ -432,23 +412,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _weighted_log_prob(self, X):
         """``log p(x | k) + log w_k``, shape (n_samples, n_components), in up to
         ``n_jobs`` threads."""
-        if self._fused_inference():
-            return self._infer(X, LOG_PROB)[0]
-        X, params, log_weights = self._inference_inputs(X)
-        out = np.empty((X.shape[0], len(log_weights)))
-
-        def one_chunk(start, stop):
-            out[start:stop] = self._family.log_prob(X[start:stop], params)
-
-        map_chunks(one_chunk, X.shape[0], inference_threads(X.shape[0], self.n_jobs))
-        out += log_weights
-        return out
-
-    def _fused_inference(self):
-        """Whether the fitted family has fused inference (``infer``); not
-        before a fit (the other path then raises ``NotFittedError``)."""
-        family = getattr(self, "_family", None)
-        return family is not None and family.infer is not None
+        return self._infer(X, LOG_PROB)[0]
 
     def _inference_inputs(self, X):
         check_is_fitted(self)
@@ -458,8 +422,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
         return X, self._get_fitted_params(), log_weights
 
     def _infer(self, X, mode):
-        """The family's fused inference (``infer``) of ``mode`` on the rows of
-        X, by blocks of rows in up to ``n_jobs`` threads: ``(out, labels,
+        """The family's inference (``infer``) of ``mode`` on the rows of X, by
+        blocks of rows in up to ``n_jobs`` threads: ``(out, labels,
         scores)``, the arrays that ``mode`` fills (the others are empty).
 
         Raises ``check_densities``'s error if ``mode`` gives labels or
@@ -478,9 +442,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
             return infer(X[rows], params, log_weights, mode, *outputs)
 
         n_threads = inference_threads(n, self.n_jobs)
-        if n_threads == 1 and X.dtype == np.float64 and X.flags.c_contiguous:
-            # One call: infer copies nothing (a float32 or strided X goes by
-            # blocks, whose float64 copies stay small).
+        plain = isinstance(X, np.ndarray) and X.dtype == np.float64
+        if n_threads == 1 and plain and X.flags.c_contiguous:
+            # One call: the family bounds what it holds (the Gaussian's kernel
+            # copies nothing, the default infer goes by INFER_ROWS rows); a
+            # float32 or strided X goes by blocks, whose float64 copies stay
+            # small.
             lost = one_block(0, n)
         else:
             lost = sum(map_chunks(one_block, n, n_threads, INFERENCE_BLOCK_ROWS))
@@ -501,12 +468,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             ``log p(x)`` of each row.
         """
-        if self._fused_inference():
-            return self._infer(X, SCORES)[2]
-        weighted = self._weighted_log_prob(X)
-        scores = np.empty(weighted.shape[0])
-        over_rows(log_sum_exp_rows, (weighted, scores), self.n_jobs)
-        return scores
+        return self._infer(X, SCORES)[2]
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of X.
@@ -545,9 +507,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             component, far outside the fitted data: its probabilities would
             be 0 / 0 (scikit-learn returns NaN there).
         """
-        if self._fused_inference():
-            return self._infer(X, PROBABILITIES)[0]
-        return responsibilities_of(self._weighted_log_prob(X), n_jobs=self.n_jobs)
+        return self._infer(X, PROBABILITIES)[0]
 
     def predict(self, X):
         """Most probable component of each row.
@@ -568,13 +528,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             If a row has density 0 under every component (see
             :meth:`predict_proba`).
         """
-        if self._fused_inference():
-            return self._infer(X, LABELS)[1]
-        weighted = self._weighted_log_prob(X)
-        labels = np.empty(weighted.shape[0], dtype=np.intp)
-        if over_rows(argmax_rows, (weighted, labels), self.n_jobs):
-            check_densities(weighted)
-        return labels
+        return self._infer(X, LABELS)[1]
 
     def sample(self, n_samples=1):
         """Draw random rows from the fitted mixture.

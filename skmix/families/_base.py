@@ -24,7 +24,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._kernels._math import column_sums
+from .._kernels._math import (
+    LABELS,
+    PROBABILITIES,
+    SCORES,
+    argmax_rows,
+    column_sums,
+    log_sum_exp_rows,
+    softmax_rows,
+)
+
+#: Rows per :meth:`MixtureFamily.log_prob` call of the default
+#: :meth:`MixtureFamily.infer` (its result is the memory it holds).
+INFER_ROWS = 16384
 
 
 def kernel_weights(sample_weight):
@@ -74,16 +86,6 @@ class MixtureFamily:
     #: A family that holds no n x k array for them may take longer chunks
     #: (fewer calls from Python).
     label_chunk_rows: int | None = None
-
-    #: Fused inference, if the family has it: ``infer(X, params,
-    #: log_weights, mode, out=None, labels=None, scores=None)`` fills, by
-    #: ``mode`` (``LOG_PROB``, ``LABELS``, ``SCORES``, ``PROBABILITIES`` of
-    #: ``skmix._kernels._math``), the weighted log densities or the
-    #: probabilities ``out`` (n, k), the labels or the log densities under
-    #: the mixture of the rows of X, and returns the number of rows with
-    #: density 0 under every component. ``None``: inference goes through
-    #: :meth:`log_prob` and passes over its (n, k) result.
-    infer = None
 
     #: Whether a fit depends on the sample weights only through their ratios,
     #: so that the estimator may rescale them (a family with pseudo-counts in
@@ -199,6 +201,48 @@ class MixtureFamily:
     def log_prob(self, X: np.ndarray, params: Any) -> np.ndarray:
         """Per-component log densities, shape (n_samples, n_components)."""
         raise NotImplementedError
+
+    def infer(
+        self,
+        X: np.ndarray,
+        params: Any,
+        log_weights: np.ndarray,
+        mode: int,
+        out: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
+    ) -> int:
+        """Inference on the rows of X, from ``log p(x | k) + log_weights[k]``.
+
+        By ``mode`` (``LOG_PROB``, ``LABELS``, ``SCORES`` or
+        ``PROBABILITIES`` of ``skmix._kernels._math``) fills ``out`` (n, k)
+        with those weighted log densities, ``labels`` (n,) with each row's
+        most probable component, ``scores`` (n,) with each row's log density
+        under the mixture, or ``out`` with the component probabilities.
+        Returns the number of rows whose largest weighted log density is not
+        finite (density 0 under every component: their label is 0, their
+        probabilities are left as log densities, and the caller raises).
+
+        This default takes :meth:`log_prob` ``INFER_ROWS`` rows at a time
+        and numba kernels along its rows (log-sum-exp with libm's exp and
+        log, softmax, argmax). A family with a fused kernel overrides it.
+        """
+        lost = 0
+        for start in range(0, X.shape[0], INFER_ROWS):
+            rows = slice(start, start + INFER_ROWS)
+            # C order for the row kernels (a family may build its log
+            # densities component by component, in F order).
+            weighted = np.ascontiguousarray(self.log_prob(X[rows], params))
+            weighted += log_weights
+            if mode == SCORES:
+                lost += log_sum_exp_rows(weighted, scores[rows])
+            elif mode == LABELS:
+                lost += argmax_rows(weighted, labels[rows])
+            else:
+                if mode == PROBABILITIES:
+                    lost += softmax_rows(weighted)
+                out[rows] = weighted
+        return lost
 
     def sample(
         self, params: Any, n_samples_per_component: np.ndarray, rng

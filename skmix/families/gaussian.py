@@ -482,11 +482,9 @@ class GaussianFamily(MixtureFamily):
         return out
 
     def infer(self, X, params, log_weights, mode, out=None, labels=None, scores=None):
-        """Fused inference on the rows of X: ``mode`` (``LOG_PROB``, ``LABELS``,
-        ``SCORES`` or ``PROBABILITIES`` of ``skmix._kernels._math``) says
-        which of ``out`` (n, k), ``labels`` (n,) and ``scores`` (n,) it
-        fills, from ``log p(x | k) + log_weights[k]``. Returns the number of
-        rows whose density is 0 under every component."""
+        """:meth:`MixtureFamily.infer` by the fused kernels (``full_infer``,
+        ``diag_infer``): each tile's log densities go straight to what
+        ``mode`` asks, with no (n, k) array stored or read again."""
         X = _as_float64(X)
         k = params.means.shape[0]
         out = np.empty((0, k)) if out is None else out
