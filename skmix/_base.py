@@ -23,14 +23,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._config import LABELS, LOG_PROB, PROBABILITIES, SCORES
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
-from ._kernels._math import (
-    LABELS,
-    LOG_PROB,
-    PROBABILITIES,
-    SCORES,
-    softmax_rows,
-)
+from ._kernels._math import softmax_rows
 from ._threads import one_blas_thread
 
 

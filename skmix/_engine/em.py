@@ -11,12 +11,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._config import CHUNK_SIZE
 from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads, serves_desk
 from ..families._base import add_stats
-
-#: Rows per chunk. The partition of rows into chunks never depends on the
-#: number of threads, so results are bit-identical for any ``n_jobs``.
-CHUNK_SIZE = 16384
 
 
 class ThreadChooser:

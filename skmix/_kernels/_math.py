@@ -12,6 +12,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._config import LABELS, LOG_PROB, PROBABILITIES, SCORES  # noqa: F401
+
 #: Options of every skmix kernel. ``error_model="numpy"`` drops the
 #: division-by-zero checks that stop LLVM from vectorising loops with a
 #: division; reassociation lets it vectorise sums across rows. No flag
@@ -32,16 +34,6 @@ TILE = 256
 #: and stores that touch several rows at once (measured: transposing a
 #: 50-feature tile 2.6x slower); 8 doubles of padding break the pattern.
 TILE_STRIDE = TILE + 8
-
-
-#: What a family's fused inference kernel (the Gaussian's ``full_infer`` and
-#: ``diag_infer``) writes, by ``mode``: LOG_PROB, the log densities
-#: log p(x | k) + log w_k into ``out`` (n, k); LABELS, the index of each
-#: row's largest into ``labels``; SCORES, each row's log-sum-exp (its log
-#: density under the mixture) into ``scores``; PROBABILITIES, each row's
-#: softmax (its component probabilities) into ``out``. The last three never
-#: store an (n, k) array of log densities, nor pass over one again.
-LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
 
 
 @njit(**_JIT)

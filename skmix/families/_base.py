@@ -24,10 +24,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._config import LABELS, PROBABILITIES, SCORES
 from .._kernels._math import (
-    LABELS,
-    PROBABILITIES,
-    SCORES,
     argmax_rows,
     column_sums,
     log_sum_exp_rows,
@@ -215,7 +213,7 @@ class MixtureFamily:
         """Inference on the rows of X, from ``log p(x | k) + log_weights[k]``.
 
         By ``mode`` (``LOG_PROB``, ``LABELS``, ``SCORES`` or
-        ``PROBABILITIES`` of ``skmix._kernels._math``) fills ``out`` (n, k)
+        ``PROBABILITIES`` of ``skmix._config``) fills ``out`` (n, k)
         with those weighted log densities, ``labels`` (n,) with each row's
         most probable component, ``scores`` (n,) with each row's log density
         under the mixture, or ``out`` with the component probabilities.

@@ -25,7 +25,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from .._engine.em import CHUNK_SIZE, chunk_bounds
+from .._config import CHUNK_SIZE
+from .._engine.em import chunk_bounds
 from .._kernels import composite as kernels
 from .._threads import one_openmp_thread
 from ._base import MixtureFamily, add_stats, kernel_weights, labelled_responsibilities

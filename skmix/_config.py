@@ -1,0 +1,33 @@
+"""Constants shared across skmix's layers, and its tuning constants.
+
+This module is neutral ground: every layer may import it, and it imports
+nothing from skmix. A constant lives here when more than one layer reads it
+(the chunk size, the inference modes) or when it is a tuning choice (a size
+or a threshold picked by measurement); its comment says what it controls and
+why it has its value, and the measurements behind a tuning constant are in
+``doc/performance.rst`` under the constant's name.
+"""
+
+# --------------------------------------------------------------- engine
+
+#: Rows per chunk of the engine's E-steps. The partition of rows into chunks
+#: never depends on the number of threads, so results are bit-identical for
+#: any ``n_jobs``.
+CHUNK_SIZE = 16384
+
+# ------------------------------------------------------------ inference
+
+#: What a family's inference (``MixtureFamily.infer``) writes, by ``mode``:
+#: LOG_PROB, the log densities log p(x | k) + log w_k into ``out`` (n, k);
+#: LABELS, the index of each row's largest into ``labels``; SCORES, each
+#: row's log-sum-exp (its log density under the mixture) into ``scores``;
+#: PROBABILITIES, each row's softmax (its component probabilities) into
+#: ``out``. The fused kernels never store an (n, k) array of log densities
+#: for the last three, nor pass over one again.
+LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
+
+# -------------------------------------------------------------- kernels
+
+# ------------------------------------------------------------- families
+
+# ------------------------------------------------------------ estimators
