@@ -83,7 +83,6 @@ KNOWN_BREACHES = {
     "families._base -> _kernels._math.column_sums",
     "families._base -> _kernels._math.log_sum_exp_rows",
     "families._base -> _kernels._math.softmax_rows",
-    "families.composite -> _engine.em.chunk_bounds",
     "families.composite -> _threads.one_openmp_thread",
     "families.gaussian -> _threads.MIN_ROWS_FOR_THREADS",
     "families.gaussian -> _threads.run_in_threads",

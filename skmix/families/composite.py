@@ -26,7 +26,6 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
 from .._config import CHUNK_SIZE
-from .._engine.em import chunk_bounds
 from .._kernels import composite as kernels
 from .._threads import one_openmp_thread
 from ._base import MixtureFamily, add_stats, kernel_weights, labelled_responsibilities
@@ -88,9 +87,11 @@ class EncodedTable:
     def __init__(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
         self.n_rows = XT.shape[1]
+        # The engine's chunks: CHUNK_SIZE rows each from row 0 (one empty
+        # block for an empty table).
         self.blocks = [
-            np.ascontiguousarray(XT[:, start:stop])
-            for start, stop in chunk_bounds(self.n_rows)
+            np.ascontiguousarray(XT[:, start : start + CHUNK_SIZE])
+            for start in range(0, max(self.n_rows, 1), CHUNK_SIZE)
         ]
 
     @classmethod
