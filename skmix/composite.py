@@ -289,7 +289,7 @@ _SHARED_CONSTRAINTS = {
     for key, value in BaseMixture._parameter_constraints.items()
     if key != "n_components"
 }
-_SHARED_CONSTRAINTS["reg"] = [Interval(Real, 0.0, None, closed="left")]
+_SHARED_CONSTRAINTS["reg_covar"] = [Interval(Real, 0.0, None, closed="left")]
 
 
 class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
@@ -381,7 +381,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         column and the value, or (``'ignore'``) is treated as missing.
     tol : float, default=1e-3
         Convergence threshold on the change of the mean log-likelihood.
-    reg : float, default=1e-6
+    reg_covar : float, default=1e-6
         Non-negative value added to the variance of gaussian columns (and of
         ``log x`` for lognormal columns).
     max_iter : int, default=100
@@ -474,7 +474,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         "families": [StrOptions({"auto"}), list, tuple, dict],
         "missing": [StrOptions({"ignore", "model"})],
         "handle_unknown": [StrOptions({"error", "ignore"})],
-        "reg": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
     }
 
     def __init__(
@@ -485,7 +485,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         missing="ignore",
         handle_unknown="error",
         tol=1e-3,
-        reg=1e-6,
+        reg_covar=1e-6,
         max_iter=100,
         n_init=1,
         init_params="kmeans",
@@ -501,7 +501,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         self.missing = missing
         self.handle_unknown = handle_unknown
         self.tol = tol
-        self.reg = reg
+        self.reg_covar = reg_covar
         self.max_iter = max_iter
         self.n_init = n_init
         self.init_params = init_params
@@ -585,7 +585,7 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
             self._groups,
             self.n_components,
             missing=self.missing,
-            reg=self.reg,
+            reg_covar=self.reg_covar,
             missing_columns=self._missing_columns,
         )
 
@@ -692,7 +692,7 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         components.
     tol : float, default=1e-3
         Convergence threshold on the change of the mean log-likelihood.
-    reg : float, default=1e-6
+    reg_covar : float, default=1e-6
         Added to the variances of gaussian (and of ``log x`` for lognormal)
         components.
     max_iter : int, default=100
@@ -758,7 +758,7 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         components=("gaussian", "gaussian"),
         *,
         tol=1e-3,
-        reg=1e-6,
+        reg_covar=1e-6,
         max_iter=100,
         n_init=1,
         init_params="kmeans",
@@ -771,7 +771,7 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     ):
         self.components = components
         self.tol = tol
-        self.reg = reg
+        self.reg_covar = reg_covar
         self.max_iter = max_iter
         self.n_init = n_init
         self.init_params = init_params
@@ -846,7 +846,9 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         return X
 
     def _make_family(self, X):
-        return CompositeFamily(self._groups, len(self.components), reg=self.reg)
+        return CompositeFamily(
+            self._groups, len(self.components), reg_covar=self.reg_covar
+        )
 
     def _init_fn(self, family, X):
         k = len(self.components)
@@ -938,7 +940,9 @@ def _match_clusters(family, X, sample_weight, responsibilities):
     one_hot = one_hot_responsibilities(labels, k)
     score = np.zeros((k, k))  # cluster x component
     for group in family.groups:
-        single = CompositeFamily([group._replace(components=None)], k, reg=family.reg)
+        single = CompositeFamily(
+            [group._replace(components=None)], k, reg_covar=family.reg_covar
+        )
         params, _ = initialize(single, X, sample_weight, one_hot, k)
         cluster_ll = np.zeros(k)
         for start, stop in bounds:

@@ -148,8 +148,8 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
 
 
 @njit(**_JIT)
-def gaussian_moments(XT, resp, center, log_scale):
-    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above).
+def gaussian_moments(XT, resp, centre, log_scale):
+    """Sums of r, r z and r z^2 with z = y - centre[c, j] (y as above).
 
     Complete columns go two per sweep over ``resp`` and share its sum, in
     blocks of ``ROW_BLOCK`` rows (partial sums per block).
@@ -176,7 +176,7 @@ def gaussian_moments(XT, resp, center, log_scale):
             b = 0
             while b + 2 <= full.shape[0]:
                 j0, j1 = full[b], full[b + 1]
-                m0, m1 = center[c, j0], center[c, j1]
+                m0, m1 = centre[c, j0], centre[c, j1]
                 y0, y1 = Y[j0, lo:hi], Y[j1, lo:hi]
                 a0 = a1 = b0 = b1 = 0.0
                 for i in range(m):
@@ -197,7 +197,7 @@ def gaussian_moments(XT, resp, center, log_scale):
                 s2[c, j1] += b1
                 b += 2
             for j in full[b:]:
-                m0, y0 = center[c, j], Y[j, lo:hi]
+                m0, y0 = centre[c, j], Y[j, lo:hi]
                 a0 = a1 = 0.0
                 for i in range(m):
                     v0 = y0[i] - m0
@@ -208,7 +208,7 @@ def gaussian_moments(XT, resp, center, log_scale):
                 s1[c, j] += a0
                 s2[c, j] += a1
             for j in holes:
-                m0, y0 = center[c, j], Y[j, lo:hi]
+                m0, y0 = centre[c, j], Y[j, lo:hi]
                 a0 = a1 = a2 = 0.0
                 for i in range(m):
                     yi = y0[i]

@@ -179,19 +179,24 @@ class CompositeFamily(MixtureFamily):
         Number of components.
     missing : {'ignore', 'model'}
         Integrate missing entries out, or also model their probability.
-    reg : float
+    reg_covar : float
         Added to the variances of normal and log-normal columns.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
     """
 
     def __init__(
-        self, groups, n_components, missing="ignore", reg=1e-6, missing_columns=None
+        self,
+        groups,
+        n_components,
+        missing="ignore",
+        reg_covar=1e-6,
+        missing_columns=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
         self.missing = missing
-        self.reg = reg
+        self.reg_covar = reg_covar
         self.missing_columns = missing_columns
 
     # ----------------------------------------------------------- E-step
@@ -208,14 +213,14 @@ class CompositeFamily(MixtureFamily):
             q = params.missing
             kernels.missing_log_prob(XT, np.log(q), np.log1p(-q), out)
 
-    def _stats(self, XT, resp, centers, resp_sum, log_likelihood):
+    def _stats(self, XT, resp, centres, resp_sum, log_likelihood):
         group_stats = []
-        for group, center in zip(self.groups, centers, strict=True):
+        for group, centre in zip(self.groups, centres, strict=True):
             block = XT[group.start : group.stop]
             r = resp
             if group.components is not None:
                 r = np.ascontiguousarray(resp[group.components])
-            group_stats.append(group.family.accumulate(block, r, group.conf, center))
+            group_stats.append(group.family.accumulate(block, r, group.conf, centre))
         if self.missing == "model":
             missing_sum = kernels.missing_counts(XT, resp)
         else:
@@ -250,11 +255,11 @@ class CompositeFamily(MixtureFamily):
         self._add_log_prob(XT, params, log_prob)
         weights, weighted = kernel_weights(sample_weight)
         resp_sum, log_likelihood = kernels.normalise(log_prob, weights, weighted)
-        centers = [
-            group.family.center(group_params)
+        centres = [
+            group.family.centre(group_params)
             for group, group_params in zip(self.groups, params.groups, strict=True)
         ]
-        return self._stats(XT, log_prob, centers, resp_sum, log_likelihood)
+        return self._stats(XT, log_prob, centres, resp_sum, log_likelihood)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
         XT = transpose_chunk(X)
@@ -287,7 +292,7 @@ class CompositeFamily(MixtureFamily):
         ):
             prev = None if previous is None else previous.groups[i]
             group_params.append(
-                group.family.m_step(group_stats, group.conf, prev, self.reg)
+                group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
             )
         missing = None
         if self.missing == "model":
@@ -427,11 +432,11 @@ def _distinct_rows(Z):
     return distinct[order], rank[inverse]
 
 
-def _nearest(Z, centers):
+def _nearest(Z, centres):
     """Index of the nearest centre of each row of Z."""
     return kernels.nearest(
         np.ascontiguousarray(Z, dtype=np.float64),
-        np.ascontiguousarray(centers, dtype=np.float64),
+        np.ascontiguousarray(centres, dtype=np.float64),
     )
 
 
@@ -484,23 +489,23 @@ def seeded_responsibilities(
     if init_params == "kmeans":
         kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
         with one_openmp_thread():
-            centers = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
+            centres = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
     elif init_params == "k-means++":
-        centers, _ = kmeans_plusplus(
+        centres, _ = kmeans_plusplus(
             distinct, n_components, sample_weight=weights, random_state=rng
         )
     else:  # random_from_data
         rows = rng.choice(
             distinct.shape[0], n_components, replace=False, p=weights / weights.sum()
         )
-        centers = distinct[rows]
-    labels = _nearest(Z, np.asarray(centers, dtype=np.float64))
+        centres = distinct[rows]
+    labels = _nearest(Z, np.asarray(centres, dtype=np.float64))
     # A seed is a data row, so it is its own nearest centre unless tied.
-    centers = np.asarray(centers, dtype=np.float64)
+    centres = np.asarray(centres, dtype=np.float64)
     # Components no row is nearest to (bincount: np.setdiff1d sorted all
     # labels).
     for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
-        labels[_nearest(centers[c : c + 1], Z)[0]] = c
+        labels[_nearest(centres[c : c + 1], Z)[0]] = c
     return one_hot_responsibilities(labels, n_components)
 
 

@@ -121,17 +121,17 @@ class ColumnFamily:
         """Centre used for the statistics of initial responsibilities."""
         return None
 
-    def center(self, params):
+    def centre(self, params):
         """Centre used for the statistics of an E-step under ``params``."""
         return None
 
     def add_log_prob(self, XT, params, conf, out):
         raise NotImplementedError
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         raise NotImplementedError
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         raise NotImplementedError
 
     def fused_e_step(self, XT, params, conf, log_weights, sample_weight):

@@ -61,10 +61,10 @@ class Binomial(ColumnFamily):
         kernels.linear_log_prob(XT, np.log(p) - log_q, conf * log_q, out)
         kernels.binomial_log_base(XT, conf, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return SumStats(*kernels.sum_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         p = clip_probability(ratio_or_pooled(stats.sum_x, stats.n_obs) / conf)
         previous = None if previous is None else previous.probabilities
         return ProbabilityParams(keep_previous(p, previous, stats.n_obs))

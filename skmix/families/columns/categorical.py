@@ -66,12 +66,12 @@ class Categorical(ColumnFamily):
     def add_log_prob(self, XT, params, conf, out):
         kernels.categorical_log_prob(XT, np.log(params.probabilities), conf, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return CategoricalStats(
             *kernels.categorical_counts(XT, resp, conf, int(conf[-1]))
         )
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         counts = stats.counts
         probabilities = np.empty_like(counts)
         empty = empty_mask(stats.n_obs)

@@ -36,10 +36,10 @@ class Exponential(ColumnFamily):
         rates = params.rates
         kernels.linear_log_prob(XT, -rates, np.log(rates), out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return SumStats(*kernels.sum_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         means = np.maximum(ratio_or_pooled(stats.sum_x, stats.n_obs), PROB_FLOOR)
         rates = keep_previous(1.0 / means, _get(previous), stats.n_obs)
         return RateParams(rates)

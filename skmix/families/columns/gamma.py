@@ -67,10 +67,10 @@ class Gamma(ColumnFamily):
         const = a * np.log(b) - gammaln(a)
         kernels.gamma_log_prob(XT, -b, a - 1.0, const, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return GammaStats(*kernels.gamma_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         mean = ratio_or_pooled(stats.sum_x, stats.n_obs)
         mean_log = ratio_or_pooled(stats.sum_log_x, stats.n_obs)
         shapes = gamma_shape_mle(np.log(mean) - mean_log)

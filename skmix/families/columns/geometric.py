@@ -40,10 +40,10 @@ class Geometric(ColumnFamily):
         log_q = np.log1p(-p)
         kernels.linear_log_prob(XT, log_q, np.log(p) - log_q, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return SumStats(*kernels.sum_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         mean = ratio_or_pooled(stats.sum_x, stats.n_obs)
         p = clip_probability(1.0 / np.maximum(mean, 1.0))
         previous = None if previous is None else previous.probabilities

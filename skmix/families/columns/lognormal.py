@@ -11,7 +11,7 @@ from .gaussian import Gaussian
 class LogNormal(Gaussian):
     """Log-normal distribution per component (the normal family on log x).
 
-    Parameters are the mean and variance of ``log x``; ``reg`` is added to
+    Parameters are the mean and variance of ``log x``; ``reg_covar`` is added to
     the variance of ``log x``. Values must be strictly positive.
     """
 

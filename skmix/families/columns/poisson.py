@@ -29,10 +29,10 @@ class Poisson(ColumnFamily):
         kernels.linear_log_prob(XT, np.log(rates), -rates, out)
         kernels.poisson_log_base(XT, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return SumStats(*kernels.sum_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         rates = np.maximum(ratio_or_pooled(stats.sum_x, stats.n_obs), PROB_FLOOR)
         previous = None if previous is None else previous.rates
         return RateParams(keep_previous(rates, previous, stats.n_obs))
