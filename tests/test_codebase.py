@@ -40,12 +40,9 @@ KNOWN_MEASUREMENT_FILES = {
     "skmix/_engine/initialization.py",
     "skmix/_engine/multistart.py",
     "skmix/_kernels/_math.py",
-    "skmix/_kernels/composite.py",
     "skmix/_kernels/gaussian.py",
     "skmix/_kernels/initialization.py",
     "skmix/_threads.py",
-    "skmix/families/columns/gaussian.py",
-    "skmix/families/composite.py",
     "skmix/families/gaussian.py",
     "skmix/gaussian.py",
 }

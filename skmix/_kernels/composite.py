@@ -134,7 +134,7 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
             scale[j] = 1.0
         mean[j] = mu
     # Two features per sweep over the rows (the row-by-row loop with a
-    # runtime number of features did not vectorise: ~10 ns a value).
+    # runtime number of features does not vectorise).
     out = np.empty((n, d))
     j = 0
     while j + 2 <= d:

@@ -77,8 +77,8 @@ class EncodedTable:
     ``len`` and row indexing. Each block is a C-contiguous
     (n_columns, block_rows) array, so that a chunk of the engine's fixed
     partition reaches the kernels as a C-contiguous array without a copy or a
-    transpose (kernels on strided views do not vectorise as well: measured
-    15% slower per chunk). Slices along block boundaries share the blocks;
+    transpose (the kernels run slower on strided views: ``EncodedTable`` in
+    ``doc/performance.rst``). Slices along block boundaries share the blocks;
     any other row selection copies.
     """
 
@@ -410,9 +410,10 @@ def _row_hashes(Z):
 def _distinct_rows(Z):
     """Distinct rows of Z, and the index of each row's distinct row.
 
-    Rows are grouped by a 64-bit hash of their bits (a 1-D unique is an order
-    of magnitude faster than ``np.unique(axis=0)``); the grouping is checked
-    row by row, and a hash collision falls back to ``np.unique(axis=0)``.
+    Rows are grouped by a 64-bit hash of their bits (a 1-D unique of the
+    hashes, where ``np.unique(axis=0)`` sorts whole rows: ``_distinct_rows``
+    in ``doc/performance.rst``); the grouping is checked row by row, and a
+    hash collision falls back to ``np.unique(axis=0)``.
     """
     Z = np.ascontiguousarray(Z + 0.0)  # + 0.0 turns -0.0 into 0.0
     _, first, inverse = np.unique(
@@ -514,9 +515,9 @@ def seeding_rows(X, sample_weight, rng):
 
     All rows, or beyond ``SEED_MAX_ROWS`` rows with positive weight a
     uniformly random ``SEED_MAX_ROWS`` of those: k-means on them and the
-    first M-step from their labels give as good a start, and embedding,
-    standardising and labelling all rows was most of the set-up of a large
-    fit (100,000 x 10: ~12 of ~48 ms).
+    first M-step from their labels give as good a start, without
+    embedding, standardising and labelling every row of a large table
+    (``SEED_MAX_ROWS`` in ``doc/performance.rst``).
     """
     positive = (
         np.arange(X.shape[0])

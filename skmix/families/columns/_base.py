@@ -29,9 +29,6 @@ import numpy as np
 #: from 0 and 1 so that a log-density is never -inf or NaN.
 PROB_FLOOR = 1e-12
 
-#: Scale of label indicators in the numeric view used to seed starts.
-INDICATOR_SCALE = 0.5
-
 
 def clip_probability(p):
     """Probabilities kept inside [PROB_FLOOR, 1 - PROB_FLOOR]."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._config import INDICATOR_SCALE
 from ..._kernels import columns as kernels
 from ._base import (
-    INDICATOR_SCALE,
     ColumnFamily,
     clip_probability,
     keep_previous,

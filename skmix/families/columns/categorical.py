@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._config import INDICATOR_SCALE
 from ..._kernels import columns as kernels
-from ._base import INDICATOR_SCALE, PROB_FLOOR, ColumnFamily, empty_mask
+from ._base import PROB_FLOOR, ColumnFamily, empty_mask
 from ._labels import decode_labels, distinct_labels, label_codes
 
 

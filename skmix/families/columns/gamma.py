@@ -10,6 +10,8 @@ from scipy.special import digamma, gammaln, polygamma
 from ..._kernels import columns as kernels
 from ._base import ColumnFamily, bound_check, keep_previous, ratio_or_pooled
 
+#: Newton's method for the shape stops at a relative step below
+#: ``_NEWTON_TOL`` (double precision), or after ``_NEWTON_ITER`` steps.
 _NEWTON_ITER = 50
 _NEWTON_TOL = 1e-12
 

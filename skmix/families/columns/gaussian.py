@@ -43,8 +43,9 @@ def _fused_arguments(params, log_weights):
     """Means, 1 / standard deviations and log normalisers for the fused
     kernel. The engine passes the same ``params`` and ``log_weights`` objects
     for every chunk of an E-step, so the last result (with the objects, so
-    that their ids are not reused) is kept per thread: ~40 us of numpy per
-    chunk otherwise."""
+    that their ids are not reused) is kept per thread, and the numpy work
+    runs once per E-step rather than once per chunk (``_FUSED_CACHE`` in
+    ``doc/performance.rst``)."""
     cached = getattr(_FUSED_CACHE, "entry", None)
     if cached is not None and cached[0] is params and cached[1] is log_weights:
         return cached[2]
