@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
 from ..._kernels import columns as kernels
-from ._base import ColumnFamily, bound_check, keep_previous, ratio_or_pooled
+from ._base import ColumnFamily, keep_previous, ratio_or_pooled
 
 #: Newton's method for the shape stops at a relative step below
 #: ``_NEWTON_TOL`` (double precision), or after ``_NEWTON_ITER`` steps.
@@ -59,10 +59,9 @@ class Gamma(ColumnFamily):
     """
 
     name = "gamma"
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        bound_check(x, column, self.name, 0, strict=True)
+    minimum = 0
+    strict_minimum = True
+    n_free_parameters = 2
 
     def add_log_prob(self, XT, params, conf, out):
         a, b = params.shapes, params.rates
@@ -81,9 +80,6 @@ class Gamma(ColumnFamily):
             shapes = keep_previous(shapes, previous.shapes, stats.n_obs)
             rates = keep_previous(rates, previous.rates, stats.n_obs)
         return GammaParams(shapes, rates)
-
-    def n_parameters(self, conf, n_components, n_columns):
-        return 2 * n_components * n_columns
 
     def sample(self, params, conf, component, n_samples, rng):
         a = params.shapes[component]

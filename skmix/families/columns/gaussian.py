@@ -65,6 +65,7 @@ class Gaussian(ColumnFamily):
     """Normal distribution per component; variances get ``reg_covar`` added."""
 
     name = "gaussian"
+    n_free_parameters = 2
     _log_scale = False
 
     def _values(self, XT):
@@ -132,9 +133,6 @@ class Gaussian(ColumnFamily):
             means = keep_previous(means, previous.means, n_obs)
             variances = keep_previous(variances, previous.variances, n_obs)
         return GaussianParams(means, variances)
-
-    def n_parameters(self, conf, n_components, n_columns):
-        return 2 * n_components * n_columns
 
     def sample(self, params, conf, component, n_samples, rng):
         draws = rng.normal(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import bound_check
 from .gaussian import Gaussian
 
 
@@ -16,11 +15,9 @@ class LogNormal(Gaussian):
     """
 
     name = "lognormal"
+    minimum = 0
+    strict_minimum = True
     _log_scale = True
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        bound_check(x, column, self.name, 0, strict=True)
 
     def means(self, params, conf):
         return np.exp(params.means + 0.5 * params.variances)
