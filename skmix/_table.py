@@ -25,6 +25,7 @@ from .families.composite import ColumnGroup, EncodedTable
 
 # ---------------------------------------------------------------- input
 def is_dataframe(X):
+    """Whether X is a pandas DataFrame (or looks like one)."""
     return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
 
 
@@ -136,6 +137,15 @@ def _float_values(column, name, family):
     return out
 
 
+def _check_observed(observed, name):
+    """A column must have an observed value to be fitted."""
+    if observed.shape[0] == 0:
+        raise ValueError(
+            f"Column {name!r} has no observed value (entirely missing); drop it "
+            "before fitting."
+        )
+
+
 def _is_number_type(kind):
     return issubclass(kind, (numbers.Number, np.bool_))
 
@@ -158,11 +168,7 @@ def infer_family(column, name):
     if column.kind == "bool":
         return "bernoulli"
     observed = column.observed()
-    if observed.shape[0] == 0:
-        raise ValueError(
-            f"Column {name!r} has no observed value (entirely missing); drop it "
-            "before fitting."
-        )
+    _check_observed(observed, name)
     if column.kind == "object":
         values = observed.tolist()
         types = set(map(type, values))
@@ -198,6 +204,7 @@ def infer_family(column, name):
 
 
 def check_frame_shape(X, min_samples):
+    """A DataFrame's shape checked as ``check_array`` checks an array's."""
     n_samples, n_features = X.shape
     if n_features < 1:
         raise ValueError(
@@ -230,11 +237,7 @@ def _encode_column(column, spec, handle_unknown, reset):
         column = _Column(_float_values(column, name, family), "numeric")
         observed = column.observed()
     if reset:
-        if observed.shape[0] == 0:
-            raise ValueError(
-                f"Column {name!r} has no observed value (entirely missing); "
-                "drop it before fitting."
-            )
+        _check_observed(observed, name)
         spec.state = family.learn(observed, name)
     if observed.shape[0] == column.values.shape[0]:  # nothing missing
         return family.encode(observed, name, spec.state, handle_unknown)
@@ -476,11 +479,7 @@ class ComponentTableEncoder:
             states = []
             for j in range(X.shape[1]):
                 observed = X[:, j][~np.isnan(X[:, j])]
-                if observed.shape[0] == 0:
-                    raise ValueError(
-                        f"Column {j} has no observed value (entirely "
-                        "missing); drop it before fitting."
-                    )
+                _check_observed(observed, j)
                 states.append(family.learn(observed, j))
             self.states_[family] = states
         self.groups_ = [
