@@ -12,10 +12,11 @@ probability ``q`` that the entry is missing.
 The same class serves heterogeneous mixtures, where a group covers only some
 components (``ColumnGroup.components``) and every column.
 
-Each chunk is transposed once to (n_columns, n_rows); every kernel then runs
-across rows. One chunk's pass: per-group log densities added into a
-(n_components, n_rows) buffer, log-sum-exp into weighted responsibilities in
-the same buffer, then per-group statistics.
+Every kernel takes a chunk as (n_columns, n_rows) and runs across rows: an
+:class:`EncodedTable` stores its rows so (a chunk is one of its blocks), any
+other array is transposed once per chunk. One chunk's pass: per-group log
+densities added into a (n_components, n_rows) buffer, log-sum-exp into
+weighted responsibilities in the same buffer, then per-group statistics.
 """
 
 from __future__ import annotations
@@ -503,7 +504,7 @@ def seeded_responsibilities(
     labels = _nearest(Z, np.asarray(centres, dtype=np.float64))
     # A seed is a data row, so it is its own nearest centre unless tied.
     centres = np.asarray(centres, dtype=np.float64)
-    # Components no row is nearest to (bincount: np.setdiff1d sorted all
+    # Components no row is nearest to (a bincount: np.setdiff1d sorts all
     # labels).
     for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
         labels[_nearest(centres[c : c + 1], Z)[0]] = c
