@@ -28,6 +28,18 @@ LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
 
 # -------------------------------------------------------------- kernels
 
+#: Rows per block of the composite's normal-column kernels
+#: (``skmix._kernels.columns``): a block of the values and of the log
+#: densities or responsibilities stays in the L2 cache while every component
+#: sweeps it.
+ROW_BLOCK = 1024
+
 # ------------------------------------------------------------- families
+
+#: Scale of the label indicators (bernoulli, one-hot categorical) in the
+#: numeric view of a composite table that seeds starts, where numbers are
+#: standardised: standardised indicators would dominate the distances, and
+#: k-means would split on any yes/no column.
+INDICATOR_SCALE = 0.5
 
 # ------------------------------------------------------------ estimators

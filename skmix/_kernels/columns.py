@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .._config import ROW_BLOCK
 from ._math import JIT_OPTIONS as _JIT
 from ._math import fast_log
 
@@ -26,8 +27,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def _log_row(XT, j, y):
     """y = log XT[j]; NaN stays NaN.
 
-    The vectorised ``fast_log`` for positive normal numbers (``math.log`` is
-    scalar here, ~3x slower), then ``math.log`` for any other entry (NaN, 0,
+    The vectorised ``fast_log`` for positive normal numbers (``math.log``
+    does not vectorise here), then ``math.log`` for any other entry (NaN, 0,
     subnormal, inf), which a column rarely has.
     """
     n = XT.shape[1]
@@ -77,21 +78,13 @@ def _normal_values(XT, log_scale):
     return Y, complete
 
 
-#: Rows per block in the normal kernels: a block of the values (d rows of
-#: 8 * ROW_BLOCK bytes) and of ``out`` or ``resp`` stays in the L2 cache while
-#: every component sweeps it (a whole 16,384-row chunk of 10 columns is
-#: 1.3 MB, so each component re-read it from L3).
-ROW_BLOCK = 1024
-
-
 @njit(**_JIT)
 def gaussian_log_prob(XT, means, variances, log_scale, out):
     """out[c, i] += sum_j -log(2 pi v_cj)/2 - (y_ij - m_cj)^2 / (2 v_cj) - J_ij.
 
     y = x and J = 0 (normal), or y = log x and J = log x (log-normal).
     Complete columns go four per sweep over ``out`` (a quarter of the loads
-    and stores of ``out``: measured 20-35% faster than one per sweep), in
-    blocks of ``ROW_BLOCK`` rows.
+    and stores of ``out``), in blocks of ``ROW_BLOCK`` rows.
     """
     d, n = XT.shape
     k = means.shape[0]
@@ -148,8 +141,8 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
 
 
 @njit(**_JIT)
-def gaussian_moments(XT, resp, center, log_scale):
-    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above).
+def gaussian_moments(XT, resp, centre, log_scale):
+    """Sums of r, r z and r z^2 with z = y - centre[c, j] (y as above).
 
     Complete columns go two per sweep over ``resp`` and share its sum, in
     blocks of ``ROW_BLOCK`` rows (partial sums per block).
@@ -167,8 +160,7 @@ def gaussian_moments(XT, resp, center, log_scale):
         m = hi - lo
         for c in range(k):
             # 1-D views of the block and loops from 0: ``range(lo, hi)``
-            # kept the loop with selects (the holes below) from vectorising,
-            # 6x slower.
+            # keeps the loop with selects (the holes below) from vectorising.
             r_c = resp[c, lo:hi]
             total = 0.0
             for i in range(m):
@@ -176,7 +168,7 @@ def gaussian_moments(XT, resp, center, log_scale):
             b = 0
             while b + 2 <= full.shape[0]:
                 j0, j1 = full[b], full[b + 1]
-                m0, m1 = center[c, j0], center[c, j1]
+                m0, m1 = centre[c, j0], centre[c, j1]
                 y0, y1 = Y[j0, lo:hi], Y[j1, lo:hi]
                 a0 = a1 = b0 = b1 = 0.0
                 for i in range(m):
@@ -197,7 +189,7 @@ def gaussian_moments(XT, resp, center, log_scale):
                 s2[c, j1] += b1
                 b += 2
             for j in full[b:]:
-                m0, y0 = center[c, j], Y[j, lo:hi]
+                m0, y0 = centre[c, j], Y[j, lo:hi]
                 a0 = a1 = 0.0
                 for i in range(m):
                     v0 = y0[i] - m0
@@ -208,7 +200,7 @@ def gaussian_moments(XT, resp, center, log_scale):
                 s1[c, j] += a0
                 s2[c, j] += a1
             for j in holes:
-                m0, y0 = center[c, j], Y[j, lo:hi]
+                m0, y0 = centre[c, j], Y[j, lo:hi]
                 a0 = a1 = a2 = 0.0
                 for i in range(m):
                     yi = y0[i]

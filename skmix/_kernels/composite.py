@@ -134,7 +134,7 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
             scale[j] = 1.0
         mean[j] = mu
     # Two features per sweep over the rows (the row-by-row loop with a
-    # runtime number of features did not vectorise: ~10 ns a value).
+    # runtime number of features does not vectorise).
     out = np.empty((n, d))
     j = 0
     while j + 2 <= d:
@@ -154,11 +154,11 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
 
 
 @njit(**_JIT)
-def nearest(Z, centers):
-    """Index of the nearest row of ``centers`` to each row of Z (squared
+def nearest(Z, centres):
+    """Index of the nearest row of ``centres`` to each row of Z (squared
     Euclidean distance; the first of equals)."""
     n, d = Z.shape
-    k = centers.shape[0]
+    k = centres.shape[0]
     labels = np.empty(n, dtype=np.int64)
     for i in range(n):
         best = np.inf
@@ -166,7 +166,7 @@ def nearest(Z, centers):
         for c in range(k):
             dist = 0.0
             for j in range(d):
-                e = Z[i, j] - centers[c, j]
+                e = Z[i, j] - centres[c, j]
                 dist += e * e
             if dist < best:
                 best = dist

@@ -12,10 +12,11 @@ probability ``q`` that the entry is missing.
 The same class serves heterogeneous mixtures, where a group covers only some
 components (``ColumnGroup.components``) and every column.
 
-Each chunk is transposed once to (n_columns, n_rows); every kernel then runs
-across rows. One chunk's pass: per-group log densities added into a
-(n_components, n_rows) buffer, log-sum-exp into weighted responsibilities in
-the same buffer, then per-group statistics.
+Every kernel takes a chunk as (n_columns, n_rows) and runs across rows: an
+:class:`EncodedTable` stores its rows so (a chunk is one of its blocks), any
+other array is transposed once per chunk. One chunk's pass: per-group log
+densities added into a (n_components, n_rows) buffer, log-sum-exp into
+weighted responsibilities in the same buffer, then per-group statistics.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
 from .._config import CHUNK_SIZE
-from .._engine.em import chunk_bounds
 from .._kernels import composite as kernels
 from .._threads import one_openmp_thread
 from ._base import MixtureFamily, add_stats, kernel_weights, labelled_responsibilities
@@ -78,8 +78,8 @@ class EncodedTable:
     ``len`` and row indexing. Each block is a C-contiguous
     (n_columns, block_rows) array, so that a chunk of the engine's fixed
     partition reaches the kernels as a C-contiguous array without a copy or a
-    transpose (kernels on strided views do not vectorise as well: measured
-    15% slower per chunk). Slices along block boundaries share the blocks;
+    transpose (the kernels run slower on strided views: ``EncodedTable`` in
+    ``doc/performance.rst``). Slices along block boundaries share the blocks;
     any other row selection copies.
     """
 
@@ -88,9 +88,11 @@ class EncodedTable:
     def __init__(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
         self.n_rows = XT.shape[1]
+        # The engine's chunks: CHUNK_SIZE rows each from row 0 (one empty
+        # block for an empty table).
         self.blocks = [
-            np.ascontiguousarray(XT[:, start:stop])
-            for start, stop in chunk_bounds(self.n_rows)
+            np.ascontiguousarray(XT[:, start : start + CHUNK_SIZE])
+            for start in range(0, max(self.n_rows, 1), CHUNK_SIZE)
         ]
 
     @classmethod
@@ -178,19 +180,24 @@ class CompositeFamily(MixtureFamily):
         Number of components.
     missing : {'ignore', 'model'}
         Integrate missing entries out, or also model their probability.
-    reg : float
+    reg_covar : float
         Added to the variances of normal and log-normal columns.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
     """
 
     def __init__(
-        self, groups, n_components, missing="ignore", reg=1e-6, missing_columns=None
+        self,
+        groups,
+        n_components,
+        missing="ignore",
+        reg_covar=1e-6,
+        missing_columns=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
         self.missing = missing
-        self.reg = reg
+        self.reg_covar = reg_covar
         self.missing_columns = missing_columns
 
     # ----------------------------------------------------------- E-step
@@ -207,14 +214,14 @@ class CompositeFamily(MixtureFamily):
             q = params.missing
             kernels.missing_log_prob(XT, np.log(q), np.log1p(-q), out)
 
-    def _stats(self, XT, resp, centers, resp_sum, log_likelihood):
+    def _stats(self, XT, resp, centres, resp_sum, log_likelihood):
         group_stats = []
-        for group, center in zip(self.groups, centers, strict=True):
+        for group, centre in zip(self.groups, centres, strict=True):
             block = XT[group.start : group.stop]
             r = resp
             if group.components is not None:
                 r = np.ascontiguousarray(resp[group.components])
-            group_stats.append(group.family.accumulate(block, r, group.conf, center))
+            group_stats.append(group.family.accumulate(block, r, group.conf, centre))
         if self.missing == "model":
             missing_sum = kernels.missing_counts(XT, resp)
         else:
@@ -249,11 +256,11 @@ class CompositeFamily(MixtureFamily):
         self._add_log_prob(XT, params, log_prob)
         weights, weighted = kernel_weights(sample_weight)
         resp_sum, log_likelihood = kernels.normalise(log_prob, weights, weighted)
-        centers = [
-            group.family.center(group_params)
+        centres = [
+            group.family.centre(group_params)
             for group, group_params in zip(self.groups, params.groups, strict=True)
         ]
-        return self._stats(XT, log_prob, centers, resp_sum, log_likelihood)
+        return self._stats(XT, log_prob, centres, resp_sum, log_likelihood)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
         XT = transpose_chunk(X)
@@ -286,7 +293,7 @@ class CompositeFamily(MixtureFamily):
         ):
             prev = None if previous is None else previous.groups[i]
             group_params.append(
-                group.family.m_step(group_stats, group.conf, prev, self.reg)
+                group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
             )
         missing = None
         if self.missing == "model":
@@ -404,9 +411,10 @@ def _row_hashes(Z):
 def _distinct_rows(Z):
     """Distinct rows of Z, and the index of each row's distinct row.
 
-    Rows are grouped by a 64-bit hash of their bits (a 1-D unique is an order
-    of magnitude faster than ``np.unique(axis=0)``); the grouping is checked
-    row by row, and a hash collision falls back to ``np.unique(axis=0)``.
+    Rows are grouped by a 64-bit hash of their bits (a 1-D unique of the
+    hashes, where ``np.unique(axis=0)`` sorts whole rows: ``_distinct_rows``
+    in ``doc/performance.rst``); the grouping is checked row by row, and a
+    hash collision falls back to ``np.unique(axis=0)``.
     """
     Z = np.ascontiguousarray(Z + 0.0)  # + 0.0 turns -0.0 into 0.0
     _, first, inverse = np.unique(
@@ -426,11 +434,11 @@ def _distinct_rows(Z):
     return distinct[order], rank[inverse]
 
 
-def _nearest(Z, centers):
+def _nearest(Z, centres):
     """Index of the nearest centre of each row of Z."""
     return kernels.nearest(
         np.ascontiguousarray(Z, dtype=np.float64),
-        np.ascontiguousarray(centers, dtype=np.float64),
+        np.ascontiguousarray(centres, dtype=np.float64),
     )
 
 
@@ -483,23 +491,23 @@ def seeded_responsibilities(
     if init_params == "kmeans":
         kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
         with one_openmp_thread():
-            centers = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
+            centres = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
     elif init_params == "k-means++":
-        centers, _ = kmeans_plusplus(
+        centres, _ = kmeans_plusplus(
             distinct, n_components, sample_weight=weights, random_state=rng
         )
     else:  # random_from_data
         rows = rng.choice(
             distinct.shape[0], n_components, replace=False, p=weights / weights.sum()
         )
-        centers = distinct[rows]
-    labels = _nearest(Z, np.asarray(centers, dtype=np.float64))
+        centres = distinct[rows]
+    labels = _nearest(Z, np.asarray(centres, dtype=np.float64))
     # A seed is a data row, so it is its own nearest centre unless tied.
-    centers = np.asarray(centers, dtype=np.float64)
-    # Components no row is nearest to (bincount: np.setdiff1d sorted all
+    centres = np.asarray(centres, dtype=np.float64)
+    # Components no row is nearest to (a bincount: np.setdiff1d sorts all
     # labels).
     for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
-        labels[_nearest(centers[c : c + 1], Z)[0]] = c
+        labels[_nearest(centres[c : c + 1], Z)[0]] = c
     return one_hot_responsibilities(labels, n_components)
 
 
@@ -508,9 +516,9 @@ def seeding_rows(X, sample_weight, rng):
 
     All rows, or beyond ``SEED_MAX_ROWS`` rows with positive weight a
     uniformly random ``SEED_MAX_ROWS`` of those: k-means on them and the
-    first M-step from their labels give as good a start, and embedding,
-    standardising and labelling all rows was most of the set-up of a large
-    fit (100,000 x 10: ~12 of ~48 ms).
+    first M-step from their labels give as good a start, without
+    embedding, standardising and labelling every row of a large table
+    (``SEED_MAX_ROWS`` in ``doc/performance.rst``).
     """
     positive = (
         np.arange(X.shape[0])
