@@ -4,7 +4,12 @@
 import numpy as np
 import pytest
 
-from skmix._kernels.grouped import hierarchical_accumulate, joint_accumulate
+from skmix._kernels.grouped import (
+    GROUP_LOG_JOINT,
+    GROUP_POSTERIORS,
+    hierarchical_accumulate,
+    joint_accumulate,
+)
 from tests._grouped_reference import (
     HierarchicalParams,
     JointParams,
@@ -25,6 +30,36 @@ def random_simplex(rng, shape):
     return values / values.sum(axis=-1, keepdims=True)
 
 
+def run_hierarchical(log_f, offsets, taus, weights, group_weight=None, **options):
+    """The kernel's outputs as a dict (``in_place``: rows overwrite log_f;
+    ``kind``: what group_out holds; ``with_rows``: pass 2)."""
+    n_groups, (n_mixtures, n_topics) = len(offsets) - 1, taus.shape
+    kind = options.get("kind", GROUP_POSTERIORS)
+    out = dict(
+        row_resp=log_f if options.get("in_place") else np.empty_like(log_f),
+        pair_counts=np.zeros((n_mixtures, n_topics)),
+        outer_sum=np.zeros(n_mixtures),
+        group_out=np.full((n_groups, n_mixtures), np.nan),
+        group_log_prob=np.empty(n_groups),
+    )
+    out["lost"] = hierarchical_accumulate(
+        log_f,
+        np.asarray(offsets, dtype=np.int64),
+        taus,
+        np.log(weights),
+        np.empty(0) if group_weight is None else group_weight,
+        group_weight is not None,
+        out["row_resp"],
+        out["pair_counts"],
+        out["outer_sum"],
+        out["group_out"],
+        kind,
+        out["group_log_prob"],
+        options.get("with_rows", True),
+    )
+    return out
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("in_place", [False, True])
 def test_hierarchical_accumulate_matches_naive_e_step(weighted, in_place):
@@ -42,55 +77,42 @@ def test_hierarchical_accumulate_matches_naive_e_step(weighted, in_place):
     naive = hierarchical_e_step(
         log_f, groups, params, GivenLogProb(), group_weight=group_weight
     )
-
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    row_resp = log_f.copy() if in_place else np.empty_like(log_f)
-    pair_counts = np.zeros((n_mixtures, n_topics))
-    group_resp = np.empty((len(sizes), n_mixtures))
-    group_log_prob = np.empty(len(sizes))
-    lost = hierarchical_accumulate(
-        row_resp if in_place else log_f,
-        offsets,
-        taus,
-        np.log(weights),
-        np.empty(0) if group_weight is None else group_weight,
-        group_weight is not None,
-        row_resp,
-        pair_counts,
-        group_resp,
-        group_log_prob,
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    out = run_hierarchical(
+        log_f.copy(), offsets, taus, weights, group_weight, in_place=in_place
     )
-    assert lost == 0
-    np.testing.assert_allclose(group_log_prob, naive.group_log_prob, rtol=1e-12)
-    np.testing.assert_allclose(group_resp, naive.group_resp, atol=1e-12)
-    np.testing.assert_allclose(row_resp, naive.pair_resp.sum(axis=1), atol=1e-12)
-    np.testing.assert_allclose(pair_counts, naive.pair_resp.sum(axis=0), atol=1e-11)
+    assert out["lost"] == 0
+    np.testing.assert_allclose(out["group_log_prob"], naive.group_log_prob, rtol=1e-12)
+    np.testing.assert_allclose(out["group_out"], naive.group_resp, atol=1e-12)
+    np.testing.assert_allclose(out["row_resp"], naive.pair_resp.sum(axis=1), atol=1e-12)
+    np.testing.assert_allclose(
+        out["pair_counts"], naive.pair_resp.sum(axis=0), atol=1e-11
+    )
+    w = np.ones(len(sizes)) if group_weight is None else group_weight
+    np.testing.assert_allclose(out["outer_sum"], w @ naive.group_resp, rtol=1e-12)
+    # The log joints, and the same groups without pass 2.
+    joints = run_hierarchical(
+        log_f.copy(), offsets, taus, weights, kind=GROUP_LOG_JOINT, with_rows=False
+    )
+    np.testing.assert_allclose(
+        joints["group_out"] - naive.group_log_prob[:, None],
+        np.log(naive.group_resp),
+        atol=1e-9,
+    )
+    assert np.all(joints["pair_counts"] == 0.0)
 
 
 def test_hierarchical_accumulate_counts_lost_groups():
     log_f = np.zeros((4, 2))
     log_f[2] = -np.inf  # group 1's second row: density 0 under every topic
-    offsets = np.array([0, 1, 3, 4])
     taus = np.array([[1.0, 0.0], [0.5, 0.5]])
-    row_resp = np.empty_like(log_f)
-    pair_counts = np.zeros((2, 2))
-    group_log_prob = np.empty(3)
-    lost = hierarchical_accumulate(
-        log_f,
-        offsets,
-        taus,
-        np.log([0.5, 0.5]),
-        np.empty(0),
-        False,
-        row_resp,
-        pair_counts,
-        np.empty((0, 2)),
-        group_log_prob,
-    )
-    assert lost == 1
-    assert group_log_prob[1] == -np.inf and np.isfinite(group_log_prob[[0, 2]]).all()
-    assert np.all(row_resp[1:3] == 0.0)
-    np.testing.assert_allclose(pair_counts.sum(), 2.0)
+    out = run_hierarchical(log_f, [0, 1, 3, 4], taus, np.array([0.5, 0.5]))
+    assert out["lost"] == 1
+    assert out["group_log_prob"][1] == -np.inf
+    assert np.isfinite(out["group_log_prob"][[0, 2]]).all()
+    assert np.all(out["row_resp"][1:3] == 0.0) and np.all(out["group_out"][1] == 0)
+    np.testing.assert_allclose(out["pair_counts"].sum(), 2.0)
+    np.testing.assert_allclose(out["outer_sum"].sum(), 2.0)
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -75,6 +75,10 @@ def _normalise(values):
     return top + math.log(total)
 
 
+#: What ``hierarchical_accumulate`` writes into ``group_out`` (G, M).
+GROUP_NOTHING, GROUP_POSTERIORS, GROUP_LOG_JOINT = 0, 1, 2
+
+
 @njit(**_JIT)
 def hierarchical_accumulate(
     log_f,
@@ -85,21 +89,26 @@ def hierarchical_accumulate(
     weighted,
     row_resp,
     pair_counts,
-    group_resp,
+    outer_sum,
+    group_out,
+    group_out_kind,
     group_log_prob,
+    with_rows,
 ):
     """E-step of a chunk of groups; returns the number of lost groups.
 
     ``log_f`` (n, K): topic log densities of the chunk's rows, grouped by
-    ``offsets`` (G + 1,). Writes ``group_log_prob[g] = log sum_m w_m
-    prod_j sum_k tau_mk F_k(x_j)`` (G,); if ``group_resp`` has G rows, the
-    outer posteriors P(Z = m | group g) (G, M) there; ``row_resp[j, k] =
-    weight_g P(H_j = k | group)`` (n, K) (it may be ``log_f`` itself,
-    overwritten); and adds ``weight_g P(Z = m, H_j = k | group)`` over the
-    rows to ``pair_counts`` (M, K). ``group_weight`` (G,) is read when
-    ``weighted``. A lost group (a row of density 0 under every topic, or
-    the group's under every outer mixture) gets ``group_log_prob = -inf``
-    (NaN for a non-finite log density), zero posteriors, and adds nothing.
+    ``offsets`` (G + 1,); ``group_weight`` (G,) is read when ``weighted``.
+    Writes ``group_log_prob[g] = log sum_m w_m prod_j sum_k tau_mk
+    F_k(x_j)`` (G,) and adds ``weight_g P(Z = m | group)`` to ``outer_sum``
+    (M,). By ``group_out_kind`` writes into ``group_out`` (G, M) nothing,
+    the posteriors P(Z = m | group) or the log joints ``log w_m + log p(x_g
+    | Z = m)``. ``row_resp`` (n, K) is scratch, which may be ``log_f``
+    itself; with ``with_rows`` it ends as ``weight_g P(H_j = k | group)``,
+    and ``weight_g P(Z = m, H_j = k | group)`` summed over the rows is added
+    to ``pair_counts`` (M, K). A lost group (a row of density 0 under every
+    topic, or the group's under every outer mixture) gets ``group_log_prob
+    = -inf`` (or NaN), zero posteriors, and adds nothing.
     """
     n_mixtures, n_topics = taus.shape
     n_groups = offsets.shape[0] - 1
@@ -109,41 +118,55 @@ def hierarchical_accumulate(
     sums = np.empty((longest, n_mixtures))
     outer = np.empty(n_mixtures)
     coef = np.empty(n_mixtures)
-    store_groups = group_resp.shape[0] == n_groups
     lost = 0
     for g in range(n_groups):
         first, last = offsets[g], offsets[g + 1]
         weight = group_weight[g] if weighted else 1.0
+        lost_before = lost
         finite = _group_outer_log_prob(
             log_f, first, last, taus, log_w, row_resp, sums, outer
         )
+        if group_out_kind == GROUP_LOG_JOINT:
+            for m in range(n_mixtures):
+                group_out[g, m] = outer[m] if finite else -np.inf
         total = _normalise(outer) if finite else -np.inf
         group_log_prob[g] = total
         if not (total > -np.inf and total < np.inf):
             lost += 1
-            for j in range(first, last):
-                for k in range(n_topics):
-                    row_resp[j, k] = 0.0
-            if store_groups:
-                for m in range(n_mixtures):
-                    group_resp[g, m] = 0.0
-            continue
-        if store_groups:
+            outer[:] = 0.0
+            if with_rows:
+                row_resp[first:last, :] = 0.0
+        if group_out_kind == GROUP_POSTERIORS:
             for m in range(n_mixtures):
-                group_resp[g, m] = outer[m]
-        for j in range(first, last):
-            for m in range(n_mixtures):
-                share = outer[m]
-                coef[m] = share * weight / sums[j - first, m] if share > 0.0 else 0.0
-            for k in range(n_topics):
-                shifted = row_resp[j, k]
-                mass = 0.0
-                for m in range(n_mixtures):
-                    pair = coef[m] * taus[m, k] * shifted
-                    pair_counts[m, k] += pair
-                    mass += pair
-                row_resp[j, k] = mass
+                group_out[g, m] = outer[m]
+        for m in range(n_mixtures):
+            outer_sum[m] += weight * outer[m]
+        if with_rows and lost_before == lost:
+            _row_posteriors(
+                row_resp, first, last, taus, outer, weight, sums, coef, pair_counts
+            )
     return lost
+
+
+@njit(**_JIT)
+def _row_posteriors(
+    row_resp, first, last, taus, outer, weight, sums, coef, pair_counts
+):
+    """Pass 2 over the rows of one group, from pass 1's shifted densities in
+    ``row_resp`` and sums, and the group's outer posteriors ``outer``."""
+    n_mixtures, n_topics = taus.shape
+    for j in range(first, last):
+        for m in range(n_mixtures):
+            share = outer[m]
+            coef[m] = share * weight / sums[j - first, m] if share > 0.0 else 0.0
+        for k in range(n_topics):
+            shifted = row_resp[j, k]
+            mass = 0.0
+            for m in range(n_mixtures):
+                pair = coef[m] * taus[m, k] * shifted
+                pair_counts[m, k] += pair
+                mass += pair
+            row_resp[j, k] = mass
 
 
 @njit(**_JIT)
