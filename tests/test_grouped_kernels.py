@@ -7,6 +7,7 @@ import pytest
 from skmix._kernels.grouped import (
     GROUP_LOG_JOINT,
     GROUP_POSTERIORS,
+    group_sums,
     hierarchical_accumulate,
     joint_accumulate,
 )
@@ -175,3 +176,11 @@ def test_joint_accumulate_counts_lost_rows():
     assert lost == 1 and log_prob[1] == -np.inf
     assert np.all(resp_x[1] == 0) and np.all(resp_y[1] == 0)
     np.testing.assert_allclose(pair_counts.sum(), 2.0)
+
+
+def test_group_sums():
+    values = np.arange(12.0).reshape(6, 2)
+    offsets = np.array([0, 2, 2, 5, 6])
+    out = np.full((4, 2), np.nan)
+    group_sums(values, offsets, out)
+    np.testing.assert_array_equal(out, [[2, 4], [0, 0], [18, 21], [10, 11]])

@@ -239,3 +239,15 @@ def joint_accumulate(
                 mass += pair
             resp_x[i, k] = mass
     return lost
+
+
+@njit(**_JIT)
+def group_sums(values, offsets, out):
+    """``out[g] = sum of values[offsets[g]:offsets[g + 1]]`` (G, c), for
+    ``values`` (n, c); an empty group sums to 0."""
+    for g in range(offsets.shape[0] - 1):
+        for c in range(values.shape[1]):
+            out[g, c] = 0.0
+        for j in range(offsets[g], offsets[g + 1]):
+            for c in range(values.shape[1]):
+                out[g, c] += values[j, c]
