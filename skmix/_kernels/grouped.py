@@ -27,35 +27,102 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS
+from ._math import JIT_OPTIONS, fast_exp, fast_log
 
 _JIT = JIT_OPTIONS
 
 
+#: A group's running products of row densities are rescaled (by their
+#: largest) once that falls below this, so that they never underflow.
+RESCALE_BELOW = 1e-200
+
+#: Rows per block of ``hierarchical_accumulate``: whole groups are taken
+#: until a block holds this many rows (a longer group is a block alone);
+#: the block's buffers, (K + 2 M) x rows, stay in the L2 cache.
+BLOCK_ROWS = 512
+
+#: What ``hierarchical_accumulate`` writes into ``group_out`` (G, M).
+GROUP_NOTHING, GROUP_POSTERIORS, GROUP_LOG_JOINT = 0, 1, 2
+
+
 @njit(**_JIT)
-def _group_outer_log_prob(log_f, first, last, taus, log_w, shifted, sums, outer):
-    """Pass 1 over the rows of one group: ``shifted[j, k] = F_k(x_j) /
-    max_k F_k(x_j)``, ``sums[j - first, m] = sum_k tau_mk shifted[j, k]``
-    and ``outer[m] = log w_m + sum_j log sum_k tau_mk F_k(x_j)``. Returns
-    False if a row has density 0 under every topic."""
+def _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max):
+    """Pass 1 over rows ``first:first + n_rows``, vectorised across rows:
+    ``row_max[r] = max_k log F_k(x_r)``, ``shifted[k, r] = F_k(x_r) /
+    max_k F_k(x_r)`` and ``sums[m, r] = sum_k tau_mk shifted[k, r]``. A row
+    whose largest log density is not finite keeps that ``row_max`` (-inf
+    or NaN) and shifted densities of 0."""
     n_mixtures, n_topics = taus.shape
+    # Transposed first, so that the loops below read contiguous rows.
+    for r in range(n_rows):
+        for k in range(n_topics):
+            shifted[k, r] = log_f[first + r, k]
+    for r in range(n_rows):
+        row_max[r] = shifted[0, r]
+    for k in range(1, n_topics):
+        for r in range(n_rows):
+            row_max[r] = max(row_max[r], shifted[k, r])
+    lost = False
+    for r in range(n_rows):
+        lost |= not (row_max[r] > -np.inf and row_max[r] < np.inf)
+    for k in range(n_topics):
+        for r in range(n_rows):
+            shifted[k, r] = fast_exp(shifted[k, r] - row_max[r])
+    if lost:
+        for r in range(n_rows):
+            if not (row_max[r] > -np.inf and row_max[r] < np.inf):
+                for k in range(n_topics):
+                    shifted[k, r] = 0.0
     for m in range(n_mixtures):
-        outer[m] = log_w[m]
-    for j in range(first, last):
-        row_max = -np.inf
+        for r in range(n_rows):
+            sums[m, r] = 0.0
         for k in range(n_topics):
-            row_max = max(row_max, log_f[j, k])
-        if not row_max > -np.inf or not row_max < np.inf:
-            return False
-        for k in range(n_topics):
-            shifted[j, k] = math.exp(log_f[j, k] - row_max)
+            tau = taus[m, k]
+            for r in range(n_rows):
+                sums[m, r] += tau * shifted[k, r]
+
+
+@njit(**_JIT)
+def _group_outer(sums, row_max, first, last, log_w, outer):
+    """``outer[m] = log w_m + sum_r log sums[m, r] + row_max[r]`` over block
+    rows ``first:last`` (one group). Returns False if a row has density 0
+    under every topic.
+
+    Every ``sums[m, r]`` is at most 1 (a tau-weighted mean of densities
+    shifted by the row's largest), so the running product over the rows
+    only decreases: if it ends above ``RESCALE_BELOW``, nothing underflowed
+    on the way and one logarithm of it is exact; otherwise the logarithms
+    are summed row by row.
+    """
+    n_mixtures = outer.shape[0]
+    log_scale = 0.0
+    for r in range(first, last):
+        log_scale += row_max[r]
+    if not (log_scale > -np.inf and log_scale < np.inf):
+        return False
+    for m in range(n_mixtures):
+        outer[m] = 1.0
+    for r in range(first, last):
         for m in range(n_mixtures):
+            outer[m] *= sums[m, r]
+    for m in range(n_mixtures):
+        if outer[m] >= RESCALE_BELOW:
+            total = _log(outer[m])
+        else:
             total = 0.0
-            for k in range(n_topics):
-                total += taus[m, k] * shifted[j, k]
-            sums[j - first, m] = total
-            outer[m] += math.log(total) + row_max
+            for r in range(first, last):
+                total += math.log(sums[m, r])
+        outer[m] = log_w[m] + total + log_scale
     return True
+
+
+@njit(**_JIT)
+def _log(x):
+    """log x: ``fast_log`` for a positive normal x, libm's otherwise (0,
+    subnormals)."""
+    if x >= 2.2250738585072014e-308 and x < np.inf:
+        return fast_log(x)
+    return math.log(x)
 
 
 @njit(**_JIT)
@@ -68,15 +135,49 @@ def _normalise(values):
         return top
     total = 0.0
     for m in range(values.shape[0]):
-        values[m] = math.exp(values[m] - top)
+        values[m] = fast_exp(values[m] - top) if values[m] > -np.inf else 0.0
         total += values[m]
     for m in range(values.shape[0]):
         values[m] /= total
-    return top + math.log(total)
+    return top + _log(total)
 
 
-#: What ``hierarchical_accumulate`` writes into ``group_out`` (G, M).
-GROUP_NOTHING, GROUP_POSTERIORS, GROUP_LOG_JOINT = 0, 1, 2
+@njit(**_JIT)
+def _block_rows(row_resp, first, n_rows, taus, shifted, sums, share, counts_t, mass):
+    """Pass 2 over a block, vectorised across rows. ``share[m, r]`` holds
+    weight_g P(Z = m | group of row r); with c_mr = share[m, r] / sums[m,
+    r], the row's topic posterior is shifted[k, r] sum_m c_mr tau_mk
+    (written to ``row_resp``), and ``counts_t[k, m]`` gains sum_r c_mr
+    shifted[k, r] (times tau_mk later: P(Z = m, H = k))."""
+    n_mixtures, n_topics = taus.shape
+    for m in range(n_mixtures):
+        for r in range(n_rows):
+            value = share[m, r]
+            share[m, r] = value / sums[m, r] if value > 0.0 else 0.0
+    for k in range(n_topics):
+        for r in range(n_rows):
+            mass[r] = 0.0
+        for m in range(n_mixtures):
+            tau = taus[m, k]
+            for r in range(n_rows):
+                mass[r] += share[m, r] * tau
+        for r in range(n_rows):
+            row_resp[first + r, k] = mass[r] * shifted[k, r]
+        for m in range(n_mixtures):
+            total = 0.0
+            for r in range(n_rows):
+                total += share[m, r] * shifted[k, r]
+            counts_t[k, m] += total
+
+
+@njit(**_JIT)
+def _block_end(offsets, g, longest_block):
+    """The group after the last group of the block that starts at group g."""
+    first = offsets[g]
+    end = g + 1
+    while end < offsets.shape[0] - 1 and offsets[end + 1] - first <= longest_block:
+        end += 1
+    return end
 
 
 @njit(**_JIT)
@@ -103,70 +204,67 @@ def hierarchical_accumulate(
     F_k(x_j)`` (G,) and adds ``weight_g P(Z = m | group)`` to ``outer_sum``
     (M,). By ``group_out_kind`` writes into ``group_out`` (G, M) nothing,
     the posteriors P(Z = m | group) or the log joints ``log w_m + log p(x_g
-    | Z = m)``. ``row_resp`` (n, K) is scratch, which may be ``log_f``
-    itself; with ``with_rows`` it ends as ``weight_g P(H_j = k | group)``,
-    and ``weight_g P(Z = m, H_j = k | group)`` summed over the rows is added
-    to ``pair_counts`` (M, K). A lost group (a row of density 0 under every
-    topic, or the group's under every outer mixture) gets ``group_log_prob
-    = -inf`` (or NaN), zero posteriors, and adds nothing.
+    | Z = m)``. With ``with_rows``, ``row_resp`` (n, K; it may be ``log_f``
+    itself) gets ``weight_g P(H_j = k | group)``, and ``weight_g P(Z = m,
+    H_j = k | group)`` summed over the rows is added to ``pair_counts`` (M,
+    K). A lost group (a row of density 0 under every topic, or the group's
+    under every outer mixture) gets ``group_log_prob = -inf`` (or NaN),
+    zero posteriors, and adds nothing.
+
+    Rows go by blocks of whole groups (``BLOCK_ROWS``): pass 1 (densities
+    shifted by each row's largest, and their tau-weighted sums) and pass 2
+    (posteriors) run across a block's rows; a group's outer log densities
+    take one running product per outer mixture.
     """
     n_mixtures, n_topics = taus.shape
     n_groups = offsets.shape[0] - 1
-    longest = 0
+    longest = BLOCK_ROWS
     for g in range(n_groups):
         longest = max(longest, offsets[g + 1] - offsets[g])
-    sums = np.empty((longest, n_mixtures))
+    # Rows of the buffers a multiple of 4 KiB apart would share L1 sets.
+    longest += 8
+    shifted = np.empty((n_topics, longest))
+    sums = np.empty((n_mixtures, longest))
+    share = np.empty((n_mixtures, longest))
+    row_max = np.empty(longest)
     outer = np.empty(n_mixtures)
-    coef = np.empty(n_mixtures)
+    counts_t = np.zeros((n_topics, n_mixtures))
     lost = 0
-    for g in range(n_groups):
-        first, last = offsets[g], offsets[g + 1]
-        weight = group_weight[g] if weighted else 1.0
-        lost_before = lost
-        finite = _group_outer_log_prob(
-            log_f, first, last, taus, log_w, row_resp, sums, outer
-        )
-        if group_out_kind == GROUP_LOG_JOINT:
+    g = 0
+    while g < n_groups:
+        end = _block_end(offsets, g, BLOCK_ROWS)
+        first = offsets[g]
+        n_rows = offsets[end] - first
+        _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max)
+        for h in range(g, end):
+            start, stop = offsets[h] - first, offsets[h + 1] - first
+            weight = group_weight[h] if weighted else 1.0
+            finite = _group_outer(sums, row_max, start, stop, log_w, outer)
+            if group_out_kind == GROUP_LOG_JOINT:
+                for m in range(n_mixtures):
+                    group_out[h, m] = outer[m] if finite else -np.inf
+            total = _normalise(outer) if finite else -np.inf
+            group_log_prob[h] = total
+            if not (total > -np.inf and total < np.inf):
+                lost += 1
+                outer[:] = 0.0
+            if group_out_kind == GROUP_POSTERIORS:
+                for m in range(n_mixtures):
+                    group_out[h, m] = outer[m]
             for m in range(n_mixtures):
-                group_out[g, m] = outer[m] if finite else -np.inf
-        total = _normalise(outer) if finite else -np.inf
-        group_log_prob[g] = total
-        if not (total > -np.inf and total < np.inf):
-            lost += 1
-            outer[:] = 0.0
-            if with_rows:
-                row_resp[first:last, :] = 0.0
-        if group_out_kind == GROUP_POSTERIORS:
-            for m in range(n_mixtures):
-                group_out[g, m] = outer[m]
-        for m in range(n_mixtures):
-            outer_sum[m] += weight * outer[m]
-        if with_rows and lost_before == lost:
-            _row_posteriors(
-                row_resp, first, last, taus, outer, weight, sums, coef, pair_counts
+                outer_sum[m] += weight * outer[m]
+                for r in range(start, stop):
+                    share[m, r] = weight * outer[m]
+        if with_rows:
+            _block_rows(
+                row_resp, first, n_rows, taus, shifted, sums, share, counts_t, row_max
             )
-    return lost
-
-
-@njit(**_JIT)
-def _row_posteriors(
-    row_resp, first, last, taus, outer, weight, sums, coef, pair_counts
-):
-    """Pass 2 over the rows of one group, from pass 1's shifted densities in
-    ``row_resp`` and sums, and the group's outer posteriors ``outer``."""
-    n_mixtures, n_topics = taus.shape
-    for j in range(first, last):
+        g = end
+    if with_rows:
         for m in range(n_mixtures):
-            share = outer[m]
-            coef[m] = share * weight / sums[j - first, m] if share > 0.0 else 0.0
-        for k in range(n_topics):
-            shifted = row_resp[j, k]
-            mass = 0.0
-            for m in range(n_mixtures):
-                pair = coef[m] * taus[m, k] * shifted
-                pair_counts[m, k] += pair
-                mass += pair
-            row_resp[j, k] = mass
+            for k in range(n_topics):
+                pair_counts[m, k] += taus[m, k] * counts_t[k, m]
+    return lost
 
 
 @njit(**_JIT)
