@@ -34,6 +34,13 @@ LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
 #: sweeps it.
 ROW_BLOCK = 1024
 
+#: Rows per block of the hierarchical mixture's E-step kernel
+#: (``skmix._kernels.grouped.hierarchical_accumulate``): whole groups are
+#: taken until a block holds this many rows (a longer group is a block
+#: alone), so that the block's buffers, (K + 2 M) x rows doubles, stay in the
+#: L2 cache while its loops run across rows.
+GROUP_BLOCK_ROWS = 512
+
 # ------------------------------------------------------------- families
 
 #: Scale of the label indicators (bernoulli, one-hot categorical) in the

@@ -27,6 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .._config import GROUP_BLOCK_ROWS
 from ._math import JIT_OPTIONS, fast_exp, fast_log
 
 _JIT = JIT_OPTIONS
@@ -35,11 +36,6 @@ _JIT = JIT_OPTIONS
 #: A group's running products of row densities are rescaled (by their
 #: largest) once that falls below this, so that they never underflow.
 RESCALE_BELOW = 1e-200
-
-#: Rows per block of ``hierarchical_accumulate``: whole groups are taken
-#: until a block holds this many rows (a longer group is a block alone);
-#: the block's buffers, (K + 2 M) x rows, stay in the L2 cache.
-BLOCK_ROWS = 512
 
 #: What ``hierarchical_accumulate`` writes into ``group_out`` (G, M).
 GROUP_NOTHING, GROUP_POSTERIORS, GROUP_LOG_JOINT = 0, 1, 2
@@ -211,14 +207,14 @@ def hierarchical_accumulate(
     under every outer mixture) gets ``group_log_prob = -inf`` (or NaN),
     zero posteriors, and adds nothing.
 
-    Rows go by blocks of whole groups (``BLOCK_ROWS``): pass 1 (densities
+    Rows go by blocks of whole groups (``GROUP_BLOCK_ROWS``): pass 1 (densities
     shifted by each row's largest, and their tau-weighted sums) and pass 2
     (posteriors) run across a block's rows; a group's outer log densities
     take one running product per outer mixture.
     """
     n_mixtures, n_topics = taus.shape
     n_groups = offsets.shape[0] - 1
-    longest = BLOCK_ROWS
+    longest = GROUP_BLOCK_ROWS
     for g in range(n_groups):
         longest = max(longest, offsets[g + 1] - offsets[g])
     # Rows of the buffers a multiple of 4 KiB apart would share L1 sets.
@@ -232,7 +228,7 @@ def hierarchical_accumulate(
     lost = 0
     g = 0
     while g < n_groups:
-        end = _block_end(offsets, g, BLOCK_ROWS)
+        end = _block_end(offsets, g, GROUP_BLOCK_ROWS)
         first = offsets[g]
         n_rows = offsets[end] - first
         _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max)
