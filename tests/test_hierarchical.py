@@ -539,3 +539,39 @@ class RowsAsGroups(HierarchicalMixture):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_warm_start_continues_em():
+    X, groups = unequal_groups()
+    options = dict(n_components=3, n_mixtures=4, family=GAUSSIAN, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ten = HierarchicalMixture(max_iter=10, tol=0.0, **options).fit(X, groups=groups)
+        five = HierarchicalMixture(max_iter=5, tol=0.0, warm_start=True, **options)
+        five.fit(X, groups=groups).fit(X, groups=groups)
+    np.testing.assert_allclose(five.mixture_weights_, ten.mixture_weights_, rtol=1e-12)
+    np.testing.assert_allclose(five.topics_.means_, ten.topics_.means_, rtol=1e-12)
+
+
+def test_threads_change_nothing():
+    # 20,000 groups: two chunks of the engine, run on two threads.
+    x, groups, _, _ = sample_tutorial_hierarchical(n_groups=20000, group_size=2, seed=3)
+    X = x.reshape(-1, 1)
+    fits = []
+    for n_jobs in (1, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits.append(
+                HierarchicalMixture(
+                    3,
+                    4,
+                    family=GAUSSIAN,
+                    max_iter=4,
+                    tol=0.0,
+                    n_jobs=n_jobs,
+                    random_state=0,
+                ).fit(X, groups=groups)
+            )
+    np.testing.assert_array_equal(fits[0].mixture_weights_, fits[1].mixture_weights_)
+    np.testing.assert_array_equal(fits[0].topics_.means_, fits[1].topics_.means_)
+    assert fits[0].lower_bounds_ == fits[1].lower_bounds_
