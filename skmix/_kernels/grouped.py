@@ -79,37 +79,59 @@ def _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max):
 
 
 @njit(**_JIT)
-def _group_outer(sums, row_max, first, last, log_w, outer):
-    """``outer[m] = log w_m + sum_r log sums[m, r] + row_max[r]`` over block
-    rows ``first:last`` (one group). Returns False if a row has density 0
-    under every topic.
+def _group_products(sums, row_max, first, last, products):
+    """``products[m] = prod_r sums[m, r]`` over block rows ``first:last``
+    (one group); returns ``sum_r row_max[r]`` (-inf or NaN if a row has
+    density 0 under every topic).
 
     Every ``sums[m, r]`` is at most 1 (a tau-weighted mean of densities
-    shifted by the row's largest), so the running product over the rows
-    only decreases: if it ends above ``RESCALE_BELOW``, nothing underflowed
-    on the way and one logarithm of it is exact; otherwise the logarithms
-    are summed row by row.
+    shifted by the row's largest), so a product only decreases along the
+    rows: one that ends at ``RESCALE_BELOW`` or above never underflowed on
+    the way and is exact to rounding.
     """
-    n_mixtures = outer.shape[0]
     log_scale = 0.0
     for r in range(first, last):
         log_scale += row_max[r]
-    if not (log_scale > -np.inf and log_scale < np.inf):
-        return False
-    for m in range(n_mixtures):
-        outer[m] = 1.0
+    for m in range(products.shape[0]):
+        products[m] = 1.0
     for r in range(first, last):
-        for m in range(n_mixtures):
-            outer[m] *= sums[m, r]
-    for m in range(n_mixtures):
-        if outer[m] >= RESCALE_BELOW:
-            total = _log(outer[m])
+        for m in range(products.shape[0]):
+            products[m] *= sums[m, r]
+    return log_scale
+
+
+@njit(**_JIT)
+def _group_log_joints(sums, first, last, log_w, log_scale, products):
+    """products <- ``log w_m + sum_r log sums[m, r] + log_scale``: from the
+    product where it is exact, else summed row by row."""
+    for m in range(products.shape[0]):
+        if products[m] >= RESCALE_BELOW:
+            total = _log(products[m])
         else:
             total = 0.0
             for r in range(first, last):
                 total += math.log(sums[m, r])
-        outer[m] = log_w[m] + total + log_scale
-    return True
+        products[m] = log_w[m] + total + log_scale
+
+
+@njit(**_JIT)
+def _group_posteriors(products, weights, log_w, sums, first, last, log_scale):
+    """products <- P(Z = m | group); returns log p(group). Without a log:
+    ``w_m products[m] / sum_m' w_m' products[m']`` when every product is
+    exact (at least ``RESCALE_BELOW``), else through the log joints."""
+    exact = True
+    for m in range(products.shape[0]):
+        exact &= products[m] >= RESCALE_BELOW
+    if exact:
+        total = 0.0
+        for m in range(products.shape[0]):
+            products[m] *= weights[m]
+            total += products[m]
+        for m in range(products.shape[0]):
+            products[m] /= total
+        return _log(total) + log_scale
+    _group_log_joints(sums, first, last, log_w, log_scale, products)
+    return _normalise(products)
 
 
 @njit(**_JIT)
@@ -224,6 +246,7 @@ def hierarchical_accumulate(
     share = np.empty((n_mixtures, longest))
     row_max = np.empty(longest)
     outer = np.empty(n_mixtures)
+    weights = np.exp(log_w)
     counts_t = np.zeros((n_topics, n_mixtures))
     lost = 0
     g = 0
@@ -235,11 +258,19 @@ def hierarchical_accumulate(
         for h in range(g, end):
             start, stop = offsets[h] - first, offsets[h + 1] - first
             weight = group_weight[h] if weighted else 1.0
-            finite = _group_outer(sums, row_max, start, stop, log_w, outer)
+            log_scale = _group_products(sums, row_max, start, stop, outer)
+            finite = log_scale > -np.inf and log_scale < np.inf
             if group_out_kind == GROUP_LOG_JOINT:
+                _group_log_joints(sums, start, stop, log_w, log_scale, outer)
                 for m in range(n_mixtures):
                     group_out[h, m] = outer[m] if finite else -np.inf
-            total = _normalise(outer) if finite else -np.inf
+                total = _normalise(outer) if finite else log_scale
+            else:
+                total = log_scale
+                if finite:
+                    total = _group_posteriors(
+                        outer, weights, log_w, sums, start, stop, log_scale
+                    )
             group_log_prob[h] = total
             if not (total > -np.inf and total < np.inf):
                 lost += 1
