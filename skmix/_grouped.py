@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight
 
 from ._base import BaseMixture
-from ._config import PROBABILITIES
+from ._config import KMEANS_MAX_ROWS, PROBABILITIES
 from .families.grouped import GroupedRows
 
 #: Added to every mixing weight's responsibility sum of a start (as the
@@ -175,12 +175,19 @@ def weights_of(resp_sum):
 
 
 def cluster_profiles(profiles, n_clusters, sample_weight, rng):
-    """k-means labels of the rows of ``profiles`` (one k-means++ start)."""
+    """k-means labels of the rows of ``profiles`` (one k-means++ start, on
+    a random subset of at most ``KMEANS_MAX_ROWS`` of them, as the engine's
+    k-means starts; every row then goes to its nearest centre)."""
+    fit_rows = np.arange(len(profiles))
+    if len(profiles) > KMEANS_MAX_ROWS:
+        fit_rows = np.sort(rng.choice(len(profiles), KMEANS_MAX_ROWS, replace=False))
+    weights = None if sample_weight is None else sample_weight[fit_rows]
     with warnings.catch_warnings():
         # Fewer distinct profiles than clusters: some start alike.
         warnings.simplefilter("ignore", ConvergenceWarning)
         kmeans = KMeans(n_clusters, n_init=1, random_state=rng)
-        return kmeans.fit(profiles, sample_weight=sample_weight).labels_
+        kmeans.fit(profiles[fit_rows], sample_weight=weights)
+    return kmeans.predict(profiles)
 
 
 def group_means(values, grouped: GroupedRows):
