@@ -14,21 +14,17 @@ import numbers
 from numbers import Real
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import BaseMixture, responsibilities_of
-from ._engine import chunk_bounds, initialize, map_chunks
+from ._base import BaseMixture, StartRecipe, responsibilities_of
+from .families import chunk_bounds
 from .families.columns import get_column_family
 from .families.composite import (
     ColumnGroup,
     CompositeFamily,
     EncodedTable,
-    one_hot_responsibilities,
-    seeded_responsibilities,
-    seeding_rows,
     transpose_chunk,
 )
 
@@ -304,17 +300,10 @@ class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     def _n_features_out(self):
         return len(self.weights_)
 
-    def _init_fn(self, family, X):
-        k = self._n_components()
-
-        def init(X_part, sample_weight, rng):
-            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
-            resp = seeded_responsibilities(
-                self.init_params, family, X_seed, k, rng, w_seed
-            )
-            return initialize(family, X_seed, w_seed, resp, k)
-
-        return init
+    def _start_recipe(self, family, X):
+        """Starts seeded among the distinct rows of the family's embedding
+        of the table (see ``init_params``)."""
+        return StartRecipe(seeding="seeds")
 
     def _get_fitted_params(self):
         return self._params
@@ -348,7 +337,8 @@ class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             guess = self._family.impute_codes(XT, params, resp)
             return np.where(np.isnan(XT), guess, XT).T
 
-        return np.concatenate(map_chunks(one_chunk, codes.shape[0]), axis=0)
+        chunks = chunk_bounds(codes.shape[0])
+        return np.concatenate([one_chunk(*bounds) for bounds in chunks], axis=0)
 
 
 class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
@@ -848,20 +838,6 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     def _make_family(self, X):
         return CompositeFamily(self._groups, len(self.components), reg=self.reg)
 
-    def _init_fn(self, family, X):
-        k = len(self.components)
-
-        def init(X_part, sample_weight, rng):
-            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
-            resp = seeded_responsibilities(
-                self.init_params, family, X_seed, k, rng, w_seed
-            )
-            if self.init_params != "random":
-                resp = _match_clusters(family, X_seed, w_seed, resp)
-            return initialize(family, X_seed, w_seed, resp, k)
-
-        return init
-
     def _set_fitted_params(self, params):
         self._params = params
         described = [None] * len(self.components)
@@ -920,38 +896,6 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
         """
         check_is_fitted(self)
         return self._encoded_impute(self._validate_X(X, reset=False))
-
-
-def _match_clusters(family, X, sample_weight, responsibilities):
-    """Hand each seeded cluster to the component whose family fits it best.
-
-    With components of different families, which cluster seeds which
-    component matters: every family is fitted to every cluster and the
-    clusters are assigned to components maximising the total log-likelihood
-    (a linear assignment problem).
-    """
-    k = family.n_components
-    bounds = chunk_bounds(X.shape[0])
-    labels = np.concatenate(
-        [responsibilities(start, stop).argmax(axis=1) for start, stop in bounds]
-    )
-    one_hot = one_hot_responsibilities(labels, k)
-    score = np.zeros((k, k))  # cluster x component
-    for group in family.groups:
-        single = CompositeFamily([group._replace(components=None)], k, reg=family.reg)
-        params, _ = initialize(single, X, sample_weight, one_hot, k)
-        cluster_ll = np.zeros(k)
-        for start, stop in bounds:
-            log_prob = single.log_prob(X[start:stop], params)
-            mine = log_prob[np.arange(stop - start), labels[start:stop]]
-            if sample_weight is not None:
-                mine = mine * sample_weight[start:stop]
-            cluster_ll += np.bincount(labels[start:stop], weights=mine, minlength=k)
-        score[:, group.components] = cluster_ll[:, None]
-    clusters, components = linear_sum_assignment(score, maximize=True)
-    mapping = np.empty(k, dtype=np.int64)
-    mapping[clusters] = components
-    return one_hot_responsibilities(mapping[labels], k)
 
 
 def _check_frame_shape(X, min_samples):

@@ -32,23 +32,12 @@ KNOWN_LONG_FILES = {
     "skmix/_kernels/gaussian.py",
     "skmix/composite.py",
 }
-KNOWN_LONG_FUNCTIONS = {
-    "skmix/_engine/multistart.py:fit_multistart",
-}
+KNOWN_LONG_FUNCTIONS: set = set()
 KNOWN_MEASUREMENT_FILES = {
-    "skmix/_base.py",
-    "skmix/_engine/em.py",
-    "skmix/_engine/initialization.py",
-    "skmix/_engine/multistart.py",
     "skmix/_kernels/_math.py",
     "skmix/_kernels/composite.py",
     "skmix/_kernels/gaussian.py",
     "skmix/_kernels/initialization.py",
-    "skmix/_threads.py",
-    "skmix/families/columns/gaussian.py",
-    "skmix/families/composite.py",
-    "skmix/families/gaussian.py",
-    "skmix/gaussian.py",
 }
 
 
