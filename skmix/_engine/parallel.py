@@ -9,7 +9,6 @@ joined, and its error is re-raised).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -19,7 +18,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from joblib.parallel import ParallelBackendBase
 
-from .threads import HelpDesk, borrow_executor, return_executor
+from .threads import HelpDesk, at_fork_in_child, borrow_executor, return_executor
 
 _IDLE_STATES: list = []  # RandomState objects no fit is using
 _IDLE_STATES_LOCK = threading.Lock()
@@ -32,10 +31,6 @@ def _new_states_lock_in_child() -> None:
     _IDLE_STATES_LOCK = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_states_lock_in_child)
-
-
 @contextmanager
 def seeded_random_state(seed):
     """``np.random.RandomState(seed)``, reseeding one a fit has finished with.
@@ -46,6 +41,7 @@ def seeded_random_state(seed):
     ``seeded_random_state`` in doc/performance.rst). The state goes back to
     the pool on exit: nothing may keep it.
     """
+    at_fork_in_child(_new_states_lock_in_child)
     with _IDLE_STATES_LOCK:
         state = _IDLE_STATES.pop() if _IDLE_STATES else None
     if state is None:

@@ -46,8 +46,19 @@ def _forget_threads_in_child() -> None:
     _BLAS_LOCK = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_threads_in_child)
+_FORK_HANDLERS: set = set()
+
+
+def at_fork_in_child(handler) -> None:
+    """Run ``handler`` in every child forked from now on.
+
+    Called when the state the handler resets is first used (a pool, an
+    executor, a lock taken), so that importing skmix registers nothing.
+    Registering a handler twice (two threads at once) only runs it twice.
+    """
+    if handler not in _FORK_HANDLERS and hasattr(os, "register_at_fork"):
+        _FORK_HANDLERS.add(handler)
+        os.register_at_fork(after_in_child=handler)
 
 
 def borrow_executor(n_threads: int) -> ThreadPoolExecutor:
@@ -57,6 +68,7 @@ def borrow_executor(n_threads: int) -> ThreadPoolExecutor:
     Each caller owns its executor until it returns it, so the parallel
     starts of concurrent fits never queue behind each other's.
     """
+    at_fork_in_child(_forget_threads_in_child)
     with _IDLE_LOCK:
         idle = _IDLE_EXECUTORS.get(n_threads)
         if idle:
@@ -74,6 +86,7 @@ def thread_pool(n_threads: int) -> ThreadPoolExecutor:
     """A process-wide pool per thread count (starting threads every EM
     iteration would cost more than a small iteration itself). Its tasks never
     wait on each other, so concurrent fits can share it safely."""
+    at_fork_in_child(_forget_threads_in_child)
     with _POOLS_LOCK:
         pool = _POOLS.get(n_threads)
         if pool is None:
@@ -224,6 +237,7 @@ def _controller():
     """threadpoolctl's controller of the loaded BLAS / OpenMP libraries, built
     once (it scans the loaded libraries)."""
     global _CONTROLLER
+    at_fork_in_child(_forget_threads_in_child)
     with _CONTROLLER_LOCK:
         if _CONTROLLER is None:
             from threadpoolctl import ThreadpoolController
@@ -265,6 +279,7 @@ def one_blas_thread():
     other's values).
     """
     global _BLAS_USERS, _BLAS_LIMITER
+    at_fork_in_child(_forget_threads_in_child)
     with _BLAS_LOCK:
         if _BLAS_USERS == 0:
             _BLAS_LIMITER = _controller().limit(limits=1, user_api="blas")
