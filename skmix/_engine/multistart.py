@@ -240,15 +240,13 @@ def fit_multistart(
     min_train_rows: int = 1,
     policy: SelectionPolicy | None = None,
 ) -> MultiStartResult:
-    """Run ``n_init`` EM starts and return the selected one (module
-    docstring: what each phase guarantees).
+    """Run ``n_init`` EM starts and return the selected one (the module
+    docstring says what each phase guarantees).
 
-    ``init_fn(X, sample_weight, rng)`` returns ``(params, log_weights)`` for
-    one start. ``random_state`` is an int seed or a ``RandomState``, as
-    scikit-learn's ``check_random_state`` returns. No row is held out when
-    the split would leave fewer than ``min_train_rows`` training rows with
-    positive weight (the number of components: fewer rows cannot start them
-    all apart) or no validation row. ``em_options`` go to ``run_em``.
+    ``init_fn(X, sample_weight, rng)`` returns one start's ``(params,
+    log_weights)``; ``random_state`` is an int seed or a ``RandomState``; no
+    row is held out when fewer than ``min_train_rows`` training rows with
+    positive weight would be left (see ``split_rows``).
     """
     policy = BestScore() if policy is None else policy
     with random_state_of(random_state) as rng:
@@ -275,9 +273,9 @@ def fit_multistart(
     )
 
 
-def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
-    """EM from the selected start on all rows, for the rest of the
-    ``max_iter`` budget.
+def _first_iteration_on_all_rows(family, X, sample_weight, outcome, em_options):
+    """``(params, log_weights, lower_bound)`` of the first EM iteration on
+    all rows from the selected start.
 
     The start's last E-step on the training rows and its validation E-step,
     both at the same parameters, add up to an E-step on all rows (the
@@ -285,8 +283,6 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
     rows, without a pass over X.
     """
     first = outcome.result
-    if first.stats is None:  # max_iter=0: no iteration at all
-        return first
     stats = add_stats(first.stats, outcome.validation_stats)
     weight = total_weight(X, sample_weight)
     lower_bound = mean_log_likelihood_of(stats, weight, first.n_iter)
@@ -297,6 +293,18 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         prepared.params,
         prepared.log_weights,
         em_options.get("fit_weights", True),
+    )
+    return params, log_weights, lower_bound
+
+
+def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
+    """EM from the selected start on all rows, for the rest of the
+    ``max_iter`` budget."""
+    first = outcome.result
+    if first.stats is None:  # max_iter=0: no iteration at all
+        return first
+    params, log_weights, lower_bound = _first_iteration_on_all_rows(
+        family, X, sample_weight, outcome, em_options
     )
     remaining = em_options["max_iter"] - first.n_iter
     if remaining <= 0:

@@ -206,28 +206,25 @@ class _StartQueue:
 @contextmanager
 def run_starts(one_start: Callable[[int], object], n_starts: int, n_workers: int):
     """Run ``one_start(index)`` for every start and yield the outcomes (a
-    list in start order).
+    list in start order), one start after another or on ``n_workers``.
 
-    With ``n_workers > 1`` the starts run on that many workers (the calling
-    thread and pool threads); each worker takes starts from a shared queue
-    and, once none is left, joins the E-steps of the starts still running
-    at a ``HelpDesk``. The body of the ``with`` statement (selection,
-    continuation) runs once every start has finished, before the workers
-    are collected; an error there, or in a start, stops the others.
+    The body of the ``with`` statement (selection, continuation) runs once
+    every start has finished; an error there, or in a start, stops the
+    others and is raised once every worker has returned.
     """
-    outcomes = [None] * n_starts
     if n_workers == 1:
-        for index in range(n_starts):
-            outcomes[index] = one_start(index)
-        yield outcomes
+        yield [one_start(index) for index in range(n_starts)]
         return
-    queue = _StartQueue(n_starts)
-    desk = HelpDesk()
-    calling_thread = threading.current_thread()
+    with _parallel_starts(one_start, n_starts, n_workers) as outcomes:
+        yield outcomes
+
+
+def _worker(one_start, outcomes, queue, desk, calling_thread):
+    """The work of one worker of a parallel fit: run starts until none is
+    left, then join the E-steps of the starts still running (the calling
+    thread does so once out of its joblib task)."""
 
     def drain():
-        # Run starts until none is left; then join the E-steps of the starts
-        # still running (the calling thread once out of its joblib task).
         with desk.serving():
             for index in iter(queue.claim, None):
                 try:
@@ -241,13 +238,28 @@ def run_starts(one_start: Callable[[int], object], n_starts: int, n_workers: int
         if threading.current_thread() is not calling_thread:
             desk.help()
 
-    # The workers are joblib.Parallel's tasks, run by ``_StartThreads``
-    # (shared memory whatever joblib backend the caller configured): the
-    # calling thread runs the first (run_held_task), pool threads the
-    # others. The calling thread then helps at the desk and waits for the
-    # queue rather than in joblib's result loop, which polls for finished
-    # tasks at intervals; it collects the workers' results (and re-raises
-    # their errors) once the body is done.
+    return drain
+
+
+@contextmanager
+def _parallel_starts(one_start, n_starts, n_workers):
+    """:func:`run_starts` on ``n_workers`` workers: the calling thread and
+    pool threads, each taking starts from a shared queue and, once none is
+    left, joining the E-steps of the starts still running at a
+    ``HelpDesk``.
+
+    The workers are joblib.Parallel's tasks, run by ``_StartThreads``
+    (shared memory whatever joblib backend the caller configured): the
+    calling thread runs the first (run_held_task), pool threads the others.
+    The calling thread then helps at the desk and waits for the queue rather
+    than in joblib's result loop, which polls for finished tasks at
+    intervals; it collects the workers' results (and re-raises their
+    errors) once the body is done.
+    """
+    outcomes = [None] * n_starts
+    queue = _StartQueue(n_starts)
+    desk = HelpDesk()
+    drain = _worker(one_start, outcomes, queue, desk, threading.current_thread())
     backend = _StartThreads(caller_runs_first=True)
     workers = Parallel(
         n_jobs=n_workers,
