@@ -289,6 +289,7 @@ class GaussianFamily(MixtureFamily):
             reference,
         )
 
+    #: Hard assignments take 8 bytes a row here, not an n x k array.
     label_chunk_rows = LABEL_CHUNK_ROWS
 
     def accumulate_labels(self, X, labels, n_components, sample_weight, reference):
