@@ -172,8 +172,12 @@ def run_em(
     stats = stats_prepared = None
     if chooser is None:
         chooser = ThreadChooser(n_threads, X.shape[0])
+    executors = {}  # thread count -> its executor
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads()
+        executor = executors.get(threads) or executors.setdefault(
+            threads, LocalThreads(threads)
+        )
         start_time = time.perf_counter()
         stats, stats_prepared, params, log_weights = step(
             family,
@@ -181,7 +185,7 @@ def run_em(
             sample_weight,
             params,
             log_weights,
-            executor=LocalThreads(threads),
+            executor=executor,
             fit_weights=fit_weights,
         )
         chooser.record(threads, time.perf_counter() - start_time)

@@ -44,6 +44,7 @@ class LocalThreads:
 
     def __init__(self, n_threads: int = 1):
         self.n_threads = n_threads
+        self._runner = (None, None)  # (n_rows, runner) of the last call
 
     def map_chunks(
         self, func: Callable, n_rows: int, chunk_size: int = CHUNK_SIZE
@@ -71,7 +72,10 @@ class LocalThreads:
 
     def runner(self, n_rows: int) -> Callable[[Callable[[], None], int], None]:
         """``run(work, n_units)`` for work over ``n_rows`` rows (see the
-        module docstring)."""
+        module docstring; kept for the next call on as many rows)."""
+        rows, run = self._runner
+        if rows == n_rows:
+            return run
         threads = self.n_threads if uses_threads(n_rows, self.n_threads) else 1
         shareable_rows = n_rows >= MIN_ROWS_FOR_THREADS
 
@@ -80,6 +84,7 @@ class LocalThreads:
                 work, min(threads, n_units), shareable=n_units > 1 and shareable_rows
             )
 
+        self._runner = (n_rows, run)
         return run
 
 
