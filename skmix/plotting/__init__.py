@@ -10,20 +10,17 @@ matplotlib is an optional dependency (``python -m pip install 'skmix[plot]'``):
 it is imported when something is drawn, never by ``import skmix`` or
 ``import skmix.plotting``.
 
-=============================  ==============================================
-:class:`BICDisplay`            BIC / ICL against the number of components,
-                               one line per covariance model (mclust's
-                               ``plot(fit, "BIC")``)
-:class:`ClassificationDisplay` the data coloured by component, covariance
-                               ellipses, uncertainty as point size
-:class:`DensityDisplay`        1-D histogram with the mixture and its
-                               components; 2-D log-density contours
-:class:`ConvergenceDisplay`    lower bound per EM iteration, every start
-:class:`CompositeProfileDisplay` per column of a CompositeMixture, each
-                               component's mean or level probabilities
-:class:`AnomalyScoreDisplay`   distribution of ``score_samples`` with a
-                               threshold
-=============================  ==============================================
+- :class:`BICDisplay`: BIC / ICL against the number of components, one line
+  per covariance model (mclust's ``plot(fit, "BIC")``);
+- :class:`ClassificationDisplay`: the data coloured by component, covariance
+  ellipses, uncertainty as point size;
+- :class:`DensityDisplay`: 1-D histogram with the mixture and its
+  components; 2-D log-density contours;
+- :class:`ConvergenceDisplay`: lower bound per EM iteration, every start;
+- :class:`CompositeProfileDisplay`: per column of a CompositeMixture, each
+  component's mean or level probabilities;
+- :class:`AnomalyScoreDisplay`: distribution of ``score_samples`` with a
+  threshold.
 """
 
 from ._anomaly import AnomalyScoreDisplay

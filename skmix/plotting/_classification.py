@@ -215,20 +215,29 @@ class ClassificationDisplay:
             for col in range(shape[1]):
                 if (row, col) not in used and not self.matrix:
                     axes[row, col].set_visible(False)
-        names = [f"component {c}" for c in range(k)]
-        if len(used) == 1:
-            if legend:
-                self.scatters_[0].axes.legend(fontsize="small")
-            figure.tight_layout()
-        else:
-            if legend:
-                figure.legend(
-                    self.scatters_[:k], names, loc="upper center", ncol=min(k, 6)
-                )
-            figure.tight_layout(rect=(0, 0, 1, 0.95 if legend else 1))
+        if legend:
+            handles = self._legend_handles(colors)
+            if len(used) == 1:
+                self.scatters_[0].axes.legend(handles=handles, fontsize="small")
+            else:
+                figure.legend(handles=handles, loc="upper center", ncol=min(k, 6))
+        top = 0.95 if legend and len(used) > 1 else 1
+        figure.tight_layout(rect=(0, 0, 1, top))
         self.axes_, self.figure_ = axes, figure
         self.ax_ = axes[cells[0][0], cells[0][1]] if not self.matrix else axes[0, 1]
         return self
+
+    @staticmethod
+    def _legend_handles(colors):
+        """One marker of one size per component (the points' sizes vary)."""
+        from matplotlib.lines import Line2D
+
+        return [
+            Line2D(
+                [], [], marker="o", linestyle="", color=color, label=f"component {c}"
+            )
+            for c, color in enumerate(colors)
+        ]
 
     def _panel(self, panel, pair, colors, sizes, n_std):
         from matplotlib.patches import Ellipse

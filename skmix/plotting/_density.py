@@ -7,6 +7,7 @@ from scipy.stats import multivariate_normal
 
 from ..gaussian import GaussianMixtureEM
 from ._shared import (
+    as_estimator_input,
     check_features,
     component_colors,
     feature_names,
@@ -58,6 +59,7 @@ def _component_densities(estimator, points, features, n_features):
     (any estimator). On a subset: the Gaussian marginals.
     """
     if len(features) == n_features:
+        points = as_estimator_input(estimator, points)
         density = np.exp(estimator.score_samples(points))
         with np.errstate(invalid="ignore"):
             probabilities = estimator.predict_proba(points)
@@ -184,7 +186,9 @@ class DensityDisplay:
             xx, yy = np.meshgrid(x, y)
             points = np.column_stack([xx.ravel(), yy.ravel()])
             if len(chosen) == d:
-                log_density = estimator.score_samples(points)
+                log_density = estimator.score_samples(
+                    as_estimator_input(estimator, points)
+                )
             else:
                 with np.errstate(divide="ignore"):
                     log_density = np.log(

@@ -149,6 +149,18 @@ def ellipse_geometry(covariance_2d, n_std):
     return 2 * n_std * np.sqrt(values[1]), 2 * n_std * np.sqrt(values[0]), angle
 
 
+def as_estimator_input(estimator, points):
+    """Points in the form the estimator was fitted on: a DataFrame with its
+    column names when it was fitted on one (so that scikit-learn's check of
+    feature names passes), else the array."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or len(names) != points.shape[1]:
+        return points
+    import pandas as pd
+
+    return pd.DataFrame(points, columns=list(names))
+
+
 def uncertainty_of(probabilities):
     """mclust's uncertainty of each row: 1 - its largest posterior probability."""
     return 1.0 - np.max(probabilities, axis=1)
