@@ -576,3 +576,18 @@ def test_saved_figures_are_png(tmp_path, models):
     display = ClassificationDisplay.from_estimator(model, X)
     display.figure_.savefig(tmp_path / "classification.png")
     assert (tmp_path / "classification.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_classification_feature_names():
+    model = GaussianMixtureEM(2, random_state=0).fit(X_FAITHFUL)
+    display = ClassificationDisplay.from_estimator(
+        model, X_FAITHFUL, feature_names=["eruptions", "waiting"]
+    )
+    assert display.ax_.get_xlabel() == "eruptions"
+    assert display.ax_.get_ylabel() == "waiting"
+    frame = pd.DataFrame(X_FAITHFUL, columns=["a", "b"])
+    fitted = GaussianMixtureEM(2, random_state=0).fit(frame)
+    display = ClassificationDisplay.from_estimator(fitted, frame)
+    assert (display.ax_.get_xlabel(), display.ax_.get_ylabel()) == ("a", "b")
+    with pytest.raises(ValueError, match="feature_names has 1 names for 2"):
+        ClassificationDisplay.from_estimator(model, X_FAITHFUL, feature_names=["a"])

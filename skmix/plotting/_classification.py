@@ -9,11 +9,11 @@ from ._shared import (
     check_features,
     component_colors,
     ellipse_geometry,
-    feature_names,
     full_covariances,
     numeric_matrix,
     uncertainty_of,
 )
+from ._shared import feature_names as default_feature_names
 
 
 class ClassificationDisplay:
@@ -90,7 +90,15 @@ class ClassificationDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, *, features=None, pairs=None, ax=None, **plot_kwargs
+        cls,
+        estimator,
+        X,
+        *,
+        features=None,
+        pairs=None,
+        feature_names=None,
+        ax=None,
+        **plot_kwargs,
     ):
         """Compute the classification of X by a fitted mixture and draw it.
 
@@ -107,6 +115,9 @@ class ClassificationDisplay:
             Features of the scatter-plot matrix (all by default).
         pairs : list of (int, int), default=None
             Draw these (x feature, y feature) panels instead of a matrix.
+        feature_names : list of str, default=None
+            Names of X's columns; by default a DataFrame's column names, the
+            estimator's ``feature_names_in_``, or ``x0, x1, ...``.
         ax : Axes or array of Axes, default=None
             Where to draw (a new figure by default).
         **plot_kwargs
@@ -119,7 +130,14 @@ class ClassificationDisplay:
         probabilities = estimator.predict_proba(X)
         values = numeric_matrix(X)
         d = values.shape[1]
-        names = feature_names(estimator, X, d)
+        if feature_names is None:
+            names = default_feature_names(estimator, X, d)
+        elif len(feature_names) != d:
+            raise ValueError(
+                f"feature_names has {len(feature_names)} names for {d} features."
+            )
+        else:
+            names = [str(name) for name in feature_names]
         if pairs is not None:
             pairs = [(int(i), int(j)) for i, j in pairs]
             check_features(sorted({j for pair in pairs for j in pair}), d)
