@@ -44,8 +44,14 @@ def write_figures(result, X, names, directory):
     Returns the paths written. Raises ImportError with an install hint when
     matplotlib (or pandas) is missing.
     """
-    import matplotlib
-
+    try:
+        import matplotlib
+        import pandas  # noqa: F401 - the BIC table
+    except ImportError as error:
+        raise ImportError(
+            f"--plot draws with matplotlib and pandas ({error}); install them "
+            "with: python -m pip install 'skmix[plot]'"
+        ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -56,6 +62,7 @@ def write_figures(result, X, names, directory):
     paths = []
     bic = BICDisplay.from_table(table, best_index=chosen)
     bic.ax_.set_title("BIC of each model (lower is better)", fontsize="medium")
+    bic.figure_.tight_layout()
     paths.append(os.path.join(directory, "bic.png"))
     bic.figure_.savefig(paths[-1], dpi=100)
     plt.close(bic.figure_)

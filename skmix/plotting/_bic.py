@@ -237,6 +237,9 @@ class BICDisplay:
                     markerfacecolor="none",
                     markeredgecolor=color,
                     alpha=0.6,
+                    label=None
+                    if self.degenerate_markers_
+                    else "degenerate fit (never chosen)",
                 )
                 self.degenerate_markers_.append(hollow)
         self.best_marker_ = None
