@@ -441,6 +441,8 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float
         Mean log-likelihood at every iteration.
+    n_samples_fit_ : int
+        Number of rows of X in the last call to ``fit``.
     n_features_in_ : int
         Number of columns seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -733,7 +735,8 @@ class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     params_ : list of dict
         Per component: ``'family'`` and the family's parameters, one entry
         per column (arrays of shape (n_features,)).
-    converged_, n_iter_, lower_bound_, lower_bounds_, n_features_in_
+    converged_, n_iter_, lower_bound_, lower_bounds_, n_samples_fit_, \
+n_features_in_
         As :class:`CompositeMixture`.
 
     Examples

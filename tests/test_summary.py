@@ -119,13 +119,13 @@ def test_starts_at_the_selected_optimum():
 def test_summary_without_data_uses_the_recorded_rows():
     model = GaussianMixtureEM(2, random_state=0).fit(X)
     values = summary(model).as_dict()
-    if hasattr(model, "n_samples_fit_"):
-        assert values["n_samples"] == model.n_samples_fit_ == len(X)
-        assert values["log_likelihood"] == model.lower_bound_ * len(X)
-        assert values["log_likelihood_source"] == "lower_bound_"
-        assert "lower_bound_" in summary(model).text
-    else:
-        assert values["n_samples"] is None and values["bic"] is None
+    assert values["n_samples"] == model.n_samples_fit_ == len(X)
+    assert values["log_likelihood"] == model.lower_bound_ * len(X)
+    assert values["log_likelihood_source"] == "lower_bound_"
+    p = gaussian_n_parameters("full", 2, 2)
+    expected = -2 * model.lower_bound_ * len(X) + p * np.log(len(X))
+    np.testing.assert_allclose(values["bic"], expected, rtol=1e-14)
+    assert "lower_bound_" in summary(model).text
     assert values["icl"] is None and values["sizes"] is None
     assert values["weights"] == model.weights_.tolist()
 
@@ -197,6 +197,16 @@ def test_summary_of_every_estimator(make, data, n_parameters):
     assert values["sizes"] == np.bincount(z.argmax(axis=1), minlength=2).tolist()
     assert values["covariance_type"] == getattr(model, "covariance_type", None)
     assert type(model).__name__ in summary(model, data).text
+
+
+def test_the_summary_method_of_every_estimator():
+    """``BaseMixture.summary`` is ``skmix._summary.summary``."""
+    model = GaussianMixtureEM(2, covariance_type="diag", random_state=0).fit(X)
+    assert model.summary(X).as_dict() == summary(model, X).as_dict()
+    assert model.summary().as_dict() == summary(model).as_dict()
+    counts = coin_data()
+    coins = CoinMixture(2, random_state=0).fit(counts)
+    assert coins.summary(counts).as_dict() == summary(coins, counts).as_dict()
 
 
 def test_summary_needs_a_fitted_estimator():
