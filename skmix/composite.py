@@ -25,6 +25,7 @@ from .families.columns import get_column_family
 from .families.composite import (
     ColumnGroup,
     CompositeFamily,
+    CompositeParams,
     EncodedTable,
     one_hot_responsibilities,
     seeded_responsibilities,
@@ -351,6 +352,41 @@ class _EncodedMixtureMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return np.concatenate(map_chunks(one_chunk, codes.shape[0]), axis=0)
 
 
+def _check_persisted_params(groups, params, n_components, n_columns):
+    """Raise ValueError unless loaded parameters fit the rebuilt groups: one
+    tuple of finite float arrays per group, shaped (components of the group,
+    its columns or, for categorical columns, its levels); kernels index them
+    without bounds checks."""
+    if not isinstance(params, CompositeParams) or len(params.groups) != len(groups):
+        raise ValueError("the column parameters do not match the columns' groups.")
+    for group, group_params in zip(groups, params.groups, strict=True):
+        rows = n_components if group.components is None else len(group.components)
+        width = group.stop - group.start
+        if group.family.name == "categorical":
+            width = int(group.conf[-1])
+        for value in group_params:
+            if not (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and value.shape == (rows, width)
+                and np.all(np.isfinite(value))
+            ):
+                raise ValueError(
+                    f"the {group.family.name} parameters must be finite float "
+                    f"arrays of shape {(rows, width)}."
+                )
+    missing = params.missing
+    if missing is not None and not (
+        isinstance(missing, np.ndarray)
+        and missing.shape == (n_components, n_columns)
+        and np.all((missing >= 0) & (missing <= 1))
+    ):
+        raise ValueError(
+            f"the missingness probabilities must lie in [0, 1], shape "
+            f"{(n_components, n_columns)}."
+        )
+
+
 class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
     """Mixture over mixed-type tables: one distribution per column per component.
 
@@ -674,6 +710,50 @@ class CompositeMixture(_EncodedMixtureMixin, BaseMixture):
         columns = _decode_columns(codes, self._columns, self._order)
         return _assemble(columns, self._column_names, self._fitted_on_frame), y
 
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        columns (name, family, learned state such as the categories), the
+        fitted family's settings and the column parameters."""
+        return {
+            "column_names": list(self._column_names),
+            "fitted_on_frame": bool(self._fitted_on_frame),
+            "columns": [
+                {"name": spec.name, "family": spec.family, "state": spec.state}
+                for spec in self._columns
+            ],
+            "missing_columns": self._missing_columns,
+            "missing": self._family.missing,
+            "reg": self._family.reg,
+            "params": self._params,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the encoding, the family and the readable parameters
+        after :func:`skmix.io.load` restored the public attributes."""
+        self._column_names = list(state["column_names"])
+        self._fitted_on_frame = bool(state["fitted_on_frame"])
+        self._columns = [
+            _ColumnSpec(c["name"], get_column_family(c["family"]), dict(c["state"]))
+            for c in state["columns"]
+        ]
+        if len(self._columns) != self.n_features_in_:
+            raise ValueError("the number of columns differs from n_features_in_.")
+        self._order, self._groups = _layout(self._columns)
+        self._missing_columns = np.asarray(state["missing_columns"], dtype=bool)
+        if self._missing_columns.shape != (len(self._columns),):
+            raise ValueError("missing_columns must have one entry per column.")
+        k = len(self.weights_)
+        _check_persisted_params(self._groups, state["params"], k, len(self._columns))
+        self._family = CompositeFamily(
+            self._groups,
+            k,
+            missing=state["missing"],
+            reg=state["reg"],
+            missing_columns=self._missing_columns,
+        )
+        self._set_fitted_params(state["params"])
+
 
 class HeterogeneousMixture(_EncodedMixtureMixin, BaseMixture):
     """Mixture whose components come from different families.
@@ -923,6 +1003,46 @@ n_features_in_
         """
         check_is_fitted(self)
         return self._encoded_impute(self._validate_X(X, reset=False))
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: each
+        family's columns' learned states and components, the
+        regularisation and the column parameters."""
+        return {
+            "groups": [
+                {
+                    "family": group.family,
+                    "components": group.components,
+                    "states": self._states[group.family],
+                }
+                for group in self._groups
+            ],
+            "reg": self._family.reg,
+            "params": self._params,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the family and the readable parameters after
+        :func:`skmix.io.load` restored the public attributes."""
+        d, k = self.n_features_in_, len(self.weights_)
+        self._states, self._groups = {}, []
+        covered = []
+        for entry in state["groups"]:
+            family = get_column_family(entry["family"])
+            states = [dict(s) for s in entry["states"]]
+            components = np.asarray(entry["components"], dtype=np.int64)
+            if len(states) != d:
+                raise ValueError("each family needs one state per column.")
+            self._states[family] = states
+            conf = family.group_conf(states)
+            self._groups.append(ColumnGroup(family, 0, d, components, conf))
+            covered.extend(components.tolist())
+        if sorted(covered) != list(range(k)):
+            raise ValueError("the groups must cover every component once.")
+        _check_persisted_params(self._groups, state["params"], k, d)
+        self._family = CompositeFamily(self._groups, k, reg=state["reg"])
+        self._set_fitted_params(state["params"])
 
 
 def _match_clusters(family, X, sample_weight, responsibilities):
