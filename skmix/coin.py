@@ -241,6 +241,8 @@ class CoinMixture(BaseMixture):
         Validation mean log-likelihood of every start (NaN without a split).
     best_start_ : int
         Index of the selected start.
+    n_samples_fit_ : int
+        Number of rows of X in the last call to ``fit``.
     n_features_in_ : int
         Number of categories seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -384,6 +386,21 @@ class CoinMixture(BaseMixture):
 
     def _get_fitted_params(self):
         return MultinomialParams(self.probabilities_)
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        fitted family's settings (the default number of trials of
+        :meth:`sample` is the training data's rounded mean row total)."""
+        return {
+            "alpha": self._family.alpha,
+            "default_n_trials": self._family.default_n_trials,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the fitted family after :func:`skmix.io.load` restored
+        the public attributes."""
+        self._family = MultinomialFamily(state["alpha"], state["default_n_trials"])
 
     # ----------------------------------------------------------- sampling
     def sample(self, n_samples=1, n_trials=None):

@@ -28,8 +28,10 @@ from ._table import (
     is_dataframe,
 )
 from ._table import infer_family as infer_family  # noqa: F401 (was defined here)
+from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,
+    CompositeParams,
     seeded_responsibilities,
     seeding_rows,
     transpose_chunk,
@@ -90,6 +92,8 @@ SHARED_ATTRIBUTES = """\
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float
         Mean log-likelihood at every iteration.
+    n_samples_fit_ : int
+        Number of rows of X in the last call to ``fit``.
     n_features_in_ : int
         Number of columns seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -449,8 +453,90 @@ class CompositeMixture(EncodedTableMixture):
         codes, y = super().sample(n_samples)
         return self._encoder.inverse_transform(codes), y
 
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        columns (name, family, learned state such as the categories), the
+        fitted family's settings and the column parameters."""
+        encoder = self._encoder
+        return {
+            "column_names": list(encoder.column_names_),
+            "fitted_on_frame": bool(encoder.fitted_on_frame_),
+            "columns": [
+                {"name": spec.name, "family": spec.family, "state": spec.state}
+                for spec in encoder.columns_
+            ],
+            "missing_columns": encoder.missing_columns_,
+            "missing": self._family.missing,
+            "reg_covar": self._family.reg_covar,
+            "params": self._params,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the encoding, the family and the readable parameters
+        after :func:`skmix.io.load` restored the public attributes."""
+        columns = [
+            (c["name"], get_column_family(c["family"]), dict(c["state"]))
+            for c in state["columns"]
+        ]
+        if len(columns) != self.n_features_in_:
+            raise ValueError("the number of columns differs from n_features_in_.")
+        self._encoder = TableEncoder.restore(
+            self.families,
+            state["column_names"],
+            state["fitted_on_frame"],
+            columns,
+            state["missing_columns"],
+        )
+        k = len(self.weights_)
+        groups = self._encoder.groups_
+        check_persisted_params(groups, state["params"], k, len(columns))
+        self._family = CompositeFamily(
+            groups,
+            k,
+            missing=state["missing"],
+            reg_covar=state["reg_covar"],
+            missing_columns=self._encoder.missing_columns_,
+        )
+        self._set_fitted_params(state["params"])
+
 
 CompositeMixture.__doc__ %= SHARED_DOCS
+
+
+def check_persisted_params(groups, params, n_components, n_columns):
+    """Raise ValueError unless loaded parameters fit the rebuilt groups: one
+    tuple of finite float arrays per group, shaped (components of the group,
+    its columns or, for categorical columns, its levels); kernels index them
+    without bounds checks."""
+    if not isinstance(params, CompositeParams) or len(params.groups) != len(groups):
+        raise ValueError("the column parameters do not match the columns' groups.")
+    for group, group_params in zip(groups, params.groups, strict=True):
+        rows = n_components if group.components is None else len(group.components)
+        width = group.stop - group.start
+        if group.family.name == "categorical":
+            width = int(group.conf[-1])
+        for value in group_params:
+            if not (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and value.shape == (rows, width)
+                and np.all(np.isfinite(value))
+            ):
+                raise ValueError(
+                    f"the {group.family.name} parameters must be finite float "
+                    f"arrays of shape {(rows, width)}."
+                )
+    missing = params.missing
+    if missing is not None and not (
+        isinstance(missing, np.ndarray)
+        and missing.shape == (n_components, n_columns)
+        and np.all((missing >= 0) & (missing <= 1))
+    ):
+        raise ValueError(
+            f"the missingness probabilities must lie in [0, 1], shape "
+            f"{(n_components, n_columns)}."
+        )
 
 
 def _params_frame(items):

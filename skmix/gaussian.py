@@ -165,6 +165,8 @@ class GaussianMixtureEM(BaseMixture):
         Validation mean log-likelihood of every start (NaN without a split).
     best_start_ : int
         Index of the selected start.
+    n_samples_fit_ : int
+        Number of rows of X in the last call to ``fit``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -313,3 +315,17 @@ class GaussianMixtureEM(BaseMixture):
 
     def _get_fitted_params(self):
         return GaussianParams(self.means_, self.covariances_, self.precisions_cholesky_)
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        fitted family's settings."""
+        return {
+            "covariance_type": self._family.covariance_type,
+            "reg_covar": self._family.reg_covar,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the fitted family after :func:`skmix.io.load` restored
+        the public attributes."""
+        self._family = GaussianFamily(state["covariance_type"], state["reg_covar"])

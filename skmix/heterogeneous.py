@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._config import CHUNK_SIZE
 from ._table import ComponentTableEncoder
-from .composite import SHARED_DOCS, EncodedTableMixture
+from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
 from .families.composite import CompositeFamily, one_hot_responsibilities
 
@@ -194,6 +194,42 @@ class HeterogeneousMixture(EncodedTableMixture):
         """
         check_is_fitted(self)
         return self._impute_codes(self._validate_X(X, reset=False))
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: each
+        family's components and columns' learned states, the regularisation
+        and the column parameters."""
+        encoder = self._encoder
+        return {
+            "groups": [
+                {
+                    "family": group.family,
+                    "components": group.components,
+                    "states": encoder.states_[group.family],
+                }
+                for group in encoder.groups_
+            ],
+            "reg_covar": self._family.reg_covar,
+            "params": self._params,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the encoding, the family and the readable parameters
+        after :func:`skmix.io.load` restored the public attributes."""
+        d, k = self.n_features_in_, len(self.weights_)
+        groups = [
+            (get_column_family(g["family"]), g["components"], g["states"])
+            for g in state["groups"]
+        ]
+        self._encoder = ComponentTableEncoder.restore(
+            self._component_families(), d, groups
+        )
+        check_persisted_params(self._encoder.groups_, state["params"], k, d)
+        self._family = CompositeFamily(
+            self._encoder.groups_, k, reg_covar=state["reg_covar"]
+        )
+        self._set_fitted_params(state["params"])
 
 
 HeterogeneousMixture.__doc__ %= SHARED_DOCS

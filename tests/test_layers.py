@@ -37,6 +37,7 @@ LAYERS = {
     "_engine": "engine",
     "_base": "base",
     "_validation": "base",
+    "_summary": "base",
 }
 ESTIMATORS = "estimators"
 
