@@ -102,8 +102,9 @@ SHARED_ATTRIBUTES = """\
 
 #: What ``%(name)s`` stands for in both estimators' docstrings.
 SHARED_DOCS = {
-    "shared_parameters": SHARED_PARAMETERS,
-    "shared_attributes": SHARED_ATTRIBUTES,
+    # A placeholder stands indented in the docstring: its first line is not.
+    "shared_parameters": SHARED_PARAMETERS.lstrip(" "),
+    "shared_attributes": SHARED_ATTRIBUTES.lstrip(" "),
 }
 
 
@@ -239,66 +240,66 @@ class EncodedTableMixture(
 class CompositeMixture(EncodedTableMixture):
     """Mixture over mixed-type tables: one distribution per column per component.
 
-        Inside each component the columns are independent, each with its own
-        family: real values (``'gaussian'``, ``'lognormal'``, ``'exponential'``,
-        ``'gamma'``), counts (``'poisson'``, ``'geometric'``, ``'binomial'``),
-        yes/no values (``'bernoulli'``) and labels (``'categorical'``). Missing
-        entries (NaN, None, ``pd.NA``) are integrated out, so a row with holes
-        still gets a posterior, and :meth:`impute` fills the holes from it.
+    Inside each component the columns are independent, each with its own
+    family: real values (``'gaussian'``, ``'lognormal'``, ``'exponential'``,
+    ``'gamma'``), counts (``'poisson'``, ``'geometric'``, ``'binomial'``),
+    yes/no values (``'bernoulli'``) and labels (``'categorical'``). Missing
+    entries (NaN, None, ``pd.NA``) are integrated out, so a row with holes
+    still gets a posterior, and :meth:`impute` fills the holes from it.
 
-        Parameters
-        ----------
-        n_components : int, default=2
-            Number of mixture components.
-        families : 'auto', list or dict, default='auto'
-            The family of each column: ``'auto'`` infers it (bool or two distinct
-            values -> bernoulli, non-negative integers -> poisson, other numbers
-            -> gaussian, strings / categories / other labels -> categorical); a
-            list gives one name or family object (e.g.
-            ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
-            maps column names (or indices) to families, other columns ``'auto'``.
-        missing : {'ignore', 'model'}, default='ignore'
-            ``'ignore'`` integrates missing entries out; ``'model'`` also fits,
-            per component and column, the probability that the entry is missing
-            (missingness as information).
-        handle_unknown : {'error', 'ignore'}, default='error'
-            An unseen label at predict time raises a ``ValueError`` naming the
-            column and the value, or (``'ignore'``) is treated as missing.
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of mixture components.
+    families : 'auto', list or dict, default='auto'
+        The family of each column: ``'auto'`` infers it (bool or two distinct
+        values -> bernoulli, non-negative integers -> poisson, other numbers
+        -> gaussian, strings / categories / other labels -> categorical); a
+        list gives one name or family object (e.g.
+        ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
+        maps column names (or indices) to families, other columns ``'auto'``.
+    missing : {'ignore', 'model'}, default='ignore'
+        ``'ignore'`` integrates missing entries out; ``'model'`` also fits,
+        per component and column, the probability that the entry is missing
+        (missingness as information).
+    handle_unknown : {'error', 'ignore'}, default='error'
+        An unseen label at predict time raises a ``ValueError`` naming the
+        column and the value, or (``'ignore'``) is treated as missing.
     %(shared_parameters)s
-        Attributes
-        ----------
-        weights_ : ndarray of shape (n_components,)
-            Mixing weights.
-        families_ : list of str
-            The family of each column (after ``'auto'`` inference).
-        params_ : dict
-            Per column (keyed by name, or index for arrays): ``'family'``, the
-            family's parameters as arrays with one row per component (e.g.
-            ``'mean'`` and ``'var'``), ``'categories'`` for label columns and
-            ``'missing'`` (probability of a missing entry) with
-            ``missing='model'``. :meth:`params_frame` gives a tidy table.
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Mixing weights.
+    families_ : list of str
+        The family of each column (after ``'auto'`` inference).
+    params_ : dict
+        Per column (keyed by name, or index for arrays): ``'family'``, the
+        family's parameters as arrays with one row per component (e.g.
+        ``'mean'`` and ``'var'``), ``'categories'`` for label columns and
+        ``'missing'`` (probability of a missing entry) with
+        ``missing='model'``. :meth:`params_frame` gives a tidy table.
     %(shared_attributes)s
-        See Also
-        --------
-        HeterogeneousMixture : components of different families.
-        skmix.GaussianMixtureEM : Gaussian mixtures with full covariances.
+    See Also
+    --------
+    HeterogeneousMixture : components of different families.
+    skmix.GaussianMixtureEM : Gaussian mixtures with full covariances.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skmix.composite import CompositeMixture
-        >>> rng = np.random.RandomState(0)
-        >>> x = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)]
-        >>> counts = np.r_[rng.poisson(1, 100), rng.poisson(8, 100)]
-        >>> X = np.column_stack([x, counts])
-        >>> X[::10, 0] = np.nan
-        >>> cm = CompositeMixture(2, random_state=0).fit(X)
-        >>> cm.families_
-        ['gaussian', 'poisson']
-        >>> np.round(np.sort(cm.params_[1]["rate"]), 1)
-        array([0.9, 8. ])
-        >>> cm.impute(X[:1]).round(2)  # x was missing in row 0: filled in
-        array([[-2.84,  1.  ]])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix.composite import CompositeMixture
+    >>> rng = np.random.RandomState(0)
+    >>> x = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)]
+    >>> counts = np.r_[rng.poisson(1, 100), rng.poisson(8, 100)]
+    >>> X = np.column_stack([x, counts])
+    >>> X[::10, 0] = np.nan
+    >>> cm = CompositeMixture(2, random_state=0).fit(X)
+    >>> cm.families_
+    ['gaussian', 'poisson']
+    >>> np.round(np.sort(cm.params_[1]["rate"]), 1)
+    array([0.9, 8. ])
+    >>> cm.impute(X[:1]).round(2)  # x was missing in row 0: filled in
+    array([[-2.84,  1.  ]])
     """
 
     _parameter_constraints: dict = {

@@ -32,7 +32,7 @@ class HeterogeneousMixture(EncodedTableMixture):
             default=('gaussian', 'gaussian')
         The family of each component; its length is the number of
         components.
-%(shared_parameters)s
+    %(shared_parameters)s
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -40,7 +40,7 @@ class HeterogeneousMixture(EncodedTableMixture):
     params_ : list of dict
         Per component: ``'family'`` and the family's parameters, one entry
         per column (arrays of shape (n_features,)).
-%(shared_attributes)s
+    %(shared_attributes)s
     See Also
     --------
     CompositeMixture : one family per column, mixed-type tables.
