@@ -195,7 +195,8 @@ def _singleton_term(a, c, groups, scratch, row, alpha, beta):
     trace = traces[a] + between
     # y = L^-1 v, accumulated column by column (the same sums, in the same
     # order, as row by row, but independent across rows).
-    y[:] = 0.0
+    for i in range(sums.shape[1]):
+        y[i] = 0.0
     for k in range(sums.shape[1]):
         for i in range(k, sums.shape[1]):
             y[i] += inverse[i, k] * v[k]
@@ -226,7 +227,8 @@ def _init_groups(Z, labels, groups, alpha, beta):
     n, p = Z.shape
     n_groups = sums.shape[0]
     means = np.zeros((n_groups, p))
-    counts[:] = 0
+    for g in range(n_groups):
+        counts[g] = 0
     for t in range(n):
         counts[labels[t]] += 1
         for k in range(p):
@@ -234,7 +236,6 @@ def _init_groups(Z, labels, groups, alpha, beta):
     for g in range(n_groups):
         for k in range(p):
             means[g, k] /= counts[g]
-    scatters[:] = 0.0
     centred = np.empty(p)
     for t in range(n):
         g = labels[t]
@@ -256,7 +257,9 @@ def _init_groups(Z, labels, groups, alpha, beta):
             continue
         log_det_w = -np.inf
         if counts[g] > p and trace != 0.0:
-            work[:, :] = scatters[g]
+            for i in range(p):
+                for j in range(i + 1):
+                    work[i, j] = scatters[g, i, j]
             log_det_w = _cholesky_log_det(work, p)
         terms[g] = _term_of(counts[g], p, trace, log_det_w, alpha, beta)
 
@@ -370,15 +373,43 @@ def _refresh_columns(a, b, n_slots, table, leaders, leader_rows):
 
 
 @njit(**_JIT)
+def _merged_state(a, b, last_merged, first, best, groups, scratch, row, alpha, beta):
+    """Trace and term of the union of groups a and b, whose entry ``best``
+    of the table is the smallest, as mclust takes them: as the entry was
+    computed (on the first step, or if the last merge made it), else the
+    term rebuilt from the entry."""
+    if a == last_merged or b == last_merged:
+        other = a + b - last_merged
+        return _row_term(last_merged, other, groups, scratch, row, alpha, beta)
+    trace, merged = _pair_term(a, b, groups, scratch, alpha, beta)
+    if not first:
+        merged = best + (groups[3][a] + groups[3][b])
+    return trace, merged
+
+
+@njit(**_JIT)
+def _best_column(leaders, n_slots):
+    """The column of the smallest entry of the table (the last on ties)."""
+    best = 1
+    for c in range(2, n_slots):
+        if leaders[c, 0] <= leaders[best, 0]:
+            best = c
+    return best
+
+
+@njit(**_JIT)
 def _move_slot(src, dst, groups, labels, table):
     """Move the group of the last slot ``src`` into slot ``dst`` (dst < src),
     with its entries of the packed table (mclust's ``wardsw``)."""
     sums, counts, traces, terms, scatters = groups
-    sums[dst] = sums[src]
+    p = sums.shape[1]
+    for i in range(p):
+        sums[dst, i] = sums[src, i]
+        for j in range(p):
+            scatters[dst, i, j] = scatters[src, i, j]
     counts[dst] = counts[src]
     traces[dst] = traces[src]
     terms[dst] = terms[src]
-    scatters[dst] = scatters[src]
     labels[dst] = labels[src]
     for a in range(dst):
         table[_packed(a, dst)] = table[_packed(a, src)]
@@ -428,39 +459,29 @@ def hc_vvv(Z, labels, n_groups, alpha, beta, merges, deltas):
         np.empty(n_groups, dtype=np.int64),
         np.empty(n_groups),
         np.empty(n_groups),
-        np.empty((n_groups, p, p)),
+        np.zeros((n_groups, p, p)),
     )
     _init_groups(Z, labels, groups, alpha, beta)
-    terms = groups[3]
-    slot_labels = np.arange(n_groups)
+    slot_labels = np.empty(n_groups, dtype=np.int64)
+    for g in range(n_groups):
+        slot_labels[g] = g
     scratch = (np.empty(p), np.empty((p, p)), np.empty(p))
-    row = (np.zeros((p, p)), np.empty(p), np.full(3, -np.inf))
+    row = (np.zeros((p, p)), np.empty(p), np.empty(3))
     table = np.empty(max((n_groups * (n_groups - 1)) // 2, 1))
-    leaders = np.full((n_groups, 2), np.inf)
-    leader_rows = np.full((n_groups, 2), -1, dtype=np.int64)
+    leaders = np.empty((n_groups, 2))
+    leader_rows = np.empty((n_groups, 2), dtype=np.int64)
     for b in range(1, n_groups):
         _fill_column(b, groups, scratch, alpha, beta, table)
         _rescan_column(b, table, leaders, leader_rows)
-    last_merged = -1
+    last_merged = np.int64(-1)  # not a literal: one compiled _merged_state
     n_slots = n_groups
     for step in range(n_groups - 1):
-        b = 1
-        for c in range(2, n_slots):
-            if leaders[c, 0] <= leaders[b, 0]:
-                b = c
+        b = _best_column(leaders, n_slots)
         a = leader_rows[b, 0]
         best = leaders[b, 0]
-        # The merged term as mclust takes it: as the table's entry was
-        # computed, or rebuilt from the entry if an earlier step made it.
-        if a == last_merged or b == last_merged:
-            other = b if a == last_merged else a
-            trace, merged = _row_term(
-                last_merged, other, groups, scratch, row, alpha, beta
-            )
-        else:
-            trace, merged = _pair_term(a, b, groups, scratch, alpha, beta)
-            if step > 0:
-                merged = best + (terms[a] + terms[b])
+        trace, merged = _merged_state(
+            a, b, last_merged, step == 0, best, groups, scratch, row, alpha, beta
+        )
         merges[step, 0] = min(slot_labels[a], slot_labels[b])
         merges[step, 1] = max(slot_labels[a], slot_labels[b])
         deltas[step] = best
