@@ -86,22 +86,19 @@ def _log_det_plus(log_det, shrink):
 
 @njit(**_INLINE)
 def _term_of(n_rows, p, trace, log_det_w, alpha, beta):
-    """term(n, W) from log det(W) (-inf: W singular, or its determinant not
-    needed)."""
+    """term(n, W) from log det(W) (-inf: W singular, W = 0 included, or its
+    determinant not needed)."""
     n = float(n_rows)
     shrink = beta * (trace + alpha) / n
     if n_rows <= p or log_det_w == -np.inf:
         return n * math.log(shrink)
-    if trace == 0.0:
-        return n * math.log((alpha * beta) / n)
     return n * _log_det_plus(log_det_w - p * math.log(n), shrink)
 
 
 @njit(**_INLINE)
-def _between(lo, hi, groups, v):
+def _between(lo, hi, sums, counts, v):
     """|v|^2, with ``v = sqrt(n_lo n_hi / n) (mean_lo - mean_hi)`` written to
     ``v`` (from the scaled sums, as mclust computes it)."""
-    sums, counts = groups[0], groups[1]
     between = 0.0
     if counts[lo] == 1 and counts[hi] == 1:
         for k in range(sums.shape[1]):
@@ -120,17 +117,35 @@ def _between(lo, hi, groups, v):
 
 
 @njit(**_INLINE)
-def _pair_term(lo, hi, groups, scratch, alpha, beta):
-    """Trace and term of the union of groups lo and hi, directly."""
-    _, counts, traces, _, scatters = groups
-    v, work, _ = scratch
-    p = v.shape[0]
-    trace = (traces[lo] + traces[hi]) + _between(lo, hi, groups, v)
+def _small_union_term(lo, hi, sums, counts, traces, alpha, beta):
+    """Trace and term of the union of groups lo and hi, not two singletons,
+    of at most p rows: no determinant (``_between``'s arithmetic, without
+    storing v)."""
+    q = 1.0 / float(counts[lo] + counts[hi])
+    s_lo = math.sqrt(float(counts[lo]) * q)
+    s_hi = math.sqrt(float(counts[hi]) * q)
+    between = 0.0
+    for k in range(sums.shape[1]):
+        d = s_hi * sums[lo, k] - s_lo * sums[hi, k]
+        between += d * d
+    trace = (traces[lo] + traces[hi]) + between
+    n = float(counts[lo] + counts[hi])
+    return trace, n * math.log(beta * (trace + alpha) / n)
+
+
+@njit(**_INLINE)
+def _pair_term(lo, hi, sums, counts, traces, scatters, v, work, alpha, beta):
+    """Trace and term of the union of groups lo and hi, from their states
+    (``v`` and ``work`` are scratch)."""
+    p = sums.shape[1]
     n_rows = counts[lo] + counts[hi]
-    if counts[lo] == 1 and counts[hi] == 1:
+    if 2 < n_rows <= p:
+        return _small_union_term(lo, hi, sums, counts, traces, alpha, beta)
+    trace = (traces[lo] + traces[hi]) + _between(lo, hi, sums, counts, v)
+    if n_rows == 2:
         return trace, 2.0 * math.log(beta * (trace + alpha) / 2.0)
     log_det_w = -np.inf
-    if n_rows > p and trace != 0.0:
+    if trace != 0.0:
         for i in range(p):
             for j in range(i + 1):
                 work[i, j] = scatters[lo, i, j] + scatters[hi, i, j] + v[i] * v[j]
@@ -179,29 +194,29 @@ def _prepare_row(a, groups, scratch, row):
 
 
 @njit(**_INLINE)
-def _singleton_term(a, c, groups, scratch, row, alpha, beta):
+def _singleton_term(
+    a, c, sums, counts, traces, v, y, inverse, shifted, scalars, alpha, beta
+):
     """Trace and term of group a (see ``_prepare_row``) joined by the
     singleton c, by det(W + v v^T) = det(W) (1 + |L^-1 v|^2). ``v`` is
     mclust's up to its sign, which nothing depends on."""
-    sums, counts, traces = groups[0], groups[1], groups[2]
-    v, _, y = scratch
-    inverse, shifted, scalars = row
+    p = sums.shape[1]
     s_a = scalars[0]
     between = 0.0
-    for k in range(sums.shape[1]):
+    for k in range(p):
         d = shifted[k] - s_a * sums[c, k]
         v[k] = d
         between += d * d
     trace = traces[a] + between
     # y = L^-1 v, accumulated column by column (the same sums, in the same
     # order, as row by row, but independent across rows).
-    for i in range(sums.shape[1]):
+    for i in range(p):
         y[i] = 0.0
-    for k in range(sums.shape[1]):
-        for i in range(k, sums.shape[1]):
+    for k in range(p):
+        for i in range(k, p):
             y[i] += inverse[i, k] * v[k]
     mahalanobis = 0.0
-    for i in range(sums.shape[1]):
+    for i in range(p):
         mahalanobis += y[i] * y[i]
     n = float(counts[a] + 1)
     shrink = beta * (trace + alpha) / n
@@ -212,12 +227,35 @@ def _singleton_term(a, c, groups, scratch, row, alpha, beta):
 
 
 @njit(**_INLINE)
-def _row_term(a, c, groups, scratch, row, alpha, beta):
-    """Trace and term of the union of the last merged group a with group c,
-    as the table's entry for them is computed."""
-    if groups[1][c] == 1 and row[2][1] != -np.inf:
-        return _singleton_term(a, c, groups, scratch, row, alpha, beta)
-    return _pair_term(min(a, c), max(a, c), groups, scratch, alpha, beta)
+def _row_term(
+    a,
+    c,
+    sums,
+    counts,
+    traces,
+    scatters,
+    v,
+    work,
+    y,
+    inverse,
+    shifted,
+    scalars,
+    alpha,
+    beta,
+):
+    """Trace and term of the union of the last merged group a (two rows or
+    more) with group c, as the table's entry for them is computed (``v``,
+    ``work``, ``y`` scratch; ``inverse``, ``shifted``, ``scalars`` the row of
+    ``_prepare_row``; arrays, not the tuples that hold them, which would be
+    unpacked, and reference-counted, at every call)."""
+    lo, hi = min(a, c), max(a, c)
+    if counts[a] + counts[c] <= sums.shape[1]:
+        return _small_union_term(lo, hi, sums, counts, traces, alpha, beta)
+    if counts[c] == 1 and scalars[1] != -np.inf:
+        return _singleton_term(
+            a, c, sums, counts, traces, v, y, inverse, shifted, scalars, alpha, beta
+        )
+    return _pair_term(lo, hi, sums, counts, traces, scatters, v, work, alpha, beta)
 
 
 @njit(**_JIT)
@@ -268,7 +306,8 @@ def _init_groups(Z, labels, groups, alpha, beta):
 def _fill_column(b, groups, scratch, alpha, beta, table):
     """Entries (a, b), a < b, of the packed table: the change of the
     criterion if groups a and b merge."""
-    sums, counts, _, terms, _ = groups
+    sums, counts, traces, terms, scatters = groups
+    v, work, _ = scratch
     base = (b * (b - 1)) // 2
     for a in range(b):
         if counts[a] == 1 and counts[b] == 1:
@@ -279,19 +318,37 @@ def _fill_column(b, groups, scratch, alpha, beta, table):
                 trace += d * d
             merged = 2.0 * math.log(beta * (trace + alpha) / 2.0)
         else:
-            merged = _pair_term(a, b, groups, scratch, alpha, beta)[1]
+            merged = _pair_term(
+                a, b, sums, counts, traces, scatters, v, work, alpha, beta
+            )[1]
         table[base + a] = merged - (terms[a] + terms[b])
 
 
 @njit(**_JIT)
 def _fill_row(a, n_slots, groups, scratch, row, alpha, beta, table):
-    """Entries (c, a) and (a, c) of the packed table, for every slot c."""
-    terms = groups[3]
+    """Entries (c, a) and (a, c) of the packed table, for every slot c:
+    ``_row_term``'s cases, written out (through ``_row_term`` the loop ran
+    at a third of the speed)."""
+    sums, counts, traces, terms, scatters = groups
+    v, work, y = scratch
+    inverse, shifted, scalars = row
+    p = sums.shape[1]
+    usable = scalars[1] != -np.inf
     for c in range(n_slots):
-        if c != a:
-            merged = _row_term(a, c, groups, scratch, row, alpha, beta)[1]
-            lo, hi = min(a, c), max(a, c)
-            table[_packed(lo, hi)] = merged - (terms[lo] + terms[hi])
+        if c == a:
+            continue
+        lo, hi = min(a, c), max(a, c)
+        if counts[a] + counts[c] <= p:
+            merged = _small_union_term(lo, hi, sums, counts, traces, alpha, beta)[1]
+        elif counts[c] == 1 and usable:
+            merged = _singleton_term(
+                a, c, sums, counts, traces, v, y, inverse, shifted, scalars, alpha, beta
+            )[1]
+        else:
+            merged = _pair_term(
+                lo, hi, sums, counts, traces, scatters, v, work, alpha, beta
+            )[1]
+        table[_packed(lo, hi)] = merged - (terms[lo] + terms[hi])
 
 
 @njit(**_INLINE)
@@ -378,12 +435,32 @@ def _merged_state(a, b, last_merged, first, best, groups, scratch, row, alpha, b
     of the table is the smallest, as mclust takes them: as the entry was
     computed (on the first step, or if the last merge made it), else the
     term rebuilt from the entry."""
+    sums, counts, traces, terms, scatters = groups
+    v, work, y = scratch
+    inverse, shifted, scalars = row
     if a == last_merged or b == last_merged:
         other = a + b - last_merged
-        return _row_term(last_merged, other, groups, scratch, row, alpha, beta)
-    trace, merged = _pair_term(a, b, groups, scratch, alpha, beta)
+        return _row_term(
+            last_merged,
+            other,
+            sums,
+            counts,
+            traces,
+            scatters,
+            v,
+            work,
+            y,
+            inverse,
+            shifted,
+            scalars,
+            alpha,
+            beta,
+        )
+    trace, merged = _pair_term(
+        a, b, sums, counts, traces, scatters, v, work, alpha, beta
+    )
     if not first:
-        merged = best + (groups[3][a] + groups[3][b])
+        merged = best + (terms[a] + terms[b])
     return trace, merged
 
 
@@ -422,7 +499,7 @@ def _merge_into(a, b, groups, trace, term, v):
     """Group a becomes the union of groups a and b (b is left as it was)."""
     sums, counts, traces, terms, scatters = groups
     p = sums.shape[1]
-    _between(a, b, groups, v)
+    _between(a, b, sums, counts, v)
     if counts[a] == 1 and counts[b] == 1:
         s_a = s_b = _RTHALF
     else:
