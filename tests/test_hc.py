@@ -187,6 +187,11 @@ def test_bad_input(X, match):
             hc_tree(X)
 
 
+def test_one_group_needs_no_tree():
+    # A single row, or constant data, would not make a tree.
+    np.testing.assert_array_equal(hc_partition(np.ones((3, 2)), 1), [0, 0, 0])
+
+
 def test_cannot_cut_into_more_groups_than_rows():
     merges, groups, _ = hc_merges(_blobs(0, 10, 2))
     with pytest.raises(ValueError, match="cannot be cut into 11"):

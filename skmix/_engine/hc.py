@@ -241,12 +241,23 @@ def hc_partition(X, n_components, *, tree=None, **tree_options) -> np.ndarray:
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The data (raw, as :func:`hc_tree` takes it).
     n_components : int
+        The number of groups (one group needs no tree).
     tree : HCTree, default=None
         A tree of X's rows from :func:`hc_tree`, reused across numbers of
-        components; built with ``tree_options`` if None.
+        components; built with ``tree_options`` (``max_rows``,
+        ``random_state``, ``rows``) if None.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int64
+        Each row's group, numbered in order of first appearance among the
+        tree's rows.
     """
     X = np.asarray(X, dtype=np.float64)
+    if tree is None and n_components == 1:
+        return np.zeros(X.shape[0], dtype=np.int64)
     if tree is None:
         tree = hc_tree(X, **tree_options)
     tree_labels = cut_tree(tree.merges, tree.groups, n_components)

@@ -22,13 +22,15 @@ group's label is its smallest initial group; the merged group keeps the
 smaller label of the two. A group's state (``groups`` below) is its
 ``sqrt(n) mean`` (mclust's scaled sum), size, ``tr W``, term and ``W``.
 
-Two things make it fast. Each column of the packed table keeps its best two
-entries, so a step rescans a column only when both may have changed, not the
-whole table. And after a merge, the new group's changes with the singletons
-(nearly all of a step's pairs, as groups grow by absorbing rows) come from
-its Cholesky factor L by the rank-one identity
-``det(W + v v^T) = det(W) (1 + |L^-1 v|^2)``: O(p^2) a pair, where mclust
-updates a triangular factor by Givens rotations, O(p^3).
+Where mclust scans the whole table for the smallest change at every step
+and updates a triangular factor by Givens rotations for every pair with the
+new group (O(p^3) a pair), here each column of the packed table keeps its
+best two entries, so a step rescans a column only when both may have
+changed; a union of at most p rows needs no determinant (O(p)); and the new
+group's changes with singletons (most of the other pairs, as groups grow by
+absorbing rows) come from its Cholesky factor L by the rank-one identity
+``det(W + v v^T) = det(W) (1 + |L^-1 v|^2)`` (O(p^2)). Only the remaining
+pairs form and factor ``W_ij``.
 
 The kernels use plain IEEE arithmetic (no fast-math), as mclust does.
 """
