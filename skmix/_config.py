@@ -15,6 +15,12 @@ why it has its value, and the measurements behind a tuning constant are in
 #: any ``n_jobs``.
 CHUNK_SIZE = 16384
 
+#: Rows beyond which model-based hierarchical clustering (``init_params="hc"``)
+#: clusters a random subsample of this many rows: its memory and time grow as
+#: the square of the rows. mclust's ``Mclust`` subsamples at the same size
+#: (``mclust.options("subset")``).
+HC_MAX_ROWS = 2000
+
 # ------------------------------------------------------------ inference
 
 #: What a family's inference (``MixtureFamily.infer``) writes, by ``mode``:
