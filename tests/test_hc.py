@@ -36,7 +36,10 @@ def _blobs(seed, n, d):
 
 
 def _read(name):
-    return pd.read_csv(DATA / name, comment="#").to_numpy()
+    """A data file's feature columns (the reference's ``label`` column, the
+    wine cultivars, is not a feature)."""
+    table = pd.read_csv(DATA / name, comment="#")
+    return table.drop(columns="label", errors="ignore").to_numpy()
 
 
 def _first_appearance(labels):
