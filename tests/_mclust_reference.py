@@ -16,9 +16,9 @@ VVE M-step.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
 
 MODELS = (
     "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
@@ -50,13 +50,17 @@ MCLUST_N_PARAMETERS = {
 
 
 def e_step(X, weights, means, covariances):
-    """Total log-likelihood and responsibilities, with scipy.stats."""
-    log_joint = np.column_stack(
-        [
-            np.log(w) + multivariate_normal(m, c).logpdf(X)
-            for w, m, c in zip(weights, means, covariances)
-        ]
-    ).reshape(len(X), len(weights))
+    """Total log-likelihood and responsibilities: log w_k + log N(x | mu_k,
+    Sigma_k) through each Sigma_k's Cholesky factor, then log-sum-exp."""
+    d = X.shape[1]
+    log_joint = np.empty((len(X), len(weights)))
+    for c, (w, mean, cov) in enumerate(zip(weights, means, covariances)):
+        L = np.linalg.cholesky(cov)
+        z = solve_triangular(L, (X - mean).T, lower=True)
+        log_det = 2.0 * np.log(np.diag(L)).sum()
+        log_joint[:, c] = np.log(w) - 0.5 * (
+            (z**2).sum(axis=0) + log_det + d * np.log(2.0 * np.pi)
+        )
     log_px = logsumexp(log_joint, axis=1)
     return float(log_px.sum()), np.exp(log_joint - log_px[:, None])
 

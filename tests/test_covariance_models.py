@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from skmix.families import covariance_models as cm
 
@@ -25,6 +26,15 @@ from . import _mclust_reference as ref
 
 DATA = Path(__file__).parent / "data"
 MODELS = ref.MODELS
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """The references' many tiny matrix operations run on one BLAS thread:
+    on several, OpenBLAS's idle workers spin and cost far more than the
+    operations (as in fits, see ``skmix._threads.one_blas_thread``)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="module")
