@@ -97,6 +97,9 @@ INNER_TOL = 1e-12
 #: is returned if the cap is reached (``converged=False``): every iteration
 #: raises the expected complete-data log-likelihood, so EM stays monotone.
 INNER_MAX_ITER = 1000
+#: Sweeps each cold start of EVE's and VVE's orientation runs before the
+#: best one is continued (see ``_common_orientation``).
+SCREEN_SWEEPS = 10
 
 #: A Cholesky pivot must exceed this times (j + 1) times its diagonal entry
 #: for the covariance to count as positive definite (four times the
@@ -490,36 +493,40 @@ def _orientation_objective(model, n, diagonals):
 
 
 def _common_orientation(n, W, previous, model):
-    """EVE and VVE: D by Jacobi sweeps (the best of the starts), then the
-    shapes and volumes from the diagonals b_kj of D^T W_k D: VVE Delta_k =
-    diag(b_k) / n_k; EVE Delta_k = lambda diag(b_k) / g_k with g_k =
-    prod_j b_kj^(1/d) and lambda = sum_k g_k / n."""
-    best = None
-    n_iter, converged = 0, True
+    """EVE and VVE: D by Jacobi sweeps, then the shapes and volumes from
+    the diagonals b_kj of D^T W_k D: VVE Delta_k = diag(b_k) / n_k; EVE
+    Delta_k = lambda diag(b_k) / g_k with g_k = prod_j b_kj^(1/d) and
+    lambda = sum_k g_k / n. With several starts, each runs
+    ``SCREEN_SWEEPS`` sweeps and the best continues to convergence."""
     W = np.ascontiguousarray(W)
     precision_cholesky(W, model)  # the orientation of a singular W_k is free
     rotated = np.empty_like(W)
-    for start in _orientation_starts(n, W, previous):
+    starts = _orientation_starts(n, W, previous)
+    screen = SCREEN_SWEEPS if len(starts) > 1 else INNER_MAX_ITER
+    best, n_iter = None, 0
+    for start in starts:
         orientation = np.ascontiguousarray(start)
+        sweeps = common_orientation(
+            W, n, model == "EVE", orientation, rotated, INNER_TOL, screen
+        )
+        n_iter += abs(sweeps)
+        objective = _orientation_objective(model, n, _diagonals(rotated))
+        if best is None or objective < best[0]:
+            best = (objective, orientation, sweeps)
+    _, orientation, sweeps = best
+    if sweeps < 0 and screen < INNER_MAX_ITER:
         sweeps = common_orientation(
             W, n, model == "EVE", orientation, rotated, INNER_TOL, INNER_MAX_ITER
         )
-        if sweeps == 0:  # a singular W_k
-            return np.full_like(W, np.nan), 0, False
         n_iter += abs(sweeps)
-        converged = converged and sweeps > 0
-        diagonals = np.diagonal(rotated, axis1=1, axis2=2).copy()
-        objective = _orientation_objective(model, n, diagonals)
-        if best is None or objective < best[0]:
-            best = (objective, orientation, diagonals)
-    _, orientation, diagonals = best
+    diagonals = (W @ orientation * orientation).sum(axis=1)
     if model == "VVE":
         deltas = diagonals / n[:, None]
     else:
         g = _geometric_mean(diagonals)
         deltas = g.sum() / n.sum() * diagonals / g[:, None]
     covariances = _rotate(np.broadcast_to(orientation, W.shape), deltas)
-    return covariances, n_iter, converged
+    return covariances, n_iter, sweeps > 0
 
 
 _ITERATIVE = {
