@@ -62,7 +62,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dtrtri
 
 from .._kernels.orientation import common_orientation
 
@@ -245,10 +245,8 @@ def precision_cholesky(covariances, model="VVV"):
     diagonal = np.diagonal(covariances, axis1=1, axis2=2)
     if not np.all(pivots > _PIVOT_TOLERANCE * np.arange(1, d + 1) * diagonal):
         raise ValueError(ill_defined_covariance(model))
-    identity = np.eye(d)
-    return np.array(
-        [solve_triangular(factor, identity, lower=True).T for factor in lower]
-    )
+    # LAPACK's triangular inverse: (L^{-1})^T is the upper factor U.
+    return np.array([dtrtri(factor, lower=1)[0].T for factor in lower])
 
 
 def _check_statistics(resp_sum, scatter):
