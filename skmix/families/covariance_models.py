@@ -281,7 +281,9 @@ def _usable_previous(previous, shape):
     previous = np.asarray(previous, dtype=np.float64)
     if previous.shape != shape or not np.all(np.isfinite(previous)):
         return None
-    if not np.all(np.linalg.eigvalsh(previous) > 0):
+    try:
+        np.linalg.cholesky(previous)
+    except np.linalg.LinAlgError:
         return None
     return previous
 
