@@ -57,7 +57,11 @@ def mixture(n_samples, n_features, n_components, seed):
 def data_sets():
     """(name, X, calls per timed batch)."""
     return [
-        ("wine", pd.read_csv(DATA / "wine.csv").drop(columns="label").to_numpy(float), 20),
+        (
+            "wine",
+            pd.read_csv(DATA / "wine.csv").drop(columns="label").to_numpy(float),
+            20,
+        ),
         ("faithful", pd.read_csv(DATA / "faithful.csv").to_numpy(float), 20),
         ("mixture 2000x6", mixture(2000, 6, 4, seed=2022), 1),
         ("mixture 2000x13", mixture(2000, 13, 5, seed=13), 1),
