@@ -16,18 +16,18 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS as _JIT
-from ._math import fast_log
+from .._config import COLUMN_BLOCK_ROWS, JIT_OPTIONS
+from .numerics import fast_log
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_row(XT, j, y):
     """y = log XT[j]; NaN stays NaN.
 
-    The vectorised ``fast_log`` for positive normal numbers (``math.log`` is
-    scalar here, ~3x slower), then ``math.log`` for any other entry (NaN, 0,
+    The vectorised ``fast_log`` for positive normal numbers (``math.log``
+    stays scalar), then ``math.log`` for any other entry (NaN, 0,
     subnormal, inf), which a column rarely has.
     """
     n = XT.shape[1]
@@ -44,7 +44,7 @@ def _log_row(XT, j, y):
                 y[i] = math.log(x)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _column_values(XT, j, log_scale, y):
     """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN."""
     n = XT.shape[1]
@@ -55,7 +55,7 @@ def _column_values(XT, j, log_scale, y):
             y[i] = XT[j, i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _normal_values(XT, log_scale):
     """(Y, complete): Y = XT (or log XT) as a C-contiguous array, and whether
     each column is free of missing entries (those take loops without
@@ -77,21 +77,13 @@ def _normal_values(XT, log_scale):
     return Y, complete
 
 
-#: Rows per block in the normal kernels: a block of the values (d rows of
-#: 8 * ROW_BLOCK bytes) and of ``out`` or ``resp`` stays in the L2 cache while
-#: every component sweeps it (a whole 16,384-row chunk of 10 columns is
-#: 1.3 MB, so each component re-read it from L3).
-ROW_BLOCK = 1024
-
-
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gaussian_log_prob(XT, means, variances, log_scale, out):
     """out[c, i] += sum_j -log(2 pi v_cj)/2 - (y_ij - m_cj)^2 / (2 v_cj) - J_ij.
 
     y = x and J = 0 (normal), or y = log x and J = log x (log-normal).
     Complete columns go four per sweep over ``out`` (a quarter of the loads
-    and stores of ``out``: measured 20-35% faster than one per sweep), in
-    blocks of ``ROW_BLOCK`` rows.
+    and stores of ``out``), in blocks of ``COLUMN_BLOCK_ROWS`` rows.
     """
     d, n = XT.shape
     k = means.shape[0]
@@ -104,8 +96,8 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
         for j in range(d):
             scale[c, j] = math.sqrt(0.5 / variances[c, j])
             const[c, j] = -0.5 * (_LOG_2PI + math.log(variances[c, j]))
-    for lo in range(0, n, ROW_BLOCK):
-        hi = min(lo + ROW_BLOCK, n)
+    for lo in range(0, n, COLUMN_BLOCK_ROWS):
+        hi = min(lo + COLUMN_BLOCK_ROWS, n)
         m = hi - lo
         for c in range(k):
             o = out[c, lo:hi]
@@ -147,12 +139,12 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
                 out[c, i] += jacobian[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gaussian_moments(XT, resp, center, log_scale):
     """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above).
 
     Complete columns go two per sweep over ``resp`` and share its sum, in
-    blocks of ``ROW_BLOCK`` rows (partial sums per block).
+    blocks of ``COLUMN_BLOCK_ROWS`` rows (partial sums per block).
     """
     d, n = XT.shape
     k = resp.shape[0]
@@ -162,13 +154,12 @@ def gaussian_moments(XT, resp, center, log_scale):
     n_obs = np.zeros((k, d))
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d))
-    for lo in range(0, n, ROW_BLOCK):
-        hi = min(lo + ROW_BLOCK, n)
+    for lo in range(0, n, COLUMN_BLOCK_ROWS):
+        hi = min(lo + COLUMN_BLOCK_ROWS, n)
         m = hi - lo
         for c in range(k):
             # 1-D views of the block and loops from 0: ``range(lo, hi)``
-            # kept the loop with selects (the holes below) from vectorising,
-            # 6x slower.
+            # kept the loop with selects (the holes below) from vectorising.
             r_c = resp[c, lo:hi]
             total = 0.0
             for i in range(m):
@@ -225,7 +216,7 @@ def gaussian_moments(XT, resp, center, log_scale):
     return n_obs, s1, s2
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def linear_log_prob(XT, coef, const, out):
     """out[c, i] += sum_j coef[c, j] x_ij + const[c, j] (observed x only)."""
     d, n = XT.shape
@@ -239,7 +230,7 @@ def linear_log_prob(XT, coef, const, out):
                 out[c, i] += (a * x + b) if x == x else 0.0
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def sum_moments(XT, resp):
     """Sums of r and r x per (component, column)."""
     d, n = XT.shape
@@ -261,7 +252,7 @@ def sum_moments(XT, resp):
     return n_obs, s1
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def poisson_log_base(XT, out):
     """out[c, i] -= sum_j log(x_ij!) for every component c."""
     d, n = XT.shape
@@ -276,7 +267,7 @@ def poisson_log_base(XT, out):
             out[c, i] += base[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def binomial_log_base(XT, n_trials, out):
     """out[c, i] += sum_j log C(N_j, x_ij) for every component c."""
     d, n = XT.shape
@@ -295,7 +286,7 @@ def binomial_log_base(XT, n_trials, out):
             out[c, i] += base[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gamma_log_prob(XT, coef_x, coef_log_x, const, out):
     """out[c, i] += sum_j coef_x x + coef_log_x log x + const (observed x)."""
     d, n = XT.shape
@@ -312,7 +303,7 @@ def gamma_log_prob(XT, coef_x, coef_log_x, const, out):
                 out[c, i] += (a * x + b * log_x[i] + e) if x == x else 0.0
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gamma_moments(XT, resp):
     """Sums of r, r x and r log x per (component, column)."""
     d, n = XT.shape
@@ -340,7 +331,7 @@ def gamma_moments(XT, resp):
     return n_obs, s1, s_log
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def categorical_log_prob(XT, log_probs, offsets, out):
     """out[c, i] += log_probs[c, offsets[j] + x_ij] (x_ij an integer code)."""
     d, n = XT.shape
@@ -355,7 +346,7 @@ def categorical_log_prob(XT, log_probs, offsets, out):
                     out[c, i] += log_probs[c, level]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def categorical_counts(XT, resp, offsets, n_levels_total):
     """Sums of r (per column) and of r per level (flat level index)."""
     d, n = XT.shape

@@ -10,11 +10,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, exp_tile
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .numerics import exp_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def normalise(log_prob, sample_weight, weighted):
     """Turn log_prob (k, n) in place into weighted responsibilities.
 
@@ -55,7 +55,7 @@ def normalise(log_prob, sample_weight, weighted):
     return resp_sum, log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_log_prob(XT, log_missing, log_observed, out):
     """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj))."""
     d, n = XT.shape
@@ -69,7 +69,7 @@ def missing_log_prob(XT, log_missing, log_observed, out):
                 out[c, i] += b if x == x else a
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_counts(XT, resp):
     """Sum of r over the missing entries, per (component, column)."""
     d, n = XT.shape
@@ -85,7 +85,7 @@ def missing_counts(XT, resp):
     return counts
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def standardise(ZT, fixed_scales, sample_weight, weighted):
     """Weighted z-scores of the rows of ZT (n_features, n_rows), as (n_rows,
     n_features); NaN (missing) becomes 0, the mean. A feature with a finite
@@ -134,7 +134,7 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
             scale[j] = 1.0
         mean[j] = mu
     # Two features per sweep over the rows (the row-by-row loop with a
-    # runtime number of features did not vectorise: ~10 ns a value).
+    # runtime number of features does not vectorise).
     out = np.empty((n, d))
     j = 0
     while j + 2 <= d:
@@ -153,7 +153,7 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def nearest(Z, centers):
     """Index of the nearest row of ``centers`` to each row of Z (squared
     Euclidean distance; the first of equals)."""

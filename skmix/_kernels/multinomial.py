@@ -16,22 +16,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import (
-    JIT_OPTIONS,
-    TILE_STRIDE,
-    _float64_bits_as_int64,
-    normalise_tile,
-)
-
-#: Rows per tile of the fused E-step. Rows are transposed into a
-#: (n_categories, TILE) buffer so that the inner loops run across rows,
-#: which LLVM vectorises even for 2 categories.
-TILE = 256
-
-_JIT = JIT_OPTIONS
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .numerics import float64_bits_as_int64, normalise_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_factorial(x, table):
     """``log x! = lgamma(x + 1)``: table lookup for small integers."""
     if x < table.shape[0]:
@@ -41,7 +30,7 @@ def _log_factorial(x, table):
     return math.lgamma(x + 1.0)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
     """Transpose rows ``start:start + n_rows`` into ``xt``; store each row's
     log multinomial coefficient ``log n! - sum_j log x_j!``."""
@@ -60,7 +49,7 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             # AVX2 lacks): rounded, it sits in the low mantissa bits of
             # clamped + 2^52. Any fractional count makes `inexact` positive.
             clamped = min(value, last)
-            index = _float64_bits_as_int64(clamped + 4503599627370496.0) & (
+            index = float64_bits_as_int64(clamped + 4503599627370496.0) & (
                 0xFFFFFFFFFFFFF
             )
             inexact += abs(value - index)
@@ -78,7 +67,7 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             coefficient[r] = log_coef + _log_factorial(total, log_factorial)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
     """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)."""
     n_components, n_categories = log_probs.shape
@@ -92,7 +81,7 @@ def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
                 joint[c, r] += xt[j, r] * log_p
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_accumulate(
     X, log_probs, log_weights, sample_weight, log_factorial, counts, resp_sum
 ):
@@ -141,7 +130,7 @@ def multinomial_accumulate(
     return log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_log_prob(X, log_probs, log_factorial, out):
     """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
     n_samples, n_categories = X.shape

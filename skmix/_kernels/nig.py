@@ -29,15 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import (
-    JIT_OPTIONS,
-    TILE,
-    TILE_STRIDE,
-    fast_exp,
-    fast_log,
-    load_tile,
-    normalise_tile,
-)
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
 from .bessel import (
     TABLE_INTERVALS,
     TABLE_INV_STEP,
@@ -47,11 +39,11 @@ from .bessel import (
     TABLE_Z_MIN,
     log_kve_ratio,
 )
+from .numerics import fast_exp, fast_log, normalise_tile
+from .tiles import load_tile
 
-_JIT = JIT_OPTIONS
 
-
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _component_tile(
     xt,
     m,
@@ -158,7 +150,7 @@ def _component_tile(
             mean_inv_w[t] = (sqrt_a * ratio * math.sqrt(b) + order2) / b
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def accumulate(
     X,
     sample_weight,
@@ -264,7 +256,7 @@ def accumulate(
     return ll
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def log_prob_moments(
     X,
     locations,
