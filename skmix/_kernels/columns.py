@@ -216,40 +216,90 @@ def gaussian_moments(XT, resp, center, log_scale):
     return n_obs, s1, s2
 
 
-@njit(**JIT_OPTIONS)
+def _linear_kernels(with_log):
+    """The log densities and moments of the column families that are linear
+    in x (and, ``with_log``, in log x) given the component: one body each,
+    compiled with and without log x."""
+
+    @njit(**JIT_OPTIONS)
+    def log_prob(XT, coef_x, coef_log_x, const, out):
+        """out[c, i] += sum_j coef_x[c, j] x_ij (+ coef_log_x[c, j] log x_ij)
+        + const[c, j] over the observed x_ij of XT (d, n); coef_x,
+        coef_log_x (unused without log x), const (k, d) float64; out (k, n)
+        float64, added to."""
+        d, n = XT.shape
+        k = coef_x.shape[0]
+        if with_log:
+            log_x = np.empty(n)
+        for j in range(d):
+            if with_log:
+                _column_values(XT, j, True, log_x)
+            for c in range(k):
+                a = coef_x[c, j]
+                e = const[c, j]
+                if with_log:
+                    b = coef_log_x[c, j]
+                for i in range(n):
+                    x = XT[j, i]
+                    # Each sum whole inside its select: LLVM fuses its
+                    # multiply-adds as it did in the two kernels this was.
+                    if with_log:
+                        out[c, i] += (a * x + b * log_x[i] + e) if x == x else 0.0
+                    else:
+                        out[c, i] += (a * x + e) if x == x else 0.0
+
+    @njit(**JIT_OPTIONS)
+    def moments(XT, resp):
+        """(n_obs, s1) or, with log x, (n_obs, s1, s_log), new (k, d)
+        float64: the sums of r, r x (and r log x) per (component, column)
+        over the observed entries of XT (d, n); resp (k, n) float64, the
+        weighted responsibilities."""
+        d, n = XT.shape
+        k = resp.shape[0]
+        n_obs = np.zeros((k, d))
+        s1 = np.zeros((k, d))
+        if with_log:
+            s_log = np.zeros((k, d))
+            log_x = np.empty(n)
+        for j in range(d):
+            if with_log:
+                _column_values(XT, j, True, log_x)
+            for c in range(k):
+                a0 = 0.0
+                a1 = 0.0
+                if with_log:
+                    a2 = 0.0
+                for i in range(n):
+                    x = XT[j, i]
+                    ok = x == x
+                    r = resp[c, i] if ok else 0.0
+                    a0 += r
+                    a1 += r * (x if ok else 0.0)
+                    if with_log:
+                        a2 += r * (log_x[i] if ok else 0.0)
+                n_obs[c, j] = a0
+                s1[c, j] = a1
+                if with_log:
+                    s_log[c, j] = a2
+        if with_log:
+            return n_obs, s1, s_log
+        return n_obs, s1
+
+    return log_prob, moments
+
+
+_linear_log_prob, sum_moments = _linear_kernels(False)
+#: The gamma column's: out[c, i] += sum_j coef_x x + coef_log_x log x + const
+#: over the observed x (``_linear_kernels``).
+gamma_log_prob, gamma_moments = _linear_kernels(True)
+
+
+@njit(inline="always", **JIT_OPTIONS)
 def linear_log_prob(XT, coef, const, out):
-    """out[c, i] += sum_j coef[c, j] x_ij + const[c, j] (observed x only)."""
-    d, n = XT.shape
-    k = coef.shape[0]
-    for j in range(d):
-        for c in range(k):
-            a = coef[c, j]
-            b = const[c, j]
-            for i in range(n):
-                x = XT[j, i]
-                out[c, i] += (a * x + b) if x == x else 0.0
-
-
-@njit(**JIT_OPTIONS)
-def sum_moments(XT, resp):
-    """Sums of r and r x per (component, column)."""
-    d, n = XT.shape
-    k = resp.shape[0]
-    n_obs = np.zeros((k, d))
-    s1 = np.zeros((k, d))
-    for j in range(d):
-        for c in range(k):
-            a0 = 0.0
-            a1 = 0.0
-            for i in range(n):
-                x = XT[j, i]
-                ok = x == x
-                r = resp[c, i] if ok else 0.0
-                a0 += r
-                a1 += r * (x if ok else 0.0)
-            n_obs[c, j] = a0
-            s1[c, j] = a1
-    return n_obs, s1
+    """out[c, i] += sum_j coef[c, j] x_ij + const[c, j] over the observed
+    x_ij of XT (d, n); coef, const (k, d) float64; out (k, n) float64,
+    added to."""
+    _linear_log_prob(XT, coef, coef, const, out)
 
 
 @njit(**JIT_OPTIONS)
@@ -284,51 +334,6 @@ def binomial_log_base(XT, n_trials, out):
     for c in range(out.shape[0]):
         for i in range(n):
             out[c, i] += base[i]
-
-
-@njit(**JIT_OPTIONS)
-def gamma_log_prob(XT, coef_x, coef_log_x, const, out):
-    """out[c, i] += sum_j coef_x x + coef_log_x log x + const (observed x)."""
-    d, n = XT.shape
-    k = coef_x.shape[0]
-    log_x = np.empty(n)
-    for j in range(d):
-        _column_values(XT, j, True, log_x)
-        for c in range(k):
-            a = coef_x[c, j]
-            b = coef_log_x[c, j]
-            e = const[c, j]
-            for i in range(n):
-                x = XT[j, i]
-                out[c, i] += (a * x + b * log_x[i] + e) if x == x else 0.0
-
-
-@njit(**JIT_OPTIONS)
-def gamma_moments(XT, resp):
-    """Sums of r, r x and r log x per (component, column)."""
-    d, n = XT.shape
-    k = resp.shape[0]
-    n_obs = np.zeros((k, d))
-    s1 = np.zeros((k, d))
-    s_log = np.zeros((k, d))
-    log_x = np.empty(n)
-    for j in range(d):
-        _column_values(XT, j, True, log_x)
-        for c in range(k):
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            for i in range(n):
-                x = XT[j, i]
-                ok = x == x
-                r = resp[c, i] if ok else 0.0
-                a0 += r
-                a1 += r * (x if ok else 0.0)
-                a2 += r * (log_x[i] if ok else 0.0)
-            n_obs[c, j] = a0
-            s1[c, j] = a1
-            s_log[c, j] = a2
-    return n_obs, s1, s_log
 
 
 @njit(**JIT_OPTIONS)
