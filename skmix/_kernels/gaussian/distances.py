@@ -42,7 +42,9 @@ def _squared_distance_kernel(pair):
     """``squared_distance_pair`` (``pair``) or the one-mean body of
     ``squared_distance``: one body, compiled for each."""
 
-    @njit(**JIT_OPTIONS)
+    # numba inlines the one-component body into its callers: a call with
+    # the pair's arguments, per tile and component, weighs on few features.
+    @njit(inline="never" if pair else "always", **JIT_OPTIONS)
     def kernel(
         xt, m, mean_a, mean_b, out_a, out_b, X, next_start, next_stop, slot, n_slots
     ):

@@ -170,7 +170,9 @@ def _weighted_offsets_kernel(pair):
     """``weighted_offsets_pair`` (``pair``) or the one-component body of
     ``weighted_offsets``: one body, compiled for each."""
 
-    @njit(**JIT_OPTIONS)
+    # numba inlines the one-component body into its callers: a call with
+    # the pair's arguments, per tile and component, weighs on few features.
+    @njit(inline="never" if pair else "always", **JIT_OPTIONS)
     def kernel(
         xt,
         m,
