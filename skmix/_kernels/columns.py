@@ -81,9 +81,11 @@ def _normal_values(XT, log_scale):
 def gaussian_log_prob(XT, means, variances, log_scale, out):
     """out[c, i] += sum_j -log(2 pi v_cj)/2 - (y_ij - m_cj)^2 / (2 v_cj) - J_ij.
 
-    y = x and J = 0 (normal), or y = log x and J = log x (log-normal).
-    Complete columns go four per sweep over ``out`` (a quarter of the loads
-    and stores of ``out``), in blocks of ``COLUMN_BLOCK_ROWS`` rows.
+    y = x and J = 0 (normal), or y = log x and J = log x (log-normal, with
+    ``log_scale``), over the observed entries of XT (d, n); means, variances
+    (k, d) float64; out (k, n) float64, added to. Complete columns go four
+    per sweep over ``out`` (a quarter of the loads and stores of ``out``),
+    in blocks of ``COLUMN_BLOCK_ROWS`` rows.
     """
     d, n = XT.shape
     k = means.shape[0]
@@ -141,7 +143,10 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
 
 @njit(**JIT_OPTIONS)
 def gaussian_moments(XT, resp, center, log_scale):
-    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above).
+    """Sums of r, r z and r z^2 with z = y - center[c, j] (y as above), per
+    (component, column) over the observed entries: (n_obs, s1, s2), new
+    (k, d) float64. resp : (k, n) float64, the weighted responsibilities.
+    center : (k, d) float64.
 
     Complete columns go two per sweep over ``resp`` and share its sum, in
     blocks of ``COLUMN_BLOCK_ROWS`` rows (partial sums per block).
@@ -304,7 +309,8 @@ def linear_log_prob(XT, coef, const, out):
 
 @njit(**JIT_OPTIONS)
 def poisson_log_base(XT, out):
-    """out[c, i] -= sum_j log(x_ij!) for every component c."""
+    """out[c, i] -= sum_j log(x_ij!) over the observed x_ij of XT (d, n), for
+    every component c; out (k, n) float64, added to."""
     d, n = XT.shape
     base = np.zeros(n)
     for j in range(d):
@@ -319,7 +325,9 @@ def poisson_log_base(XT, out):
 
 @njit(**JIT_OPTIONS)
 def binomial_log_base(XT, n_trials, out):
-    """out[c, i] += sum_j log C(N_j, x_ij) for every component c."""
+    """out[c, i] += sum_j log C(N_j, x_ij) over the observed x_ij of XT
+    (d, n), for every component c: n_trials (d,) float64, the N_j; out
+    (k, n) float64, added to."""
     d, n = XT.shape
     base = np.zeros(n)
     for j in range(d):
@@ -338,7 +346,10 @@ def binomial_log_base(XT, n_trials, out):
 
 @njit(**JIT_OPTIONS)
 def categorical_log_prob(XT, log_probs, offsets, out):
-    """out[c, i] += log_probs[c, offsets[j] + x_ij] (x_ij an integer code)."""
+    """out[c, i] += log_probs[c, offsets[j] + x_ij] over the observed x_ij of
+    XT (d, n), integer codes; log_probs (k, n_levels_total) float64, the
+    levels of column j at offsets[j]:offsets[j + 1] (offsets (d + 1,)
+    int64); out (k, n) float64, added to."""
     d, n = XT.shape
     k = log_probs.shape[0]
     for j in range(d):
@@ -353,7 +364,10 @@ def categorical_log_prob(XT, log_probs, offsets, out):
 
 @njit(**JIT_OPTIONS)
 def categorical_counts(XT, resp, offsets, n_levels_total):
-    """Sums of r (per column) and of r per level (flat level index)."""
+    """(n_obs (k, d), counts (k, n_levels_total)), new float64: the sums of
+    r per column and per level (flat level index, as in
+    ``categorical_log_prob``) over the observed entries of XT (d, n); resp
+    (k, n) float64, the weighted responsibilities."""
     d, n = XT.shape
     k = resp.shape[0]
     n_obs = np.zeros((k, d))

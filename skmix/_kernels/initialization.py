@@ -115,8 +115,11 @@ def kmeans_plusplus(X, weights, uniforms, n_local_trials, centres):
     The first centre is a row drawn with probability proportional to its
     weight; each next one is the best (lowest weighted potential) of
     ``n_local_trials`` rows drawn with probability proportional to weight
-    times squared distance to the nearest centre so far. ``uniforms`` holds
-    the 1 + (k - 1) * n_local_trials uniform numbers the draws use.
+    times squared distance to the nearest centre so far.
+
+    X : (n, d) float64. weights : (n,) float64. uniforms : (1 + (k - 1)
+    n_local_trials,) float64, the uniform numbers the draws use, in order.
+    centres : (k, d) float64, written.
     """
     n = X.shape[0]
     k = centres.shape[0]
@@ -185,6 +188,9 @@ def lloyd(X, weights, centres, tol, max_iter):
     ``tol`` in total squared distance, or after ``max_iter`` iterations (as
     scikit-learn's ``KMeans``). A cluster left empty takes the row farthest
     from its own centre. Returns the number of iterations.
+
+    X : (n, d) float64. weights : (n,) float64. centres : (k, d) float64,
+    the starting centres, updated.
     """
     n, d = X.shape
     k = centres.shape[0]

@@ -32,8 +32,10 @@ def _log_factorial(x, table):
 
 @njit(**JIT_OPTIONS)
 def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
-    """Transpose rows ``start:start + n_rows`` into ``xt``; store each row's
-    log multinomial coefficient ``log n! - sum_j log x_j!``."""
+    """Transpose rows ``start:start + n_rows`` of X (n, n_categories) into
+    xt (n_categories, >= n_rows) float64; write each row's log multinomial
+    coefficient ``log n! - sum_j log x_j!`` to coefficient (>= n_rows,)
+    float64. log_factorial : (L,) float64, log y! for y < L."""
     n_categories = X.shape[1]
     last = np.float64(log_factorial.shape[0] - 1)
     # Optimistic pass: table lookups, clamped so the index is always valid;
@@ -69,7 +71,10 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
 
 @njit(**JIT_OPTIONS)
 def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
-    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)."""
+    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)
+    for r < n_rows: xt (n_categories, >= n_rows) the tile; log_probs
+    (k, n_categories), log_weights (k,) float64; joint (k, >= n_rows)
+    float64, written."""
     n_components, n_categories = log_probs.shape
     for c in range(n_components):
         log_weight = log_weights[c]
@@ -93,6 +98,13 @@ def multinomial_accumulate(
     ``counts[c, j]``, and returns ``sum_i s_i log p(x_i)`` including the
     multinomial coefficient. Never holds more than one tile of
     responsibilities.
+
+    X : (n, n_categories) float64, counts. log_probs : (k, n_categories)
+        float64, floored (finite). log_weights : (k,) float64, some finite.
+    sample_weight : (n,) float64, or empty for unit weights.
+    log_factorial : (L,) float64, log y! for y < L (larger and fractional
+        counts use ``math.lgamma``).
+    counts : (k, n_categories) and resp_sum : (k,) float64, added to.
     """
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
@@ -132,7 +144,9 @@ def multinomial_accumulate(
 
 @njit(**JIT_OPTIONS)
 def multinomial_log_prob(X, log_probs, log_factorial, out):
-    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
+    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included:
+    X (n, n_categories), log_probs (k, n_categories) and log_factorial as
+    in ``multinomial_accumulate``; out (n, k) float64, written."""
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
     xt = np.empty((n_categories, TILE_STRIDE))
