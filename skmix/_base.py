@@ -25,8 +25,8 @@ from sklearn.utils.validation import (
 
 from ._config import LABELS, LOG_PROB, PROBABILITIES, SCORES
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
-from ._kernels._math import softmax_rows
 from ._threads import one_blas_thread
+from .families import softmax_rows
 
 
 def _random_state_or_seed(random_state):
