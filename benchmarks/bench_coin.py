@@ -11,6 +11,10 @@ Both run the same EM from the same start, so their log-likelihoods must agree;
 the script checks it. Run with ``python benchmarks/bench_coin.py`` (add
 ``--quick`` for 100,000 rows). Timings are medians; on a shared machine they
 are noisy.
+
+After editing a kernel (or skmix/_config.py), run
+``python tools/clear_kernel_cache.py`` first: numba does not notice edits of
+the kernels a cached kernel inlines, and would time the old code.
 """
 
 from __future__ import annotations

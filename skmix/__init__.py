@@ -1,8 +1,9 @@
 """skmix: finite mixture models fitted by EM, scikit-learn compatible."""
 
 from .coin import CoinMixture
-from .composite import CompositeMixture, HeterogeneousMixture
+from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
+from .heterogeneous import HeterogeneousMixture
 from .nig import NIGMixture
 
 __version__ = "0.1.0"

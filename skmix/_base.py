@@ -422,10 +422,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     verbose_interval=self.verbose_interval,
                 ),
             )
-        self._store_fit(family, result)
+        self._store_fit(family, result, X.shape[0])
 
-    def _store_fit(self, family, result):
-        """The fitted attributes from the engine's result."""
+    def _store_fit(self, family, result, n_samples):
+        """The fitted attributes from the engine's result on ``n_samples`` rows."""
         best = result.best
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -445,6 +445,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         self.start_lower_bounds_ = result.train_log_likelihoods
         self.start_validation_scores_ = result.validation_log_likelihoods
         self.best_start_ = result.best_index
+        self.n_samples_fit_ = n_samples
         if self.verbose:
             print(
                 f"Fitted: start {result.best_index} of {len(result.start_n_iter)}, "
@@ -645,6 +646,29 @@ class BaseMixture(DensityMixin, BaseEstimator):
         """
         n_samples = _num_rows(X)
         return -2 * self.score(X) * n_samples + self._n_parameters() * np.log(n_samples)
+
+    def summary(self, X=None):
+        """Summarise the fit as R mclust's ``summary()`` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+            The training data: with it, the log-likelihood of the final
+            parameters, ICL and the component sizes; without it, the
+            log-likelihood of the last EM iteration on the
+            ``n_samples_fit_`` training rows, and no ICL or sizes.
+
+        Returns
+        -------
+        summary : Summary
+            Readable as text (``print(summary)``), with its values in
+            ``summary.as_dict()``: the model, n, d, log-likelihood, number
+            of parameters, BIC, ICL, weights, component sizes, convergence
+            and how many starts reached the selected optimum.
+        """
+        from ._summary import summary
+
+        return summary(self, X)
 
     def aic(self, X):
         """Akaike information criterion on X (lower is better).

@@ -98,6 +98,7 @@ ATTRIBUTES = {
         "Validation mean log-likelihood of every start (NaN without a split).",
     ),
     "best_start_": ("int", "Index of the selected start."),
+    "n_samples_fit_": ("int", "Number of rows of X in the last call to ``fit``."),
     "n_features_in_": ("int", "Number of features seen during fit."),
     "feature_names_in_": (
         "ndarray of shape (`n_features_in_`,)",

@@ -137,6 +137,7 @@ class CoinMixture(BaseMixture):
     {{start_lower_bounds_}}
     {{start_validation_scores_}}
     {{best_start_}}
+    {{n_samples_fit_}}
     n_features_in_ : int
         Number of categories seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -277,6 +278,21 @@ class CoinMixture(BaseMixture):
 
     def _get_fitted_params(self):
         return MultinomialParams(self.probabilities_)
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        fitted family's settings (the default number of trials of
+        :meth:`sample` is the training data's rounded mean row total)."""
+        return {
+            "alpha": self._family.alpha,
+            "default_n_trials": self._family.default_n_trials,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the fitted family after :func:`skmix.io.load` restored
+        the public attributes."""
+        self._family = MultinomialFamily(state["alpha"], state["default_n_trials"])
 
     # ----------------------------------------------------------- sampling
     def sample(self, n_samples=1, n_trials=None):

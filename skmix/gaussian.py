@@ -132,6 +132,7 @@ class GaussianMixtureEM(BaseMixture):
     {{start_lower_bounds_}}
     {{start_validation_scores_}}
     {{best_start_}}
+    {{n_samples_fit_}}
     {{n_features_in_}}
     {{feature_names_in_}}
 
@@ -254,3 +255,17 @@ class GaussianMixtureEM(BaseMixture):
 
     def _get_fitted_params(self):
         return GaussianParams(self.means_, self.covariances_, self.precisions_cholesky_)
+
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        fitted family's settings."""
+        return {
+            "covariance_type": self._family.covariance_type,
+            "reg_covar": self._family.reg_covar,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the fitted family after :func:`skmix.io.load` restored
+        the public attributes."""
+        self._family = GaussianFamily(state["covariance_type"], state["reg_covar"])

@@ -188,8 +188,8 @@ def _weighted_mle(name, x, w, j):
 def _fit_m_step(fam, name, X, resp):
     XT = np.ascontiguousarray(X.T)
     conf = _conf(name)
-    center = fam.reference(XT, conf, resp.shape[0])
-    stats_ = fam.accumulate(XT, np.ascontiguousarray(resp), conf, center)
+    centre = fam.reference(XT, conf, resp.shape[0])
+    stats_ = fam.accumulate(XT, np.ascontiguousarray(resp), conf, centre)
     return fam.m_step(stats_, conf, None, 0.0), stats_
 
 
@@ -220,11 +220,11 @@ def test_statistics_are_additive(name):
     X[::5, 0] = np.nan
     resp = rng.dirichlet(np.ones(K), size=X.shape[0]).T.copy()
     conf = _conf(name)
-    center = fam.center(params)
+    centre = fam.centre(params)
 
     def stats_of(rows):
         XT = np.ascontiguousarray(X[rows].T)
-        return fam.accumulate(XT, np.ascontiguousarray(resp[:, rows]), conf, center)
+        return fam.accumulate(XT, np.ascontiguousarray(resp[:, rows]), conf, centre)
 
     whole = stats_of(slice(0, 101))
     first, second = stats_of(slice(0, 37)), stats_of(slice(37, 101))
@@ -328,14 +328,14 @@ def test_normal_moments_match_numpy_with_and_without_missing(name):
     X = draw()[:300]
     X[rng.uniform(size=300) < 0.2, 1] = np.nan
     resp = rng.dirichlet(np.ones(K), size=X.shape[0]).T.copy()
-    center = fam.center(params)
-    got = fam.accumulate(np.ascontiguousarray(X.T), resp, None, center)
+    centre = fam.centre(params)
+    got = fam.accumulate(np.ascontiguousarray(X.T), resp, None, centre)
     y = np.log(X) if name == "lognormal" else X
     for c in range(K):
         for j in range(2):
             observed = ~np.isnan(y[:, j])
             r = resp[c, observed]
-            z = y[observed, j] - center[c, j]
+            z = y[observed, j] - centre[c, j]
             np.testing.assert_allclose(got.n_obs[c, j], r.sum(), rtol=1e-12)
             np.testing.assert_allclose(got.s1[c, j], r @ z, rtol=1e-11, atol=1e-12)
             np.testing.assert_allclose(got.s2[c, j], r @ z**2, rtol=1e-12)

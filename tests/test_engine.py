@@ -1040,7 +1040,7 @@ def test_nearest_centre_statistics_equal_those_of_the_labels(
 
 
 def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
-    from skmix._kernels import drop_stale_cache
+    from tools.clear_kernel_cache import drop_stale_cache
 
     (tmp_path / "a.py").write_text("x = 1\n")
     cache = tmp_path / "__pycache__"

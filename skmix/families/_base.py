@@ -81,7 +81,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._config import CHUNK_SIZE, INFER_ROWS, LABELS, PROBABILITIES, SCORES
-from .._kernels._math import (
+from .._kernels.rows import (
     argmax_rows,
     column_sums,
     log_sum_exp_rows,

@@ -12,10 +12,11 @@ probability ``q`` that the entry is missing.
 The same class serves heterogeneous mixtures, where a group covers only some
 components (``ColumnGroup.components``) and every column.
 
-Each chunk is transposed once to (n_columns, n_rows); every kernel then runs
-across rows. One chunk's pass: per-group log densities added into a
-(n_components, n_rows) buffer, log-sum-exp into weighted responsibilities in
-the same buffer, then per-group statistics.
+Every kernel takes a chunk as (n_columns, n_rows) and runs across rows: an
+:class:`EncodedTable` stores its rows so (a chunk is one of its blocks), any
+other array is transposed once per chunk. One chunk's pass: per-group log
+densities added into a (n_components, n_rows) buffer, log-sum-exp into
+weighted responsibilities in the same buffer, then per-group statistics.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class CompositeParams(NamedTuple):
 
 class CompositePrepared(NamedTuple):
     """The E-step's view of the parameters (``CompositeFamily.prepare``):
-    each group's centre (``ColumnFamily.center``) and, for a table of one
+    each group's centre (``ColumnFamily.centre``) and, for a table of one
     column family alone, what its fused E-step takes (else None)."""
 
     params: CompositeParams
@@ -87,9 +88,9 @@ class EncodedTable:
     ``len`` and row indexing. Each block is a C-contiguous
     (n_columns, block_rows) array, so that a chunk of the engine's fixed
     partition reaches the kernels as a C-contiguous array without a copy or a
-    transpose (kernels on strided views do not vectorise as well; see
-    ``EncodedTable`` in doc/performance.rst). Slices along block boundaries
-    share the blocks; any other row selection copies.
+    transpose (the kernels run slower on strided views: ``EncodedTable`` in
+    ``doc/performance.rst``). Slices along block boundaries share the blocks;
+    any other row selection copies.
     """
 
     __slots__ = ("blocks", "n_rows")
@@ -97,9 +98,11 @@ class EncodedTable:
     def __init__(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
         self.n_rows = XT.shape[1]
+        # The engine's chunks: CHUNK_SIZE rows each from row 0 (one empty
+        # block for an empty table).
         self.blocks = [
-            np.ascontiguousarray(XT[:, start:stop])
-            for start, stop in chunk_bounds(self.n_rows)
+            np.ascontiguousarray(XT[:, start : start + CHUNK_SIZE])
+            for start in range(0, max(self.n_rows, 1), CHUNK_SIZE)
         ]
 
     @classmethod
@@ -187,19 +190,24 @@ class CompositeFamily(MixtureFamily):
         Number of components.
     missing : {'ignore', 'model'}
         Integrate missing entries out, or also model their probability.
-    reg : float
+    reg_covar : float
         Added to the variances of normal and log-normal columns.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
     """
 
     def __init__(
-        self, groups, n_components, missing="ignore", reg=1e-6, missing_columns=None
+        self,
+        groups,
+        n_components,
+        missing="ignore",
+        reg_covar=1e-6,
+        missing_columns=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
         self.missing = missing
-        self.reg = reg
+        self.reg_covar = reg_covar
         self.missing_columns = missing_columns
 
     # ----------------------------------------------------------- E-step
@@ -216,14 +224,14 @@ class CompositeFamily(MixtureFamily):
             q = params.missing
             kernels.missing_log_prob(XT, np.log(q), np.log1p(-q), out)
 
-    def _stats(self, XT, resp, centers, resp_sum, log_likelihood):
+    def _stats(self, XT, resp, centres, resp_sum, log_likelihood):
         group_stats = []
-        for group, center in zip(self.groups, centers, strict=True):
+        for group, centre in zip(self.groups, centres, strict=True):
             block = XT[group.start : group.stop]
             r = resp
             if group.components is not None:
                 r = np.ascontiguousarray(resp[group.components])
-            group_stats.append(group.family.accumulate(block, r, group.conf, center))
+            group_stats.append(group.family.accumulate(block, r, group.conf, centre))
         if self.missing == "model":
             missing_sum = kernels.missing_counts(XT, resp)
         else:
@@ -234,7 +242,7 @@ class CompositeFamily(MixtureFamily):
 
     def prepare(self, params, log_weights):
         centres = [
-            group.family.center(group_params)
+            group.family.centre(group_params)
             for group, group_params in zip(self.groups, params.groups, strict=True)
         ]
         fused = None
@@ -313,7 +321,7 @@ class CompositeFamily(MixtureFamily):
         ):
             prev = None if previous is None else previous.groups[i]
             group_params.append(
-                group.family.m_step(group_stats, group.conf, prev, self.reg)
+                group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
             )
         missing = None
         if self.missing == "model":
@@ -412,7 +420,9 @@ class CompositeFamily(MixtureFamily):
         bounds = chunk_bounds(X.shape[0])
         score = np.zeros((k, k))  # cluster x component
         for group in self.groups:
-            single = CompositeFamily([group._replace(components=None)], k, reg=self.reg)
+            single = CompositeFamily(
+                [group._replace(components=None)], k, reg_covar=self.reg_covar
+            )
             reference = single.reference(X, k)
             stats = None
             for start, stop in bounds:

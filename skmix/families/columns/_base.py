@@ -14,6 +14,13 @@ family, so that one kernel call handles them all. It provides
   random starts) and ``describe`` (readable parameters); optionally
   ``fused_e_step``, a one-pass E-step for tables of that family alone.
 
+The support a family accepts is declared (``minimum``, ``strict_minimum``,
+``integral``) and checked by ``check_values``. A family fitted from the
+weighted mean of x (exponential, Poisson, geometric, binomial, Bernoulli)
+derives from :class:`MeanFamily`, which supplies its statistics and M-step; a
+family over labels derives from ``LabelFamily`` (``_labels``), which
+supplies its encoding.
+
 Adding a family means adding a module here and registering it in
 :mod:`skmix.families.columns`; the composite family and the EM engine stay
 untouched.
@@ -21,16 +28,15 @@ untouched.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from ..._kernels import columns as kernels
 
 #: Probabilities (and Poisson / exponential means) are kept at least this far
 #: from 0 and 1 so that a log-density is never -inf or NaN.
 PROB_FLOOR = 1e-12
-
-#: Scale of label indicators in the numeric view used to seed starts.
-INDICATOR_SCALE = 0.5
 
 
 def clip_probability(p):
@@ -74,10 +80,20 @@ class ColumnFamily:
     #: Scale of the ``embed`` features when seeding starts: NaN standardises
     #: them (numbers); label indicators use a fixed scale.
     embed_scale = np.nan
+    #: The support checked by ``check_values``: values at least ``minimum``
+    #: (above it with ``strict_minimum``; None: no bound), integers if
+    #: ``integral``.
+    minimum = None
+    strict_minimum = False
+    integral = False
+    #: Free parameters per (component, column), for ``n_parameters``.
+    n_free_parameters = 1
+    #: The constructor's options (arguments), which name and compare families.
+    option_names = ()
 
     # ------------------------------------------------------------- identity
     def _options(self) -> dict:
-        return {}
+        return {name: getattr(self, name) for name in self.option_names}
 
     def __repr__(self):
         options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
@@ -97,6 +113,10 @@ class ColumnFamily:
                 f"Column {column!r} ({self.name}) contains infinite values; "
                 "replace them by finite values or NaN (missing)."
             )
+        if self.integral:
+            integral_check(x, column, self.name, self.minimum)
+        elif self.minimum is not None:
+            bound_check(x, column, self.name, self.minimum, self.strict_minimum)
 
     def learn(self, values, column) -> dict:
         """Per-column state learned at fit from observed values (no missing)."""
@@ -121,17 +141,17 @@ class ColumnFamily:
         """Centre used for the statistics of initial responsibilities."""
         return None
 
-    def center(self, params):
+    def centre(self, params):
         """Centre used for the statistics of an E-step under ``params``."""
         return None
 
     def add_log_prob(self, XT, params, conf, out):
         raise NotImplementedError
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         raise NotImplementedError
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         raise NotImplementedError
 
     def prepare_fused(self, params, conf, log_weights):
@@ -153,7 +173,7 @@ class ColumnFamily:
         return None
 
     def n_parameters(self, conf, n_components, n_columns) -> int:
-        return n_components * n_columns
+        return self.n_free_parameters * n_components * n_columns
 
     def sample(self, params, conf, component, n_samples, rng):
         raise NotImplementedError
@@ -175,6 +195,53 @@ class ColumnFamily:
     def describe(self, params, conf, j) -> dict:
         """Readable parameters of the block's column ``j``: name -> (k,...)."""
         raise NotImplementedError
+
+
+class SumStats(NamedTuple):
+    """Sums over observed entries of r and r x."""
+
+    n_obs: np.ndarray
+    sum_x: np.ndarray
+
+
+class RateParams(NamedTuple):
+    """One positive parameter per (component, column)."""
+
+    rates: np.ndarray
+
+
+class ProbabilityParams(NamedTuple):
+    """One success probability per (component, column)."""
+
+    probabilities: np.ndarray
+
+
+class MeanFamily(ColumnFamily):
+    """A family fitted from the weighted mean of x.
+
+    Its statistics are the sums of r and r x over the observed entries
+    (:class:`SumStats`); its one parameter per (component, column), a
+    ``params_type`` of one field named ``parameter_name`` in ``describe``, is
+    ``from_mean`` of their ratio (the pooled ratio for an empty component).
+    """
+
+    params_type: type = RateParams
+    parameter_name = "rate"
+
+    def from_mean(self, mean, conf):
+        """The parameter of a component whose weighted mean of x is ``mean``."""
+        raise NotImplementedError
+
+    def accumulate(self, XT, resp, conf, centre):
+        return SumStats(*kernels.sum_moments(XT, resp))
+
+    def m_step(self, stats, conf, previous, reg_covar):
+        value = self.from_mean(ratio_or_pooled(stats.sum_x, stats.n_obs), conf)
+        previous = None if previous is None else previous[0]
+        return self.params_type(keep_previous(value, previous, stats.n_obs))
+
+    def describe(self, params, conf, j):
+        return {self.parameter_name: params[0][:, j]}
 
 
 def integral_check(x, column, family, minimum, maximum=None):

@@ -4,6 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._config import INDICATOR_SCALE
+from ._base import ColumnFamily
+
+
+class LabelFamily(ColumnFamily):
+    """A family over labels (any hashable values) coded 0, 1, ... by their
+    index in the column's ``categories``, learned at fit unless given."""
+
+    label_input = True
+    impute_kind = "mode"
+    embed_scale = INDICATOR_SCALE
+    option_names = ("categories",)
+
+    def __init__(self, categories=None):
+        self.categories = categories
+
+    def encode(self, values, column, state, handle_unknown="error"):
+        return label_codes(values, state["categories"], column, handle_unknown)
+
+    def decode(self, codes, state):
+        return decode_labels(codes, state["categories"])
+
 
 def distinct_labels(values):
     """Distinct labels, sorted when they can be compared, else in order seen."""

@@ -5,19 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import (
-    INDICATOR_SCALE,
-    ColumnFamily,
-    clip_probability,
-    keep_previous,
-    ratio_or_pooled,
-)
-from ._labels import decode_labels, distinct_labels, label_codes
-from .exponential import SumStats
-from .geometric import ProbabilityParams
+from ._base import MeanFamily, ProbabilityParams, clip_probability
+from ._labels import LabelFamily, distinct_labels
 
 
-class Bernoulli(ColumnFamily):
+class Bernoulli(LabelFamily, MeanFamily):
     """Bernoulli distribution per component over two labels.
 
     Parameters
@@ -29,15 +21,8 @@ class Bernoulli(ColumnFamily):
     """
 
     name = "bernoulli"
-    label_input = True
-    impute_kind = "mode"
-    embed_scale = INDICATOR_SCALE
-
-    def __init__(self, categories=None):
-        self.categories = categories
-
-    def _options(self):
-        return {"categories": self.categories}
+    params_type = ProbabilityParams
+    parameter_name = "p"
 
     def learn(self, values, column):
         if self.categories is not None:
@@ -60,24 +45,13 @@ class Bernoulli(ColumnFamily):
             )
         return {"categories": categories}
 
-    def encode(self, values, column, state, handle_unknown="error"):
-        return label_codes(values, state["categories"], column, handle_unknown)
-
-    def decode(self, codes, state):
-        return decode_labels(codes, state["categories"])
-
     def add_log_prob(self, XT, params, conf, out):
         p = params.probabilities
         log_q = np.log1p(-p)
         kernels.linear_log_prob(XT, np.log(p) - log_q, log_q, out)
 
-    def accumulate(self, XT, resp, conf, center):
-        return SumStats(*kernels.sum_moments(XT, resp))
-
-    def m_step(self, stats, conf, previous, reg):
-        p = clip_probability(ratio_or_pooled(stats.sum_x, stats.n_obs))
-        previous = None if previous is None else previous.probabilities
-        return ProbabilityParams(keep_previous(p, previous, stats.n_obs))
+    def from_mean(self, mean, conf):
+        return clip_probability(mean)
 
     def sample(self, params, conf, component, n_samples, rng):
         p = params.probabilities[component]
@@ -88,6 +62,3 @@ class Bernoulli(ColumnFamily):
 
     def expected_codes(self, resp, params, conf):
         return (resp @ params.probabilities > 0.5).astype(np.float64).T
-
-    def describe(self, params, conf, j):
-        return {"p": params.probabilities[:, j]}

@@ -5,18 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import (
-    ColumnFamily,
-    clip_probability,
-    integral_check,
-    keep_previous,
-    ratio_or_pooled,
-)
-from .exponential import SumStats
-from .geometric import ProbabilityParams
+from ._base import MeanFamily, ProbabilityParams, clip_probability, integral_check
 
 
-class Binomial(ColumnFamily):
+class Binomial(MeanFamily):
     """Binomial(n_trials, p_cj) per component.
 
     Parameters
@@ -27,15 +19,15 @@ class Binomial(ColumnFamily):
     """
 
     name = "binomial"
+    params_type = ProbabilityParams
+    parameter_name = "p"
+    option_names = ("n_trials",)
 
     def __init__(self, n_trials=None):
         self.n_trials = n_trials
 
-    def _options(self):
-        return {"n_trials": self.n_trials}
-
     def learn(self, values, column):
-        super().check_values(values, column)
+        self.check_values(values, column)
         n_trials = self.n_trials
         if n_trials is None:
             n_trials = float(np.max(values)) if values.size else 1.0
@@ -48,7 +40,7 @@ class Binomial(ColumnFamily):
         return {"n_trials": int(n_trials)}
 
     def encode(self, values, column, state, handle_unknown="error"):
-        super().check_values(values, column)
+        self.check_values(values, column)
         integral_check(values, column, self.name, 0, state["n_trials"])
         return np.asarray(values, dtype=np.float64)
 
@@ -61,13 +53,8 @@ class Binomial(ColumnFamily):
         kernels.linear_log_prob(XT, np.log(p) - log_q, conf * log_q, out)
         kernels.binomial_log_base(XT, conf, out)
 
-    def accumulate(self, XT, resp, conf, center):
-        return SumStats(*kernels.sum_moments(XT, resp))
-
-    def m_step(self, stats, conf, previous, reg):
-        p = clip_probability(ratio_or_pooled(stats.sum_x, stats.n_obs) / conf)
-        previous = None if previous is None else previous.probabilities
-        return ProbabilityParams(keep_previous(p, previous, stats.n_obs))
+    def from_mean(self, mean, conf):
+        return clip_probability(mean / conf)
 
     def sample(self, params, conf, component, n_samples, rng):
         p = params.probabilities[component]
@@ -79,6 +66,3 @@ class Binomial(ColumnFamily):
 
     def embed(self, XT, conf):
         return np.asarray(XT, dtype=np.float64) / conf[:, None]
-
-    def describe(self, params, conf, j):
-        return {"p": params.probabilities[:, j]}

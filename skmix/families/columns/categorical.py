@@ -7,8 +7,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import INDICATOR_SCALE, PROB_FLOOR, ColumnFamily, empty_mask
-from ._labels import decode_labels, distinct_labels, label_codes
+from ._base import PROB_FLOOR, empty_mask
+from ._labels import LabelFamily, distinct_labels
 
 
 class CategoricalParams(NamedTuple):
@@ -27,7 +27,7 @@ class CategoricalStats(NamedTuple):
     counts: np.ndarray
 
 
-class Categorical(ColumnFamily):
+class Categorical(LabelFamily):
     """Categorical distribution per component.
 
     Parameters
@@ -38,26 +38,11 @@ class Categorical(ColumnFamily):
     """
 
     name = "categorical"
-    label_input = True
-    impute_kind = "mode"
-    embed_scale = INDICATOR_SCALE
-
-    def __init__(self, categories=None):
-        self.categories = categories
-
-    def _options(self):
-        return {"categories": self.categories}
 
     def learn(self, values, column):
         if self.categories is not None:
             return {"categories": list(self.categories)}
         return {"categories": distinct_labels(values)}
-
-    def encode(self, values, column, state, handle_unknown="error"):
-        return label_codes(values, state["categories"], column, handle_unknown)
-
-    def decode(self, codes, state):
-        return decode_labels(codes, state["categories"])
 
     def group_conf(self, states):
         sizes = [len(s["categories"]) for s in states]
@@ -66,12 +51,12 @@ class Categorical(ColumnFamily):
     def add_log_prob(self, XT, params, conf, out):
         kernels.categorical_log_prob(XT, np.log(params.probabilities), conf, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return CategoricalStats(
             *kernels.categorical_counts(XT, resp, conf, int(conf[-1]))
         )
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         counts = stats.counts
         probabilities = np.empty_like(counts)
         empty = empty_mask(stats.n_obs)

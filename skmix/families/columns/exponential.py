@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import PROB_FLOOR, ColumnFamily, bound_check, keep_previous, ratio_or_pooled
+from ._base import PROB_FLOOR, MeanFamily, RateParams, SumStats
+
+__all__ = ["Exponential", "RateParams", "SumStats"]
 
 
-class RateParams(NamedTuple):
-    """One positive parameter per (component, column)."""
-
-    rates: np.ndarray
-
-
-class SumStats(NamedTuple):
-    """Sums over observed entries of r and r x."""
-
-    n_obs: np.ndarray
-    sum_x: np.ndarray
-
-
-class Exponential(ColumnFamily):
+class Exponential(MeanFamily):
     """Exponential distribution per component (rate = 1 / mean)."""
 
     name = "exponential"
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        bound_check(x, column, self.name, 0, strict=False)
+    minimum = 0
 
     def add_log_prob(self, XT, params, conf, out):
         rates = params.rates
         kernels.linear_log_prob(XT, -rates, np.log(rates), out)
 
-    def accumulate(self, XT, resp, conf, center):
-        return SumStats(*kernels.sum_moments(XT, resp))
-
-    def m_step(self, stats, conf, previous, reg):
-        means = np.maximum(ratio_or_pooled(stats.sum_x, stats.n_obs), PROB_FLOOR)
-        rates = keep_previous(1.0 / means, _get(previous), stats.n_obs)
-        return RateParams(rates)
+    def from_mean(self, mean, conf):
+        return 1.0 / np.maximum(mean, PROB_FLOOR)
 
     def sample(self, params, conf, component, n_samples, rng):
         scale = 1.0 / params.rates[component]
@@ -53,10 +32,3 @@ class Exponential(ColumnFamily):
 
     def embed(self, XT, conf):
         return np.log1p(np.asarray(XT, dtype=np.float64))
-
-    def describe(self, params, conf, j):
-        return {"rate": params.rates[:, j]}
-
-
-def _get(previous):
-    return None if previous is None else previous.rates

@@ -8,8 +8,10 @@ import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
 from ..._kernels import columns as kernels
-from ._base import ColumnFamily, bound_check, keep_previous, ratio_or_pooled
+from ._base import ColumnFamily, keep_previous, ratio_or_pooled
 
+#: Newton's method for the shape stops at a relative step below
+#: ``_NEWTON_TOL`` (double precision), or after ``_NEWTON_ITER`` steps.
 _NEWTON_ITER = 50
 _NEWTON_TOL = 1e-12
 
@@ -57,20 +59,19 @@ class Gamma(ColumnFamily):
     """
 
     name = "gamma"
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        bound_check(x, column, self.name, 0, strict=True)
+    minimum = 0
+    strict_minimum = True
+    n_free_parameters = 2
 
     def add_log_prob(self, XT, params, conf, out):
         a, b = params.shapes, params.rates
         const = a * np.log(b) - gammaln(a)
         kernels.gamma_log_prob(XT, -b, a - 1.0, const, out)
 
-    def accumulate(self, XT, resp, conf, center):
+    def accumulate(self, XT, resp, conf, centre):
         return GammaStats(*kernels.gamma_moments(XT, resp))
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         mean = ratio_or_pooled(stats.sum_x, stats.n_obs)
         mean_log = ratio_or_pooled(stats.sum_log_x, stats.n_obs)
         shapes = gamma_shape_mle(np.log(mean) - mean_log)
@@ -79,9 +80,6 @@ class Gamma(ColumnFamily):
             shapes = keep_previous(shapes, previous.shapes, stats.n_obs)
             rates = keep_previous(rates, previous.rates, stats.n_obs)
         return GammaParams(shapes, rates)
-
-    def n_parameters(self, conf, n_components, n_columns):
-        return 2 * n_components * n_columns
 
     def sample(self, params, conf, component, n_samples, rng):
         a = params.shapes[component]

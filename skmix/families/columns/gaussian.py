@@ -30,7 +30,7 @@ class GaussianStats(NamedTuple):
     """
 
     n_obs: np.ndarray
-    center_sum: np.ndarray
+    centre_sum: np.ndarray
     s1: np.ndarray
     s2: np.ndarray
 
@@ -45,9 +45,10 @@ class FusedArguments(NamedTuple):
 
 
 class Gaussian(ColumnFamily):
-    """Normal distribution per component; variances get ``reg`` added."""
+    """Normal distribution per component; variances get ``reg_covar`` added."""
 
     name = "gaussian"
+    n_free_parameters = 2
     _log_scale = False
 
     def _values(self, XT):
@@ -61,7 +62,7 @@ class Gaussian(ColumnFamily):
         centre = total / np.maximum(observed.sum(axis=1), 1)
         return np.repeat(centre[None, :], n_components, axis=0)
 
-    def center(self, params):
+    def centre(self, params):
         return params.means
 
     def add_log_prob(self, XT, params, conf, out):
@@ -69,10 +70,10 @@ class Gaussian(ColumnFamily):
             XT, params.means, params.variances, self._log_scale, out
         )
 
-    def accumulate(self, XT, resp, conf, center):
-        center = np.ascontiguousarray(center, dtype=np.float64)
-        n_obs, s1, s2 = kernels.gaussian_moments(XT, resp, center, self._log_scale)
-        return GaussianStats(n_obs, center * n_obs, s1, s2)
+    def accumulate(self, XT, resp, conf, centre):
+        centre = np.ascontiguousarray(centre, dtype=np.float64)
+        n_obs, s1, s2 = kernels.gaussian_moments(XT, resp, centre, self._log_scale)
+        return GaussianStats(n_obs, centre * n_obs, s1, s2)
 
     def prepare_fused(self, params, conf, log_weights):
         """The fused E-step's arguments; ``None`` for log-normal columns."""
@@ -104,31 +105,28 @@ class Gaussian(ColumnFamily):
         n_obs = np.repeat(resp_sum[:, None], d, axis=1)
         return resp_sum, log_likelihood, GaussianStats(n_obs, means * n_obs, s1, s2)
 
-    def m_step(self, stats, conf, previous, reg):
+    def m_step(self, stats, conf, previous, reg_covar):
         n_obs = stats.n_obs
         tiny = np.finfo(float).tiny
         safe_n = np.maximum(n_obs, tiny)
-        centre = stats.center_sum / safe_n
+        centre = stats.centre_sum / safe_n
         shift = stats.s1 / safe_n
         means = centre + shift
         variances = np.maximum(stats.s2 / safe_n - shift**2, 0.0)
         # Pooled moments over all components, for empty components.
         total = np.maximum(n_obs.sum(axis=0), tiny)
-        pooled_mean = (stats.center_sum + stats.s1).sum(axis=0) / total
+        pooled_mean = (stats.centre_sum + stats.s1).sum(axis=0) / total
         offset = centre - pooled_mean
         pooled_var = (stats.s2 + 2.0 * offset * stats.s1 + n_obs * offset**2).sum(
             axis=0
         ) / total
         empty = empty_mask(n_obs)
         means = np.where(empty, pooled_mean, means)
-        variances = np.where(empty, np.maximum(pooled_var, 0.0), variances) + reg
+        variances = np.where(empty, np.maximum(pooled_var, 0.0), variances) + reg_covar
         if previous is not None:
             means = keep_previous(means, previous.means, n_obs)
             variances = keep_previous(variances, previous.variances, n_obs)
         return GaussianParams(means, variances)
-
-    def n_parameters(self, conf, n_components, n_columns):
-        return 2 * n_components * n_columns
 
     def sample(self, params, conf, component, n_samples, rng):
         draws = rng.normal(

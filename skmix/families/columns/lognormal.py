@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import bound_check
 from .gaussian import Gaussian
 
 
 class LogNormal(Gaussian):
     """Log-normal distribution per component (the normal family on log x).
 
-    Parameters are the mean and variance of ``log x``; ``reg`` is added to
+    Parameters are the mean and variance of ``log x``; ``reg_covar`` is added to
     the variance of ``log x``. Values must be strictly positive.
     """
 
     name = "lognormal"
+    minimum = 0
+    strict_minimum = True
     _log_scale = True
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        bound_check(x, column, self.name, 0, strict=True)
 
     def means(self, params, conf):
         return np.exp(params.means + 0.5 * params.variances)

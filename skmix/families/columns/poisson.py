@@ -5,37 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels import columns as kernels
-from ._base import (
-    PROB_FLOOR,
-    ColumnFamily,
-    integral_check,
-    keep_previous,
-    ratio_or_pooled,
-)
-from .exponential import RateParams, SumStats
+from ._base import PROB_FLOOR, MeanFamily
 
 
-class Poisson(ColumnFamily):
+class Poisson(MeanFamily):
     """Poisson distribution per component (non-negative integer counts)."""
 
     name = "poisson"
-
-    def check_values(self, x, column):
-        super().check_values(x, column)
-        integral_check(x, column, self.name, 0)
+    minimum = 0
+    integral = True
 
     def add_log_prob(self, XT, params, conf, out):
         rates = params.rates
         kernels.linear_log_prob(XT, np.log(rates), -rates, out)
         kernels.poisson_log_base(XT, out)
 
-    def accumulate(self, XT, resp, conf, center):
-        return SumStats(*kernels.sum_moments(XT, resp))
-
-    def m_step(self, stats, conf, previous, reg):
-        rates = np.maximum(ratio_or_pooled(stats.sum_x, stats.n_obs), PROB_FLOOR)
-        previous = None if previous is None else previous.rates
-        return RateParams(keep_previous(rates, previous, stats.n_obs))
+    def from_mean(self, mean, conf):
+        return np.maximum(mean, PROB_FLOOR)
 
     def sample(self, params, conf, component, n_samples, rng):
         rates = params.rates[component]
@@ -46,6 +32,3 @@ class Poisson(ColumnFamily):
 
     def embed(self, XT, conf):
         return np.log1p(np.asarray(XT, dtype=np.float64))
-
-    def describe(self, params, conf, j):
-        return {"rate": params.rates[:, j]}
