@@ -20,7 +20,6 @@ sees imports inside functions.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
@@ -54,11 +53,6 @@ ALLOWED = {
 #: Package roots whose leading underscore marks the layer, not a private
 #: module: crossing into them is the point of a layer below.
 LAYER_ROOTS = {"_config", "_kernels", "_engine", "_base", "_validation"}
-
-
-#: Breaches found when this test was written, being removed by the layer
-#: clean-up of issue 21; this set only shrinks, and is empty when it is done.
-KNOWN_BREACHES = {}
 
 
 def layer_of(module: str) -> str:
@@ -152,16 +146,8 @@ def all_breaches() -> list[str]:
     return found
 
 
-def breach_key(breach: str) -> str:
-    """``importer -> imported`` of a breach, without ``skmix.`` and the line."""
-    match = re.match(r"skmix\.(\S+):\d+ imports skmix\.(\S+):", breach)
-    return f"{match[1]} -> {match[2]}"
-
-
 def test_imports_respect_layers():
-    breaches = [
-        breach for breach in all_breaches() if breach_key(breach) not in KNOWN_BREACHES
-    ]
+    breaches = all_breaches()
     assert not breaches, "Layer breaches:\n" + "\n".join(breaches)
 
 
