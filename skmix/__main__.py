@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from ._cli_files import write_figures, write_labels
 from ._selection import MCLUST_NAMES, select_by_bic
 from .datasets import load_faithful
 
@@ -31,9 +32,10 @@ def _cell_value(text):
 def _read_numeric_csv(path):
     """Numeric columns of a CSV file with a header row.
 
-    Returns ``(X, names, dropped_rows, skipped_columns)``: a column is numeric
-    when every cell is a number or a missing marker (empty, NA, NaN, ...);
-    rows with a missing or non-finite value in a numeric column are dropped.
+    Returns ``(X, names, dropped_rows, skipped_columns, kept_rows)``: a
+    column is numeric when every cell is a number or a missing marker
+    (empty, NA, NaN, ...); rows with a missing or non-finite value in a
+    numeric column are dropped; ``kept_rows`` indexes the data rows kept.
     """
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
@@ -57,7 +59,7 @@ def _read_numeric_csv(path):
         raise ValueError(f"{path}: no numeric column found.")
     X = np.array(columns).T
     finite = np.all(np.isfinite(X), axis=1)
-    return X[finite], names, int((~finite).sum()), skipped
+    return X[finite], names, int((~finite).sum()), skipped, np.flatnonzero(finite)
 
 
 def _cell(bic, singular):
@@ -148,6 +150,18 @@ def main(argv=None):
     parser.add_argument(
         "--n-jobs", type=int, default=None, help="threads for the starts (default 1)"
     )
+    parser.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write the BIC and classification figures into DIR as PNG files "
+        "(needs matplotlib: pip install 'skmix[plot]')",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE.csv",
+        help="write each row's number in the file (1 = first data row), most "
+        "probable component and component probabilities as CSV",
+    )
     args = parser.parse_args(argv)
     types = tuple(t.strip() for t in args.covariance_types.split(",") if t.strip())
     unknown = set(types) - set(MCLUST_NAMES)
@@ -162,9 +176,9 @@ def main(argv=None):
                 ["eruptions", "waiting"],
                 "the Old Faithful data (embedded)",
             )
-            dropped, skipped = 0, []
+            dropped, skipped, rows = 0, [], np.arange(len(X))
         else:
-            X, names, dropped, skipped = _read_numeric_csv(args.file)
+            X, names, dropped, skipped, rows = _read_numeric_csv(args.file)
             source = args.file
         start = time.perf_counter()
         result = select_by_bic(
@@ -186,6 +200,15 @@ def main(argv=None):
     if dropped:
         print(f"note: {dropped} rows with missing or non-finite values were dropped")
     print(_summary(result, X, names, source, seconds))
+    try:
+        if args.plot:
+            paths = write_figures(result, X, names, args.plot)
+            print(f"figures: {', '.join(paths)}")
+        if args.output:
+            print(f"components: {write_labels(result.best, X, rows, args.output)}")
+    except (ImportError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -408,6 +408,26 @@ class TableEncoder:
         as_frame = self.fitted_on_frame_ if as_frame is None else as_frame
         return _assemble(columns, names, as_frame)
 
+    @classmethod
+    def restore(cls, families, column_names, fitted_on_frame, columns, missing):
+        """A fitted encoder rebuilt from what :mod:`skmix.io` saved.
+
+        ``columns`` holds ``(name, family, state)`` of each input column (a
+        column family object and its learned state); ``missing`` the encoded
+        columns that had a missing entry at fit.
+        """
+        encoder = cls(families)
+        encoder.column_names_ = list(column_names)
+        encoder.fitted_on_frame_ = bool(fitted_on_frame)
+        encoder.columns_ = [
+            ColumnSpec(name, family, state) for name, family, state in columns
+        ]
+        encoder.order_, encoder.groups_ = _layout(encoder.columns_)
+        encoder.missing_columns_ = np.asarray(missing, dtype=bool)
+        if encoder.missing_columns_.shape != (len(encoder.columns_),):
+            raise ValueError("missing_columns must have one entry per column.")
+        return encoder
+
     def _arrange(self, encoded, n_rows):
         """The encoded columns, in ``order_``, as one (n_columns, n_rows) array."""
         codes = np.empty((len(encoded), n_rows))
@@ -496,6 +516,27 @@ class ComponentTableEncoder:
             for family in distinct
         ]
         return X
+
+    @classmethod
+    def restore(cls, component_families, n_columns, groups):
+        """A fitted encoder rebuilt from what :mod:`skmix.io` saved:
+        ``groups`` holds ``(family, components, states)`` per distinct
+        family (its components and the learned state of each column)."""
+        encoder = cls(component_families)
+        encoder.states_, encoder.groups_ = {}, []
+        covered = []
+        for family, components, states in groups:
+            states = [dict(state) for state in states]
+            if len(states) != n_columns:
+                raise ValueError("each family needs one state per column.")
+            components = np.asarray(components, dtype=np.int64)
+            encoder.states_[family] = states
+            conf = family.group_conf(states)
+            encoder.groups_.append(ColumnGroup(family, 0, n_columns, components, conf))
+            covered.extend(components.tolist())
+        if sorted(covered) != list(range(len(component_families))):
+            raise ValueError("the groups must cover every component once.")
+        return encoder
 
     def transform(self, X):
         """Check X against every family's support; X itself."""

@@ -18,9 +18,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseMixture, responsibilities_of
-from ._config import CHUNK_SIZE
-from ._engine import initialize
+from ._base import BaseMixture, StartRecipe, responsibilities_of
 from ._table import (
     TableEncoder,
     as_table_array,
@@ -28,10 +26,11 @@ from ._table import (
     is_dataframe,
 )
 from ._table import infer_family as infer_family  # noqa: F401 (was defined here)
+from .families import chunk_bounds
+from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,
-    seeded_responsibilities,
-    seeding_rows,
+    CompositeParams,
     transpose_chunk,
 )
 
@@ -90,6 +89,8 @@ SHARED_ATTRIBUTES = """\
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float
         Mean log-likelihood at every iteration.
+    n_samples_fit_ : int
+        Number of rows of X in the last call to ``fit``.
     n_features_in_ : int
         Number of columns seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -98,8 +99,9 @@ SHARED_ATTRIBUTES = """\
 
 #: What ``%(name)s`` stands for in both estimators' docstrings.
 SHARED_DOCS = {
-    "shared_parameters": SHARED_PARAMETERS,
-    "shared_attributes": SHARED_ATTRIBUTES,
+    # A placeholder stands indented in the docstring: its first line is not.
+    "shared_parameters": SHARED_PARAMETERS.lstrip(" "),
+    "shared_attributes": SHARED_ATTRIBUTES.lstrip(" "),
 }
 
 
@@ -164,39 +166,12 @@ class EncodedTableMixture(
         return self._params
 
     # ----------------------------------------------------------- starts
-    def _init_fn(self, family, X):
-        """One start: clusters seeded on the rows (a subsample of large
-        tables), handed to components by ``_match_seeds``, and the first
-        parameters fitted to them.
-
-        The engine's ``initialize`` is the estimators' one use of the engine
-        here: the seam where the composite's seeding meets the engine's
-        initialisation.
-        """
-        k = self._n_components()
-
-        def init(X_part, sample_weight, rng):
-            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
-            resp = seeded_responsibilities(
-                self.init_params, family, X_seed, k, rng, w_seed
-            )
-
-            def fit(single_family, responsibilities):
-                return initialize(single_family, X_seed, w_seed, responsibilities, k)[0]
-
-            resp = self._match_seeds(family, X_seed, w_seed, resp, fit)
-            return initialize(family, X_seed, w_seed, resp, k)
-
-        return init
-
-    def _match_seeds(self, family, X, sample_weight, responsibilities, fit):
-        """Responsibilities of the seeded clusters, handed to components.
-
-        ``fit(family, responsibilities)`` returns a family's parameters
-        fitted to given responsibilities of X (the engine's initialisation).
-        Here cluster c starts component c.
-        """
-        return responsibilities
+    def _start_recipe(self, family, X):
+        """Starts seeded among the distinct rows of the family's embedding
+        of the table (see ``init_params``; with components of different
+        families the seeded clusters are handed to the components by the
+        family's ``match_clusters``)."""
+        return StartRecipe(seeding="seeds")
 
     # ----------------------------------------------------------- outputs
     def transform(self, X):
@@ -220,10 +195,9 @@ class EncodedTableMixture(
         params = self._params
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
-        n_rows = codes.shape[0]
         filled = []
-        for start in range(0, max(n_rows, 1), CHUNK_SIZE):
-            chunk = codes[start : start + CHUNK_SIZE]
+        for start, stop in chunk_bounds(codes.shape[0]):
+            chunk = codes[start:stop]
             weighted = self._family.log_prob(chunk, params) + log_weights
             resp = responsibilities_of(weighted, first_row=start)
             XT = transpose_chunk(chunk)
@@ -235,66 +209,66 @@ class EncodedTableMixture(
 class CompositeMixture(EncodedTableMixture):
     """Mixture over mixed-type tables: one distribution per column per component.
 
-        Inside each component the columns are independent, each with its own
-        family: real values (``'gaussian'``, ``'lognormal'``, ``'exponential'``,
-        ``'gamma'``), counts (``'poisson'``, ``'geometric'``, ``'binomial'``),
-        yes/no values (``'bernoulli'``) and labels (``'categorical'``). Missing
-        entries (NaN, None, ``pd.NA``) are integrated out, so a row with holes
-        still gets a posterior, and :meth:`impute` fills the holes from it.
+    Inside each component the columns are independent, each with its own
+    family: real values (``'gaussian'``, ``'lognormal'``, ``'exponential'``,
+    ``'gamma'``), counts (``'poisson'``, ``'geometric'``, ``'binomial'``),
+    yes/no values (``'bernoulli'``) and labels (``'categorical'``). Missing
+    entries (NaN, None, ``pd.NA``) are integrated out, so a row with holes
+    still gets a posterior, and :meth:`impute` fills the holes from it.
 
-        Parameters
-        ----------
-        n_components : int, default=2
-            Number of mixture components.
-        families : 'auto', list or dict, default='auto'
-            The family of each column: ``'auto'`` infers it (bool or two distinct
-            values -> bernoulli, non-negative integers -> poisson, other numbers
-            -> gaussian, strings / categories / other labels -> categorical); a
-            list gives one name or family object (e.g.
-            ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
-            maps column names (or indices) to families, other columns ``'auto'``.
-        missing : {'ignore', 'model'}, default='ignore'
-            ``'ignore'`` integrates missing entries out; ``'model'`` also fits,
-            per component and column, the probability that the entry is missing
-            (missingness as information).
-        handle_unknown : {'error', 'ignore'}, default='error'
-            An unseen label at predict time raises a ``ValueError`` naming the
-            column and the value, or (``'ignore'``) is treated as missing.
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of mixture components.
+    families : 'auto', list or dict, default='auto'
+        The family of each column: ``'auto'`` infers it (bool or two distinct
+        values -> bernoulli, non-negative integers -> poisson, other numbers
+        -> gaussian, strings / categories / other labels -> categorical); a
+        list gives one name or family object (e.g.
+        ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
+        maps column names (or indices) to families, other columns ``'auto'``.
+    missing : {'ignore', 'model'}, default='ignore'
+        ``'ignore'`` integrates missing entries out; ``'model'`` also fits,
+        per component and column, the probability that the entry is missing
+        (missingness as information).
+    handle_unknown : {'error', 'ignore'}, default='error'
+        An unseen label at predict time raises a ``ValueError`` naming the
+        column and the value, or (``'ignore'``) is treated as missing.
     %(shared_parameters)s
-        Attributes
-        ----------
-        weights_ : ndarray of shape (n_components,)
-            Mixing weights.
-        families_ : list of str
-            The family of each column (after ``'auto'`` inference).
-        params_ : dict
-            Per column (keyed by name, or index for arrays): ``'family'``, the
-            family's parameters as arrays with one row per component (e.g.
-            ``'mean'`` and ``'var'``), ``'categories'`` for label columns and
-            ``'missing'`` (probability of a missing entry) with
-            ``missing='model'``. :meth:`params_frame` gives a tidy table.
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Mixing weights.
+    families_ : list of str
+        The family of each column (after ``'auto'`` inference).
+    params_ : dict
+        Per column (keyed by name, or index for arrays): ``'family'``, the
+        family's parameters as arrays with one row per component (e.g.
+        ``'mean'`` and ``'var'``), ``'categories'`` for label columns and
+        ``'missing'`` (probability of a missing entry) with
+        ``missing='model'``. :meth:`params_frame` gives a tidy table.
     %(shared_attributes)s
-        See Also
-        --------
-        HeterogeneousMixture : components of different families.
-        skmix.GaussianMixtureEM : Gaussian mixtures with full covariances.
+    See Also
+    --------
+    HeterogeneousMixture : components of different families.
+    skmix.GaussianMixtureEM : Gaussian mixtures with full covariances.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skmix.composite import CompositeMixture
-        >>> rng = np.random.RandomState(0)
-        >>> x = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)]
-        >>> counts = np.r_[rng.poisson(1, 100), rng.poisson(8, 100)]
-        >>> X = np.column_stack([x, counts])
-        >>> X[::10, 0] = np.nan
-        >>> cm = CompositeMixture(2, random_state=0).fit(X)
-        >>> cm.families_
-        ['gaussian', 'poisson']
-        >>> np.round(np.sort(cm.params_[1]["rate"]), 1)
-        array([0.9, 8. ])
-        >>> cm.impute(X[:1]).round(2)  # x was missing in row 0: filled in
-        array([[-2.84,  1.  ]])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmix.composite import CompositeMixture
+    >>> rng = np.random.RandomState(0)
+    >>> x = np.r_[rng.normal(-3, 1, 100), rng.normal(3, 1, 100)]
+    >>> counts = np.r_[rng.poisson(1, 100), rng.poisson(8, 100)]
+    >>> X = np.column_stack([x, counts])
+    >>> X[::10, 0] = np.nan
+    >>> cm = CompositeMixture(2, random_state=0).fit(X)
+    >>> cm.families_
+    ['gaussian', 'poisson']
+    >>> np.round(np.sort(cm.params_[1]["rate"]), 1)
+    array([0.9, 8. ])
+    >>> cm.impute(X[:1]).round(2)  # x was missing in row 0: filled in
+    array([[-2.84,  1.  ]])
     """
 
     _parameter_constraints: dict = {
@@ -449,8 +423,90 @@ class CompositeMixture(EncodedTableMixture):
         codes, y = super().sample(n_samples)
         return self._encoder.inverse_transform(codes), y
 
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes: the
+        columns (name, family, learned state such as the categories), the
+        fitted family's settings and the column parameters."""
+        encoder = self._encoder
+        return {
+            "column_names": list(encoder.column_names_),
+            "fitted_on_frame": bool(encoder.fitted_on_frame_),
+            "columns": [
+                {"name": spec.name, "family": spec.family, "state": spec.state}
+                for spec in encoder.columns_
+            ],
+            "missing_columns": encoder.missing_columns_,
+            "missing": self._family.missing,
+            "reg_covar": self._family.reg_covar,
+            "params": self._params,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the encoding, the family and the readable parameters
+        after :func:`skmix.io.load` restored the public attributes."""
+        columns = [
+            (c["name"], get_column_family(c["family"]), dict(c["state"]))
+            for c in state["columns"]
+        ]
+        if len(columns) != self.n_features_in_:
+            raise ValueError("the number of columns differs from n_features_in_.")
+        self._encoder = TableEncoder.restore(
+            self.families,
+            state["column_names"],
+            state["fitted_on_frame"],
+            columns,
+            state["missing_columns"],
+        )
+        k = len(self.weights_)
+        groups = self._encoder.groups_
+        check_persisted_params(groups, state["params"], k, len(columns))
+        self._family = CompositeFamily(
+            groups,
+            k,
+            missing=state["missing"],
+            reg_covar=state["reg_covar"],
+            missing_columns=self._encoder.missing_columns_,
+        )
+        self._set_fitted_params(state["params"])
+
 
 CompositeMixture.__doc__ %= SHARED_DOCS
+
+
+def check_persisted_params(groups, params, n_components, n_columns):
+    """Raise ValueError unless loaded parameters fit the rebuilt groups: one
+    tuple of finite float arrays per group, shaped (components of the group,
+    its columns or, for categorical columns, its levels); kernels index them
+    without bounds checks."""
+    if not isinstance(params, CompositeParams) or len(params.groups) != len(groups):
+        raise ValueError("the column parameters do not match the columns' groups.")
+    for group, group_params in zip(groups, params.groups, strict=True):
+        rows = n_components if group.components is None else len(group.components)
+        width = group.stop - group.start
+        if group.family.name == "categorical":
+            width = int(group.conf[-1])
+        for value in group_params:
+            if not (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and value.shape == (rows, width)
+                and np.all(np.isfinite(value))
+            ):
+                raise ValueError(
+                    f"the {group.family.name} parameters must be finite float "
+                    f"arrays of shape {(rows, width)}."
+                )
+    missing = params.missing
+    if missing is not None and not (
+        isinstance(missing, np.ndarray)
+        and missing.shape == (n_components, n_columns)
+        and np.all((missing >= 0) & (missing <= 1))
+    ):
+        raise ValueError(
+            f"the missingness probabilities must lie in [0, 1], shape "
+            f"{(n_components, n_columns)}."
+        )
 
 
 def _params_frame(items):

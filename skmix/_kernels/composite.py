@@ -10,13 +10,14 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, exp_tile
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .numerics import exp_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def normalise(log_prob, sample_weight, weighted):
-    """Turn log_prob (k, n) in place into weighted responsibilities.
+    """Turn log_prob (k, n) float64 in place into weighted responsibilities
+    (sample_weight (n,) float64, read if ``weighted``).
 
     resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...).
     Returns (sum_i resp[:, i], sum_i w_i lse_i). Works on a copy of one tile
@@ -55,9 +56,11 @@ def normalise(log_prob, sample_weight, weighted):
     return resp_sum, log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_log_prob(XT, log_missing, log_observed, out):
-    """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj))."""
+    """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj)):
+    XT (d, n) with NaN for missing entries; log_missing, log_observed (k, d)
+    float64, log q and log(1 - q); out (k, n) float64, added to."""
     d, n = XT.shape
     k = log_missing.shape[0]
     for j in range(d):
@@ -69,9 +72,10 @@ def missing_log_prob(XT, log_missing, log_observed, out):
                 out[c, i] += b if x == x else a
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_counts(XT, resp):
-    """Sum of r over the missing entries, per (component, column)."""
+    """Sum of r over the missing entries of XT (d, n), per (component,
+    column): resp (k, n) float64; returns (k, d) float64, new."""
     d, n = XT.shape
     k = resp.shape[0]
     counts = np.zeros((k, d))
@@ -85,11 +89,13 @@ def missing_counts(XT, resp):
     return counts
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def standardise(ZT, fixed_scales, sample_weight, weighted):
     """Weighted z-scores of the rows of ZT (n_features, n_rows), as (n_rows,
-    n_features); NaN (missing) becomes 0, the mean. A feature with a finite
-    ``fixed_scales`` entry is centred and multiplied by it instead."""
+    n_features) float64, new; NaN (missing) becomes 0, the mean. A feature
+    with a finite ``fixed_scales`` ((n_features,) float64) entry is centred
+    and multiplied by it instead. sample_weight (n_rows,) float64 is read
+    if ``weighted``."""
     d, n = ZT.shape
     mean = np.empty(d)
     scale = np.empty(d)
@@ -153,10 +159,10 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def nearest(Z, centres):
-    """Index of the nearest row of ``centres`` to each row of Z (squared
-    Euclidean distance; the first of equals)."""
+    """Index of the nearest row of ``centres`` (k, d) to each row of Z (n, d)
+    (squared Euclidean distance; the first of equals), as (n,) int64, new."""
     n, d = Z.shape
     k = centres.shape[0]
     labels = np.empty(n, dtype=np.int64)

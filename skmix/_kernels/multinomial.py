@@ -16,22 +16,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import (
-    JIT_OPTIONS,
-    TILE_STRIDE,
-    _float64_bits_as_int64,
-    normalise_tile,
-)
-
-#: Rows per tile of the fused E-step. Rows are transposed into a
-#: (n_categories, TILE) buffer so that the inner loops run across rows,
-#: which LLVM vectorises even for 2 categories.
-TILE = 256
-
-_JIT = JIT_OPTIONS
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .numerics import float64_bits_as_int64, normalise_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_factorial(x, table):
     """``log x! = lgamma(x + 1)``: table lookup for small integers."""
     if x < table.shape[0]:
@@ -41,10 +30,12 @@ def _log_factorial(x, table):
     return math.lgamma(x + 1.0)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
-    """Transpose rows ``start:start + n_rows`` into ``xt``; store each row's
-    log multinomial coefficient ``log n! - sum_j log x_j!``."""
+    """Transpose rows ``start:start + n_rows`` of X (n, n_categories) into
+    xt (n_categories, >= n_rows) float64; write each row's log multinomial
+    coefficient ``log n! - sum_j log x_j!`` to coefficient (>= n_rows,)
+    float64. log_factorial : (L,) float64, log y! for y < L."""
     n_categories = X.shape[1]
     last = np.float64(log_factorial.shape[0] - 1)
     # Optimistic pass: table lookups, clamped so the index is always valid;
@@ -60,7 +51,7 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             # AVX2 lacks): rounded, it sits in the low mantissa bits of
             # clamped + 2^52. Any fractional count makes `inexact` positive.
             clamped = min(value, last)
-            index = _float64_bits_as_int64(clamped + 4503599627370496.0) & (
+            index = float64_bits_as_int64(clamped + 4503599627370496.0) & (
                 0xFFFFFFFFFFFFF
             )
             inexact += abs(value - index)
@@ -78,9 +69,12 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             coefficient[r] = log_coef + _log_factorial(total, log_factorial)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
-    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)."""
+    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)
+    for r < n_rows: xt (n_categories, >= n_rows) the tile; log_probs
+    (k, n_categories), log_weights (k,) float64; joint (k, >= n_rows)
+    float64, written."""
     n_components, n_categories = log_probs.shape
     for c in range(n_components):
         log_weight = log_weights[c]
@@ -92,7 +86,7 @@ def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
                 joint[c, r] += xt[j, r] * log_p
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_accumulate(
     X, log_probs, log_weights, sample_weight, log_factorial, counts, resp_sum
 ):
@@ -104,6 +98,13 @@ def multinomial_accumulate(
     ``counts[c, j]``, and returns ``sum_i s_i log p(x_i)`` including the
     multinomial coefficient. Never holds more than one tile of
     responsibilities.
+
+    X : (n, n_categories) float64, counts. log_probs : (k, n_categories)
+        float64, floored (finite). log_weights : (k,) float64, some finite.
+    sample_weight : (n,) float64, or empty for unit weights.
+    log_factorial : (L,) float64, log y! for y < L (larger and fractional
+        counts use ``math.lgamma``).
+    counts : (k, n_categories) and resp_sum : (k,) float64, added to.
     """
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
@@ -141,9 +142,11 @@ def multinomial_accumulate(
     return log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_log_prob(X, log_probs, log_factorial, out):
-    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
+    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included:
+    X (n, n_categories), log_probs (k, n_categories) and log_factorial as
+    in ``multinomial_accumulate``; out (n, k) float64, written."""
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
     xt = np.empty((n_categories, TILE_STRIDE))
