@@ -73,7 +73,7 @@ y_groups = position[rows["id"]].to_numpy()
 joint = JointMixture(
     3,
     3,
-    family_x=CompositeMixture(families=["categorical", "gaussian"], reg=0.0),
+    family_x=CompositeMixture(families=["categorical", "gaussian"], reg_covar=0.0),
     family_y=GaussianMixtureEM(reg_covar=0.0),
     init_params="random",
     n_init=8,

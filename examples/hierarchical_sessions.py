@@ -1,6 +1,6 @@
 """
 Kinds of users from their sessions: a hierarchical mixture
-=========================================================
+==========================================================
 
 Each user of a web site leaves a few sessions, each described by its length
 (log minutes) and the pages it viewed (log pages). Sessions come in a few

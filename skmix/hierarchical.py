@@ -315,8 +315,8 @@ class HierarchicalMixture(
             np.full(self.n_components, 1.0 / self.n_components),
         )
 
-    def _store_fit(self, family, result):
-        super()._store_fit(family, result)
+    def _store_fit(self, family, result, n_samples):
+        super()._store_fit(family, result, n_samples)
         self.topics_.weights_ = self.weights_ @ self.mixture_weights_
 
     def _get_fitted_params(self):

@@ -331,8 +331,8 @@ class JointMixture(BaseMixture):
             templates[1], family_y, y_params, uniform_y
         )
 
-    def _store_fit(self, family, result):
-        super()._store_fit(family, result)
+    def _store_fit(self, family, result, n_samples):
+        super()._store_fit(family, result, n_samples)
         self.weights_x_ = self.weights_
         self.weights_y_ = self.weights_ @ self.transition_
         self.components_x_.weights_ = self.weights_x_

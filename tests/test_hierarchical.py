@@ -392,7 +392,7 @@ def test_composite_topics_match_the_naive_em():
         params, rng.integers(1, 6, size=200), topic_model, rng
     )
     X = np.column_stack([np.array(list("abc"), dtype=object)[codes], reals])
-    family = CompositeMixture(families=["categorical", "gaussian"], reg=0.0)
+    family = CompositeMixture(families=["categorical", "gaussian"], reg_covar=0.0)
     start, fitted = start_and_steps(
         X, groups, 6, n_components=2, n_mixtures=2, family=family
     )

@@ -38,7 +38,9 @@ def view_x(codes, reals):
 def tutorial_estimator(**options):
     options = (
         dict(
-            family_x=CompositeMixture(families=["categorical", "gaussian"], reg=0.0),
+            family_x=CompositeMixture(
+                families=["categorical", "gaussian"], reg_covar=0.0
+            ),
             family_y=GaussianMixtureEM(reg_covar=0.0),
             random_state=0,
         )

@@ -27,8 +27,8 @@ import math
 import numpy as np
 from numba import njit
 
-from .._config import GROUP_BLOCK_ROWS
-from ._math import JIT_OPTIONS, fast_exp, fast_log
+from .._config import GROUP_BLOCK_ROWS, JIT_OPTIONS
+from .numerics import fast_exp, fast_log
 
 _JIT = JIT_OPTIONS
 
