@@ -4,6 +4,8 @@ from .coin import CoinMixture
 from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
 from .heterogeneous import HeterogeneousMixture
+from .hierarchical import HierarchicalMixture
+from .joint import JointMixture
 from .nig import NIGMixture
 
 __version__ = "0.1.0"
@@ -13,6 +15,8 @@ __all__ = [
     "CompositeMixture",
     "GaussianMixtureEM",
     "HeterogeneousMixture",
+    "HierarchicalMixture",
+    "JointMixture",
     "NIGMixture",
     "__version__",
 ]

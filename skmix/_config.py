@@ -144,6 +144,13 @@ BESSEL_TABLE_Z_MAX = 1e10
 BESSEL_TABLE_STEP = 0.125
 BESSEL_TABLE_TERMS = 9
 
+#: Rows per block of the hierarchical mixture's E-step kernel
+#: (``skmix._kernels.grouped.hierarchical_accumulate``): whole groups are
+#: taken until a block holds this many rows (a longer group is a block
+#: alone), so that the block's buffers, (K + 2 M) x rows doubles, stay in the
+#: L2 cache while its loops run across rows.
+GROUP_BLOCK_ROWS = 512
+
 # ------------------------------------------------------------- families
 
 #: Rows per block that the threads of one Gaussian E-step claim (several

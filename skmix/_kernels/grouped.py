@@ -1,0 +1,378 @@
+"""numba kernels of the grouped and linked mixtures (hierarchical, joint).
+
+Both take the per-component log densities of their component families as
+given (an (n, K) array) and do the part of the E-step that couples them.
+
+Hierarchical mixture: the rows ``offsets[g]:offsets[g + 1]`` of a chunk are
+group g; with topic log densities ``log F_k(x_j)``, outer weights ``w`` and
+topic weights ``tau`` (M, K), a group's log density under outer mixture m is
+``sum_j log sum_k tau_mk F_k(x_j)``, and
+
+    P(Z = m | group)            = r_m  (softmax over m of that + log w_m)
+    P(Z = m, H_j = k | group)   = r_m tau_mk F_k(x_j) / sum_k' tau_mk' F_k'(x_j).
+
+Joint mixture: with view-1 log densities ``log F_k(x)``, view-2 ``log
+G_m(y)``, weights ``w`` (K,) and transition ``tau`` (K, M),
+
+    P(Z = k, H = m | x, y) = w_k F_k(x) tau_km G_m(y) / p(x, y).
+
+Densities are shifted by each row's largest log density before they are
+exponentiated, so a row far from every component stays finite; a row (or
+group) with density 0 under every component is counted as lost and left
+out of the statistics (the caller raises).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._config import GROUP_BLOCK_ROWS, JIT_OPTIONS
+from .numerics import fast_exp, fast_log
+
+_JIT = JIT_OPTIONS
+
+
+#: A group's running products of row densities are rescaled (by their
+#: largest) once that falls below this, so that they never underflow.
+RESCALE_BELOW = 1e-200
+
+#: What ``hierarchical_accumulate`` writes into ``group_out`` (G, M).
+GROUP_NOTHING, GROUP_POSTERIORS, GROUP_LOG_JOINT = 0, 1, 2
+
+
+@njit(**_JIT)
+def _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max):
+    """Pass 1 over rows ``first:first + n_rows``, vectorised across rows:
+    ``row_max[r] = max_k log F_k(x_r)``, ``shifted[k, r] = F_k(x_r) /
+    max_k F_k(x_r)`` and ``sums[m, r] = sum_k tau_mk shifted[k, r]``. A row
+    whose largest log density is not finite keeps that ``row_max`` (-inf
+    or NaN) and shifted densities of 0."""
+    n_mixtures, n_topics = taus.shape
+    # Transposed first, so that the loops below read contiguous rows.
+    for r in range(n_rows):
+        for k in range(n_topics):
+            shifted[k, r] = log_f[first + r, k]
+    for r in range(n_rows):
+        row_max[r] = shifted[0, r]
+    for k in range(1, n_topics):
+        for r in range(n_rows):
+            row_max[r] = max(row_max[r], shifted[k, r])
+    lost = False
+    for r in range(n_rows):
+        lost |= not (row_max[r] > -np.inf and row_max[r] < np.inf)
+    for k in range(n_topics):
+        for r in range(n_rows):
+            shifted[k, r] = fast_exp(shifted[k, r] - row_max[r])
+    if lost:
+        for r in range(n_rows):
+            if not (row_max[r] > -np.inf and row_max[r] < np.inf):
+                for k in range(n_topics):
+                    shifted[k, r] = 0.0
+    for m in range(n_mixtures):
+        for r in range(n_rows):
+            sums[m, r] = 0.0
+        for k in range(n_topics):
+            tau = taus[m, k]
+            for r in range(n_rows):
+                sums[m, r] += tau * shifted[k, r]
+
+
+@njit(**_JIT)
+def _group_products(sums, row_max, first, last, products):
+    """``products[m] = prod_r sums[m, r]`` over block rows ``first:last``
+    (one group); returns ``sum_r row_max[r]`` (-inf or NaN if a row has
+    density 0 under every topic).
+
+    Every ``sums[m, r]`` is at most 1 (a tau-weighted mean of densities
+    shifted by the row's largest), so a product only decreases along the
+    rows: one that ends at ``RESCALE_BELOW`` or above never underflowed on
+    the way and is exact to rounding.
+    """
+    log_scale = 0.0
+    for r in range(first, last):
+        log_scale += row_max[r]
+    for m in range(products.shape[0]):
+        products[m] = 1.0
+    for r in range(first, last):
+        for m in range(products.shape[0]):
+            products[m] *= sums[m, r]
+    return log_scale
+
+
+@njit(**_JIT)
+def _group_log_joints(sums, first, last, log_w, log_scale, products):
+    """products <- ``log w_m + sum_r log sums[m, r] + log_scale``: from the
+    product where it is exact, else summed row by row."""
+    for m in range(products.shape[0]):
+        if products[m] >= RESCALE_BELOW:
+            total = _log(products[m])
+        else:
+            total = 0.0
+            for r in range(first, last):
+                total += math.log(sums[m, r])
+        products[m] = log_w[m] + total + log_scale
+
+
+@njit(**_JIT)
+def _group_posteriors(products, weights, log_w, sums, first, last, log_scale):
+    """products <- P(Z = m | group); returns log p(group). Without a log:
+    ``w_m products[m] / sum_m' w_m' products[m']`` when every product is
+    exact (at least ``RESCALE_BELOW``), else through the log joints."""
+    exact = True
+    for m in range(products.shape[0]):
+        exact &= products[m] >= RESCALE_BELOW
+    if exact:
+        total = 0.0
+        for m in range(products.shape[0]):
+            products[m] *= weights[m]
+            total += products[m]
+        for m in range(products.shape[0]):
+            products[m] /= total
+        return _log(total) + log_scale
+    _group_log_joints(sums, first, last, log_w, log_scale, products)
+    return _normalise(products)
+
+
+@njit(**_JIT)
+def _log(x):
+    """log x: ``fast_log`` for a positive normal x, libm's otherwise (0,
+    subnormals)."""
+    if x >= 2.2250738585072014e-308 and x < np.inf:
+        return fast_log(x)
+    return math.log(x)
+
+
+@njit(**_JIT)
+def _normalise(values):
+    """values <- softmax(values) in place; returns log sum exp(values)."""
+    top = -np.inf
+    for m in range(values.shape[0]):
+        top = max(top, values[m])
+    if not top > -np.inf:
+        return top
+    total = 0.0
+    for m in range(values.shape[0]):
+        values[m] = fast_exp(values[m] - top) if values[m] > -np.inf else 0.0
+        total += values[m]
+    for m in range(values.shape[0]):
+        values[m] /= total
+    return top + _log(total)
+
+
+@njit(**_JIT)
+def _block_rows(row_resp, first, n_rows, taus, shifted, sums, share, counts_t, mass):
+    """Pass 2 over a block, vectorised across rows. ``share[m, r]`` holds
+    weight_g P(Z = m | group of row r); with c_mr = share[m, r] / sums[m,
+    r], the row's topic posterior is shifted[k, r] sum_m c_mr tau_mk
+    (written to ``row_resp``), and ``counts_t[k, m]`` gains sum_r c_mr
+    shifted[k, r] (times tau_mk later: P(Z = m, H = k))."""
+    n_mixtures, n_topics = taus.shape
+    for m in range(n_mixtures):
+        for r in range(n_rows):
+            value = share[m, r]
+            share[m, r] = value / sums[m, r] if value > 0.0 else 0.0
+    for k in range(n_topics):
+        for r in range(n_rows):
+            mass[r] = 0.0
+        for m in range(n_mixtures):
+            tau = taus[m, k]
+            for r in range(n_rows):
+                mass[r] += share[m, r] * tau
+        for r in range(n_rows):
+            row_resp[first + r, k] = mass[r] * shifted[k, r]
+        for m in range(n_mixtures):
+            total = 0.0
+            for r in range(n_rows):
+                total += share[m, r] * shifted[k, r]
+            counts_t[k, m] += total
+
+
+@njit(**_JIT)
+def _block_end(offsets, g, longest_block):
+    """The group after the last group of the block that starts at group g."""
+    first = offsets[g]
+    end = g + 1
+    while end < offsets.shape[0] - 1 and offsets[end + 1] - first <= longest_block:
+        end += 1
+    return end
+
+
+@njit(**_JIT)
+def hierarchical_accumulate(
+    log_f,
+    offsets,
+    taus,
+    log_w,
+    group_weight,
+    weighted,
+    row_resp,
+    pair_counts,
+    outer_sum,
+    group_out,
+    group_out_kind,
+    group_log_prob,
+    with_rows,
+):
+    """E-step of a chunk of groups; returns the number of lost groups.
+
+    ``log_f`` (n, K): topic log densities of the chunk's rows, grouped by
+    ``offsets`` (G + 1,); ``group_weight`` (G,) is read when ``weighted``.
+    Writes ``group_log_prob[g] = log sum_m w_m prod_j sum_k tau_mk
+    F_k(x_j)`` (G,) and adds ``weight_g P(Z = m | group)`` to ``outer_sum``
+    (M,). By ``group_out_kind`` writes into ``group_out`` (G, M) nothing,
+    the posteriors P(Z = m | group) or the log joints ``log w_m + log p(x_g
+    | Z = m)``. With ``with_rows``, ``row_resp`` (n, K; it may be ``log_f``
+    itself) gets ``weight_g P(H_j = k | group)``, and ``weight_g P(Z = m,
+    H_j = k | group)`` summed over the rows is added to ``pair_counts`` (M,
+    K). A lost group (a row of density 0 under every topic, or the group's
+    under every outer mixture) gets ``group_log_prob = -inf`` (or NaN),
+    zero posteriors, and adds nothing.
+
+    Rows go by blocks of whole groups (``GROUP_BLOCK_ROWS``): pass 1 (densities
+    shifted by each row's largest, and their tau-weighted sums) and pass 2
+    (posteriors) run across a block's rows; a group's outer log densities
+    take one running product per outer mixture.
+    """
+    n_mixtures, n_topics = taus.shape
+    n_groups = offsets.shape[0] - 1
+    longest = GROUP_BLOCK_ROWS
+    for g in range(n_groups):
+        longest = max(longest, offsets[g + 1] - offsets[g])
+    # Rows of the buffers a multiple of 4 KiB apart would share L1 sets.
+    longest += 8
+    shifted = np.empty((n_topics, longest))
+    sums = np.empty((n_mixtures, longest))
+    share = np.empty((n_mixtures, longest))
+    row_max = np.empty(longest)
+    outer = np.empty(n_mixtures)
+    weights = np.exp(log_w)
+    counts_t = np.zeros((n_topics, n_mixtures))
+    lost = 0
+    g = 0
+    while g < n_groups:
+        end = _block_end(offsets, g, GROUP_BLOCK_ROWS)
+        first = offsets[g]
+        n_rows = offsets[end] - first
+        _block_densities(log_f, first, n_rows, taus, shifted, sums, row_max)
+        for h in range(g, end):
+            start, stop = offsets[h] - first, offsets[h + 1] - first
+            weight = group_weight[h] if weighted else 1.0
+            log_scale = _group_products(sums, row_max, start, stop, outer)
+            finite = log_scale > -np.inf and log_scale < np.inf
+            if group_out_kind == GROUP_LOG_JOINT:
+                _group_log_joints(sums, start, stop, log_w, log_scale, outer)
+                for m in range(n_mixtures):
+                    group_out[h, m] = outer[m] if finite else -np.inf
+                total = _normalise(outer) if finite else log_scale
+            else:
+                total = log_scale
+                if finite:
+                    total = _group_posteriors(
+                        outer, weights, log_w, sums, start, stop, log_scale
+                    )
+            group_log_prob[h] = total
+            if not (total > -np.inf and total < np.inf):
+                lost += 1
+                outer[:] = 0.0
+            if group_out_kind == GROUP_POSTERIORS:
+                for m in range(n_mixtures):
+                    group_out[h, m] = outer[m]
+            for m in range(n_mixtures):
+                outer_sum[m] += weight * outer[m]
+                for r in range(start, stop):
+                    share[m, r] = weight * outer[m]
+        if with_rows:
+            _block_rows(
+                row_resp, first, n_rows, taus, shifted, sums, share, counts_t, row_max
+            )
+        g = end
+    if with_rows:
+        for m in range(n_mixtures):
+            for k in range(n_topics):
+                pair_counts[m, k] += taus[m, k] * counts_t[k, m]
+    return lost
+
+
+@njit(**_JIT)
+def joint_accumulate(
+    log_f,
+    log_g,
+    log_w,
+    transition,
+    sample_weight,
+    weighted,
+    resp_x,
+    resp_y,
+    pair_counts,
+    log_prob,
+):
+    """E-step of a chunk of paired rows; returns the number of lost rows.
+
+    ``log_f`` (n, K) and ``log_g`` (n, M): the two views' component log
+    densities; ``log_w`` (K,) and ``transition`` (K, M). Writes
+    ``log_prob[i] = log p(x_i, y_i)`` (n,), ``resp_x[i, k] = weight_i P(Z
+    = k | x_i, y_i)`` (n, K), ``resp_y[i, m] = weight_i P(H = m | x_i,
+    y_i)`` (n, M) (either may be its view's log densities, overwritten), and
+    adds ``weight_i P(Z = k, H = m | x_i, y_i)`` to ``pair_counts`` (K, M).
+    A lost row (density 0) gets ``log_prob = -inf`` (or NaN) and zero
+    posteriors.
+    """
+    n_x, n_y = transition.shape
+    ex = np.empty(n_x)
+    ey = np.empty(n_y)
+    through = np.empty(n_y)
+    lost = 0
+    for i in range(log_f.shape[0]):
+        top_x = -np.inf
+        for k in range(n_x):
+            top_x = max(top_x, log_f[i, k] + log_w[k])
+        top_y = -np.inf
+        for m in range(n_y):
+            top_y = max(top_y, log_g[i, m])
+        total = 0.0
+        if top_x > -np.inf and top_x < np.inf and top_y > -np.inf and top_y < np.inf:
+            for k in range(n_x):
+                ex[k] = math.exp(log_f[i, k] + log_w[k] - top_x)
+            for m in range(n_y):
+                ey[m] = math.exp(log_g[i, m] - top_y)
+                through[m] = 0.0
+            for k in range(n_x):
+                for m in range(n_y):
+                    through[m] += ex[k] * transition[k, m]
+            for m in range(n_y):
+                total += through[m] * ey[m]
+        if not total > 0.0:
+            lost += 1
+            log_prob[i] = top_x + top_y if total == 0.0 else np.nan
+            if not log_prob[i] < np.inf:
+                log_prob[i] = np.nan
+            for k in range(n_x):
+                resp_x[i, k] = 0.0
+            for m in range(n_y):
+                resp_y[i, m] = 0.0
+            continue
+        log_prob[i] = math.log(total) + top_x + top_y
+        scale = (sample_weight[i] if weighted else 1.0) / total
+        for m in range(n_y):
+            resp_y[i, m] = through[m] * ey[m] * scale
+        for k in range(n_x):
+            mass = 0.0
+            for m in range(n_y):
+                pair = ex[k] * transition[k, m] * ey[m] * scale
+                pair_counts[k, m] += pair
+                mass += pair
+            resp_x[i, k] = mass
+    return lost
+
+
+@njit(**_JIT)
+def group_sums(values, offsets, out):
+    """``out[g] = sum of values[offsets[g]:offsets[g + 1]]`` (G, c), for
+    ``values`` (n, c); an empty group sums to 0."""
+    for g in range(offsets.shape[0] - 1):
+        for c in range(values.shape[1]):
+            out[g, c] = 0.0
+        for j in range(offsets[g], offsets[g + 1]):
+            for c in range(values.shape[1]):
+                out[g, c] += values[j, c]
