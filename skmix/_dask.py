@@ -65,42 +65,54 @@ def dask_array(X, name="X"):
 
 
 def _block_problem(checker, block, index, start, stop):
-    """Why ``checker`` (an estimator that knows X's width) refuses a block,
-    or ``None``; run where the block is."""
+    """``(problem, summary)`` of one block, run where the block is: why
+    ``checker`` (the estimator, fitted to the rows drawn to the client)
+    refuses it, or ``None``, and what the estimator collects of its
+    checked rows (``_dask_block_summary``), if it does."""
+    if block.shape[1] != checker.n_features_in_:
+        width = f"{block.shape[1]} features; X has {checker.n_features_in_}"
+        return f"{_block_name(index, start, stop)} has {width}", None
     try:
-        checker._validate_X(block, reset=False)
+        rows = checker._validate_X(block, reset=False)
     except ValueError as error:
-        return f"{_block_name(index, start, stop)}: {error}"
-    return None
+        return f"{_block_name(index, start, stop)}: {error}", None
+    summarise = getattr(checker, "_dask_block_summary", None)
+    return None, None if summarise is None else summarise(rows)
 
 
-def _row_starts(X):
-    return np.concatenate([[0], np.cumsum(X.chunks[0])]).astype(int)
-
-
-def check_blocks(estimator, X):
-    """Raise the first block's problem (in row order) as a ValueError."""
+def check_blocks(checker, rows):
+    """Check every block of ``rows`` (``DaskRows``) with ``checker``: raise
+    the first block's problem (in row order) as a ValueError, else return
+    the blocks' summaries."""
     import dask
     from dask import delayed
 
-    checker = copy.copy(estimator)
-    checker.__dict__.pop("feature_names_in_", None)
-    checker.n_features_in_ = X.shape[1]
-    starts = _row_starts(X)
-    problems = dask.compute(
+    starts = np.concatenate([[0], np.cumsum(rows.sizes)]).astype(int)
+    outcomes = dask.compute(
         *[
             delayed(_block_problem)(checker, block, i, starts[i], starts[i + 1])
-            for i, block in enumerate(X.to_delayed().ravel())
+            for i, (block, _) in enumerate(rows.blocks())
         ]
     )
-    for problem in problems:
+    for problem, _ in outcomes:
         if problem is not None:
             raise ValueError(problem)
+    return [summary for _, summary in outcomes]
 
 
-def dask_weights(sample_weight, X, n_components):
+def _encoder_of(checker):
+    """The conversion of a block into the family's rows, run on workers."""
+
+    def rows_of(block):
+        return checker._validate_X(block, reset=False)
+
+    return rows_of
+
+
+def dask_weights(sample_weight, n, sizes, n_components):
     """The sample weights as a Dask array in X's row blocks (or ``None``),
-    checked as in-memory weights are (one pass over them)."""
+    checked as in-memory weights are (one pass over them) and rescaled by
+    the power of two the in-memory fit uses (exact)."""
     import dask
     import dask.array as da
 
@@ -108,12 +120,10 @@ def dask_weights(sample_weight, X, n_components):
         return None
     w = sample_weight
     if not isinstance(w, da.Array):
-        w = da.from_array(np.asarray(w, dtype=np.float64), chunks=(X.chunks[0],))
-    if w.shape != (X.shape[0],):
-        raise ValueError(
-            f"sample_weight has shape {w.shape}; expected ({X.shape[0]},)."
-        )
-    w = w.astype(np.float64).rechunk((X.chunks[0],))
+        w = da.from_array(np.asarray(w, dtype=np.float64), chunks=(tuple(sizes),))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}; expected ({n},).")
+    w = w.astype(np.float64).rechunk((tuple(sizes),))
     low, high, positive, finite = dask.compute(
         w.min(), w.max(), (w > 0).sum(), da.isfinite(w).all()
     )
@@ -130,72 +140,144 @@ def dask_weights(sample_weight, X, n_components):
             f"{n_components}, n_samples = {positive} (rows with positive "
             "weight). Use fewer components or more data."
         )
-    return w, high
+    return w * float(np.ldexp(1.0, -(np.frexp(high)[1] - 1)))
+
+
+def _input_blocks(X):
+    """``(X, sizes)``: a checked Dask array or a Dask DataFrame, and its
+    blocks' numbers of rows (one pass over a DataFrame to count them)."""
+    if is_dask_dataframe(X):
+        return X, X.map_partitions(len).compute().tolist()
+    X = dask_array(X)
+    return X, X.chunks[0]
+
+
+def is_dask_dataframe(X) -> bool:
+    """Whether X is a Dask DataFrame (it has partitions, not chunks)."""
+    return is_dask(X) and hasattr(X, "npartitions") and hasattr(X, "columns")
+
+
+def _sample_problem(estimator, X_sample, counts, sizes):
+    """The error of the first block whose rows drawn to the client the
+    estimator refuses (each block's rows checked alone)."""
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    taken = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+    checker = copy.copy(estimator)
+    for i in np.flatnonzero(counts):
+        part = slice(taken[i], taken[i + 1])
+        part = X_sample.iloc[part] if hasattr(X_sample, "iloc") else X_sample[part]
+        try:
+            checker._validate_X(part, reset=True)
+        except ValueError as error:
+            return f"{_block_name(i, starts[i], starts[i + 1])}: {error}"
+    return None
+
+
+def _takes_frames(estimator) -> bool:
+    return getattr(estimator, "_accepts_dask_dataframe", False)
 
 
 def fit_data(estimator, X, sample_weight, random_state):
-    """``(rows, X_sample, w_sample)`` of a fit on a Dask array: the checked
-    rows (``DaskRows``) and the rows drawn to the client to initialise it."""
+    """``(rows, X_sample, w_sample)`` of a fit on a Dask collection: the
+    checked rows (``DaskRows``) and the rows drawn to the client to
+    initialise it, as ``estimator._validate_X`` returns them (which also
+    learns from them what it learns from X in memory: the width, the names
+    of the columns, a table's encoding)."""
     from ._engine import DaskRows
 
-    X = dask_array(X)
-    n, d = X.shape
+    if is_dask_dataframe(X) and not _takes_frames(estimator):
+        raise TypeError(
+            f"X is a {type(X).__name__}: {type(estimator).__name__} takes a "
+            "dask.array.Array (for a dask DataFrame of numbers, use "
+            "X.to_dask_array(lengths=True))."
+        )
+    X, sizes = _input_blocks(X)
+    n, k = sum(sizes), estimator._n_components()
     if n < 2:
         raise ValueError(f"Found array with {n} sample(s); a fit needs 2.")
-    check_blocks(estimator, X)
-    weights = dask_weights(sample_weight, X, estimator._n_components())
-    if weights is None and n < estimator._n_components():
+    weights = dask_weights(sample_weight, n, sizes, k)
+    if weights is None and n < k:
         raise ValueError(
-            "Expected n_samples >= n_components but got n_components = "
-            f"{estimator._n_components()}, n_samples = {n}. Use fewer "
-            "components or more data."
+            f"Expected n_samples >= n_components but got n_components = {k}, "
+            f"n_samples = {n}. Use fewer components or more data."
         )
-    if weights is not None:
-        w, high = weights
-        # The in-memory fit's rescaling by a power of two (exact).
-        weights = w * float(np.ldexp(1.0, -(np.frexp(high)[1] - 1)))
-    estimator.n_features_in_ = d
-    estimator.__dict__.pop("feature_names_in_", None)
-    rows = DaskRows(X, weights)
-    X_sample, w_sample = rows.sample(DASK_INIT_ROWS, random_state)
+    rows = DaskRows(X, sizes, weights)
+    X_sample, w_sample, counts = rows.sample(DASK_INIT_ROWS, random_state)
+    try:
+        X_sample = estimator._validate_X(X_sample, reset=True)
+    except ValueError as error:
+        problem = _sample_problem(estimator, X_sample, counts, rows.sizes)
+        raise ValueError(problem or str(error)) from error
+    checker = copy.copy(estimator)
+    summaries = check_blocks(checker, rows)
+    if hasattr(estimator, "_dask_block_summary"):
+        estimator._dask_summaries(summaries)
+    if not isinstance(X_sample, np.ndarray):  # an encoded table
+        rows.rows_of = _encoder_of(checker)
     return rows, X_sample, w_sample
 
 
-def _infer_block(block, estimator, mode, block_info=None):
+def _infer_block(block, estimator, mode, block_info=None, location=None):
     """Inference of ``mode`` on one block, as in memory (each error names
-    the block)."""
-    location = block_info[0]
-    index = location["chunk-location"][0]
-    start, stop = location["array-location"][0]
+    the block): ``block_info`` from ``map_blocks``, or ``location``,
+    ``(index, first row or None)``."""
+    if block_info is not None:
+        index = block_info[0]["chunk-location"][0]
+        start = block_info[0]["array-location"][0][0]
+    else:
+        index, start = location
     try:
         rows = estimator._validate_X(block, reset=False)
-        out, labels, scores = estimator._infer_rows(rows, mode, first_row=start)
+        out, labels, scores = estimator._infer_rows(rows, mode, first_row=start or 0)
     except ValueError as error:
-        raise ValueError(f"{_block_name(index, start, stop)}: {error}") from error
+        where = f"block {index} of X" + (
+            "" if start is None else f" (rows {start} to {start + len(block) - 1})"
+        )
+        raise ValueError(f"{where}: {error}") from error
     return {LABELS: labels, SCORES: scores}.get(mode, out)
 
 
 def infer(estimator, X, mode):
     """``(out, labels, scores)`` as ``BaseMixture._infer`` returns them, the
-    one ``mode`` asks for a lazy Dask array (the others ``None``)."""
+    one ``mode`` asks for a lazy Dask array (the others ``None``); on a
+    Dask DataFrame its blocks' sizes are unknown until computed."""
     import dask.array as da
     from dask import delayed
 
-    X = dask_array(X)
     k = len(estimator.weights_)
     fitted = delayed(estimator, pure=False, traverse=False)
-    if mode in (LOG_PROB, PROBABILITIES):
-        out = da.map_blocks(
-            _infer_block, X, fitted, mode, dtype=np.float64, chunks=(X.chunks[0], (k,))
+    wide = mode in (LOG_PROB, PROBABILITIES)
+    dtype = np.intp if mode == LABELS else np.float64
+    if is_dask_dataframe(X):
+        if not _takes_frames(estimator):
+            dask_array(X)  # raises the error for a DataFrame
+        parts = [
+            da.from_delayed(
+                delayed(_infer_block)(part, fitted, mode, location=(i, None)),
+                (np.nan, k) if wide else (np.nan,),
+                dtype=dtype,
+            )
+            for i, part in enumerate(X.to_delayed())
+        ]
+        result = da.concatenate(parts)
+    elif wide:
+        X = dask_array(X)
+        result = da.map_blocks(
+            _infer_block, X, fitted, mode, dtype=dtype, chunks=(X.chunks[0], (k,))
         )
-        return out, None, None
-    result = da.map_blocks(
-        _infer_block,
-        X,
-        fitted,
-        mode,
-        dtype=np.intp if mode == LABELS else np.float64,
-        chunks=(X.chunks[0],),
-        drop_axis=1,
+    else:
+        X = dask_array(X)
+        result = da.map_blocks(
+            _infer_block,
+            X,
+            fitted,
+            mode,
+            dtype=dtype,
+            chunks=(X.chunks[0],),
+            drop_axis=1,
+        )
+    return (
+        (result, None, None)
+        if wide
+        else ((None, result, None) if mode == LABELS else (None, None, result))
     )
-    return (None, result, None) if mode == LABELS else (None, None, result)

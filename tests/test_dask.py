@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skmix import CoinMixture, GaussianMixtureEM, NIGMixture
+from skmix import CoinMixture, CompositeMixture, GaussianMixtureEM, NIGMixture
 from skmix._config import CHUNK_SIZE
 
 da = pytest.importorskip("dask.array")
@@ -73,6 +73,33 @@ def _count_rows(n=N_ROWS, seed=0):
     return np.array([rng.multinomial(12, p[c]) for c in labels], dtype=np.float64)
 
 
+def _table_rows(n=N_ROWS, seed=0):
+    """A normal column with missing entries and a count column."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n)
+    table = np.column_stack(
+        [rng.normal(size=n) + 3.0 * labels, rng.poisson(2.0 + 3.0 * labels)]
+    ).astype(np.float64)
+    table[::97, 0] = np.nan
+    return table
+
+
+def _frame(n=N_ROWS, seed=0):
+    """A table with a categorical column, as a pandas DataFrame."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    table = _table_rows(n, seed)
+    labels = table[:, 1] > 3
+    return pd.DataFrame(
+        {
+            "x": table[:, 0],
+            "count": table[:, 1].astype(np.int64),
+            "colour": np.where(rng.random(n) < 0.3 + 0.4 * labels, "red", "blue"),
+        }
+    )
+
+
 ESTIMATORS = [
     *[
         pytest.param(
@@ -91,6 +118,9 @@ ESTIMATORS = [
         for c in COVARIANCE_TYPES
     ],
     pytest.param(lambda: CoinMixture(2, random_state=0), _count_rows, id="coin"),
+    pytest.param(
+        lambda: CompositeMixture(2, random_state=0), _table_rows, id="composite"
+    ),
 ]
 
 
@@ -103,12 +133,31 @@ def _started(make, X, max_iter=8):
     return first, copy.deepcopy(first)
 
 
+def _leaves(name, value):
+    """``(path, leaf)`` of a fitted value: dicts, lists and tuples opened."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(f"{name}[{key!r}]", item)
+    elif isinstance(value, (list, tuple)) and not all(
+        isinstance(item, (int, float, str)) for item in value
+    ):
+        for index, item in enumerate(value):
+            yield from _leaves(f"{name}[{index}]", item)
+    else:
+        yield name, value
+
+
 def _fitted(estimator):
-    return {
-        name: value
+    return dict(
+        leaf
         for name, value in vars(estimator).items()
         if name.endswith("_") and not name.startswith("_")
-    }
+        for leaf in _leaves(name, value)
+    )
+
+
+def _is_number_array(value):
+    return np.asarray(value).dtype.kind in "fiub"
 
 
 def _assert_close(a, b, rtol=1e-10):
@@ -118,8 +167,10 @@ def _assert_close(a, b, rtol=1e-10):
     assert fitted_a.keys() == fitted_b.keys()
     for name, value in fitted_a.items():
         other = fitted_b[name]
-        if isinstance(value, (bool, int, np.integer, np.bool_)):
-            assert value == other, name
+        if isinstance(value, (bool, int, np.integer, np.bool_)) or not (
+            _is_number_array(value)
+        ):
+            assert np.array_equal(np.asarray(value), np.asarray(other)), name
             continue
         value, other = np.asarray(value, float), np.asarray(other, float)
         scale = np.nanmax(np.abs(value), initial=0.0) or 1.0
@@ -130,10 +181,10 @@ def _assert_close(a, b, rtol=1e-10):
 
 def _assert_identical(a, b):
     fitted_a, fitted_b = _fitted(a), _fitted(b)
+    assert fitted_a.keys() == fitted_b.keys()
     for name, value in fitted_a.items():
-        assert np.array_equal(
-            np.asarray(value), np.asarray(fitted_b[name]), equal_nan=True
-        ), name
+        value, other = np.asarray(value), np.asarray(fitted_b[name])
+        assert np.array_equal(value, other, equal_nan=_is_number_array(value)), name
 
 
 def _close(a, b, rtol=1e-10):
@@ -158,6 +209,35 @@ def test_dask_fit_and_inference_equal_the_in_memory_ones(client, make, data):
     _close(scores.compute(), in_memory.score_samples(X))
     np.testing.assert_array_equal(labels.compute(), in_memory.predict(X))
     assert on_dask.score(X_dask) == pytest.approx(in_memory.score(X), rel=1e-10)
+
+
+def test_composite_on_a_dask_dataframe_equals_in_memory(client):
+    dd = pytest.importorskip("dask.dataframe")
+    frame = _frame()
+    in_memory, on_dask = _started(lambda: CompositeMixture(2, random_state=0), frame)
+    in_memory.fit(frame)
+    frame_dask = dd.from_pandas(frame, chunksize=15_000)
+    on_dask.fit(frame_dask)
+    _assert_close(on_dask, in_memory)
+    assert list(on_dask.feature_names_in_) == ["x", "count", "colour"]
+    proba = on_dask.predict_proba(frame_dask)
+    _close(proba.compute(), in_memory.predict_proba(frame))
+    _close(on_dask.score_samples(frame_dask).compute(), in_memory.score_samples(frame))
+    # A cold fit learns the encoding from the rows drawn to the client, and
+    # which columns miss values from every block.
+    cold = CompositeMixture(2, random_state=0).fit(frame_dask)
+    assert (
+        cold.families_
+        == in_memory.families_
+        == [
+            "gaussian",
+            "poisson",
+            "categorical",
+        ]
+    )
+    np.testing.assert_array_equal(
+        cold._encoder.missing_columns_, in_memory._encoder.missing_columns_
+    )
 
 
 def test_one_block_gives_the_in_memory_bits(client):
@@ -276,7 +356,8 @@ def test_bad_blocks_are_named_and_leave_the_fit_untouched(client):
 def _assert_identical_dicts(a, b):
     assert a.keys() == b.keys()
     for name in a:
-        assert np.array_equal(np.asarray(a[name]), np.asarray(b[name]), equal_nan=True)
+        value, other = np.asarray(a[name]), np.asarray(b[name])
+        assert np.array_equal(value, other, equal_nan=_is_number_array(value)), name
 
 
 def test_negative_counts_in_a_block_are_named(client):

@@ -76,15 +76,20 @@ def block_weights(weights, split, block_index, n_rows):
     return mask if weights is None else weights * mask
 
 
-def block_statistics(block, weights, block_index, requests):
-    """Every request's statistics of one block: ``requests`` is a list of
-    ``(family, prepared, split)``, the block read once for them all."""
+def block_statistics(block, weights, block_index, payload):
+    """Every request's statistics of one block, the block read once for
+    them all: ``payload`` is ``(rows_of, requests)``, ``rows_of`` the
+    conversion of a block into the rows the family takes (or ``None``) and
+    each request ``(family, prepared, split)``."""
+    rows_of, requests = payload
+    rows = block if rows_of is None else rows_of(block)
+    n_rows = rows.shape[0]
     return [
         SERIAL.accumulate(
             family,
-            block,
+            rows,
             prepared,
-            block_weights(weights, split, block_index, block.shape[0]),
+            block_weights(weights, split, block_index, n_rows),
         )
         for family, prepared, split in requests
     ]
@@ -95,21 +100,43 @@ def _weight_of_block(weights, split, block_index, n_rows):
     return float(n_rows) if w is None else float(np.sum(w))
 
 
-class DaskRows:
-    """The rows of a fit held by a Dask array: ``X`` (n, d) in one block of
-    columns, the user's ``weights`` (n,) in the same row blocks or ``None``,
-    and ``split``, ``(seed, fraction, validation)`` if these rows are one
-    side of a validation split (drawn block by block, see
-    ``validation_mask``; no row moves), else ``None``."""
+def _take_rows(block, rows):
+    """Rows ``rows`` (block positions) of an array or a DataFrame block."""
+    return block.iloc[rows] if hasattr(block, "iloc") else block[rows]
 
-    def __init__(self, X, weights=None, split=None):
-        self.X, self.weights, self.split = X, weights, split
-        self.shape = X.shape
+
+def _concatenate(parts):
+    if hasattr(parts[0], "iloc"):
+        import pandas as pd
+
+        return pd.concat(parts)
+    return np.concatenate(parts)
+
+
+class DaskRows:
+    """The rows of a fit held by a Dask collection, block by block.
+
+    ``X`` is a Dask array (n, d) in one block of columns or a Dask
+    DataFrame, whose blocks hold ``sizes`` rows each; ``rows_of``, if
+    given, turns a block into the rows the family takes (an encoded
+    table), on the worker. ``weights`` are the user's weights (n,) in the
+    same row blocks, or ``None``; ``split``, ``(seed, fraction,
+    validation)`` if these rows are one side of a validation split (drawn
+    block by block, see ``validation_mask``; no row moves), else ``None``.
+    """
+
+    def __init__(self, X, sizes, weights=None, split=None, rows_of=None):
+        self.X, self.sizes, self.weights = X, tuple(int(s) for s in sizes), weights
+        self.split, self.rows_of = split, rows_of
+        self.shape = (sum(self.sizes), X.shape[1])
         self._total = None
+
+    def _with_split(self, split):
+        return DaskRows(self.X, self.sizes, self.weights, split, self.rows_of)
 
     def blocks(self):
         """``(block, weights or None)`` delayed values, in row order."""
-        blocks = list(self.X.to_delayed().ravel())
+        blocks = list(np.ravel(self.X.to_delayed()))
         if self.weights is None:
             return [(block, None) for block in blocks]
         return list(zip(blocks, self.weights.to_delayed().ravel()))
@@ -124,9 +151,8 @@ class DaskRows:
                 import dask
                 from dask import delayed
 
-                sizes = self.X.chunks[0]
                 parts = [
-                    delayed(_weight_of_block)(w, self.split, i, sizes[i])
+                    delayed(_weight_of_block)(w, self.split, i, self.sizes[i])
                     for i, (_, w) in enumerate(self.blocks())
                 ]
                 self._total = float(sum(dask.compute(*parts)))
@@ -138,24 +164,44 @@ class DaskRows:
         a side would weigh nothing (see ``multistart.split_rows``)."""
         if int(np.floor(fraction * self.shape[0])) < 1:
             return None
-        seed = int(rng.randint(_SEED_MAX))
-        train = DaskRows(self.X, self.weights, (seed, fraction, False))
-        validation = DaskRows(self.X, self.weights, (seed, fraction, True))
-        if validation.total_weight() <= 0 or train.total_weight() <= 0:
-            return None
         if self.shape[0] * (1 - fraction) < max(2, min_train_rows):
+            return None
+        seed = int(rng.randint(_SEED_MAX))
+        train = self._with_split((seed, fraction, False))
+        validation = self._with_split((seed, fraction, True))
+        if validation.total_weight() <= 0 or train.total_weight() <= 0:
             return None
         return train, None, validation, None
 
     def sample(self, n_rows: int, rng):
-        """``(X_rows, weights or None)``: a uniformly random subset of up to
-        ``n_rows`` rows (in row order), brought to the client."""
+        """``(rows, weights or None, counts)``: a uniformly random subset of
+        up to ``n_rows`` rows (in row order) brought to the client, an array
+        or a DataFrame as the blocks are, and how many of them each block
+        gave."""
         import dask
+        from dask import delayed
 
-        rows = sample_rows(self.shape[0], n_rows, rng)
-        X_rows = self.X[rows]
-        w_rows = None if self.weights is None else self.weights[rows]
-        return dask.compute(X_rows, w_rows)
+        chosen = sample_rows(self.shape[0], n_rows, rng)
+        bounds = np.concatenate([[0], np.cumsum(self.sizes)])
+        parts, weight_parts = [], []
+        counts = np.zeros(len(self.sizes), dtype=np.int64)
+        for i, (block, w) in enumerate(self.blocks()):
+            lo, hi = np.searchsorted(chosen, bounds[i : i + 2])
+            counts[i] = hi - lo
+            if hi > lo:
+                local = chosen[lo:hi] - bounds[i]
+                parts.append(delayed(_take_rows)(block, local))
+                if w is not None:
+                    weight_parts.append(delayed(_take_rows)(w, local))
+        parts, weight_parts = dask.compute(parts, weight_parts)
+        for i, part in zip(np.flatnonzero(counts), parts):
+            if part.shape[1] != self.shape[1]:
+                raise ValueError(
+                    f"block {i} of X (rows {bounds[i]} to {bounds[i + 1] - 1}) "
+                    f"has {part.shape[1]} features; X has {self.shape[1]}"
+                )
+        weights = np.concatenate(weight_parts) if weight_parts else None
+        return _concatenate(parts), weights, counts
 
 
 class _Request:
@@ -271,10 +317,13 @@ def serve(requests: list) -> list:
     for indices in groups.values():
         rows = requests[indices[0]].rows
         payload = delayed(
-            [
-                (requests[i].family, requests[i].prepared, requests[i].rows.split)
-                for i in indices
-            ],
+            (
+                rows.rows_of,
+                [
+                    (requests[i].family, requests[i].prepared, requests[i].rows.split)
+                    for i in indices
+                ],
+            ),
             pure=False,
             traverse=False,
         )
