@@ -422,3 +422,29 @@ def test_memmap_fits_in_a_fraction_of_its_size(tmp_path):
         tracemalloc.stop()
     assert peak < 0.25 * size, (peak, size)
     assert gm.means_.shape == (2, d)
+
+
+def test_zarr_and_hdf5_sources_fit_as_in_memory(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    h5py = pytest.importorskip("h5py")
+    X = _gaussian_rows()
+    stored = zarr.open_array(
+        str(tmp_path / "rows.zarr"),
+        mode="w",
+        shape=X.shape,
+        chunks=(10_000, 3),
+        dtype="f8",
+    )
+    stored[:] = X
+    with h5py.File(tmp_path / "rows.h5", "w") as file:
+        file.create_dataset("X", data=X, chunks=(10_000, 3))
+    in_memory, base = _started(lambda: GaussianMixtureEM(3, random_state=0), X)
+    in_memory.fit(X)
+    with dask.config.set(scheduler="threads"), h5py.File(tmp_path / "rows.h5") as f:
+        for source in (
+            da.from_zarr(str(tmp_path / "rows.zarr")),
+            da.from_array(f["X"], chunks=(10_000, None)),
+        ):
+            on_disk = copy.deepcopy(base).fit(source)
+            _assert_close(on_disk, in_memory)
+            _close(on_disk.score_samples(source).compute(), in_memory.score_samples(X))
