@@ -27,7 +27,16 @@ from sklearn.utils.validation import (
 )
 
 from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
-from ._engine import LocalThreads, fit_multistart, one_blas_thread, start_initializer
+from ._dask import fit_data as dask_fit_data
+from ._dask import infer as dask_infer
+from ._dask import is_dask
+from ._engine import (
+    DaskBlocks,
+    LocalThreads,
+    fit_multistart,
+    one_blas_thread,
+    start_initializer,
+)
 from ._validation import check_n_samples
 from .families import softmax_in_place
 
@@ -391,15 +400,28 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     def _fit(self, X, sample_weight):
         previous_n_features = getattr(self, "n_features_in_", None)
-        X = self._validate_X(X, reset=True)
-        sample_weight = self._checked_sample_weight(X, sample_weight)
-        family = self._make_family(X)
-        if sample_weight is not None:
-            sample_weight = self._scaled_weights(sample_weight, family)
+        if is_dask(X):
+            # The rows stay in their blocks; a sample of them comes here.
+            rows, X, sample_weight = dask_fit_data(
+                self, X, sample_weight, check_random_state(self.random_state)
+            )
+            family = self._make_family(rows.X)
+        else:
+            rows = None
+            X = self._validate_X(X, reset=True)
+            sample_weight = self._checked_sample_weight(X, sample_weight)
+            family = self._make_family(X)
+            if sample_weight is not None:
+                sample_weight = self._scaled_weights(sample_weight, family)
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
         init_fn = self._init_fn(family, X, warm)
+        em_options = {}
+        if rows is not None:
+            init_fn = _initialised_on(init_fn, X, sample_weight)
+            X, sample_weight = rows, None
+            em_options["executor"] = DaskBlocks()
         # One BLAS thread throughout (see one_blas_thread): spinning BLAS
         # workers left by an initialisation take the cores our threads need.
         with one_blas_thread():
@@ -414,6 +436,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 min_train_rows=self._n_components(),
                 em_options=dict(
+                    em_options,
                     tol=self.tol,
                     max_iter=self.max_iter,
                     fit_weights=self._fit_weights,
@@ -487,6 +510,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
         probabilities and a row has density 0 under every component.
         """
         check_is_fitted(self)
+        if is_dask(X):
+            return dask_infer(self, X, mode)
         return self._infer_rows(self._validate_X(X, reset=False), mode)
 
     def _infer_rows(self, X, mode, first_row=0):
@@ -684,6 +709,16 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ``-2 log L + 2 n_parameters``.
         """
         return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
+
+
+def _initialised_on(init_fn, X_sample, w_sample):
+    """``init_fn`` run on the rows drawn to the client, whatever rows the
+    engine gives it (a fit on a Dask array)."""
+
+    def init(X, sample_weight, rng):
+        return init_fn(X_sample, w_sample, rng)
+
+    return init
 
 
 def _num_rows(X):

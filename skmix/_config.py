@@ -47,6 +47,12 @@ SEED_MAX_ROWS = 20_000
 #: (``mclust.options("subset")``).
 HC_MAX_ROWS = 2000
 
+#: Rows drawn at random to the client to initialise a fit on a Dask array
+#: (every start's k-means, hc or random draw runs on them): enough for
+#: k-means to find the clusters that EM then refines on all rows, and
+#: small next to the data a cluster holds.
+DASK_INIT_ROWS = 100_000
+
 # ------------------------------------------------------------ inference
 
 #: What a family's inference (``MixtureFamily.infer``) writes, by ``mode``:

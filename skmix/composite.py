@@ -332,6 +332,22 @@ class CompositeMixture(EncodedTableMixture):
             return table
         return self._encoder.transform(X, self.handle_unknown)
 
+    # ----------------------------------------------------------- Dask input
+    #: A Dask DataFrame is welcome (its partitions are encoded as they are
+    #: read, on the workers).
+    _accepts_dask_dataframe = True
+
+    def _dask_block_summary(self, table):
+        """Which encoded columns of one checked block have a missing entry."""
+        return np.logical_or.reduce([np.isnan(b).any(axis=1) for b in table.blocks])
+
+    def _dask_summaries(self, summaries):
+        """The encoding learned from the rows drawn to the client, told which
+        columns have a missing entry in any block (as a fit in memory
+        learns from all rows)."""
+        if not (self.warm_start and hasattr(self, "converged_")):
+            self._encoder.missing_columns_ = np.logical_or.reduce(summaries)
+
     def _make_family(self, X):
         return CompositeFamily(
             self._encoder.groups_,

@@ -733,7 +733,7 @@ def test_fused_gaussian_e_step_leaves_holes_and_log_scale_to_the_general_path():
 
 
 def test_encoded_table_row_selection_equals_the_whole_table_selection():
-    from skmix._engine.em import CHUNK_SIZE
+    from skmix._config import CHUNK_SIZE
     from skmix.families.composite import EncodedTable
 
     rng = np.random.RandomState(0)

@@ -3,7 +3,7 @@
 The sources (``doc/``, ``examples/``, the data the examples read) are copied
 into a temporary folder and built there, so that the test leaves no files
 in the source tree. Sphinx and its extensions come with the ``doc`` extra
-(``python -m pip install ".[test,plot,doc]"``); without them the test is
+(``python -m pip install ".[test,plot,doc,dask]"``); without them the test is
 skipped, and CI installs them.
 """
 

@@ -1018,8 +1018,9 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
 def test_nearest_centre_statistics_equal_those_of_the_labels(
     covariance_type, weighted, layout
 ):
-    # Labelling and accumulating in one pass gives exactly the statistics of
-    # the labels nearest_centre_labels gives. Rows on the midpoint of two
+    # Labelling and accumulating in one pass gives the statistics of the
+    # labels nearest_centre_labels gives (to rounding: two kernels may
+    # vectorise the same sums differently). Rows on the midpoint of two
     # centres are ties (the first centre wins) and 1,000 rows span tiles.
     from skmix._engine.initialization import nearest_centre_labels
 
@@ -1036,7 +1037,7 @@ def test_nearest_centre_statistics_equal_those_of_the_labels(
     assert np.sum(labels[::7] == 0) == len(labels[::7])
     expected = family.accumulate_labels(X, labels, 3, weight, reference)
     for a, b in zip(got, expected, strict=True):
-        assert_array_equal(a, b)
+        assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max())
 
 
 def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):

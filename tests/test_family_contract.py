@@ -623,7 +623,9 @@ def check_hard_assignments(case, family, X, w):
         nearest = family.accumulate_labels(
             X, distances.argmin(axis=1), case.k, w, reference
         )
-        _assert_stats_equal(got, nearest)
+        # The same labels (ties included) and the same sums; two kernels may
+        # round their vectorised sums differently, so: equal to rounding.
+        _assert_stats_close(got, nearest, rtol=1e-12)
 
 
 def check_m_step(case, family, X, w, params, log_weights):

@@ -14,8 +14,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix import GaussianMixtureEM
+from skmix._config import CHUNK_SIZE
 from skmix._engine import LocalThreads, chunk_bounds
-from skmix._engine import em as em_module
 from skmix._engine import threads as threads_module
 from skmix.datasets import load_faithful
 from skmix.families.gaussian import GaussianFamily, GaussianParams
@@ -625,7 +625,7 @@ def test_threads_over_chunks_are_bit_identical(
         threads_module, "thread_pool", lambda n: pools.append(n) or real_pool(n)
     )
     rng = np.random.RandomState(0)
-    n = 10_000 if n_chunks == 1 else 4 * em_module.CHUNK_SIZE + 1000
+    n = 10_000 if n_chunks == 1 else 4 * CHUNK_SIZE + 1000
     assert n >= threads_module.MIN_ROWS_FOR_THREADS
     assert len(chunk_bounds(n)) == n_chunks
     X = np.vstack(

@@ -37,6 +37,7 @@ LAYERS = {
     "_base": "base",
     "_validation": "base",
     "_summary": "base",
+    "_dask": "base",
 }
 ESTIMATORS = "estimators"
 

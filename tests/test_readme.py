@@ -11,7 +11,7 @@ def test_readme_opens_with_the_two_commands():
     commands = [line for line in lines if line.startswith("python -m pip install")]
     assert commands[:2] == [
         "python -m pip install . && python -m skmix",
-        'python -m pip install ".[test,plot,doc]" && python -m pytest',
+        'python -m pip install ".[test,plot,doc,dask]" && python -m pytest',
     ]
 
 

@@ -2,11 +2,13 @@
 
 Modules: ``em`` (one EM run), ``multistart`` (plan, run, select, continue),
 ``parallel`` (running the starts), ``initialization`` and ``seeding`` (how
-a start begins), ``executor`` (where an E-step's work runs) and ``threads``
-(the threading machinery behind it).
+a start begins), ``executor`` (where an E-step's work runs), ``threads``
+(the threading machinery behind it) and ``dask_blocks`` (E-steps on the
+blocks of a Dask array).
 """
 
 from .._config import CHUNK_SIZE
+from .dask_blocks import DaskBlocks, DaskRows
 from .em import (
     EMResult,
     StepResult,
@@ -33,6 +35,8 @@ __all__ = [
     "SEEDINGS",
     "SERIAL",
     "BestScore",
+    "DaskBlocks",
+    "DaskRows",
     "EMResult",
     "InitialAssignment",
     "LocalThreads",

@@ -13,13 +13,10 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from functools import reduce
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._config import CHUNK_SIZE
-from ..families import add_stats
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
 
@@ -28,28 +25,12 @@ from .threads import ThreadChooser
 _RESP_EPS = 10 * np.finfo(np.float64).eps
 
 
-def _weight_chunk(sample_weight, start, stop):
-    return None if sample_weight is None else sample_weight[start:stop]
-
-
 def accumulate(
     family, X, prepared, sample_weight=None, executor: LocalThreads = SERIAL
 ) -> NamedTuple:
     """E-step over all rows at ``prepared`` (``family.prepare``'s): the sum
     of the chunks' statistics, in chunk order, computed by ``executor``."""
-    # The family's own call over all chunks if it has one (same numbers).
-    stats = family.accumulate_chunks(
-        X, prepared, sample_weight, CHUNK_SIZE, executor.runner(X.shape[0])
-    )
-    if stats is not None:
-        return stats
-
-    def one_chunk(start, stop):
-        return family.accumulate(
-            X[start:stop], prepared, _weight_chunk(sample_weight, start, stop)
-        )
-
-    return reduce(add_stats, executor.map_chunks(one_chunk, X.shape[0]))
+    return executor.accumulate(family, X, prepared, sample_weight)
 
 
 def log_weights_from_stats(stats) -> np.ndarray:
@@ -59,7 +40,10 @@ def log_weights_from_stats(stats) -> np.ndarray:
 
 
 def total_weight(X, sample_weight) -> float:
-    """Number of rows, or the sum of the sample weights."""
+    """Number of rows, or the sum of the sample weights (rows that carry
+    their own weights, as ``DaskRows`` do, say what they weigh)."""
+    if sample_weight is None and hasattr(X, "total_weight"):
+        return X.total_weight()
     return float(X.shape[0] if sample_weight is None else sample_weight.sum())
 
 
@@ -155,13 +139,15 @@ def run_em(
     chooser: ThreadChooser | None = None,
     label: str = "",
     step: Callable = em_step,
+    executor=None,
 ) -> EMResult:
     """Iterate ``step`` (E-step + M-step) until the mean log-likelihood
     changes by less than ``tol``, or ``max_iter`` iterations.
 
     ``n_threads`` threads are available to each E-step (``ThreadChooser``
     decides whether to use them; pass ``chooser`` to use one built by the
-    caller). With ``verbose >= 2`` every ``verbose_interval``-th iteration
+    caller), unless ``executor`` is given: every E-step then runs there.
+    With ``verbose >= 2`` every ``verbose_interval``-th iteration
     prints a line, opening with ``label`` (which start it is: parallel
     starts print between each other's lines).
     """
@@ -170,12 +156,13 @@ def run_em(
     converged = False
     n_iter = 0
     stats = stats_prepared = None
-    if chooser is None:
-        chooser = ThreadChooser(n_threads, X.shape[0])
-    executors = {}  # thread count -> its executor
+    if chooser is None or executor is not None:
+        chooser = ThreadChooser(n_threads if executor is None else 1, X.shape[0])
+    # thread count -> its executor
+    executors = {} if executor is None else {1: executor}
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads()
-        executor = executors.get(threads) or executors.setdefault(
+        step_executor = executors.get(threads) or executors.setdefault(
             threads, LocalThreads(threads)
         )
         start_time = time.perf_counter()
@@ -185,7 +172,7 @@ def run_em(
             sample_weight,
             params,
             log_weights,
-            executor=executor,
+            executor=step_executor,
             fit_weights=fit_weights,
         )
         chooser.record(threads, time.perf_counter() - start_time)

@@ -5,8 +5,12 @@ An E-step is a sum over the chunks of a fixed partition of the rows
 and adds the statistics left to right, in chunk order. An executor decides
 where each chunk's work runs; it never changes the partition nor the order
 of the sum, so results never depend on the executor or its number of
-workers. The interface is two methods:
+workers. The interface is three methods:
 
+``accumulate(family, X, prepared, sample_weight) -> stats``
+    The E-step over all rows of X: the sum, in chunk order, of the
+    family's statistics of every chunk at ``prepared``. The engine's E-steps
+    all go through it (``skmix._engine.em.accumulate``).
 ``map_chunks(func, n_rows, chunk_size=CHUNK_SIZE) -> list``
     ``func(start, stop)`` for every chunk of ``chunk_bounds(n_rows,
     chunk_size)``, the results in chunk order. An error raised by any call
@@ -20,16 +24,20 @@ workers. The interface is two methods:
     counter of its own and writes each unit's result in the unit's own
     place (see ``skmix.families.Runner``).
 
-:class:`LocalThreads` is the implementation on the threads of this process.
+:class:`LocalThreads` is the implementation on the threads of this process;
+:class:`skmix._engine.dask_blocks.DaskBlocks` the one on the blocks of a
+Dask array, where the chunks of each block are those of an in-memory fit of
+the block alone.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from functools import reduce
 
 from .._config import CHUNK_SIZE, MIN_ROWS_FOR_THREADS
-from ..families import chunk_bounds
+from ..families import add_stats, chunk_bounds
 from .threads import run_in_threads, serves_desk, uses_threads
 
 
@@ -45,6 +53,22 @@ class LocalThreads:
     def __init__(self, n_threads: int = 1):
         self.n_threads = n_threads
         self._runner = (None, None)  # (n_rows, runner) of the last call
+
+    def accumulate(self, family, X, prepared, sample_weight=None):
+        """E-step over all rows of X at ``prepared`` (``family.prepare``'s):
+        the sum of the chunks' statistics, in chunk order."""
+        # The family's own call over all chunks if it has one (same numbers).
+        stats = family.accumulate_chunks(
+            X, prepared, sample_weight, CHUNK_SIZE, self.runner(X.shape[0])
+        )
+        if stats is not None:
+            return stats
+
+        def one_chunk(start, stop):
+            weights = None if sample_weight is None else sample_weight[start:stop]
+            return family.accumulate(X[start:stop], prepared, weights)
+
+        return reduce(add_stats, self.map_chunks(one_chunk, X.shape[0]))
 
     def map_chunks(
         self, func: Callable, n_rows: int, chunk_size: int = CHUNK_SIZE

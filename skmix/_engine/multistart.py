@@ -36,6 +36,7 @@ from .em import (
     say,
     total_weight,
 )
+from .executor import SERIAL
 from .initialization import sample_rows, take_optional_rows, take_rows
 from .parallel import random_state_of, run_starts, seeded_random_state
 from .threads import ThreadChooser
@@ -103,8 +104,11 @@ def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows
 
     The validation rows are a uniformly random subset drawn from ``rng``
     (the fit's random state, after the starts' seeds); the training rows
-    are read off their bitmap.
+    are read off their bitmap. Rows that split themselves (``DaskRows``:
+    block by block, without moving a row) do so.
     """
+    if hasattr(X, "split_rows"):
+        return X.split_rows(validation_fraction, rng, min_train_rows)
     n_samples = X.shape[0]
     n_validation = int(np.floor(validation_fraction * n_samples))
     if n_validation < 1 or n_samples - n_validation < max(2, min_train_rows):
@@ -170,7 +174,9 @@ class _Start:
     and, with a split, its validation E-step."""
 
     def __init__(self, family, X, sample_weight, init_fn, plan, em_options, n_init):
+        # em_options["executor"], if any, runs every E-step of the fit.
         self.family, self.init_fn, self.plan = family, init_fn, plan
+        self.executor = em_options.get("executor") or SERIAL
         self.X, self.w = plan.training_rows(X, sample_weight)
         self.em_options, self.n_init = em_options, n_init
         self.choosers = [
@@ -210,7 +216,7 @@ class _Start:
         prepared = result.stats_prepared
         if prepared is None:  # max_iter=0
             prepared = self.family.prepare(result.params, result.log_weights)
-        stats = accumulate(self.family, X_val, prepared, w_val)
+        stats = accumulate(self.family, X_val, prepared, w_val, self.executor)
         score = float(stats.log_likelihood) / total_weight(X_val, w_val)
         return StartOutcome(result, score, stats)
 
@@ -244,9 +250,11 @@ def fit_multistart(
     docstring says what each phase guarantees).
 
     ``init_fn(X, sample_weight, rng)`` returns one start's ``(params,
-    log_weights)``; ``random_state`` is an int seed or a ``RandomState``; no
-    row is held out when fewer than ``min_train_rows`` training rows with
-    positive weight would be left (see ``split_rows``).
+    log_weights)``; ``em_options`` are ``run_em``'s (an ``executor`` there
+    runs every E-step, and its ``run_starts``, if it has one, the starts);
+    ``random_state`` is an int seed or a ``RandomState``; no row is held
+    out when fewer than ``min_train_rows`` training rows with positive
+    weight would be left (see ``split_rows``).
     """
     policy = BestScore() if policy is None else policy
     with random_state_of(random_state) as rng:
@@ -254,7 +262,8 @@ def fit_multistart(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
         )
         start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
-        with run_starts(start, n_init, plan.n_workers) as outcomes:
+        starts = getattr(em_options.get("executor"), "run_starts", run_starts)
+        with starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)
             best = outcomes[best_index].result
             if plan.split is not None:
