@@ -141,8 +141,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
     ``_get_fitted_params``; they may override ``_validate_X`` (input
     checks), ``_start_recipe`` (how their starts begin) and
     ``_fit_weights`` (whether the mixing weights are estimated). Their
-    ``__init__`` stores their own parameters and hands the shared ones to
-    ``BaseMixture.__init__``.
+    ``__init__`` is made by ``skmix._parameters.estimator_init`` from their
+    own parameters and the ones every estimator shares.
     """
 
     _parameter_constraints: dict = {
@@ -162,33 +162,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
     }
 
     _fit_weights = True
-
-    def __init__(
-        self,
-        *,
-        tol,
-        max_iter,
-        n_init,
-        init_params,
-        random_state,
-        warm_start,
-        verbose,
-        verbose_interval,
-        n_jobs,
-        validation_fraction,
-    ):
-        """Store the parameters every estimator shares (documented once, in
-        ``skmix._docstrings``); the number of components is the subclass's."""
-        self.tol = tol
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.n_jobs = n_jobs
-        self.validation_fraction = validation_fraction
 
     # ------------------------------------------------- parameter checks
     @classmethod

@@ -1,7 +1,8 @@
 """Numpydoc fragments for what every skmix estimator shares, written once.
 
 An estimator's class docstring holds a placeholder line ``{{name}}`` where
-a shared parameter or attribute is documented, and the class is decorated
+a shared parameter or attribute is documented (or a group of them,
+:data:`GROUPS`), and the class is decorated
 with :func:`fill_docstring`, which writes the entry: its header (name, type
 and, for a parameter, the default read from the signature of ``__init__``,
 so that the two never disagree) and its description, indented as the
@@ -106,6 +107,23 @@ ATTRIBUTES = {
     ),
 }
 
+#: Placeholders that stand for several entries, in this order.
+GROUPS = {
+    "start_parameters": [
+        "random_state",
+        "warm_start",
+        "verbose",
+        "verbose_interval",
+        "n_jobs",
+    ],
+    "start_attributes": [
+        "lower_bounds_",
+        "start_lower_bounds_",
+        "start_validation_scores_",
+        "best_start_",
+    ],
+}
+
 _PLACEHOLDER = re.compile(r"^( *)\{\{([a-z_]+)\}\}$", re.MULTILINE)
 _CONSTANT = re.compile(r"\{\{([A-Z_]+)\}\}")
 
@@ -120,6 +138,8 @@ def _default_text(value) -> str:
 
 
 def _entry(cls, name: str, indent: str) -> str:
+    if name in GROUPS:
+        return "\n".join(_entry(cls, member, indent) for member in GROUPS[name])
     if name in PARAMETERS:
         kind, text = PARAMETERS[name]
         default = inspect.signature(cls.__init__).parameters[name].default

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
+from ._parameters import estimator_init
 from ._validation import check_n_samples, check_weights_init
 from .families.multinomial import MultinomialFamily, MultinomialParams
 
@@ -114,11 +115,7 @@ class CoinMixture(BaseMixture):
         maximum likelihood; a probability of exactly 0 then enters the
         likelihood as the smallest positive double, so that no row is ever
         impossible (its score is finite, its responsibilities are not NaN).
-    {{random_state}}
-    {{warm_start}}
-    {{verbose}}
-    {{verbose_interval}}
-    {{n_jobs}}
+    {{start_parameters}}
     {{validation_fraction}}
 
     Attributes
@@ -133,10 +130,7 @@ class CoinMixture(BaseMixture):
     lower_bound_ : float
         Mean log-likelihood (multinomial coefficient included) at the last
         iteration.
-    {{lower_bounds_}}
-    {{start_lower_bounds_}}
-    {{start_validation_scores_}}
-    {{best_start_}}
+    {{start_attributes}}
     {{n_samples_fit_}}
     n_features_in_ : int
         Number of categories seen during fit.
@@ -180,42 +174,15 @@ class CoinMixture(BaseMixture):
         "alpha": [Interval(Real, 0.0, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        tol=1e-3,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        weights_init=None,
-        probabilities_init=None,
-        fit_weights=True,
-        alpha=0.0,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components = n_components
-        self.weights_init = weights_init
-        self.probabilities_init = probabilities_init
-        self.fit_weights = fit_weights
-        self.alpha = alpha
+    __init__ = estimator_init(
+        positional={"n_components": 2},
+        keyword={
+            "weights_init": None,
+            "probabilities_init": None,
+            "fit_weights": True,
+            "alpha": 0.0,
+        },
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

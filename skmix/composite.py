@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseMixture, StartRecipe, responsibilities_of
+from ._parameters import estimator_init
 from ._table import (
     TableEncoder,
     as_table_array,
@@ -125,33 +126,6 @@ class EncodedTableMixture(
         },
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
     }
-
-    def __init__(
-        self,
-        *,
-        tol,
-        reg_covar,
-        max_iter,
-        n_init,
-        init_params,
-        random_state,
-        warm_start,
-        verbose,
-        verbose_interval,
-        n_jobs,
-        validation_fraction,
-    ):
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.n_jobs = n_jobs
-        self.validation_fraction = validation_fraction
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -279,42 +253,17 @@ class CompositeMixture(EncodedTableMixture):
         "handle_unknown": [StrOptions({"error", "ignore"})],
     }
 
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        families="auto",
-        missing="ignore",
-        handle_unknown="error",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            reg_covar=reg_covar,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components = n_components
-        self.families = families
-        self.missing = missing
-        self.handle_unknown = handle_unknown
+    __init__ = estimator_init(
+        positional={
+            "n_components": 2,
+        },
+        keyword={
+            "families": "auto",
+            "missing": "ignore",
+            "handle_unknown": "error",
+            "reg_covar": 1e-6,
+        },
+    )
 
     # ----------------------------------------------------------- encoding
     def _validate_X(self, X, reset):

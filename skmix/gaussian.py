@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
+from ._parameters import estimator_init
 from ._validation import check_shape, check_weights_init
 from .families.gaussian import GaussianFamily, GaussianParams
 
@@ -107,11 +108,7 @@ class GaussianMixtureEM(BaseMixture):
         Initial means.
     precisions_init : array-like, default=None
         Initial precisions (inverse covariances), shaped by covariance_type.
-    {{random_state}}
-    {{warm_start}}
-    {{verbose}}
-    {{verbose_interval}}
-    {{n_jobs}}
+    {{start_parameters}}
     {{validation_fraction}}
 
     Attributes
@@ -128,10 +125,7 @@ class GaussianMixtureEM(BaseMixture):
     {{converged_}}
     {{n_iter_}}
     {{lower_bound_}}
-    {{lower_bounds_}}
-    {{start_lower_bounds_}}
-    {{start_validation_scores_}}
-    {{best_start_}}
+    {{start_attributes}}
     {{n_samples_fit_}}
     {{n_features_in_}}
     {{feature_names_in_}}
@@ -162,44 +156,16 @@ class GaussianMixtureEM(BaseMixture):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(
-        self,
-        n_components=1,
-        *,
-        covariance_type="full",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        weights_init=None,
-        means_init=None,
-        precisions_init=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.reg_covar = reg_covar
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
+    __init__ = estimator_init(
+        positional={"n_components": 1},
+        keyword={
+            "covariance_type": "full",
+            "reg_covar": 1e-6,
+            "weights_init": None,
+            "means_init": None,
+            "precisions_init": None,
+        },
+    )
 
     def _make_family(self, X):
         return GaussianFamily(self.covariance_type, self.reg_covar)

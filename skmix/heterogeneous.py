@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._parameters import estimator_init
 from ._table import ComponentTableEncoder
 from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
@@ -60,36 +61,10 @@ class HeterogeneousMixture(EncodedTableMixture):
         "components": [list, tuple],
     }
 
-    def __init__(
-        self,
-        components=("gaussian", "gaussian"),
-        *,
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            reg_covar=reg_covar,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.components = components
+    __init__ = estimator_init(
+        positional={"components": ("gaussian", "gaussian")},
+        keyword={"reg_covar": 1e-6},
+    )
 
     def _n_components(self):
         return len(self.components)

@@ -22,6 +22,7 @@ from ._grouped import (
     group_means,
     weights_of,
 )
+from ._parameters import estimator_init
 from ._validation import check_n_samples
 from .families import one_hot
 from .families.grouped import GroupedRows, HierarchicalFamily, HierarchicalParams
@@ -79,11 +80,7 @@ class HierarchicalMixture(
         groups by their mean topic probabilities (k-means) into the outer
         mixtures. 'random' is DMLearn's start: every group to a random
         outer mixture, every row to a random topic.
-    {{random_state}}
-    {{warm_start}}
-    {{verbose}}
-    {{verbose_interval}}
-    {{n_jobs}}
+    {{start_parameters}}
     validation_fraction : float, default=0.1
         With ``n_init > 1``, the share of groups held out (whole) to choose
         the best start, after which EM continues on all groups. 0 selects
@@ -106,10 +103,7 @@ class HierarchicalMixture(
     {{n_iter_}}
     lower_bound_ : float
         Mean log-likelihood per group of the selected start's last E-step.
-    {{lower_bounds_}}
-    {{start_lower_bounds_}}
-    {{start_validation_scores_}}
-    {{best_start_}}
+    {{start_attributes}}
     {{n_features_in_}}
 
     See Also
@@ -145,40 +139,10 @@ class HierarchicalMixture(
     __metadata_request__transform = {"groups": True}
     __metadata_request__score_samples = {"groups": True}
 
-    def __init__(
-        self,
-        n_components=1,
-        n_mixtures=1,
-        *,
-        family=None,
-        length_model=None,
-        tol=1e-3,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components = n_components
-        self.n_mixtures = n_mixtures
-        self.family = family
-        self.length_model = length_model
+    __init__ = estimator_init(
+        positional={"n_components": 1, "n_mixtures": 1},
+        keyword={"family": None, "length_model": None},
+    )
 
     # ------------------------------------------------------- groups in
     def _n_components(self):

@@ -19,6 +19,7 @@ from ._grouped import (
     rows_by_group,
     weights_of,
 )
+from ._parameters import estimator_init
 from ._validation import check_n_samples
 from .families import one_hot
 from .families.grouped import GroupedRows, SequenceFamily, SequenceParams
@@ -66,11 +67,7 @@ class JointMixture(BaseMixture):
         starts a flat mixture (by that method) and the transition from the
         two starts' posteriors; 'random' is DMLearn's start, every sample to
         a random pair of components.
-    {{random_state}}
-    {{warm_start}}
-    {{verbose}}
-    {{verbose_interval}}
-    {{n_jobs}}
+    {{start_parameters}}
     {{validation_fraction}}
 
     Attributes
@@ -90,10 +87,7 @@ class JointMixture(BaseMixture):
     {{converged_}}
     {{n_iter_}}
     {{lower_bound_}}
-    {{lower_bounds_}}
-    {{start_lower_bounds_}}
-    {{start_validation_scores_}}
-    {{best_start_}}
+    {{start_attributes}}
     {{n_features_in_}}
 
     See Also
@@ -128,42 +122,10 @@ class JointMixture(BaseMixture):
     __metadata_request__fit = {"y_groups": True}
     __metadata_request__score = {"y_groups": True}
 
-    def __init__(
-        self,
-        n_components_x=1,
-        n_components_y=1,
-        *,
-        family_x=None,
-        family_y=None,
-        length_model_y="poisson",
-        tol=1e-3,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components_x = n_components_x
-        self.n_components_y = n_components_y
-        self.family_x = family_x
-        self.family_y = family_y
-        self.length_model_y = length_model_y
+    __init__ = estimator_init(
+        positional={"n_components_x": 1, "n_components_y": 1},
+        keyword={"family_x": None, "family_y": None, "length_model_y": "poisson"},
+    )
 
     def _n_components(self):
         return self.n_components_x

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseMixture
 from ._docstrings import fill_docstring
+from ._parameters import estimator_init
 from .families.nig import NIGFamily, NIGParams, nig_moments
 
 
@@ -51,11 +52,7 @@ class NIGMixture(BaseMixture):
         How each start's clusters are chosen. Each cluster then gives a
         moment-matched start: its mean as location, zero skewness, its
         covariance (plus ``reg_covar``) as dispersion and tail shape 1.
-    {{random_state}}
-    {{warm_start}}
-    {{verbose}}
-    {{verbose_interval}}
-    {{n_jobs}}
+    {{start_parameters}}
     {{validation_fraction}}
 
     Attributes
@@ -82,10 +79,7 @@ class NIGMixture(BaseMixture):
     {{converged_}}
     {{n_iter_}}
     {{lower_bound_}}
-    {{lower_bounds_}}
-    {{start_lower_bounds_}}
-    {{start_validation_scores_}}
-    {{best_start_}}
+    {{start_attributes}}
     {{n_samples_fit_}}
     {{n_features_in_}}
     {{feature_names_in_}}
@@ -125,38 +119,10 @@ class NIGMixture(BaseMixture):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(
-        self,
-        n_components=1,
-        *,
-        covariance_type="full",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-        validation_fraction=0.1,
-    ):
-        super().__init__(
-            tol=tol,
-            max_iter=max_iter,
-            n_init=n_init,
-            init_params=init_params,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-            verbose_interval=verbose_interval,
-            n_jobs=n_jobs,
-            validation_fraction=validation_fraction,
-        )
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.reg_covar = reg_covar
+    __init__ = estimator_init(
+        positional={"n_components": 1},
+        keyword={"covariance_type": "full", "reg_covar": 1e-6},
+    )
 
     def _make_family(self, X):
         return NIGFamily(self.covariance_type, self.reg_covar)

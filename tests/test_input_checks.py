@@ -1,6 +1,7 @@
 """The estimators' shortcuts past scikit-learn's generic checks give what
 those checks give: the same arrays, attributes and errors."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -10,6 +11,7 @@ import sklearn.base
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
+import skmix
 import skmix._base
 from skmix import CoinMixture, GaussianMixtureEM, NIGMixture
 
@@ -173,3 +175,29 @@ def test_parameters_are_validated_again_when_they_change(monkeypatch):
         model.fit(X)
     with pytest.raises(InvalidParameterError, match="n_init"):
         model.fit(X)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        GaussianMixtureEM,
+        NIGMixture,
+        CoinMixture,
+        skmix.CompositeMixture,
+        skmix.HeterogeneousMixture,
+        skmix.HierarchicalMixture,
+        skmix.JointMixture,
+    ],
+)
+def test_constructors_store_their_arguments_and_refuse_unknown_ones(estimator):
+    # scikit-learn's contract: every parameter of the signature is stored
+    # under its name, unchanged; clone rebuilds the estimator from them.
+    names = list(inspect.signature(estimator).parameters)
+    values = {name: object() for name in names}
+    made = estimator(**values)
+    assert all(getattr(made, name) is value for name, value in values.items())
+    assert sklearn.base.clone(estimator()).get_params() == estimator().get_params()
+    with pytest.raises(TypeError, match=rf"{estimator.__name__}\(\).*'colour'"):
+        estimator(colour=1)
+    with pytest.raises(TypeError, match=estimator.__name__):
+        estimator(*range(len(names) + 1))
