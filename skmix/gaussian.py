@@ -115,7 +115,7 @@ class GaussianMixtureEM(BaseMixture):
     {{reg_covar}}
     {{max_iter}}
     {{n_init}}
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}, \
             default='kmeans'
         How each start's responsibilities are initialised. With one start,
         'kmeans' is scikit-learn's ``KMeans`` on all rows (so a start equals
@@ -126,6 +126,21 @@ class GaussianMixtureEM(BaseMixture):
         runs on a random subsample of {{KMEANS_MAX_ROWS}} rows and every row is
         labelled by its nearest centre, which keeps the memory of a fit on a
         long X far below the size of X.
+        'hc' is R mclust's default start: its model-based hierarchical
+        clustering (``hc(X, modelName = "VVV", use = "SVD")``: groups merged
+        by the classification likelihood of Gaussians with varying
+        covariances, on the SVD-scaled rows) cut into ``n_components``
+        groups, whose hard assignments give the first M-step. It is
+        deterministic, and the same for every start: with ``n_init > 1``
+        every start begins from the same partition (so starts differ only
+        if EM does), and the tree is computed once for all starts and for
+        every later fit on the same rows (any number of components, any
+        covariance model; :func:`skmix.select_model` relies on it). Its
+        memory grows as the square of the rows, so beyond {{HC_MAX_ROWS}}
+        rows (mclust's limit too) it clusters a subsample of {{HC_MAX_ROWS}}
+        rows (drawn with a fixed seed) and labels the other rows by the
+        subsample's groups; with ``sample_weight`` it clusters the rows of
+        positive weight, unweighted.
     weights_init : array-like of shape (n_components,), default=None
         Initial mixing weights.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -181,6 +196,9 @@ class GaussianMixtureEM(BaseMixture):
         **BaseMixture._parameter_constraints,
         "covariance_type": [
             StrOptions({"full", "tied", "diag", "spherical", *EXTRA_MODELS, *_ALIASES})
+        ],
+        "init_params": [
+            StrOptions({"kmeans", "random", "random_from_data", "k-means++", "hc"})
         ],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "weights_init": ["array-like", None],

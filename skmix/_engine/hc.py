@@ -12,7 +12,11 @@ cuts the tree at every number of groups. Here:
 - :func:`cut_tree` is ``hclass``: the partition into k groups, from the tree;
 - :func:`hc_tree` and :func:`hc_partition` chain them on raw data, on a
   subsample of at most ``HC_MAX_ROWS`` rows beyond which the other rows are
-  labelled by the Gaussian groups of the subsample's partition.
+  labelled by the Gaussian groups of the subsample's partition;
+- :func:`shared_hc_tree` is :func:`hc_tree` remembered for the last few
+  data sets (by their content), so that the starts of a fit and the fits of
+  a model search (every number of components, every covariance model) cut
+  one tree.
 
 One tree serves every number of groups (a model search over 1..9 components
 needs one tree, not nine). Everything is deterministic. A tree of n rows and
@@ -22,6 +26,9 @@ p scaled features holds ``8 (n^2 / 2 + n p^2)`` bytes (19 MB at 2000 rows of
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -226,6 +233,43 @@ def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
     scaling = svd_scaling(X_tree)
     merges, groups, deltas = hc_merges(scaling.transform(X_tree))
     return HCTree(merges, groups, deltas, rows, scaling)
+
+
+#: How many trees :func:`shared_hc_tree` remembers (a model search needs
+#: one per set of training rows).
+_SHARED_TREES = 4
+_trees: OrderedDict = OrderedDict()
+_trees_lock = threading.Lock()
+
+
+def _content_key(X, rows):
+    """A digest of the values, shape and dtype of X and of ``rows``."""
+    digest = hashlib.blake2b(digest_size=16)
+    X = np.ascontiguousarray(X)
+    digest.update(str((X.shape, X.dtype.str)).encode())
+    digest.update(memoryview(X).cast("B"))
+    if rows is not None:
+        digest.update(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def shared_hc_tree(X, rows=None) -> HCTree:
+    """:func:`hc_tree` of X (its rows ``rows``, default all), computed once
+    for equal data: the last ``_SHARED_TREES`` trees are kept, keyed by a
+    digest of the data's values, so that a model search over numbers of
+    components and covariance models builds one tree. Thread-safe (the
+    starts of a fit run in threads); the tree is a pure function of its
+    key, so sharing it changes no result."""
+    key = _content_key(X, rows)
+    with _trees_lock:
+        tree = _trees.get(key)
+        if tree is None:
+            tree = hc_tree(X, rows=rows)
+            _trees[key] = tree
+            while len(_trees) > _SHARED_TREES:
+                _trees.popitem(last=False)
+        _trees.move_to_end(key)
+        return tree
 
 
 def hc_partition(X, n_components, *, tree=None, **tree_options) -> np.ndarray:
