@@ -27,9 +27,41 @@ from sklearn.utils.validation import (
 )
 
 from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
-from ._engine import LocalThreads, fit_multistart, one_blas_thread, start_initializer
+from ._engine import (
+    LocalThreads,
+    failure_reason,
+    fit_multistart,
+    one_blas_thread,
+    start_initializer,
+)
 from ._validation import check_n_samples
 from .families import softmax_in_place
+
+
+class FailedStartsWarning(UserWarning):
+    """Some starts of a multi-start fit failed and were skipped (their
+    reasons are in the estimator's ``start_failures_``)."""
+
+
+class DegenerateFitWarning(UserWarning):
+    """The fitted model is a spurious optimum: a component collapsed or
+    rests on too few rows (the estimator's ``degeneracies_`` says which)."""
+
+
+def _warn_failed_starts(failures, n_starts):
+    """One warning for the failed starts of a fit, counted by reason."""
+    counts = {}
+    for reason in failures.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    listed = "; ".join(f"{reason} ({count})" for reason, count in counts.items())
+    warnings.warn(
+        f"{len(failures)} of {n_starts} starts failed and were skipped: {listed}. "
+        "The fit kept the best of the others; start_failures_ maps each failed "
+        "start to its reason. Increase reg_covar, use fewer components or "
+        "another init_params if many starts fail.",
+        FailedStartsWarning,
+        stacklevel=4,
+    )
 
 
 class StartRecipe(NamedTuple):
@@ -423,6 +455,27 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 ),
             )
         self._store_fit(family, result, X.shape[0])
+        self._check_degeneracy(family, result.best, X, sample_weight)
+
+    def _check_degeneracy(self, family, best, X, sample_weight):
+        """``degeneracies_`` of the fitted model, and a warning naming what
+        collapsed if it is a spurious optimum (see the family's
+        ``degenerate_components``)."""
+        scale = family.data_scale(X, sample_weight)
+        self.degeneracies_ = list(
+            family.degenerate_components(best.params, best.stats, scale)
+        )
+        if self.degeneracies_:
+            warnings.warn(
+                "The fitted model is degenerate (a spurious maximum of the "
+                "likelihood, whose value then measures the regularisation "
+                "rather than the data): "
+                + "; ".join(self.degeneracies_)
+                + ". Try more starts, fewer components, a larger reg_covar or "
+                "another covariance model.",
+                DegenerateFitWarning,
+                stacklevel=4,
+            )
 
     def _store_fit(self, family, result, n_samples):
         """The fitted attributes from the engine's result on ``n_samples`` rows."""
@@ -445,6 +498,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
         self.start_lower_bounds_ = result.train_log_likelihoods
         self.start_validation_scores_ = result.validation_log_likelihoods
         self.best_start_ = result.best_index
+        self.start_failures_ = {
+            index: failure_reason(error)
+            for index, error in result.start_failures.items()
+        }
+        if self.start_failures_:
+            _warn_failed_starts(self.start_failures_, len(result.start_n_iter))
         self.n_samples_fit_ = n_samples
         if self.verbose:
             print(

@@ -719,7 +719,14 @@ def test_validation_selection_records_every_start():
     ).fit(X)
     assert model.start_lower_bounds_.shape == (5,)
     assert np.all(np.isfinite(model.start_validation_scores_))
-    assert model.best_start_ == int(np.argmax(model.start_validation_scores_))
+    # The selection rule (skmix._engine.policy.PairedValidation): the best
+    # training lower bound unless the best validation score is significantly
+    # better row by row. Start 0's validation lead here (0.007 a row on 150
+    # rows, between optima that differ by 0.0002 a row in training) is not.
+    best_train = int(np.argmax(model.start_lower_bounds_))
+    best_validation = int(np.argmax(model.start_validation_scores_))
+    assert best_train != best_validation
+    assert model.best_start_ == best_train
     no_split = GaussianMixtureEM(
         3,
         n_init=5,

@@ -1,9 +1,10 @@
 """The EM engine: one loop over additive statistics, chunks and multi-start.
 
 Modules: ``em`` (one EM run), ``multistart`` (plan, run, select, continue),
-``parallel`` (running the starts), ``initialization`` and ``seeding`` (how
-a start begins), ``executor`` (where an E-step's work runs) and ``threads``
-(the threading machinery behind it).
+``parallel`` (running the starts), ``policy`` (choosing one),
+``initialization`` and ``seeding`` (how a start begins), ``hc`` (mclust's
+hierarchical start), ``executor`` (where an E-step's work runs) and
+``threads`` (the threading machinery behind it).
 """
 
 from .._config import CHUNK_SIZE
@@ -19,17 +20,29 @@ from .em import (
 from .executor import SERIAL, LocalThreads, chunk_bounds
 from .initialization import InitialAssignment, initial_assignment, initialize
 from .multistart import (
-    BestScore,
+    START_FAILURES,
     MultiStartResult,
-    SelectionPolicy,
     StartOutcome,
     fit_multistart,
+)
+from .policy import (
+    AllStartsFailed,
+    BestScore,
+    PairedValidation,
+    SelectionPolicy,
+    failure_reason,
+    validation_gain_is_significant,
 )
 from .seeding import SEEDINGS, start_initializer
 from .threads import one_blas_thread
 
 __all__ = [
     "CHUNK_SIZE",
+    "START_FAILURES",
+    "AllStartsFailed",
+    "PairedValidation",
+    "failure_reason",
+    "validation_gain_is_significant",
     "SEEDINGS",
     "SERIAL",
     "BestScore",

@@ -69,6 +69,9 @@ class GaussianModelFamily(GaussianFamily):
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
+    def mclust_model(self):
+        return self.model
+
     def n_parameters(self, params):
         k, d = params.means.shape
         return int(k * d + n_covariance_parameters(self.model, k, d))
