@@ -5,6 +5,7 @@ from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
 from .heterogeneous import HeterogeneousMixture
 from .nig import NIGMixture
+from .selection import ModelSelection, select_model
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,8 @@ __all__ = [
     "CompositeMixture",
     "GaussianMixtureEM",
     "HeterogeneousMixture",
+    "ModelSelection",
     "NIGMixture",
     "__version__",
+    "select_model",
 ]

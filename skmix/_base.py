@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
+from ._engine import START_FAILURES as START_FAILURES  # for skmix.selection
 from ._engine import (
     LocalThreads,
     failure_reason,

@@ -17,17 +17,27 @@ growth but does not remove the spike: its height then measures
 2. it rests on **too few rows** for what it estimates on its own: its
    effective number of rows n_k (its sum of responsibilities) is below
    :func:`rows_needed` of its covariance model. A component's scatter
-   matrix about its mean has rank at most n_k - 1, so a covariance the
-   component does not share with others needs more rows than that rank to
-   be non-singular: d + 1 rows when it has its own shape and orientation
-   (VVV, EVV), 2 when only its volume or its diagonal shape is its own
-   (VII, VEI, EVI, VVI, VEE, EVE, VVE, VEV: one row has no spread at all),
-   and 1 when nothing is its own (EII, EEI, EEE, EEV: less than a row's
-   worth is an empty component). This is deliberately not "fewer rows than
-   parameters": mclust's VVV fit of the wine data (178 rows, 13 features,
-   3 components) has components of about 60 rows for 104 covariance and
-   mean parameters each, and it is a proper optimum: its scatter matrices
-   have full rank, so its likelihood is bounded near it.
+   matrix W_k about its mean has rank at most n_k - 1 (for rows wholly in
+   it), and the likelihood is unbounded wherever the model lets the
+   component's variance vanish along a direction in which W_k is 0:
+
+   - its own shape in a free orientation (EVE, VVE, EVV, VVV): the
+     orientation can put an axis on W_k's null space (for EVE and VVE the
+     shared orientation too: the profile objective sum_k n_k sum_j log
+     (D^T W_k D)_jj then falls without bound), so it needs d + 1 rows;
+   - only its volume, or its shape along the coordinate axes, is its own
+     (VII, VEI, EVI, VVI, VEE, VEV): one row has no spread at all, so it
+     needs 2 rows;
+   - nothing is its own (EII, EEI, EEE, EEV): less than a row's worth is
+     an empty component; it needs 1.
+
+   This is deliberately not "fewer rows than parameters": mclust's VVV fit
+   of the wine data (178 rows, 13 features, 3 components) has components
+   of about 60 rows for 104 covariance and mean parameters each, and it is
+   a proper optimum: its scatter matrices have full rank, so its
+   likelihood is bounded near it. On the same data a VVE fit with 4
+   components has a component of 13.4 effective rows in 13 dimensions (and
+   a BIC below the 3-component fit's): by rule 2 it is degenerate.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ from .._config import SINGULAR_RCOND
 
 #: Effective rows a component needs, by what its covariance estimates from
 #: its own rows alone (see the module docstring).
-_OWN_SHAPE_AND_ORIENTATION = ("VVV", "EVV")
+_OWN_SHAPE_AND_ORIENTATION = ("EVE", "VVE", "EVV", "VVV")
 _NOTHING_OWN = ("EII", "EEI", "EEE", "EEV")
 
 
@@ -55,18 +65,20 @@ def rows_needed(model: str, n_features: int) -> int:
 
 
 class DataScale(NamedTuple):
-    """The data's spread: ``covariance`` (d, d), or None when only the
-    column ``variances`` (d,) are compared (diagonal models), and how many
-    rows a unit of sample weight is (``rows_per_weight``)."""
+    """The data's spread: the column ``variances`` (d,), ``whiten`` (d, m),
+    the map under which the data's covariance is the identity on the m
+    directions where the data vary (None when only column variances are
+    compared: diagonal models), and how many rows a unit of sample weight
+    is (``rows_per_weight``)."""
 
-    covariance: np.ndarray | None
     variances: np.ndarray
+    whiten: np.ndarray | None
     rows_per_weight: float
 
 
 def data_scale(X, sample_weight, diagonal: bool) -> DataScale:
-    """The (weighted) covariance of the rows of X, or only their column
-    variances when ``diagonal``."""
+    """The (weighted) spread of the rows of X: their column variances, and
+    unless ``diagonal`` the whitening map of their covariance."""
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
@@ -75,16 +87,21 @@ def data_scale(X, sample_weight, diagonal: bool) -> DataScale:
     centred = X - mean
     rows_per_weight = n / total if total > 0 else 1.0
     if diagonal:
-        return DataScale(None, w @ centred**2 / total, rows_per_weight)
+        return DataScale(w @ centred**2 / total, None, rows_per_weight)
     covariance = (centred * w[:, None]).T @ centred / total
-    return DataScale(covariance, np.diag(covariance).copy(), rows_per_weight)
+    data_variances, directions = np.linalg.eigh(covariance)
+    spread = data_variances > SINGULAR_RCOND * max(data_variances.max(), 0.0)
+    whiten = directions[:, spread] / np.sqrt(data_variances[spread])
+    return DataScale(np.diag(covariance).copy(), whiten, rows_per_weight)
 
 
-def _relative_floor(covariances, layout, reg_covar, scale: DataScale, k):
+def relative_floor(covariances, layout, reg_covar, scale: DataScale, k):
     """Each component's smallest variance less ``reg_covar`` relative to the
-    data's in the same direction (NaN where the data do not vary at all)."""
+    data's in the same direction (NaN where the data do not vary at all):
+    ``covariances`` as ``layout`` ('full', 'tied', 'diag', 'spherical')
+    shapes them, ``k`` components."""
     d = scale.variances.shape[0]
-    if scale.covariance is None:  # diagonal models: column by column
+    if scale.whiten is None:  # diagonal models: column by column
         spread = scale.variances > 0
         if not spread.any():
             return np.full(k, np.nan)
@@ -93,16 +110,19 @@ def _relative_floor(covariances, layout, reg_covar, scale: DataScale, k):
         relative = (variances - reg_covar) / np.where(spread, scale.variances, 1.0)
         relative = np.broadcast_to(relative, (k, d))[:, spread]
         return relative.min(axis=1)
-    data_variances, directions = np.linalg.eigh(scale.covariance)
-    spread = data_variances > SINGULAR_RCOND * max(data_variances.max(), 0.0)
-    if not spread.any() or data_variances.max() <= 0:
+    if scale.whiten.shape[1] == 0:
         return np.full(k, np.nan)
-    whiten = directions[:, spread] / np.sqrt(data_variances[spread])
     matrices = np.asarray(covariances, dtype=np.float64)
     if matrices.ndim == 2:
         matrices = np.broadcast_to(matrices, (k, d, d))
-    relative = whiten.T @ (matrices - reg_covar * np.eye(d)) @ whiten
+    relative = scale.whiten.T @ (matrices - reg_covar * np.eye(d)) @ scale.whiten
     return np.linalg.eigvalsh(relative)[:, 0]
+
+
+def singular_components(covariances, layout, reg_covar, scale: DataScale, k):
+    """Indices of the components singular relative to the data (rule 1)."""
+    floors = relative_floor(covariances, layout, reg_covar, scale, k)
+    return np.flatnonzero(floors <= SINGULAR_RCOND)
 
 
 def gaussian_degeneracies(
@@ -116,7 +136,7 @@ def gaussian_degeneracies(
         else (len(resp_sum) if resp_sum is not None else 1)
     )
     reasons = {}
-    floors = _relative_floor(covariances, layout, reg_covar, scale, k)
+    floors = relative_floor(covariances, layout, reg_covar, scale, k)
     for component in np.flatnonzero(floors <= SINGULAR_RCOND):
         reasons[int(component)] = (
             f"component {component} is singular relative to the data (its "
