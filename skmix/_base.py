@@ -27,7 +27,10 @@ from sklearn.utils.validation import (
 )
 
 from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
-from ._engine import START_FAILURES as START_FAILURES  # for skmix.selection
+
+# For skmix.selection (estimators reach the engine through _base).
+from ._engine import HC_TRANSFORMATIONS as HC_TRANSFORMATIONS
+from ._engine import START_FAILURES as START_FAILURES
 from ._engine import (
     LocalThreads,
     failure_reason,
@@ -35,6 +38,7 @@ from ._engine import (
     one_blas_thread,
     start_initializer,
 )
+from ._engine import hc_labels as hc_labels
 from ._validation import check_n_samples
 from .families import softmax_in_place
 

@@ -18,14 +18,19 @@ from numbers import Integral
 import numpy as np
 from scipy.special import xlogy
 from sklearn.base import clone
+from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 
 from ._base import (
+    HC_TRANSFORMATIONS,
     START_FAILURES,
     DegenerateFitWarning,
     FailedStartsWarning,
     failure_reason,
+    hc_labels,
 )
+from ._config import FINAL_TOL_FACTOR
 from .families.covariance_models import SKLEARN_MODELS
 from .families.degeneracy import data_scale, singular_components
 from .gaussian import GaussianMixtureEM
@@ -211,49 +216,161 @@ def _log_likelihood(estimator, X, sample_weight):
     return float(np.sum(scores if sample_weight is None else scores * sample_weight))
 
 
-def _start_portfolio(template, k, covariance_type, n_init, hc_start):
-    """The estimators whose best fit is one Gaussian candidate: an
-    hierarchical-clustering start and ``n_init`` random starts; for other
-    estimators, the template with its own starts (or ``n_init``)."""
+def _canonical(labels):
+    """Labels renumbered in order of first appearance (equal partitions
+    then have equal labels)."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty_like(first)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.ravel()].astype(np.int64)
+
+
+class _Partitions:
+    """The starting partitions of the Gaussian candidates, computed once per
+    number of components and shared by every covariance model: the
+    hierarchical clustering under mclust's transformations
+    (``HC_TRANSFORMATIONS``: one tree each for the whole search) and
+    ``n_kmeans`` k-means partitions of the standardised columns (k-means
+    on raw units would let the widest column decide, as proline does on
+    the wine data); equal partitions once."""
+
+    def __init__(self, X, sample_weight, hc_start, n_kmeans, random_state):
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.w = sample_weight
+        self.hc_start, self.n_kmeans = hc_start, n_kmeans
+        self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        self.cache = {}
+
+    def _standardised(self):
+        if "Z" not in self.cache:
+            scale = self.X.std(axis=0)
+            self.cache["Z"] = (self.X - self.X.mean(axis=0)) / np.where(
+                scale > 0, scale, 1.0
+            )
+        return self.cache["Z"]
+
+    def of(self, k):
+        if k in self.cache:
+            return self.cache[k]
+        found, seen = [], set()
+
+        def add(labels):
+            labels = _canonical(labels)
+            key = labels.tobytes()
+            if key not in seen and np.unique(labels).size == k:
+                seen.add(key)
+                found.append(labels)
+
+        if self.hc_start:
+            for use in HC_TRANSFORMATIONS:
+                try:
+                    add(hc_labels(self.X, k, use, self.w))
+                except ValueError:
+                    continue
+        for seed in range(self.n_kmeans if k > 1 else 0):
+            kmeans = KMeans(k, n_init=1, random_state=self.seed + seed)
+            add(kmeans.fit(self._standardised(), sample_weight=self.w).labels_)
+        if k == 1 or not found:
+            add(np.zeros(self.X.shape[0], dtype=np.int64))
+        self.cache[k] = found
+        return found
+
+
+def _precisions(precisions_cholesky, layout):
+    """Precisions from their upper Cholesky factors U (P = U U^T)."""
+    if layout in ("diag", "spherical"):
+        return precisions_cholesky**2
+    if layout == "tied":
+        return precisions_cholesky @ precisions_cholesky.T
+    return np.einsum("kij,klj->kil", precisions_cholesky, precisions_cholesky)
+
+
+def _partition_start(estimator, X, sample_weight, labels):
+    """``estimator`` set to start from the model's M-step on ``labels``
+    (its initial weights, means and precisions), one start."""
+    k = estimator.n_components
+    family = estimator._make_family(X)
+    reference = family.reference(X, k)
+    stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
+    params = family.initial_m_step(stats, reference)
+    counts = np.asarray(stats.resp_sum, dtype=np.float64)
+    layout = family.covariance_type
+    return estimator.set_params(
+        weights_init=counts / counts.sum(),
+        means_init=params.means,
+        precisions_init=_precisions(params.precisions_cholesky, layout),
+        n_init=1,
+    )
+
+
+def _gaussian_fits(template, k, covariance_type, partitions, X, w):
+    """The fits of one Gaussian candidate from each starting partition: a
+    generator of fitted estimators, or of the error of a failed start."""
     params = {"n_components": k}
     if covariance_type is not None:
         params["covariance_type"] = covariance_type
+    for labels in partitions.of(k):
+        estimator = clone(template).set_params(**params)
+        try:
+            _partition_start(estimator, partitions.X, w, labels)
+            yield _fit_quietly(estimator, X, w)
+        except START_FAILURES as failure:
+            yield failure
+
+
+def _own_fits(template, k, covariance_type, n_init, X, w):
+    """The fit of a non-Gaussian candidate, with its own starts."""
+    params = {"n_components": k} if "n_components" in template.get_params() else {}
+    if covariance_type is not None:
+        params["covariance_type"] = covariance_type
+    if n_init is not None:
+        params["n_init"] = n_init
     estimator = clone(template).set_params(**params)
-    if not isinstance(template, GaussianMixtureEM):
-        if n_init is not None:
-            estimator.set_params(n_init=n_init)
-        return [estimator]
-    random_starts = n_init
-    if random_starts is None:
-        own = template.get_params()["n_init"]
-        random_starts = own if own > 1 else SELECTION_RANDOM_STARTS
-    portfolio = []
-    if hc_start and template.get_params()["init_params"] != "hc":
-        portfolio.append(clone(estimator).set_params(init_params="hc", n_init=1))
-    if random_starts > 0:
-        portfolio.append(estimator.set_params(n_init=random_starts))
-    return portfolio or [estimator]
+    try:
+        yield _fit_quietly(estimator, X, w)
+    except START_FAILURES as failure:
+        yield failure
 
 
-def _fit_candidate(portfolio, X, sample_weight):
-    """The best fit of a candidate's portfolio: ``(estimator, log_likelihood,
+def _best_fit(fits, X, sample_weight):
+    """The best of a candidate's fits: ``(estimator, log_likelihood,
     error)``; proper fits beat degenerate ones, then the higher
     log-likelihood; ``error`` is the last failure when every fit failed."""
     best, best_key, error = None, None, None
-    for estimator in portfolio:
-        try:
-            _fit_quietly(estimator, X, sample_weight)
-            log_likelihood = _log_likelihood(estimator, X, sample_weight)
-        except START_FAILURES as failure:
-            error = failure
+    for fitted in fits:
+        if isinstance(fitted, BaseException):
+            error = fitted
             continue
-        proper = not getattr(estimator, "degeneracies_", [])
+        log_likelihood = _log_likelihood(fitted, X, sample_weight)
+        proper = not getattr(fitted, "degeneracies_", [])
         key = (proper, log_likelihood if np.isfinite(log_likelihood) else -np.inf)
         if best_key is None or key > best_key:
-            best, best_key = (estimator, log_likelihood), key
+            best, best_key = (fitted, log_likelihood), key
     if best is None:
         return None, np.nan, error
     return best[0], best[1], None
+
+
+def _polished(estimator, template, X, sample_weight):
+    """The chosen fit continued to ``tol * FINAL_TOL_FACTOR`` (its starts
+    were compared at ``tol``), its start parameters reset to the
+    template's."""
+    tol = estimator.tol
+    try:
+        estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
+        _fit_quietly(estimator, X, sample_weight)
+    except START_FAILURES:
+        pass  # the fit is left as it was (a failed fit changes nothing)
+    own = template.get_params()
+    return estimator.set_params(
+        warm_start=own["warm_start"],
+        tol=tol,
+        **{
+            name: own[name]
+            for name in ("weights_init", "means_init", "precisions_init", "n_init")
+            if name in own
+        },
+    )
 
 
 def _num_rows(X):
@@ -336,6 +453,32 @@ def _say_candidate(row, seconds):
     print(f"{model}, {row['n_components']} components: {outcome} ({seconds:.2f} s)")
 
 
+def _search(templates, ks, covariance_types, n_init, hc_start, X, w, verbose):
+    """Fit every candidate: its table rows and fitted estimators."""
+    rows, estimators = [], []
+    partitions = None
+    for template, k, covariance_type in _candidates(templates, ks, covariance_types):
+        begun = time.perf_counter()
+        if isinstance(template, GaussianMixtureEM):
+            if partitions is None:
+                n_kmeans = SELECTION_RANDOM_STARTS if n_init is None else n_init
+                seed = template.random_state
+                partitions = _Partitions(X, w, hc_start, n_kmeans, seed)
+            fits = _gaussian_fits(template, k, covariance_type, partitions, X, w)
+        else:
+            fits = _own_fits(template, k, covariance_type, n_init, X, w)
+        fitted, log_likelihood, error = _best_fit(fits, X, w)
+        if fitted is not None and isinstance(template, GaussianMixtureEM):
+            fitted = _polished(fitted, template, X, w)
+            log_likelihood = _log_likelihood(fitted, X, w)
+        row = _row(template, k, covariance_type, fitted, log_likelihood, error, X, w)
+        rows.append(row)
+        estimators.append(fitted)
+        if verbose:
+            _say_candidate(row, time.perf_counter() - begun)
+    return rows, estimators
+
+
 def select_model(
     estimator,
     X,
@@ -357,12 +500,11 @@ def select_model(
     ``covariance_types`` (by default mclust's 14). Several estimators
     compare families (a Gaussian against an NIG mixture, by BIC).
 
-    Each Gaussian candidate is fitted from mclust's start, its model-based
-    hierarchical clustering (``init_params="hc"``: one tree serves every
-    number of components and every covariance model, so it is built once
-    per search), and from ``n_init`` random starts of the estimator's
-    ``init_params``; the candidate keeps the better fit. Other estimators
-    keep their own starts.
+    Each Gaussian candidate starts from mclust's hierarchical clustering
+    (its trees built once per search, under mclust's SVD, STD and VARS
+    transformations) and from ``n_init`` k-means partitions of the
+    standardised data, and keeps its best fit; other estimators keep their
+    own starts.
 
     A candidate fails when every start fails (a singular covariance without
     regularisation, more components than distinct rows, ...), and is
@@ -395,9 +537,9 @@ def select_model(
         largest posterior probability, its MAP classification; as mclust's
         ``icl()``). Lower is better.
     n_init : int, default=None
-        Random starts per candidate. None: the estimator's own ``n_init``,
-        except a Gaussian template left at ``n_init=1``, which gets
-        ``SELECTION_RANDOM_STARTS`` (5) beside its hierarchical start.
+        k-means starts of each Gaussian candidate beside its hierarchical
+        ones (None: ``SELECTION_RANDOM_STARTS``, 5); other estimators' own
+        ``n_init`` (None: the template's).
     hc_start : bool, default=True
         Whether Gaussian candidates also start from the hierarchical
         clustering (mclust's default start).
@@ -415,51 +557,27 @@ def select_model(
     Raises
     ------
     ValueError
-        If no candidate could be fitted without failing or degenerating.
+        If every candidate failed or is degenerate.
 
     Examples
     --------
     >>> from skmix import GaussianMixtureEM, select_model
     >>> from skmix.datasets import load_faithful
     >>> X = load_faithful(return_X_y=True)
-    >>> search = select_model(
-    ...     GaussianMixtureEM(random_state=0), X, n_components=range(1, 5)
-    ... )
+    >>> search = select_model(GaussianMixtureEM(random_state=0), X, n_components=[2, 3])
     >>> best = search.best_estimator_
     >>> best.n_components, best.covariance_type
     (3, 'tied')
     """
     _check_criterion(criterion)
-    templates = _as_templates(estimator)
-    ks = _check_n_components(n_components)
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    rows, estimators = [], []
+    templates, ks = _as_templates(estimator), _check_n_components(n_components)
+    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     started = time.perf_counter()
-    for template, k, covariance_type in _candidates(templates, ks, covariance_types):
-        begun = time.perf_counter()
-        portfolio = _start_portfolio(template, k, covariance_type, n_init, hc_start)
-        fitted, log_likelihood, error = _fit_candidate(portfolio, X, sample_weight)
-        rows.append(
-            _row(
-                template,
-                k,
-                covariance_type,
-                fitted,
-                log_likelihood,
-                error,
-                X,
-                sample_weight,
-            )
-        )
-        estimators.append(fitted)
-        if verbose:
-            _say_candidate(rows[-1], time.perf_counter() - begun)
+    args = (templates, ks, covariance_types, n_init, hc_start, X, w, verbose)
+    rows, estimators = _search(*args)
     best_index = _best_index(rows, criterion)
     if verbose:
-        print(
-            f"Searched {len(rows)} candidates in {time.perf_counter() - started:.2f} s"
-        )
+        print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
     return ModelSelection(_table(rows), best_index, estimators, criterion)
 
 

@@ -18,6 +18,7 @@ from .em import (
     total_weight,
 )
 from .executor import SERIAL, LocalThreads, chunk_bounds
+from .hc import HC_TRANSFORMATIONS, hc_labels
 from .initialization import InitialAssignment, initial_assignment, initialize
 from .multistart import (
     START_FAILURES,
@@ -38,6 +39,8 @@ from .threads import one_blas_thread
 
 __all__ = [
     "CHUNK_SIZE",
+    "HC_TRANSFORMATIONS",
+    "hc_labels",
     "START_FAILURES",
     "AllStartsFailed",
     "PairedValidation",

@@ -95,6 +95,26 @@ def svd_scaling(X) -> SVDScaling:
     return SVDScaling(mean[columns], scale[columns], columns, rotation)
 
 
+#: mclust's ``hc`` data transformations offered here: "SVD" (its default,
+#: :func:`svd_scaling`), "STD" (columns centred and scaled only) and "VARS"
+#: (the raw variables, centred). A model search cuts the trees of all three
+#: (mclust's best optima on the wine data come from each of them).
+HC_TRANSFORMATIONS = ("SVD", "STD", "VARS")
+
+
+def hc_scaling(X, use="SVD") -> SVDScaling:
+    """mclust's ``hc(..., use = use)`` transformation of X (see
+    :data:`HC_TRANSFORMATIONS`); constant columns are dropped."""
+    scaling = svd_scaling(X)
+    if use == "SVD":
+        return scaling
+    if use not in HC_TRANSFORMATIONS:
+        raise ValueError(f"use must be one of {HC_TRANSFORMATIONS}, got {use!r}.")
+    identity = np.eye(scaling.columns.size)
+    scale = scaling.scale if use == "STD" else np.ones(scaling.columns.size)
+    return SVDScaling(scaling.mean, scale, scaling.columns, identity)
+
+
 def _consecutive_labels(labels) -> np.ndarray:
     """Labels renumbered 0, 1, ... in order of first appearance (R's
     ``partconv(x, consec = TRUE)``)."""
@@ -197,7 +217,7 @@ class HCTree(NamedTuple):
     scaling: SVDScaling
 
 
-def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
+def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None, use="SVD") -> HCTree:
     """mclust's ``hc(X, modelName = "VVV", use = "SVD")`` on X's rows.
 
     Parameters
@@ -216,6 +236,8 @@ def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
     rows : array-like of int, default=None
         The rows eligible for the tree (e.g. those of positive weight); all
         rows if None.
+    use : {"SVD", "STD", "VARS"}, default="SVD"
+        The data transformation (:func:`hc_scaling`).
 
     Returns
     -------
@@ -230,21 +252,22 @@ def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
         rng = check_random_state(random_state)
         rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
     X_tree = X[rows]
-    scaling = svd_scaling(X_tree)
+    scaling = hc_scaling(X_tree, use)
     merges, groups, deltas = hc_merges(scaling.transform(X_tree))
     return HCTree(merges, groups, deltas, rows, scaling)
 
 
 #: How many trees :func:`shared_hc_tree` remembers (a model search needs
-#: one per set of training rows).
-_SHARED_TREES = 4
+#: one per transformation and set of training rows).
+_SHARED_TREES = 8
 _trees: OrderedDict = OrderedDict()
 _trees_lock = threading.Lock()
 
 
-def _content_key(X, rows):
-    """A digest of the values, shape and dtype of X and of ``rows``."""
-    digest = hashlib.blake2b(digest_size=16)
+def _content_key(X, rows, use):
+    """A digest of the values, shape and dtype of X, of ``rows`` and of the
+    transformation."""
+    digest = hashlib.blake2b(digest_size=16, person=use.encode())
     X = np.ascontiguousarray(X)
     digest.update(str((X.shape, X.dtype.str)).encode())
     digest.update(memoryview(X).cast("B"))
@@ -253,23 +276,34 @@ def _content_key(X, rows):
     return digest.hexdigest()
 
 
-def shared_hc_tree(X, rows=None) -> HCTree:
+def shared_hc_tree(X, rows=None, use="SVD") -> HCTree:
     """:func:`hc_tree` of X (its rows ``rows``, default all), computed once
     for equal data: the last ``_SHARED_TREES`` trees are kept, keyed by a
     digest of the data's values, so that a model search over numbers of
     components and covariance models builds one tree. Thread-safe (the
     starts of a fit run in threads); the tree is a pure function of its
     key, so sharing it changes no result."""
-    key = _content_key(X, rows)
+    key = _content_key(X, rows, use)
     with _trees_lock:
         tree = _trees.get(key)
         if tree is None:
-            tree = hc_tree(X, rows=rows)
+            tree = hc_tree(X, rows=rows, use=use)
             _trees[key] = tree
             while len(_trees) > _SHARED_TREES:
                 _trees.popitem(last=False)
         _trees.move_to_end(key)
         return tree
+
+
+def hc_labels(X, n_components, use="SVD", sample_weight=None) -> np.ndarray:
+    """:func:`hc_partition` of X into ``n_components`` groups from the shared
+    tree (:func:`shared_hc_tree`) of transformation ``use``; with weights,
+    the tree clusters the rows of positive weight."""
+    X = np.asarray(X, dtype=np.float64)
+    if n_components == 1:
+        return np.zeros(X.shape[0], dtype=np.int64)
+    rows = None if sample_weight is None else np.flatnonzero(sample_weight > 0)
+    return hc_partition(X, n_components, tree=shared_hc_tree(X, rows, use))
 
 
 def hc_partition(X, n_components, *, tree=None, **tree_options) -> np.ndarray:

@@ -22,7 +22,7 @@ from .._kernels import initialization as kernels
 from ..families import add_stats, one_hot
 from .em import log_weights_from_stats
 from .executor import SERIAL
-from .hc import hc_partition, shared_hc_tree
+from .hc import hc_labels
 from .threads import one_openmp_thread
 
 
@@ -250,14 +250,7 @@ def hc_assignment(
     (mclust's ``hc`` has no weights); every row is then labelled.
     ``reproduce_sklearn`` is accepted for a common signature.
     """
-    X = np.asarray(X, dtype=np.float64)
-    if n_components == 1:
-        labels = np.zeros(X.shape[0], dtype=np.int64)
-    else:
-        rows = None
-        if sample_weight is not None:
-            rows = _positive_rows(X.shape[0], sample_weight)
-        labels = hc_partition(X, n_components, tree=shared_hc_tree(X, rows))
+    labels = hc_labels(X, n_components, "SVD", sample_weight)
     return InitialAssignment(
         n_components, labels=lambda start, stop: labels[start:stop]
     )
