@@ -1,5 +1,6 @@
 """skmix: finite mixture models fitted by EM, scikit-learn compatible."""
 
+from ._base import DegenerateFitWarning, FailedStartsWarning
 from .coin import CoinMixture
 from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
@@ -12,6 +13,8 @@ __version__ = "0.1.0"
 __all__ = [
     "CoinMixture",
     "CompositeMixture",
+    "DegenerateFitWarning",
+    "FailedStartsWarning",
     "GaussianMixtureEM",
     "HeterogeneousMixture",
     "ModelSelection",

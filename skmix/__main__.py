@@ -213,7 +213,11 @@ def _parser():
         "start (default 5)",
     )
     parser.add_argument(
-        "--tol", type=float, default=1e-6, help="convergence tolerance (default 1e-6)"
+        "--tol",
+        type=float,
+        default=1e-3,
+        help="convergence tolerance of each start (default 1e-3); the chosen "
+        "start of each model continues to tol / 1000",
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument(

@@ -21,6 +21,7 @@ from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from ._base import (
     HC_TRANSFORMATIONS,
@@ -267,9 +268,12 @@ class _Partitions:
                     add(hc_labels(self.X, k, use, self.w))
                 except ValueError:
                     continue
-        for seed in range(self.n_kmeans if k > 1 else 0):
-            kmeans = KMeans(k, n_init=1, random_state=self.seed + seed)
-            add(kmeans.fit(self._standardised(), sample_weight=self.w).labels_)
+        # One OpenMP thread: on data of this size, scikit-learn's threads
+        # cost more than they save (doc/performance.rst, "select_model").
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for seed in range(self.n_kmeans if k > 1 else 0):
+                kmeans = KMeans(k, n_init=1, random_state=self.seed + seed)
+                add(kmeans.fit(self._standardised(), sample_weight=self.w).labels_)
         if k == 1 or not found:
             add(np.zeros(self.X.shape[0], dtype=np.int64))
         self.cache[k] = found
