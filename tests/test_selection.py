@@ -211,3 +211,26 @@ def test_bad_arguments_say_what_to_change(wine):
         select_model(GaussianMixtureEM(), wine, n_components=[0, 1])
     with pytest.raises(TypeError, match="skmix estimators"):
         select_model("VVV", wine)
+
+
+def test_point_mass_of_a_survey_column_is_named():
+    # The survey table of issue 22, built synthetically: a gaussian column
+    # with 228 of its 944 rows at exactly -2.302585 (log 0.1, a repeated
+    # code) beside a count column. A component on those rows has a variance
+    # of reg_covar alone: the fit warns, naming the column and the value.
+    from skmix import CompositeMixture, DegenerateFitWarning
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(0.5, 1.0, size=944)
+    x[rng.choice(944, 228, replace=False)] = -2.302585
+    X = np.column_stack([x, rng.randint(0, 3, size=944).astype(float)])
+    with pytest.warns(DegenerateFitWarning, match=r"-2\.302585 of column 0"):
+        cm = CompositeMixture(n_components=3, random_state=0).fit(X)
+    assert cm.families_ == ["gaussian", "poisson"]
+    assert len(cm.degeneracies_) == 1
+    # Without the point mass, the same fit is proper.
+    X[X[:, 0] == -2.302585, 0] = rng.normal(0.5, 1.0, size=228)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateFitWarning)
+        proper = CompositeMixture(n_components=3, random_state=0).fit(X)
+    assert proper.degeneracies_ == []
