@@ -234,3 +234,19 @@ def test_point_mass_of_a_survey_column_is_named():
         warnings.simplefilter("error", DegenerateFitWarning)
         proper = CompositeMixture(n_components=3, random_state=0).fit(X)
     assert proper.degeneracies_ == []
+
+
+def test_command_line_models_and_icl(capsys):
+    # Old Faithful, EEE and VVV only, G = 1..3, chosen by ICL. R mclust
+    # 6.0.0's mclustICL(faithful, G = 1:3, modelNames = c("EEE", "VVV"))
+    # chooses VVV with 2 components at ICL -2322.697 (its sign).
+    argv = ["--models", "EEE,full", "--criterion", "icl", "--max-components", "3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "chosen by ICL" in out
+    assert "tied (EEE)" in out and "full (VVV)" in out and "VEV" not in out
+    assert "chosen model: 2 components, covariance_type='full' (mclust VVV)" in out
+    line = next(line for line in out.splitlines() if "free parameters" in line)
+    assert float(line.split("ICL ")[1]) == pytest.approx(2322.697, abs=0.05)
+    with pytest.raises(SystemExit):
+        main(["--models", "XYZ"])
