@@ -2,8 +2,8 @@
 Choosing a Gaussian mixture for Old Faithful by BIC
 ===================================================
 
-R's ``Mclust`` fits Gaussian mixtures with 1 to 9 components under each
-covariance model and keeps the one with the best BIC. Here is the same
+R's ``Mclust`` fits Gaussian mixtures with 1 to 9 components under each of
+its 14 covariance models and keeps the one with the best BIC. Here is the same
 search on the Old Faithful geyser data (272 eruptions: their duration and
 the waiting time to the next one), its BIC plot, the chosen model's
 classification, uncertainty and density, and its summary.
@@ -16,51 +16,43 @@ the ``tied`` model (mclust's EEE) with 3 components.
 # %%
 # The search
 # ----------
-# Every (number of components, covariance type) pair is fitted from 10
-# starts, keeping the start with the best log-likelihood on all rows
-# (``validation_fraction=0``): BIC compares maximum-likelihood fits. A fit
-# with a component that has no spread in some direction (its likelihood grows
-# without bound as ``reg_covar`` shrinks) is kept in the table but not chosen.
-import numpy as np
-import pandas as pd
-
-from skmix._selection import select_by_bic
+# :func:`skmix.select_model` fits every (number of components, covariance
+# model) pair, each from mclust's start (its hierarchical clustering, one
+# tree for the whole search) and from a few k-means starts, and keeps each
+# candidate's best fit. A candidate whose fit is degenerate (a component
+# collapsed onto rows with no spread in some direction: its likelihood grows
+# without bound as ``reg_covar`` shrinks) or failed gets no BIC, as mclust's
+# NA, and is never chosen.
+from skmix import GaussianMixtureEM, select_model
 from skmix.datasets import load_faithful
 
 X = load_faithful(as_frame=True).data  # a DataFrame: its column names label plots
-search = select_by_bic(X, components=range(1, 8), n_init=10, tol=1e-6, max_iter=1000)
-best = search.best
+search = select_model(
+    GaussianMixtureEM(tol=1e-6, max_iter=1000, random_state=0),
+    X,
+    n_components=range(1, 8),
+)
+best = search.best_estimator_
 print(
     f"chosen: {best.n_components} components, covariance_type={best.covariance_type!r}"
 )
 
 # %%
+# The table has one row per candidate: its log-likelihood, number of free
+# parameters, BIC, AIC and ICL, and whether it converged, failed or is
+# degenerate. The five best by BIC:
+print(
+    search.table.sort_values("bic").head()[["covariance_type", "n_components", "bic"]]
+)
+
+# %%
 # The BIC plot
 # ------------
-# :class:`~skmix.plotting.BICDisplay` draws a table with one row per fitted
-# candidate, the one the model-selection search returns.
+# :class:`~skmix.plotting.BICDisplay` draws the table, one curve per
+# covariance model, and marks the chosen candidate.
 from skmix.plotting import BICDisplay
 
-rows = []
-for i, k in enumerate(search.components):
-    for j, covariance_type in enumerate(search.covariance_types):
-        bic = search.table[i, j]
-        rows.append(
-            dict(
-                estimator="GaussianMixtureEM",
-                covariance_type=covariance_type,
-                n_components=k,
-                bic=bic,
-                failed=not np.isfinite(bic),
-                degenerate=bool(search.singular[i, j]),
-            )
-        )
-table = pd.DataFrame(rows)
-chosen = table.index[
-    (table.n_components == best.n_components)
-    & (table.covariance_type == best.covariance_type)
-][0]
-display = BICDisplay.from_table(table, best_index=chosen)
+display = BICDisplay.from_selection(search)
 _ = display.ax_.set_title("Old Faithful: BIC of each model")
 
 # %%

@@ -1,4 +1,5 @@
-"""Command line: choose and fit a Gaussian mixture by BIC, as R's Mclust.
+"""Command line: choose and fit a Gaussian mixture by BIC (or ICL), as R's
+Mclust.
 
 ``python -m skmix`` fits the embedded Old Faithful data; ``python -m skmix
 FILE.csv`` fits the numeric columns of a CSV file.
@@ -14,8 +15,9 @@ import time
 import numpy as np
 
 from ._cli_files import write_figures, write_labels
-from ._selection import MCLUST_NAMES, select_by_bic
 from .datasets import load_faithful
+from .gaussian import GaussianMixtureEM
+from .selection import MCLUST_MODELS, MCLUST_NAMES, select_model
 
 #: Cells read as missing values (their rows are dropped, not their column).
 MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?", "."}
@@ -62,48 +64,79 @@ def _read_numeric_csv(path):
     return X[finite], names, int((~finite).sum()), skipped, np.flatnonzero(finite)
 
 
-def _cell(bic, singular):
-    """A BIC of the table: 'failed', (in parentheses) if singular, or plain."""
-    if not np.isfinite(bic):
+#: Covariance models per block of the printed BIC table (14 side by side
+#: would not fit a terminal).
+TABLE_BLOCK = 7
+
+
+def _records(table):
+    """The search's table (a DataFrame, or a structured array without
+    pandas) as a list of dicts."""
+    if hasattr(table, "to_dict"):
+        return table.to_dict("records")
+    return [dict(zip(table.dtype.names, row, strict=True)) for row in table]
+
+
+def _cell(row, n):
+    """A BIC of the table: 'failed', (in parentheses) if degenerate, or
+    plain. A degenerate candidate has no BIC in the search's table (mclust's
+    NA); its -2 log L + p log n is shown in parentheses."""
+    if row["failed"] or not np.isfinite(row["log_likelihood"]):
         return "failed"
-    return f"({bic:.3f})" if singular else f"{bic:.3f}"
+    if row["degenerate"]:
+        bic = -2.0 * row["log_likelihood"] + row["n_parameters"] * np.log(n)
+        return f"({bic:.3f})"
+    return f"{row['bic']:.3f}"
 
 
-def _format_table(result):
-    types = result.covariance_types
-    head = "   G " + "".join(f"{t + ' (' + MCLUST_NAMES[t] + ')':>18}" for t in types)
-    lines = [head]
-    for i, k in enumerate(result.components):
-        cells = "".join(
-            f"{_cell(v, singular):>18}"
-            for v, singular in zip(result.table[i], result.singular[i])
-        )
-        lines.append(f"{k:>4} {cells}")
-    if result.singular.any():
+def _header(covariance_type):
+    mclust = MCLUST_NAMES.get(covariance_type)
+    return covariance_type + (f" ({mclust})" if mclust else "")
+
+
+def _format_table(rows, n):
+    types = list(dict.fromkeys(row["covariance_type"] for row in rows))
+    ks = sorted({int(row["n_components"]) for row in rows})
+    cells = {
+        (row["n_components"], row["covariance_type"]): _cell(row, n) for row in rows
+    }
+    lines = []
+    for first in range(0, len(types), TABLE_BLOCK):
+        block = types[first : first + TABLE_BLOCK]
+        if first:
+            lines.append("")
+        lines.append("   G " + "".join(f"{_header(t):>18}" for t in block))
+        for k in ks:
+            row = "".join(f"{cells.get((k, t), ''):>18}" for t in block)
+            lines.append(f"{k:>4} {row}")
+    if any(row["degenerate"] for row in rows):
         lines += [
-            "(BIC): a component is singular without reg_covar (its rows have no",
-            "       spread in some direction); not chosen: mclust reports NA",
+            "(BIC): degenerate (a component collapsed or rests on too few rows; see",
+            "       the estimator's degeneracies_); not chosen: mclust reports NA",
         ]
     return "\n".join(lines)
 
 
 def _summary(result, X, names, source, seconds):
-    best = result.best
+    best = result.best_estimator_
+    rows = _records(result.table)
+    chosen = rows[result.best_index_]
     labels = best.predict(X)
     sizes = np.bincount(labels, minlength=best.n_components)
-    log_lik = best.score(X) * X.shape[0]
+    mclust = MCLUST_NAMES.get(best.covariance_type, best.covariance_type)
     out = [
-        f"skmix: Gaussian mixture chosen by BIC on {source}",
+        f"skmix: Gaussian mixture chosen by {result.criterion.upper()} on {source}",
         f"data: {X.shape[0]} rows x {X.shape[1]} columns ({', '.join(names)})",
         "",
         "BIC = -2 log L + p log n for each model (lower is better; "
         "R's mclust reports -BIC):",
-        _format_table(result),
+        _format_table(rows, X.shape[0]),
         "",
         f"chosen model: {best.n_components} components, covariance_type="
-        f"'{best.covariance_type}' (mclust {MCLUST_NAMES[best.covariance_type]})",
-        f"log-likelihood {log_lik:.5f}, {best._n_parameters()} free parameters, "
-        f"BIC {best.bic(X):.5f}",
+        f"'{best.covariance_type}' (mclust {mclust})",
+        f"log-likelihood {chosen['log_likelihood']:.5f}, "
+        f"{int(chosen['n_parameters'])} free parameters, "
+        f"BIC {chosen['bic']:.5f}, ICL {chosen['icl']:.5f}",
         "",
         "component   weight   size   mean",
     ]
@@ -114,13 +147,35 @@ def _summary(result, X, names, source, seconds):
     return "\n".join(out)
 
 
-def main(argv=None):
-    """Entry point of ``python -m skmix``."""
+def _models(text, parser):
+    """The covariance models of ``--models``: mclust's or scikit-learn's
+    names, comma-separated; 'all' for mclust's 14."""
+    if text.strip().lower() == "all":
+        return list(MCLUST_MODELS)
+    sklearn_of = {mclust: name for name, mclust in MCLUST_NAMES.items()}
+    models = []
+    for name in (t.strip() for t in text.split(",") if t.strip()):
+        name = sklearn_of.get(name.upper(), name)
+        if name not in MCLUST_MODELS:
+            parser.error(
+                f"unknown covariance model {name!r}: use mclust's names "
+                f"({', '.join(MCLUST_NAMES.get(m, m) for m in MCLUST_MODELS)}) "
+                "or scikit-learn's (full, tied, diag, spherical)"
+            )
+        models.append(name)
+    if not models:
+        parser.error("--models needs at least one covariance model")
+    return models
+
+
+def _parser():
+    """The command line's options."""
     parser = argparse.ArgumentParser(
         prog="python -m skmix",
         description=(
-            "Fit Gaussian mixtures with 1..G components and every covariance "
-            "type, choose the model with the best BIC (as R's Mclust) and "
+            "Fit Gaussian mixtures with 1..G components under each of mclust's "
+            "14 covariance models, choose the model with the best BIC (as R's "
+            "Mclust) and "
             "print a summary. Without FILE, uses the embedded Old Faithful data."
         ),
     )
@@ -136,15 +191,33 @@ def main(argv=None):
         "--max-components", type=int, default=9, help="largest G tried (default 9)"
     )
     parser.add_argument(
+        "--models",
         "--covariance-types",
-        default="full,tied,diag,spherical",
-        help="comma-separated subset of full,tied,diag,spherical",
+        dest="models",
+        default="all",
+        help="comma-separated covariance models, by mclust's names (EII, VII, "
+        "EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV) or "
+        "scikit-learn's (spherical, diag, tied, full); default all 14",
     )
     parser.add_argument(
-        "--n-init", type=int, default=10, help="EM starts per model (default 10)"
+        "--criterion",
+        choices=("bic", "icl"),
+        default="bic",
+        help="what chooses the model: BIC (default) or mclust's ICL",
     )
     parser.add_argument(
-        "--tol", type=float, default=1e-6, help="convergence tolerance (default 1e-6)"
+        "--n-init",
+        type=int,
+        default=None,
+        help="k-means starts per model beside the hierarchical-clustering "
+        "start (default 5)",
+    )
+    parser.add_argument(
+        "--tol",
+        type=float,
+        default=1e-3,
+        help="convergence tolerance of each start (default 1e-3); the chosen "
+        "start of each model continues to tol / 1000",
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
@@ -162,11 +235,14 @@ def main(argv=None):
         help="write each row's number in the file (1 = first data row), most "
         "probable component and component probabilities as CSV",
     )
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``python -m skmix``."""
+    parser = _parser()
     args = parser.parse_args(argv)
-    types = tuple(t.strip() for t in args.covariance_types.split(",") if t.strip())
-    unknown = set(types) - set(MCLUST_NAMES)
-    if unknown or not types:
-        parser.error(f"unknown covariance types: {sorted(unknown)}")
+    models = _models(args.models, parser)
     if args.max_components < 1:
         parser.error("--max-components must be at least 1")
     try:
@@ -181,15 +257,19 @@ def main(argv=None):
             X, names, dropped, skipped, rows = _read_numeric_csv(args.file)
             source = args.file
         start = time.perf_counter()
-        result = select_by_bic(
-            X,
-            components=range(1, args.max_components + 1),
-            covariance_types=types,
-            n_init=args.n_init,
-            random_state=args.random_state,
-            n_jobs=args.n_jobs,
+        template = GaussianMixtureEM(
             tol=args.tol,
             max_iter=1000,
+            random_state=args.random_state,
+            n_jobs=args.n_jobs,
+        )
+        result = select_model(
+            template,
+            X,
+            n_components=range(1, args.max_components + 1),
+            covariance_types=models,
+            criterion=args.criterion,
+            n_init=args.n_init,
         )
         seconds = time.perf_counter() - start
     except (OSError, ValueError) as error:
@@ -205,7 +285,8 @@ def main(argv=None):
             paths = write_figures(result, X, names, args.plot)
             print(f"figures: {', '.join(paths)}")
         if args.output:
-            print(f"components: {write_labels(result.best, X, rows, args.output)}")
+            best = result.best_estimator_
+            print(f"components: {write_labels(best, X, rows, args.output)}")
     except (ImportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

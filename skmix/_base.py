@@ -30,15 +30,47 @@ from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCOR
 from ._dask import fit_data as dask_fit_data
 from ._dask import infer as dask_infer
 from ._dask import is_dask
+
+# For skmix.selection (estimators reach the engine through _base).
+from ._engine import HC_TRANSFORMATIONS as HC_TRANSFORMATIONS
+from ._engine import START_FAILURES as START_FAILURES
 from ._engine import (
     DaskBlocks,
     LocalThreads,
+    failure_reason,
     fit_multistart,
     one_blas_thread,
     start_initializer,
 )
+from ._engine import hc_labels as hc_labels
 from ._validation import check_n_samples
 from .families import softmax_in_place
+
+
+class FailedStartsWarning(UserWarning):
+    """Some starts of a multi-start fit failed and were skipped (their
+    reasons are in the estimator's ``start_failures_``)."""
+
+
+class DegenerateFitWarning(UserWarning):
+    """The fitted model is a spurious optimum: a component collapsed or
+    rests on too few rows (the estimator's ``degeneracies_`` says which)."""
+
+
+def _warn_failed_starts(failures, n_starts):
+    """One warning for the failed starts of a fit, counted by reason."""
+    counts = {}
+    for reason in failures.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    listed = "; ".join(f"{reason} ({count})" for reason, count in counts.items())
+    warnings.warn(
+        f"{len(failures)} of {n_starts} starts failed and were skipped: {listed}. "
+        "The fit kept the best of the others; start_failures_ maps each failed "
+        "start to its reason. Increase reg_covar, use fewer components or "
+        "another init_params if many starts fail.",
+        FailedStartsWarning,
+        stacklevel=4,
+    )
 
 
 class StartRecipe(NamedTuple):
@@ -391,6 +423,9 @@ class BaseMixture(DensityMixin, BaseEstimator):
             self._check_warm_start(previous_n_features, X.shape[1], family)
         init_fn = self._init_fn(family, X, warm)
         em_options = {}
+        # The data's spread, against which degeneracy is judged: of the
+        # sample drawn to the client for Dask input.
+        scale = family.data_scale(X, sample_weight)
         if rows is not None:
             init_fn = _initialised_on(init_fn, X, sample_weight)
             X, sample_weight = rows, None
@@ -408,6 +443,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 validation_fraction=self.validation_fraction,
                 n_jobs=self.n_jobs,
                 min_train_rows=self._n_components(),
+                data_scale=scale if rows is not None else None,
                 em_options=dict(
                     em_options,
                     tol=self.tol,
@@ -419,6 +455,27 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 ),
             )
         self._store_fit(family, result, X.shape[0])
+        self._check_degeneracy(family, result.best, scale)
+
+    def _check_degeneracy(self, family, best, scale):
+        """``degeneracies_`` of the fitted model, and a warning naming what
+        collapsed if it is a spurious optimum (see the family's
+        ``degenerate_components``; ``scale`` is its ``data_scale`` of the
+        rows)."""
+        self.degeneracies_ = list(
+            family.degenerate_components(best.params, best.stats, scale)
+        )
+        if self.degeneracies_:
+            warnings.warn(
+                "The fitted model is degenerate (a spurious maximum of the "
+                "likelihood, whose value then measures the regularisation "
+                "rather than the data): "
+                + "; ".join(self.degeneracies_)
+                + ". Try more starts, fewer components, a larger reg_covar or "
+                "another covariance model.",
+                DegenerateFitWarning,
+                stacklevel=4,
+            )
 
     def _store_fit(self, family, result, n_samples):
         """The fitted attributes from the engine's result on ``n_samples`` rows."""
@@ -441,6 +498,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
         self.start_lower_bounds_ = result.train_log_likelihoods
         self.start_validation_scores_ = result.validation_log_likelihoods
         self.best_start_ = result.best_index
+        self.start_failures_ = {
+            index: failure_reason(error)
+            for index, error in result.start_failures.items()
+        }
+        if self.start_failures_:
+            _warn_failed_starts(self.start_failures_, len(result.start_n_iter))
         self.n_samples_fit_ = n_samples
         if self.verbose:
             print(

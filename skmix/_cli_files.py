@@ -13,31 +13,6 @@ import numpy as np
 MAX_PLOTTED_FEATURES = 6
 
 
-def selection_table(result):
-    """The BIC search of ``select_by_bic`` as the model-selection table that
-    :class:`~skmix.plotting.BICDisplay` draws, and the chosen row."""
-    import pandas as pd
-
-    rows, chosen = [], None
-    best = result.best
-    for i, k in enumerate(result.components):
-        for j, covariance_type in enumerate(result.covariance_types):
-            bic = float(result.table[i, j])
-            if k == best.n_components and covariance_type == best.covariance_type:
-                chosen = len(rows)
-            rows.append(
-                dict(
-                    estimator=type(best).__name__,
-                    covariance_type=covariance_type,
-                    n_components=k,
-                    bic=bic,
-                    failed=not np.isfinite(bic),
-                    degenerate=bool(result.singular[i, j]),
-                )
-            )
-    return pd.DataFrame(rows), chosen
-
-
 def write_figures(result, X, names, directory):
     """Write ``bic.png`` and ``classification.png`` into ``directory``.
 
@@ -58,15 +33,14 @@ def write_figures(result, X, names, directory):
     from .plotting import BICDisplay, ClassificationDisplay
 
     os.makedirs(directory, exist_ok=True)
-    table, chosen = selection_table(result)
     paths = []
-    bic = BICDisplay.from_table(table, best_index=chosen)
+    bic = BICDisplay.from_selection(result)
     bic.ax_.set_title("BIC of each model (lower is better)", fontsize="medium")
     bic.figure_.tight_layout()
     paths.append(os.path.join(directory, "bic.png"))
     bic.figure_.savefig(paths[-1], dpi=100)
     plt.close(bic.figure_)
-    best = result.best
+    best = result.best_estimator_
     if X.shape[1] >= 2:
         features = list(range(min(X.shape[1], MAX_PLOTTED_FEATURES)))
         display = ClassificationDisplay.from_estimator(

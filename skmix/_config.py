@@ -187,3 +187,25 @@ INDICATOR_SCALE = 0.5
 #: Rows per block when inference runs in threads (``n_jobs``); fewer than
 #: two blocks run on the calling thread alone.
 INFERENCE_BLOCK_ROWS = 65536
+
+# --------------------------------------------------- starts and selection
+#: One-sided level of the paired test by which a start's better validation
+#: log-likelihood overrules the best training log-likelihood (Bonferroni-
+#: divided among the other proper starts; see ``skmix._engine.policy`` and
+#: doc/user_guide "Choosing among starts").
+VALIDATION_TEST_LEVEL = 0.05
+
+#: A component is singular relative to the data when, in some direction, its
+#: variance (less ``reg_covar``) is at or below this fraction of the data's
+#: variance in that direction (see ``degenerate_components`` of the Gaussian
+#: families): ``reg_covar`` alone keeps it invertible.
+SINGULAR_RCOND = 1e-10
+
+
+#: After a multi-start selection, EM continues from the chosen start (on all
+#: rows) until the mean log-likelihood changes by less than ``tol`` times
+#: this factor, within the rest of the ``max_iter`` budget: short runs at
+#: ``tol`` compare the starts, the chosen one runs to convergence
+#: (Biernacki, Celeux & Govaert 2003's "em-EM" strategy). See
+#: doc/user_guide "Choosing among starts".
+FINAL_TOL_FACTOR = 1e-3

@@ -12,7 +12,12 @@ from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
 from ._parameters import estimator_init
 from ._validation import check_shape, check_weights_init
+from .families.covariance_models import SKLEARN_MODELS
 from .families.gaussian import GaussianFamily, GaussianParams
+from .families.gaussian_models import EXTRA_MODELS, GaussianModelFamily
+
+#: mclust's names of scikit-learn's four covariance types.
+_ALIASES = {model: name for name, model in SKLEARN_MODELS.items()}
 
 _PRECISION_SHAPES = {
     "full": lambda k, d: (k, d, d),
@@ -20,6 +25,15 @@ _PRECISION_SHAPES = {
     "diag": lambda k, d: (k, d),
     "spherical": lambda k, d: (k,),
 }
+
+
+def _layout(covariance_type):
+    """How the parameters of ``covariance_type`` are shaped: VII, VVI, EEE
+    and VVV as scikit-learn's 'spherical', 'diag', 'tied' and 'full'
+    (they are those), mclust's other models as 'full'."""
+    if covariance_type in EXTRA_MODELS:
+        return "full"
+    return _ALIASES.get(covariance_type, covariance_type)
 
 
 def _check_precisions_init(precisions, covariance_type, n_components, n_features):
@@ -85,13 +99,24 @@ class GaussianMixtureEM(BaseMixture):
     Parameters
     ----------
     {{n_components}}
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
-        Structure of the covariance matrices (mclust's VVV, EEE, VVI, VII).
+    covariance_type : {'full', 'tied', 'diag', 'spherical', 'EII', 'VII', \
+            'EEI', 'VEI', 'EVI', 'VVI', 'EEE', 'VEE', 'EVE', 'VVE', 'EEV', \
+            'VEV', 'EVV', 'VVV'}, default='full'
+        Structure of the covariance matrices: scikit-learn's four, or one of
+        mclust's 14 models (Celeux & Govaert 1995: volume, shape and
+        orientation each equal across components (E), varying (V) or the
+        identity (I); see :mod:`skmix.families.covariance_models`). VII,
+        VVI, EEE and VVV are 'spherical', 'diag', 'tied' and 'full', fitted
+        as those with their attributes' shapes. The ten others have
+        full-covariance attributes (``covariances_`` of shape
+        (n_components, n_features, n_features)), and their ``reg_covar`` is
+        added to each component's scatter matrix divided by its weight
+        before the model's constraints are imposed.
     {{tol}}
     {{reg_covar}}
     {{max_iter}}
     {{n_init}}
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}, \
             default='kmeans'
         How each start's responsibilities are initialised. With one start,
         'kmeans' is scikit-learn's ``KMeans`` on all rows (so a start equals
@@ -102,6 +127,21 @@ class GaussianMixtureEM(BaseMixture):
         runs on a random subsample of {{KMEANS_MAX_ROWS}} rows and every row is
         labelled by its nearest centre, which keeps the memory of a fit on a
         long X far below the size of X.
+        'hc' is R mclust's default start: its model-based hierarchical
+        clustering (``hc(X, modelName = "VVV", use = "SVD")``: groups merged
+        by the classification likelihood of Gaussians with varying
+        covariances, on the SVD-scaled rows) cut into ``n_components``
+        groups, whose hard assignments give the first M-step. It is
+        deterministic, and the same for every start: with ``n_init > 1``
+        every start begins from the same partition (so starts differ only
+        if EM does), and the tree is computed once for all starts and for
+        every later fit on the same rows (any number of components, any
+        covariance model; :func:`skmix.select_model` relies on it). Its
+        memory grows as the square of the rows, so beyond {{HC_MAX_ROWS}}
+        rows (mclust's limit too) it clusters a subsample of {{HC_MAX_ROWS}}
+        rows (drawn with a fixed seed) and labels the other rows by the
+        subsample's groups; with ``sample_weight`` it clusters the rows of
+        positive weight, unweighted.
     weights_init : array-like of shape (n_components,), default=None
         Initial mixing weights.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -148,7 +188,12 @@ class GaussianMixtureEM(BaseMixture):
 
     _parameter_constraints: dict = {
         **BaseMixture._parameter_constraints,
-        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        "covariance_type": [
+            StrOptions({"full", "tied", "diag", "spherical", *EXTRA_MODELS, *_ALIASES})
+        ],
+        "init_params": [
+            StrOptions({"kmeans", "random", "random_from_data", "k-means++", "hc"})
+        ],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
@@ -168,7 +213,9 @@ class GaussianMixtureEM(BaseMixture):
     )
 
     def _make_family(self, X):
-        return GaussianFamily(self.covariance_type, self.reg_covar)
+        if self.covariance_type in EXTRA_MODELS:
+            return GaussianModelFamily(self.covariance_type, self.reg_covar)
+        return GaussianFamily(_layout(self.covariance_type), self.reg_covar)
 
     def _start_recipe(self, family, X):
         """Starts from the data (scikit-learn's draws for a single start),
@@ -185,13 +232,13 @@ class GaussianMixtureEM(BaseMixture):
             check_shape(means_init, (k, d), "means")
         if self.precisions_init is not None:
             precisions = _check_precisions_init(
-                self.precisions_init, self.covariance_type, k, d
+                self.precisions_init, _layout(self.covariance_type), k, d
             )
             prec_chol_init = _precision_cholesky_from_precisions(
-                precisions, self.covariance_type
+                precisions, _layout(self.covariance_type)
             )
             covariances_init = _covariances_from_precision_cholesky(
-                prec_chol_init, self.covariance_type
+                prec_chol_init, _layout(self.covariance_type)
             )
         given = (log_weights_init, means_init, prec_chol_init)
         if all(value is not None for value in given):
@@ -216,7 +263,7 @@ class GaussianMixtureEM(BaseMixture):
         self.covariances_ = params.covariances
         self.precisions_cholesky_ = params.precisions_cholesky
         self.precisions_ = _precisions_from_cholesky(
-            params.precisions_cholesky, self.covariance_type
+            params.precisions_cholesky, _layout(self.covariance_type)
         )
 
     def _get_fitted_params(self):
@@ -225,13 +272,20 @@ class GaussianMixtureEM(BaseMixture):
     # ----------------------------------------------------------- skmix.io
     def __skmix_getstate__(self):
         """What :mod:`skmix.io` saves beside the public attributes: the
-        fitted family's settings."""
+        fitted family's settings (mclust's model name for the ten models
+        beyond scikit-learn's four)."""
         return {
-            "covariance_type": self._family.covariance_type,
+            "covariance_type": getattr(
+                self._family, "model", self._family.covariance_type
+            ),
             "reg_covar": self._family.reg_covar,
         }
 
     def __skmix_setstate__(self, state):
         """Rebuild the fitted family after :func:`skmix.io.load` restored
         the public attributes."""
-        self._family = GaussianFamily(state["covariance_type"], state["reg_covar"])
+        covariance_type = state["covariance_type"]
+        if covariance_type in EXTRA_MODELS:
+            self._family = GaussianModelFamily(covariance_type, state["reg_covar"])
+        else:
+            self._family = GaussianFamily(covariance_type, state["reg_covar"])

@@ -1,8 +1,9 @@
 """The EM engine: one loop over additive statistics, chunks and multi-start.
 
 Modules: ``em`` (one EM run), ``multistart`` (plan, run, select, continue),
-``parallel`` (running the starts), ``initialization`` and ``seeding`` (how
-a start begins), ``executor`` (where an E-step's work runs), ``threads``
+``parallel`` (running the starts), ``policy`` (choosing one),
+``initialization`` and ``seeding`` (how a start begins), ``hc`` (mclust's
+hierarchical start), ``executor`` (where an E-step's work runs), ``threads``
 (the threading machinery behind it) and ``dask_blocks`` (E-steps on the
 blocks of a Dask array).
 """
@@ -19,19 +20,34 @@ from .em import (
     total_weight,
 )
 from .executor import SERIAL, LocalThreads, chunk_bounds
+from .hc import HC_TRANSFORMATIONS, hc_labels
 from .initialization import InitialAssignment, initial_assignment, initialize
 from .multistart import (
-    BestScore,
+    START_FAILURES,
     MultiStartResult,
-    SelectionPolicy,
     StartOutcome,
     fit_multistart,
+)
+from .policy import (
+    AllStartsFailed,
+    BestScore,
+    PairedValidation,
+    SelectionPolicy,
+    failure_reason,
+    validation_gain_is_significant,
 )
 from .seeding import SEEDINGS, start_initializer
 from .threads import one_blas_thread
 
 __all__ = [
     "CHUNK_SIZE",
+    "HC_TRANSFORMATIONS",
+    "hc_labels",
+    "START_FAILURES",
+    "AllStartsFailed",
+    "PairedValidation",
+    "failure_reason",
+    "validation_gain_is_significant",
     "SEEDINGS",
     "SERIAL",
     "BestScore",

@@ -222,6 +222,10 @@ class DaskBlocks:
     at once.
     """
 
+    #: The rows stay in the workers' blocks (no per-row results on the
+    #: client).
+    rows_here = False
+
     def __init__(self):
         self._cond = threading.Condition(threading.Lock())
         self._live = 1

@@ -12,7 +12,11 @@ cuts the tree at every number of groups. Here:
 - :func:`cut_tree` is ``hclass``: the partition into k groups, from the tree;
 - :func:`hc_tree` and :func:`hc_partition` chain them on raw data, on a
   subsample of at most ``HC_MAX_ROWS`` rows beyond which the other rows are
-  labelled by the Gaussian groups of the subsample's partition.
+  labelled by the Gaussian groups of the subsample's partition;
+- :func:`shared_hc_tree` is :func:`hc_tree` remembered for the last few
+  data sets (by their content), so that the starts of a fit and the fits of
+  a model search (every number of components, every covariance model) cut
+  one tree.
 
 One tree serves every number of groups (a model search over 1..9 components
 needs one tree, not nine). Everything is deterministic. A tree of n rows and
@@ -22,6 +26,9 @@ p scaled features holds ``8 (n^2 / 2 + n p^2)`` bytes (19 MB at 2000 rows of
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +93,26 @@ def svd_scaling(X) -> SVDScaling:
     keep = singular > tolerance
     rotation = vt[keep].T * (1.0 / np.sqrt(singular[keep]))
     return SVDScaling(mean[columns], scale[columns], columns, rotation)
+
+
+#: mclust's ``hc`` data transformations offered here: "SVD" (its default,
+#: :func:`svd_scaling`), "STD" (columns centred and scaled only) and "VARS"
+#: (the raw variables, centred). A model search cuts the trees of all three
+#: (mclust's best optima on the wine data come from each of them).
+HC_TRANSFORMATIONS = ("SVD", "STD", "VARS")
+
+
+def hc_scaling(X, use="SVD") -> SVDScaling:
+    """mclust's ``hc(..., use = use)`` transformation of X (see
+    :data:`HC_TRANSFORMATIONS`); constant columns are dropped."""
+    scaling = svd_scaling(X)
+    if use == "SVD":
+        return scaling
+    if use not in HC_TRANSFORMATIONS:
+        raise ValueError(f"use must be one of {HC_TRANSFORMATIONS}, got {use!r}.")
+    identity = np.eye(scaling.columns.size)
+    scale = scaling.scale if use == "STD" else np.ones(scaling.columns.size)
+    return SVDScaling(scaling.mean, scale, scaling.columns, identity)
 
 
 def _consecutive_labels(labels) -> np.ndarray:
@@ -190,7 +217,7 @@ class HCTree(NamedTuple):
     scaling: SVDScaling
 
 
-def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
+def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None, use="SVD") -> HCTree:
     """mclust's ``hc(X, modelName = "VVV", use = "SVD")`` on X's rows.
 
     Parameters
@@ -209,6 +236,8 @@ def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
     rows : array-like of int, default=None
         The rows eligible for the tree (e.g. those of positive weight); all
         rows if None.
+    use : {"SVD", "STD", "VARS"}, default="SVD"
+        The data transformation (:func:`hc_scaling`).
 
     Returns
     -------
@@ -223,9 +252,58 @@ def hc_tree(X, *, max_rows=HC_MAX_ROWS, random_state=0, rows=None) -> HCTree:
         rng = check_random_state(random_state)
         rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
     X_tree = X[rows]
-    scaling = svd_scaling(X_tree)
+    scaling = hc_scaling(X_tree, use)
     merges, groups, deltas = hc_merges(scaling.transform(X_tree))
     return HCTree(merges, groups, deltas, rows, scaling)
+
+
+#: How many trees :func:`shared_hc_tree` remembers (a model search needs
+#: one per transformation and set of training rows).
+_SHARED_TREES = 8
+_trees: OrderedDict = OrderedDict()
+_trees_lock = threading.Lock()
+
+
+def _content_key(X, rows, use):
+    """A digest of the values, shape and dtype of X, of ``rows`` and of the
+    transformation."""
+    digest = hashlib.blake2b(digest_size=16, person=use.encode())
+    X = np.ascontiguousarray(X)
+    digest.update(str((X.shape, X.dtype.str)).encode())
+    digest.update(memoryview(X).cast("B"))
+    if rows is not None:
+        digest.update(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def shared_hc_tree(X, rows=None, use="SVD") -> HCTree:
+    """:func:`hc_tree` of X (its rows ``rows``, default all), computed once
+    for equal data: the last ``_SHARED_TREES`` trees are kept, keyed by a
+    digest of the data's values, so that a model search over numbers of
+    components and covariance models builds one tree. Thread-safe (the
+    starts of a fit run in threads); the tree is a pure function of its
+    key, so sharing it changes no result."""
+    key = _content_key(X, rows, use)
+    with _trees_lock:
+        tree = _trees.get(key)
+        if tree is None:
+            tree = hc_tree(X, rows=rows, use=use)
+            _trees[key] = tree
+            while len(_trees) > _SHARED_TREES:
+                _trees.popitem(last=False)
+        _trees.move_to_end(key)
+        return tree
+
+
+def hc_labels(X, n_components, use="SVD", sample_weight=None) -> np.ndarray:
+    """:func:`hc_partition` of X into ``n_components`` groups from the shared
+    tree (:func:`shared_hc_tree`) of transformation ``use``; with weights,
+    the tree clusters the rows of positive weight."""
+    X = np.asarray(X, dtype=np.float64)
+    if n_components == 1:
+        return np.zeros(X.shape[0], dtype=np.int64)
+    rows = None if sample_weight is None else np.flatnonzero(sample_weight > 0)
+    return hc_partition(X, n_components, tree=shared_hc_tree(X, rows, use))
 
 
 def hc_partition(X, n_components, *, tree=None, **tree_options) -> np.ndarray:

@@ -3,8 +3,9 @@
 Each builder returns an :class:`InitialAssignment` of the rows of X to
 ``n_components`` components, read chunk by chunk, as scikit-learn's
 ``init_params`` options define it ('kmeans', 'k-means++', 'random',
-'random_from_data'). :func:`initialize` turns an assignment into a start's
-parameters through the family's initial M-step.
+'random_from_data'), and mclust's hierarchical clustering ('hc').
+:func:`initialize` turns an assignment into a start's parameters through the
+family's initial M-step.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .._kernels import initialization as kernels
 from ..families import add_stats, one_hot
 from .em import log_weights_from_stats
 from .executor import SERIAL
+from .hc import hc_labels
 from .threads import one_openmp_thread
 
 
@@ -234,7 +236,28 @@ def random_assignment(X, n_components, rng, sample_weight=None, reproduce_sklear
     return InitialAssignment(n_components, responsibilities=responsibilities)
 
 
+def hc_assignment(
+    X, n_components, rng=None, sample_weight=None, reproduce_sklearn=True
+):
+    """Hard assignments from mclust's model-based hierarchical clustering
+    (:func:`skmix._engine.hc.hc_partition`) of X cut into ``n_components``
+    groups.
+
+    Deterministic: ``rng`` is not used (beyond ``HC_MAX_ROWS`` rows the tree
+    clusters a subsample of fixed seed), and the tree is shared by every
+    fit on the same rows (:func:`~skmix._engine.hc.shared_hc_tree`). With
+    weights, the tree clusters the rows of positive weight, unweighted
+    (mclust's ``hc`` has no weights); every row is then labelled.
+    ``reproduce_sklearn`` is accepted for a common signature.
+    """
+    labels = hc_labels(X, n_components, "SVD", sample_weight)
+    return InitialAssignment(
+        n_components, labels=lambda start, stop: labels[start:stop]
+    )
+
+
 ASSIGNMENT_BUILDERS = {
+    "hc": hc_assignment,
     "kmeans": kmeans_assignment,
     "k-means++": kmeans_plusplus_assignment,
     "random_from_data": random_from_data_assignment,
@@ -245,7 +268,8 @@ ASSIGNMENT_BUILDERS = {
 def initial_assignment(
     init_params, X, n_components, rng, sample_weight=None, reproduce_sklearn=True
 ) -> InitialAssignment:
-    """Dispatch on ``init_params`` (kmeans, k-means++, random, random_from_data).
+    """Dispatch on ``init_params`` (kmeans, k-means++, random,
+    random_from_data, hc).
 
     ``reproduce_sklearn=False`` lets 'kmeans' use skmix's k-means on short
     data too (see ``kmeans_assignment``) and 'random_from_data' draw its

@@ -9,23 +9,35 @@ Guarantees:
 - Every start runs EM on the training rows (all rows without a split) with
   the whole ``max_iter`` budget; with a split it is then scored on the
   validation rows at the parameters of its last E-step.
-- Selection is a policy object (``SelectionPolicy``): by default the best
-  validation score with a split, else the best training lower bound
-  (scikit-learn's rule), the first of equal scores.
+- A start that raises (a singular covariance without regularisation, a
+  non-finite log-likelihood) is recorded as failed with its error and
+  skipped; the fit raises ``AllStartsFailed`` only when every start fails
+  (a single start's error is raised as it is). After EM, the family names
+  the start's degenerate components, if any (``degenerate_components``):
+  a degenerate start loses to any proper one.
+- Selection is a policy object (``skmix._engine.policy``): by default the
+  best training lower bound (scikit-learn's rule), overruled with a split
+  by a start whose validation rows are significantly better
+  (``PairedValidation``); the first of equal scores.
 - After a validation selection, EM continues from the selected start on all
   rows for the rest of the ``max_iter`` budget, its first iteration reusing
-  the start's last E-step (the statistics are additive).
+  the start's last E-step (the statistics are additive). After any
+  selection among several starts, the selected one runs until the change
+  falls below ``tol * FINAL_TOL_FACTOR`` (within the budget): the starts
+  are compared at ``tol``, the chosen one is run to convergence. It counts
+  as converged if its last change is below ``tol``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 from joblib import effective_n_jobs
 
+from .._config import FINAL_TOL_FACTOR, SCORES
 from ..families import add_stats
 from .em import (
     EMResult,
@@ -39,53 +51,42 @@ from .em import (
 from .executor import SERIAL
 from .initialization import sample_rows, take_optional_rows, take_rows
 from .parallel import random_state_of, run_starts, seeded_random_state
+from .policy import PairedValidation, SelectionPolicy, failure_reason
 from .threads import ThreadChooser
 
 _SEED_MAX = np.iinfo(np.int32).max
 
 
+#: The errors that make one start fail (and be skipped) rather than the fit:
+#: those a family raises on a singular or empty component or a non-finite
+#: log-likelihood.
+START_FAILURES = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
 class StartOutcome(NamedTuple):
     """What one start reached: its EM run on the training rows, and with a
-    validation split its mean validation log-likelihood (NaN without one)
-    and the statistics of that validation E-step.
+    validation split its mean validation log-likelihood (NaN without one),
+    the statistics of that validation E-step and the log-likelihood of each
+    validation row (``validation_rows``, with their weights).
 
-    ``failure`` is the reason a start failed, for a selection that skips
-    failed starts; a start's error currently ends the fit instead, so it is
-    always ``None``.
+    ``failure`` is the error a failed start raised (its ``result`` is then
+    ``None``); ``degeneracies`` names the degenerate components of a start
+    that ended on a spurious optimum (empty for a proper one).
     """
 
     result: EMResult | None
     validation_score: float = np.nan
     validation_stats: Any = None
     failure: BaseException | None = None
-
-
-class SelectionPolicy(Protocol):
-    """Which start a fit continues from."""
-
-    def select(self, outcomes: Sequence[StartOutcome], on_validation: bool) -> int:
-        """Index of the selected start."""
-
-
-class BestScore:
-    """Select the start with the best score: the validation score with a
-    split (``on_validation``), else the training lower bound; NaN scores
-    lose, and the first of equal scores wins."""
-
-    def select(self, outcomes: Sequence[StartOutcome], on_validation: bool) -> int:
-        scores = np.array(
-            [
-                outcome.validation_score
-                if on_validation
-                else outcome.result.lower_bound
-                for outcome in outcomes
-            ]
-        )
-        return int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
+    degeneracies: tuple = ()
+    validation_rows: np.ndarray | None = None
+    validation_weights: np.ndarray | None = None
 
 
 class MultiStartResult(NamedTuple):
-    """The selected fit and what every start reached."""
+    """The selected fit and what every start reached (NaN, 0 and False for
+    a failed start); ``start_failures`` maps each failed start to its
+    error, ``start_degeneracies`` each degenerate one to what collapsed."""
 
     best: EMResult
     best_index: int
@@ -93,6 +94,8 @@ class MultiStartResult(NamedTuple):
     validation_log_likelihoods: np.ndarray
     start_n_iter: np.ndarray
     start_converged: np.ndarray
+    start_failures: dict = {}
+    start_degeneracies: dict = {}
 
 
 def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows=2):
@@ -179,12 +182,26 @@ class _Start:
         self.executor = em_options.get("executor") or SERIAL
         self.X, self.w = plan.training_rows(X, sample_weight)
         self.em_options, self.n_init = em_options, n_init
+        self.scale = None  # (the family's data_scale of the training rows,)
         self.choosers = [
             ThreadChooser(plan.threads_per_start, self.X.shape[0])
             for _ in range(n_init)
         ]
 
     def __call__(self, index: int) -> StartOutcome:
+        try:
+            outcome = self._run(index)
+        except START_FAILURES as error:
+            if self.n_init == 1:
+                raise
+            if self.em_options.get("verbose", 0):
+                say(f"Start {index}: failed ({failure_reason(error)})")
+            return StartOutcome(None, failure=error)
+        if self.em_options.get("verbose", 0) and self.n_init > 1:
+            say(_summary_line(index, outcome, self.plan.split is not None))
+        return outcome
+
+    def _run(self, index: int) -> StartOutcome:
         with self.plan.start_state(index) as state:
             params, log_weights = self.init_fn(self.X, self.w, state)
         result = run_em(
@@ -202,14 +219,26 @@ class _Start:
             label=f"Start {index}: " if self.n_init > 1 else "",
         )
         outcome = self._validated(result)
-        if self.em_options.get("verbose", 0) and self.n_init > 1:
-            say(_summary_line(index, outcome, self.plan.split is not None))
+        if self.n_init > 1:
+            outcome = outcome._replace(degeneracies=self._degeneracies(result))
         return outcome
+
+    def _degeneracies(self, result: EMResult) -> tuple:
+        """The family's degenerate components of the start's result, judged
+        against the training rows' own scale (computed once per fit)."""
+        if self.scale is None:
+            self.scale = (self.family.data_scale(self.X, self.w),)
+        return tuple(
+            self.family.degenerate_components(
+                result.params, result.stats, self.scale[0]
+            )
+        )
 
     def _validated(self, result: EMResult) -> StartOutcome:
         """The start's outcome, scored on the validation rows (if any) at the
         parameters of its last E-step, so that the two E-steps together are
-        one on all rows (see the continuation)."""
+        one on all rows (see the continuation); with each validation row's
+        log-likelihood, for a paired comparison of starts."""
         if self.plan.split is None:
             return StartOutcome(result)
         _, _, X_val, w_val = self.plan.split
@@ -218,7 +247,19 @@ class _Start:
             prepared = self.family.prepare(result.params, result.log_weights)
         stats = accumulate(self.family, X_val, prepared, w_val, self.executor)
         score = float(stats.log_likelihood) / total_weight(X_val, w_val)
-        return StartOutcome(result, score, stats)
+        if not getattr(self.executor, "rows_here", True):
+            # Rows in a cluster's blocks: the starts are compared by their
+            # validation scores alone (see PairedValidation).
+            return StartOutcome(result, score, stats)
+        rows = np.empty(X_val.shape[0])
+        self.family.infer(X_val, prepared, SCORES, None, None, rows)
+        return StartOutcome(
+            result,
+            score,
+            stats,
+            validation_rows=rows,
+            validation_weights=w_val,
+        )
 
 
 def _summary_line(index, outcome, split) -> str:
@@ -245,6 +286,7 @@ def fit_multistart(
     em_options: dict,
     min_train_rows: int = 1,
     policy: SelectionPolicy | None = None,
+    data_scale=None,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -254,14 +296,18 @@ def fit_multistart(
     runs every E-step, and its ``run_starts``, if it has one, the starts);
     ``random_state`` is an int seed or a ``RandomState``; no row is held
     out when fewer than ``min_train_rows`` training rows with positive
-    weight would be left (see ``split_rows``).
+    weight would be left (see ``split_rows``). Starts are judged degenerate
+    against ``data_scale`` (the family's ``data_scale``), by default that of
+    the training rows.
     """
-    policy = BestScore() if policy is None else policy
+    policy = PairedValidation() if policy is None else policy
     with random_state_of(random_state) as rng:
         plan = plan_starts(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
         )
         start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
+        if data_scale is not None:
+            start.scale = (data_scale,)
         starts = getattr(em_options.get("executor"), "run_starts", run_starts)
         with starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)
@@ -272,13 +318,32 @@ def fit_multistart(
                 best = _continue_on_all_rows(
                     family, X, sample_weight, outcomes[best_index], em_options, start
                 )
+            elif n_init > 1:
+                best = _run_to_convergence(
+                    family, X, sample_weight, best, em_options, start
+                )
+    return _multistart_result(best, best_index, outcomes)
+
+
+def _multistart_result(best, best_index, outcomes) -> MultiStartResult:
+    def each(value_of, missing):
+        return np.array(
+            [missing if o.result is None else value_of(o) for o in outcomes]
+        )
+
     return MultiStartResult(
         best=best,
         best_index=best_index,
-        train_log_likelihoods=np.array([o.result.lower_bound for o in outcomes]),
-        validation_log_likelihoods=np.array([o.validation_score for o in outcomes]),
-        start_n_iter=np.array([o.result.n_iter for o in outcomes]),
-        start_converged=np.array([o.result.converged for o in outcomes]),
+        train_log_likelihoods=each(lambda o: o.result.lower_bound, np.nan),
+        validation_log_likelihoods=each(lambda o: o.validation_score, np.nan),
+        start_n_iter=each(lambda o: o.result.n_iter, 0),
+        start_converged=each(lambda o: o.result.converged, False),
+        start_failures={
+            i: o.failure for i, o in enumerate(outcomes) if o.failure is not None
+        },
+        start_degeneracies={
+            i: o.degeneracies for i, o in enumerate(outcomes) if o.degeneracies
+        },
     )
 
 
@@ -320,13 +385,73 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         return EMResult(
             params, log_weights, lower_bound, [lower_bound], first.n_iter, False
         )
-    # The continuation is often one or two E-steps: rather than probe one
+    best = _final_run(
+        family,
+        X,
+        sample_weight,
+        params,
+        log_weights,
+        lower_bound,
+        remaining,
+        em_options,
+        start,
+        "All rows: ",
+    )
+    # lower_bounds are those on all rows; n_iter counts both phases.
+    return best._replace(
+        n_iter=first.n_iter + best.n_iter,
+        lower_bounds=[lower_bound] + list(best.lower_bounds),
+    )
+
+
+def _run_to_convergence(family, X, sample_weight, first, em_options, start):
+    """EM from the selected start (which ran on all rows) until the final
+    tolerance, for the rest of the ``max_iter`` budget."""
+    remaining = em_options["max_iter"] - first.n_iter
+    if remaining <= 0 or first.stats is None:
+        return first
+    best = _final_run(
+        family,
+        X,
+        sample_weight,
+        first.params,
+        first.log_weights,
+        first.lower_bound,
+        remaining,
+        em_options,
+        start,
+        "Selected start: ",
+    )
+    if not best.lower_bounds:
+        return first
+    return best._replace(
+        n_iter=first.n_iter + best.n_iter,
+        lower_bounds=list(first.lower_bounds) + list(best.lower_bounds),
+    )
+
+
+def _final_run(
+    family,
+    X,
+    sample_weight,
+    params,
+    log_weights,
+    lower_bound,
+    max_iter,
+    em_options,
+    start,
+    label,
+):
+    """EM at the final tolerance (``tol * FINAL_TOL_FACTOR``); converged if
+    that is reached, or if the last change is below ``tol`` itself."""
+    # The continuation is often a few E-steps: rather than probe one
     # thread against several again, it starts with what the starts' probes
     # found on (most of) the same rows.
     learned = [c.learned for c in start.choosers if c.learned is not None]
     prefer_threads = 2 * sum(learned) >= len(learned) if learned else None
     n_threads = start.plan.n_threads
-    best = run_em(
+    tol = em_options["tol"]
+    result = run_em(
         family,
         X,
         sample_weight,
@@ -334,11 +459,16 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         log_weights,
         n_threads=n_threads,
         chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
-        **dict(em_options, max_iter=remaining, lower_bound=lower_bound),
-        label="All rows: ",
+        **dict(
+            em_options,
+            tol=tol * FINAL_TOL_FACTOR,
+            max_iter=max_iter,
+            lower_bound=lower_bound,
+        ),
+        label=label,
     )
-    # lower_bounds are those on all rows; n_iter counts both phases.
-    return best._replace(
-        n_iter=first.n_iter + best.n_iter,
-        lower_bounds=[lower_bound] + list(best.lower_bounds),
-    )
+    bounds = [lower_bound] + list(result.lower_bounds)
+    if not result.converged and len(bounds) > 1:
+        if abs(bounds[-1] - bounds[-2]) < tol:
+            result = result._replace(converged=True)
+    return result

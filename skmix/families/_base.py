@@ -68,6 +68,9 @@ Optional hooks, their defaults, and the equalities an override must keep
     on (k-means distances), and each feature's scale (see :meth:`embed`).
 ``match_clusters(X, labels, sample_weight)``
     Default: ``labels``. Which component each seeded cluster starts.
+``data_scale(X, sample_weight)``, ``degenerate_components(params, stats, scale)``
+    Defaults ``None`` and ``[]``. What makes an optimum spurious (see
+    :meth:`MixtureFamily.degenerate_components`).
 ``label_chunk_rows``, ``relative_weights``
     Class attributes (see their comments).
 """
@@ -349,6 +352,29 @@ class MixtureFamily(abc.ABC):
         the component that suits it (components of different kinds). The
         default keeps them."""
         return labels
+
+    # ------------------------------------------------------- degeneracy
+    def data_scale(self, X: np.ndarray, sample_weight: np.ndarray | None) -> Any:
+        """What :meth:`degenerate_components` compares a fit with: the
+        data's own scale (for example the covariance of the rows), computed
+        once per fit. The default is ``None``."""
+        return None
+
+    def degenerate_components(
+        self, params: Any, stats: NamedTuple | None, scale: Any
+    ) -> list[str]:
+        """Why a fit is a spurious optimum, one sentence per degenerate
+        component (empty for a proper fit; the default).
+
+        A likelihood that is unbounded (a variance that may shrink to 0)
+        has maxima at collapsed components: a component on too few rows to
+        estimate what it does not share, or whose spread in some direction
+        is negligible against the data's (``scale`` from
+        :meth:`data_scale`). ``stats`` are the statistics of the fit's last
+        E-step (``None`` without one), whose ``resp_sum`` is each
+        component's effective number of rows.
+        """
+        return []
 
     # ---------------------------------------------------------- sampling
     @abc.abstractmethod

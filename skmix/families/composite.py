@@ -26,10 +26,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._config import CHUNK_SIZE
+from .._config import CHUNK_SIZE, SINGULAR_RCOND
 from .._kernels import composite as kernels
 from ._base import MixtureFamily, add_stats, chunk_bounds, kernel_weights, one_hot
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
+
+#: Column families whose variance may collapse onto repeated values.
+_VARIANCE_FAMILIES = ("gaussian", "lognormal")
 
 
 class ColumnGroup(NamedTuple):
@@ -302,6 +305,58 @@ class CompositeFamily(MixtureFamily):
         if group.components is None:
             return self.n_components
         return group.components.shape[0]
+
+    # ------------------------------------------------------- degeneracy
+    def data_scale(self, X, sample_weight):
+        """Each normal or log-normal group's column variances (of the
+        observed values; of their logs for log-normal columns), None for
+        other groups: what a component's variance is compared with."""
+        XT = transpose_chunk(X)
+        scales = []
+        for group in self.groups:
+            name = getattr(group.family, "name", None)
+            if name not in _VARIANCE_FAMILIES:
+                scales.append(None)
+                continue
+            block = XT[group.start : group.stop]
+            if name == "lognormal":
+                block = np.log(np.where(block > 0, block, np.nan))
+            observed = ~np.isnan(block)
+            w = np.ones(block.shape[1]) if sample_weight is None else sample_weight
+            w = np.where(observed, w[None, :], 0.0)
+            total = np.maximum(w.sum(axis=1), np.finfo(float).tiny)
+            values = np.where(observed, block, 0.0)
+            mean = (w * values).sum(axis=1) / total
+            scales.append((w * (values - mean[:, None]) ** 2).sum(axis=1) / total)
+        return scales
+
+    def degenerate_components(self, params, stats, scale):
+        """A component whose variance in a normal or log-normal column, less
+        ``reg_covar``, is at most ``SINGULAR_RCOND`` times the column's own
+        variance: its rows share one value there (a point mass, such as a
+        survey's repeated code), and its likelihood measures ``reg_covar``.
+        Each sentence names the component, the column and the value."""
+        found = []
+        for group, group_params, column_scale in zip(
+            self.groups, params.groups, scale, strict=True
+        ):
+            if column_scale is None:
+                continue
+            spread = np.asarray(group_params.variances) - self.reg_covar
+            collapsed = (spread <= SINGULAR_RCOND * column_scale) & (column_scale > 0)
+            for k, j in zip(*np.nonzero(collapsed), strict=True):
+                component = k if group.components is None else group.components[k]
+                value = group_params.means[k, j]
+                if group.family.name == "lognormal":
+                    value = np.exp(value)
+                found.append(
+                    f"component {component} collapsed onto the repeated value "
+                    f"{value:.7g} of column {group.start + j} "
+                    f"({group.family.name}): its variance there is "
+                    f"{max(spread[k, j], 0.0) / column_scale[j]:.3g} times the "
+                    "column's"
+                )
+        return found
 
     # ----------------------------------------------------------- M-step
     def initial_m_step(self, stats, reference):

@@ -97,6 +97,13 @@ INNER_TOL = 1e-12
 #: is returned if the cap is reached (``converged=False``): every iteration
 #: raises the expected complete-data log-likelihood, so EM stays monotone.
 INNER_MAX_ITER = 1000
+#: Sweeps at most of EVE's and VVE's orientation in one M-step. A sweep
+#: costs d (d - 1) / 2 one-dimensional searches over every component; where
+#: a component is nearly singular the angles turn within directions where
+#: F is almost flat and the sweeps would run to ``INNER_MAX_ITER`` without
+#: moving any Sigma_k. Every sweep lowers F, so a capped M-step is still a
+#: generalised EM step (see doc/performance.rst, "ORIENTATION_MAX_SWEEPS").
+ORIENTATION_MAX_SWEEPS = 100
 #: Sweeps each cold start of EVE's and VVE's orientation runs before the
 #: best one is continued (see ``_common_orientation``).
 SCREEN_SWEEPS = 10
@@ -502,7 +509,7 @@ def _common_orientation(n, W, previous, model):
     precision_cholesky(W, model)  # the orientation of a singular W_k is free
     rotated = np.empty_like(W)
     starts = _orientation_starts(n, W, previous)
-    screen = SCREEN_SWEEPS if len(starts) > 1 else INNER_MAX_ITER
+    screen = SCREEN_SWEEPS if len(starts) > 1 else ORIENTATION_MAX_SWEEPS
     best, n_iter = None, 0
     for start in starts:
         orientation = np.ascontiguousarray(start)
@@ -514,9 +521,15 @@ def _common_orientation(n, W, previous, model):
         if best is None or objective < best[0]:
             best = (objective, orientation, sweeps)
     _, orientation, sweeps = best
-    if sweeps < 0 and screen < INNER_MAX_ITER:
+    if sweeps < 0 and screen < ORIENTATION_MAX_SWEEPS:
         sweeps = common_orientation(
-            W, n, model == "EVE", orientation, rotated, INNER_TOL, INNER_MAX_ITER
+            W,
+            n,
+            model == "EVE",
+            orientation,
+            rotated,
+            INNER_TOL,
+            ORIENTATION_MAX_SWEEPS,
         )
         n_iter += abs(sweeps)
     diagonals = (W @ orientation * orientation).sum(axis=1)

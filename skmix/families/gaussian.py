@@ -21,6 +21,8 @@ from .._config import (
 )
 from .._kernels import gaussian as kernels
 from ._base import MixtureFamily, Runner, column_means, kernel_weights
+from .covariance_models import SKLEARN_MODELS
+from .degeneracy import data_scale, gaussian_degeneracies
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -449,6 +451,28 @@ class GaussianFamily(MixtureFamily):
         if cov_type == "full":
             return out, stack
         return out[0], stack[0]
+
+    def mclust_model(self):
+        """mclust's name of this family's covariance model."""
+        return SKLEARN_MODELS[self.covariance_type]
+
+    def data_scale(self, X, sample_weight):
+        """The rows' covariance (their column variances for diagonal
+        models): see :mod:`skmix.families.degeneracy`."""
+        diagonal = self.covariance_type in ("diag", "spherical")
+        return data_scale(X, sample_weight, diagonal)
+
+    def degenerate_components(self, params, stats, scale):
+        """Components singular relative to the data or on too few rows
+        (:mod:`skmix.families.degeneracy`)."""
+        return gaussian_degeneracies(
+            self.mclust_model(),
+            self.covariance_type,
+            params.covariances,
+            None if stats is None else stats.resp_sum,
+            self.reg_covar,
+            scale,
+        )
 
     def log_prob(self, X, params):
         X = _as_float64(X)

@@ -500,9 +500,8 @@ class HierarchicalFamily(MixtureFamily):
         lost = 0
         for first, last in X.blocks(CHUNK_SIZE):
             rows = slice(first, last)
-            lost += self._infer_block(
-                X[rows], prepared, mode, out[rows], labels[rows], scores[rows]
-            )
+            part = [None if a is None else a[rows] for a in (out, labels, scores)]
+            lost += self._infer_block(X[rows], prepared, mode, *part)
         return lost
 
     def _infer_block(self, X, prepared, mode, out, labels, scores):

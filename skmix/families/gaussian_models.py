@@ -1,0 +1,77 @@
+"""The Gaussian family under mclust's covariance models beyond scikit-learn's.
+
+EII, EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV and EVV (VII, VVI, EEE and
+VVV are scikit-learn's 'spherical', 'diag', 'tied' and 'full', which
+:class:`~skmix.families.gaussian.GaussianFamily` fits itself) share the
+full-covariance E-step: parameters, statistics and kernels are those of
+``GaussianFamily('full')``, with precision factors (k, d, d). Only the
+M-step differs: the means as for 'full', the covariances by
+:func:`~skmix.families.covariance_models.covariance_m_step` from the
+per-component scatter matrices, warm-started from the previous
+iteration's covariances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .covariance_models import (
+    MODELS,
+    SKLEARN_MODELS,
+    covariance_m_step,
+    n_covariance_parameters,
+)
+from .gaussian import GaussianFamily, GaussianParams
+
+#: The models this family fits (mclust's, less scikit-learn's four).
+EXTRA_MODELS = tuple(m for m in MODELS if m not in SKLEARN_MODELS.values())
+#: Added to each responsibility sum, as scikit-learn and GaussianFamily do
+#: (an empty component then takes reg_covar I, or raises without it).
+_RESP_EPS = 10 * np.finfo(np.float64).eps
+
+
+class GaussianModelFamily(GaussianFamily):
+    """Multivariate normal components under one of :data:`EXTRA_MODELS`.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`EXTRA_MODELS`.
+    reg_covar : float
+        Non-negative regularisation of the scatter matrices (see
+        :mod:`skmix.families.covariance_models`).
+    """
+
+    def __init__(self, model="VVE", reg_covar=1e-6):
+        super().__init__("full", reg_covar)
+        self.model = model
+
+    def initial_m_step(self, stats, reference):
+        """The model's M-step about the reference means, with no previous
+        covariances (the orientation iterations start from the data)."""
+        return self._model_m_step(stats, reference.means, None)
+
+    def m_step(self, stats, params):
+        """Means as for full covariances; the model's covariances from the
+        scatter about them (``stats`` are centred on ``params.means``),
+        warm-started from ``params.covariances``."""
+        return self._model_m_step(stats, params.means, params.covariances)
+
+    def _model_m_step(self, stats, centres, previous):
+        resp_sum = np.asarray(stats.resp_sum, dtype=np.float64) + _RESP_EPS
+        shift = np.asarray(stats.sum_z, dtype=np.float64) / resp_sum[:, None]
+        means = np.asarray(centres, dtype=np.float64) + shift
+        upper = np.triu(np.asarray(stats.sum_zz, dtype=np.float64))
+        second = upper + np.triu(upper, 1).transpose(0, 2, 1)
+        scatter = second - resp_sum[:, None, None] * shift[:, :, None] * shift[:, None]
+        step = covariance_m_step(
+            self.model, resp_sum, scatter, self.reg_covar, previous
+        )
+        return GaussianParams(means, step.covariances, step.precisions_cholesky)
+
+    def mclust_model(self):
+        return self.model
+
+    def n_parameters(self, params):
+        k, d = params.means.shape
+        return int(k * d + n_covariance_parameters(self.model, k, d))

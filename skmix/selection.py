@@ -1,0 +1,598 @@
+"""Model selection by BIC, AIC or ICL, as R's ``Mclust`` does, for every
+skmix estimator.
+
+:func:`select_model` fits every candidate (each number of components, and
+for :class:`~skmix.GaussianMixtureEM` each covariance model; several
+estimators compare families) and returns a :class:`ModelSelection`: the
+table of every candidate's criteria, the chosen candidate fitted, and the
+criterion. Criteria are in scikit-learn's sign: lower is better (R's
+mclust reports ``-BIC``).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral
+
+import numpy as np
+from scipy.special import xlogy
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
+
+from ._base import (
+    HC_TRANSFORMATIONS,
+    START_FAILURES,
+    DegenerateFitWarning,
+    FailedStartsWarning,
+    failure_reason,
+    hc_labels,
+)
+from ._config import FINAL_TOL_FACTOR
+from .families.covariance_models import SKLEARN_MODELS
+from .families.degeneracy import data_scale, singular_components
+from .gaussian import GaussianMixtureEM
+
+#: mclust's 14 covariance models in its order, scikit-learn's four under
+#: their scikit-learn names (spherical = VII, diag = VVI, tied = EEE,
+#: full = VVV): the default ``covariance_types`` of a Gaussian search.
+MCLUST_MODELS = (
+    "EII",
+    "spherical",
+    "EEI",
+    "VEI",
+    "EVI",
+    "diag",
+    "tied",
+    "VEE",
+    "EVE",
+    "VVE",
+    "EEV",
+    "VEV",
+    "EVV",
+    "full",
+)
+
+#: mclust's names of scikit-learn's four covariance types.
+MCLUST_NAMES = dict(SKLEARN_MODELS)
+
+#: Random starts (the estimator's ``init_params``, k-means by default) that
+#: join the hierarchical-clustering start of each Gaussian candidate when
+#: ``n_init`` is not given (see doc/performance.rst, "SELECTION_RANDOM_STARTS").
+SELECTION_RANDOM_STARTS = 5
+
+CRITERIA = ("bic", "aic", "icl")
+
+#: The table's columns, in order, with their NumPy types (the structured
+#: array's when pandas is missing).
+COLUMNS = (
+    ("estimator", object),
+    ("covariance_type", object),
+    ("n_components", np.int64),
+    ("log_likelihood", np.float64),
+    ("n_parameters", np.float64),
+    ("bic", np.float64),
+    ("aic", np.float64),
+    ("icl", np.float64),
+    ("converged", bool),
+    ("degenerate", bool),
+    ("failed", bool),
+    ("reason", object),
+)
+
+
+class ModelSelection:
+    """What :func:`select_model` found.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame or numpy structured array
+        One row per candidate, in the order fitted, with the columns
+        ``estimator`` (the class name), ``covariance_type`` (None for
+        estimators without one), ``n_components``, ``log_likelihood``,
+        ``n_parameters``, ``bic``, ``aic``, ``icl`` (lower is better; NaN for
+        a failed or degenerate candidate, as mclust's NA), ``converged``,
+        ``degenerate``, ``failed`` and ``reason`` (why a candidate failed or
+        is degenerate; empty otherwise). A DataFrame when pandas is
+        installed.
+    best_index_ : int
+        The chosen row of ``table``.
+    best_estimator_ : estimator
+        The chosen candidate, fitted to X.
+    criterion : str
+        The criterion that chose it.
+    estimators_ : list
+        Every candidate's fitted estimator (None for a failed one), in the
+        order of ``table``.
+    """
+
+    def __init__(self, table, best_index, estimators, criterion):
+        self.table = table
+        self.best_index_ = int(best_index)
+        self.estimators_ = estimators
+        self.best_estimator_ = estimators[best_index]
+        self.criterion = criterion
+
+    def __repr__(self):
+        best = self.best_estimator_
+        return (
+            f"ModelSelection({len(self.estimators_)} candidates, best by "
+            f"{self.criterion}: {type(best).__name__}(n_components="
+            f"{best.n_components}"
+            + (
+                f", covariance_type={best.covariance_type!r})"
+                if hasattr(best, "covariance_type")
+                else ")"
+            )
+        )
+
+
+def has_singular_component(model, X) -> bool:
+    """Whether a Gaussian mixture fitted to X has a component that is
+    singular relative to the data once ``reg_covar`` is taken off (see
+    :mod:`skmix.families.degeneracy`, rule 1): ``reg_covar`` alone keeps it
+    invertible, so its likelihood measures ``reg_covar``.
+
+    The test compares each component's variances with the data's in the
+    same directions, so it does not depend on the features' units.
+    """
+    layout = {"VII": "spherical", "VVI": "diag", "EEE": "tied", "VVV": "full"}
+    covariance_type = layout.get(model.covariance_type, model.covariance_type)
+    if covariance_type not in ("spherical", "diag", "tied"):
+        covariance_type = "full"
+    diagonal = covariance_type in ("diag", "spherical")
+    scale = data_scale(np.asarray(X, dtype=np.float64), None, diagonal)
+    k = len(model.means_)
+    components = singular_components(
+        model.covariances_, covariance_type, model.reg_covar, scale, k
+    )
+    return bool(len(components))
+
+
+def _check_criterion(criterion):
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}.")
+
+
+def _as_templates(estimator):
+    templates = list(estimator) if isinstance(estimator, (list, tuple)) else [estimator]
+    if not templates:
+        raise ValueError("select_model needs at least one estimator.")
+    for template in templates:
+        if not (hasattr(template, "fit") and hasattr(template, "get_params")):
+            raise TypeError(
+                f"select_model takes skmix estimators (or a list of them), got "
+                f"{type(template).__name__}."
+            )
+    return templates
+
+
+def _check_n_components(n_components):
+    values = [n_components] if isinstance(n_components, Integral) else n_components
+    values = [int(k) for k in values]
+    if not values or min(values) < 1:
+        raise ValueError(
+            f"n_components must be positive integers, got {n_components!r}."
+        )
+    return values
+
+
+def _covariance_types(template, covariance_types):
+    """The covariance types searched for one template (``[None]`` when the
+    estimator has none)."""
+    if "covariance_type" not in template.get_params():
+        return [None]
+    if covariance_types is None:
+        return list(MCLUST_MODELS)
+    if isinstance(covariance_types, str):
+        covariance_types = [covariance_types]
+    return list(covariance_types)
+
+
+def _candidates(templates, n_components, covariance_types):
+    """``(template, n_components, covariance_type)`` for every candidate."""
+    out = []
+    for template in templates:
+        searchable = "n_components" in template.get_params()
+        ks = n_components if searchable else [template.get_params()["n_components"]]
+        for covariance_type in _covariance_types(template, covariance_types):
+            out.extend((template, k, covariance_type) for k in ks)
+    return out
+
+
+def _fit_quietly(estimator, X, sample_weight):
+    """Fit, keeping the warnings a search reports in its table."""
+    with warnings.catch_warnings():
+        for category in (ConvergenceWarning, DegenerateFitWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.simplefilter("ignore", FailedStartsWarning)
+        return estimator.fit(X, sample_weight=sample_weight)
+
+
+def _log_likelihood(estimator, X, sample_weight):
+    scores = estimator.score_samples(X)
+    return float(np.sum(scores if sample_weight is None else scores * sample_weight))
+
+
+def _canonical(labels):
+    """Labels renumbered in order of first appearance (equal partitions
+    then have equal labels)."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty_like(first)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inverse.ravel()].astype(np.int64)
+
+
+class _Partitions:
+    """The starting partitions of the Gaussian candidates, computed once per
+    number of components and shared by every covariance model: the
+    hierarchical clustering under mclust's transformations
+    (``HC_TRANSFORMATIONS``: one tree each for the whole search) and
+    ``n_kmeans`` k-means partitions of the standardised columns (k-means
+    on raw units would let the widest column decide, as proline does on
+    the wine data); equal partitions once."""
+
+    def __init__(self, X, sample_weight, hc_start, n_kmeans, random_state):
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.w = sample_weight
+        self.hc_start, self.n_kmeans = hc_start, n_kmeans
+        self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        self.cache = {}
+
+    def _standardised(self):
+        if "Z" not in self.cache:
+            scale = self.X.std(axis=0)
+            self.cache["Z"] = (self.X - self.X.mean(axis=0)) / np.where(
+                scale > 0, scale, 1.0
+            )
+        return self.cache["Z"]
+
+    def of(self, k):
+        if k in self.cache:
+            return self.cache[k]
+        found, seen = [], set()
+
+        def add(labels):
+            labels = _canonical(labels)
+            key = labels.tobytes()
+            if key not in seen and np.unique(labels).size == k:
+                seen.add(key)
+                found.append(labels)
+
+        if self.hc_start:
+            for use in HC_TRANSFORMATIONS:
+                try:
+                    add(hc_labels(self.X, k, use, self.w))
+                except ValueError:
+                    continue
+        # One OpenMP thread: on data of this size, scikit-learn's threads
+        # cost more than they save (doc/performance.rst, "select_model").
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for seed in range(self.n_kmeans if k > 1 else 0):
+                kmeans = KMeans(k, n_init=1, random_state=self.seed + seed)
+                add(kmeans.fit(self._standardised(), sample_weight=self.w).labels_)
+        if k == 1 or not found:
+            add(np.zeros(self.X.shape[0], dtype=np.int64))
+        self.cache[k] = found
+        return found
+
+
+def _precisions(precisions_cholesky, layout):
+    """Precisions from their upper Cholesky factors U (P = U U^T)."""
+    if layout in ("diag", "spherical"):
+        return precisions_cholesky**2
+    if layout == "tied":
+        return precisions_cholesky @ precisions_cholesky.T
+    return np.einsum("kij,klj->kil", precisions_cholesky, precisions_cholesky)
+
+
+def _partition_start(estimator, X, sample_weight, labels):
+    """``estimator`` set to start from the model's M-step on ``labels``
+    (its initial weights, means and precisions), one start."""
+    k = estimator.n_components
+    family = estimator._make_family(X)
+    reference = family.reference(X, k)
+    stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
+    params = family.initial_m_step(stats, reference)
+    counts = np.asarray(stats.resp_sum, dtype=np.float64)
+    layout = family.covariance_type
+    return estimator.set_params(
+        weights_init=counts / counts.sum(),
+        means_init=params.means,
+        precisions_init=_precisions(params.precisions_cholesky, layout),
+        n_init=1,
+    )
+
+
+def _gaussian_fits(template, k, covariance_type, partitions, X, w):
+    """The fits of one Gaussian candidate from each starting partition: a
+    generator of fitted estimators, or of the error of a failed start."""
+    params = {"n_components": k}
+    if covariance_type is not None:
+        params["covariance_type"] = covariance_type
+    for labels in partitions.of(k):
+        estimator = clone(template).set_params(**params)
+        try:
+            _partition_start(estimator, partitions.X, w, labels)
+            yield _fit_quietly(estimator, X, w)
+        except START_FAILURES as failure:
+            yield failure
+
+
+def _own_fits(template, k, covariance_type, n_init, X, w):
+    """The fit of a non-Gaussian candidate, with its own starts."""
+    params = {"n_components": k} if "n_components" in template.get_params() else {}
+    if covariance_type is not None:
+        params["covariance_type"] = covariance_type
+    if n_init is not None:
+        params["n_init"] = n_init
+    estimator = clone(template).set_params(**params)
+    try:
+        yield _fit_quietly(estimator, X, w)
+    except START_FAILURES as failure:
+        yield failure
+
+
+def _best_fit(fits, X, sample_weight):
+    """The best of a candidate's fits: ``(estimator, log_likelihood,
+    error)``; proper fits beat degenerate ones, then the higher
+    log-likelihood; ``error`` is the last failure when every fit failed."""
+    best, best_key, error = None, None, None
+    for fitted in fits:
+        if isinstance(fitted, BaseException):
+            error = fitted
+            continue
+        log_likelihood = _log_likelihood(fitted, X, sample_weight)
+        proper = not getattr(fitted, "degeneracies_", [])
+        key = (proper, log_likelihood if np.isfinite(log_likelihood) else -np.inf)
+        if best_key is None or key > best_key:
+            best, best_key = (fitted, log_likelihood), key
+    if best is None:
+        return None, np.nan, error
+    return best[0], best[1], None
+
+
+def _polished(estimator, template, X, sample_weight):
+    """The chosen fit continued to ``tol * FINAL_TOL_FACTOR`` (its starts
+    were compared at ``tol``), its start parameters reset to the
+    template's."""
+    tol = estimator.tol
+    try:
+        estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
+        _fit_quietly(estimator, X, sample_weight)
+    except START_FAILURES:
+        pass  # the fit is left as it was (a failed fit changes nothing)
+    own = template.get_params()
+    return estimator.set_params(
+        warm_start=own["warm_start"],
+        tol=tol,
+        **{
+            name: own[name]
+            for name in ("weights_init", "means_init", "precisions_init", "n_init")
+            if name in own
+        },
+    )
+
+
+def _num_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _criteria(estimator, X, sample_weight, log_likelihood):
+    """``(n_parameters, bic, aic, icl)`` of a fitted candidate; mclust's ICL:
+    BIC plus twice the sum over rows of ``-log`` of each row's largest
+    posterior probability (its MAP classification)."""
+    n_parameters = estimator._n_parameters()
+    n = _num_rows(X) if sample_weight is None else float(np.sum(sample_weight))
+    bic = -2.0 * log_likelihood + n_parameters * np.log(n)
+    aic = -2.0 * log_likelihood + 2.0 * n_parameters
+    probabilities = estimator.predict_proba(X)
+    map_terms = -xlogy(1.0, probabilities.max(axis=1))
+    if sample_weight is not None:
+        map_terms = map_terms * sample_weight
+    icl = bic + 2.0 * float(np.sum(map_terms))
+    return n_parameters, bic, aic, icl
+
+
+def _row(template, k, covariance_type, estimator, log_likelihood, error, X, w):
+    row = dict(
+        estimator=type(template).__name__,
+        covariance_type=covariance_type,
+        n_components=k,
+        log_likelihood=np.nan,
+        n_parameters=np.nan,
+        bic=np.nan,
+        aic=np.nan,
+        icl=np.nan,
+        converged=False,
+        degenerate=False,
+        failed=estimator is None,
+        reason="" if error is None else failure_reason(error),
+    )
+    if estimator is None:
+        return row
+    degeneracies = list(getattr(estimator, "degeneracies_", []))
+    n_parameters, bic, aic, icl = _criteria(estimator, X, w, log_likelihood)
+    row.update(
+        log_likelihood=log_likelihood,
+        n_parameters=n_parameters,
+        converged=bool(estimator.converged_),
+        degenerate=bool(degeneracies),
+        reason="; ".join(degeneracies),
+    )
+    if not degeneracies and np.isfinite(log_likelihood):
+        row.update(bic=bic, aic=aic, icl=icl)
+    return row
+
+
+def _table(rows):
+    """A DataFrame of the rows when pandas is installed, else a structured
+    array."""
+    try:
+        import pandas as pd
+    except ImportError:
+        dtype = [(name, kind) for name, kind in COLUMNS]
+        return np.array(
+            [tuple(row[name] for name, _ in COLUMNS) for row in rows], dtype=dtype
+        )
+    return pd.DataFrame(rows, columns=[name for name, _ in COLUMNS])
+
+
+def _say_candidate(row, seconds):
+    model = row["estimator"]
+    if row["covariance_type"] is not None:
+        model += f" {row['covariance_type']}"
+    if row["failed"]:
+        outcome = f"failed ({row['reason']})"
+    elif row["degenerate"]:
+        outcome = f"degenerate ({row['reason']})"
+    else:
+        outcome = (
+            f"log-likelihood {row['log_likelihood']:.4f}, BIC {row['bic']:.4f}, "
+            f"ICL {row['icl']:.4f}"
+        )
+    print(f"{model}, {row['n_components']} components: {outcome} ({seconds:.2f} s)")
+
+
+def _search(templates, ks, covariance_types, n_init, hc_start, X, w, verbose):
+    """Fit every candidate: its table rows and fitted estimators."""
+    rows, estimators = [], []
+    partitions = None
+    for template, k, covariance_type in _candidates(templates, ks, covariance_types):
+        begun = time.perf_counter()
+        if isinstance(template, GaussianMixtureEM):
+            if partitions is None:
+                n_kmeans = SELECTION_RANDOM_STARTS if n_init is None else n_init
+                seed = template.random_state
+                partitions = _Partitions(X, w, hc_start, n_kmeans, seed)
+            fits = _gaussian_fits(template, k, covariance_type, partitions, X, w)
+        else:
+            fits = _own_fits(template, k, covariance_type, n_init, X, w)
+        fitted, log_likelihood, error = _best_fit(fits, X, w)
+        if fitted is not None and isinstance(template, GaussianMixtureEM):
+            fitted = _polished(fitted, template, X, w)
+            log_likelihood = _log_likelihood(fitted, X, w)
+        row = _row(template, k, covariance_type, fitted, log_likelihood, error, X, w)
+        rows.append(row)
+        estimators.append(fitted)
+        if verbose:
+            _say_candidate(row, time.perf_counter() - begun)
+    return rows, estimators
+
+
+def select_model(
+    estimator,
+    X,
+    y=None,
+    *,
+    n_components=range(1, 10),
+    covariance_types=None,
+    criterion="bic",
+    n_init=None,
+    hc_start=True,
+    sample_weight=None,
+    verbose=0,
+) -> ModelSelection:
+    """Fit every candidate model and choose one by BIC, AIC or ICL.
+
+    R's ``Mclust(X, G = 1:9)`` for Gaussians, and the same search for every
+    skmix estimator: each number of components in ``n_components``, and for
+    :class:`~skmix.GaussianMixtureEM` each covariance model in
+    ``covariance_types`` (by default mclust's 14). Several estimators
+    compare families (a Gaussian against an NIG mixture, by BIC).
+
+    Each Gaussian candidate starts from mclust's hierarchical clustering
+    (its trees built once per search, under mclust's SVD, STD and VARS
+    transformations) and from ``n_init`` k-means partitions of the
+    standardised data, and keeps its best fit; other estimators keep their
+    own starts.
+
+    A candidate fails when every start fails (a singular covariance without
+    regularisation, more components than distinct rows, ...), and is
+    degenerate when its fit is a spurious maximum of the likelihood (a
+    component collapsed or resting on too few rows; see the estimator's
+    ``degeneracies_``). Such candidates get missing criteria (NaN, as
+    mclust's NA) and are never chosen.
+
+    Parameters
+    ----------
+    estimator : skmix estimator or list of skmix estimators
+        The template(s): every candidate is a clone with ``n_components``
+        (and ``covariance_type``) set; their other parameters (``tol``,
+        ``reg_covar``, ``random_state``, ...) are kept.
+    X : array-like of shape (n_samples, n_features)
+        The data (as the estimators take it).
+    y : Ignored
+        Not used, present for API consistency by convention.
+    n_components : int or iterable of int, default=range(1, 10)
+        Numbers of components tried (estimators without an
+        ``n_components`` parameter are fitted as they are).
+    covariance_types : str or sequence of str, default=None
+        Covariance models of Gaussian candidates: any of
+        ``GaussianMixtureEM``'s ``covariance_type`` values. None: mclust's
+        14 (:data:`MCLUST_MODELS`, with scikit-learn's names for its four).
+    criterion : {'bic', 'aic', 'icl'}, default='bic'
+        What chooses the model: ``-2 log L + p log n`` (BIC), ``-2 log L +
+        2 p`` (AIC), or mclust's ICL, ``BIC + 2 sum_i -log max_k z_ik``
+        (BIC plus twice the sum over rows of the negative log of each row's
+        largest posterior probability, its MAP classification; as mclust's
+        ``icl()``). Lower is better.
+    n_init : int, default=None
+        k-means starts of each Gaussian candidate beside its hierarchical
+        ones (None: ``SELECTION_RANDOM_STARTS``, 5); other estimators' own
+        ``n_init`` (None: the template's).
+    hc_start : bool, default=True
+        Whether Gaussian candidates also start from the hierarchical
+        clustering (mclust's default start).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights, passed to every fit; n in BIC is their sum.
+    verbose : int, default=0
+        1: a line per candidate with its criteria and its time.
+
+    Returns
+    -------
+    ModelSelection
+        ``table``, ``best_index_``, ``best_estimator_`` (fitted),
+        ``criterion`` and ``estimators_``.
+
+    Raises
+    ------
+    ValueError
+        If every candidate failed or is degenerate.
+
+    Examples
+    --------
+    >>> from skmix import GaussianMixtureEM, select_model
+    >>> from skmix.datasets import load_faithful
+    >>> X = load_faithful(return_X_y=True)
+    >>> search = select_model(GaussianMixtureEM(random_state=0), X, n_components=[2, 3])
+    >>> best = search.best_estimator_
+    >>> best.n_components, best.covariance_type
+    (3, 'tied')
+    """
+    _check_criterion(criterion)
+    templates, ks = _as_templates(estimator), _check_n_components(n_components)
+    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    started = time.perf_counter()
+    args = (templates, ks, covariance_types, n_init, hc_start, X, w, verbose)
+    rows, estimators = _search(*args)
+    best_index = _best_index(rows, criterion)
+    if verbose:
+        print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
+    return ModelSelection(_table(rows), best_index, estimators, criterion)
+
+
+def _best_index(rows, criterion):
+    values = np.array([row[criterion] for row in rows], dtype=np.float64)
+    if not np.any(np.isfinite(values)):
+        reasons = sorted({row["reason"] for row in rows if row["reason"]})
+        raise ValueError(
+            "No model could be fitted: every candidate failed or was degenerate"
+            + (f" ({'; '.join(reasons[:3])})" if reasons else "")
+            + ". Try fewer components, other covariance models, a larger "
+            "reg_covar, or scale the data."
+        )
+    return int(np.nanargmin(values))

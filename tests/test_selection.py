@@ -1,0 +1,252 @@
+"""skmix.select_model and the multi-start rules it relies on, against R
+mclust 6.0.0 (``../shared/reference/mclust14.md``: wine at G = 3 for the 14
+covariance models, its ``Mclust(X, G = 1:9)`` choice on wine, Old Faithful's
+tied G = 3 optimum) and naive NumPy formulas (BIC, AIC, ICL)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmix import FailedStartsWarning, GaussianMixtureEM, select_model
+from skmix.__main__ import main
+from skmix.datasets import load_faithful
+
+from . import _mclust_reference as ref
+
+DATA = Path(__file__).parent / "data"
+ALIASES = {"VII": "spherical", "VVI": "diag", "EEE": "tied", "VVV": "full"}
+
+#: mclust14.md, "Each model at G = 3": free parameters, the best
+#: log-likelihood over 25 starts, and the log-likelihood from mclust's
+#: default start (hc on SVD-scaled data), all run to a relative tolerance of
+#: 1e-10 without regularisation.
+WINE_G3 = {
+    "EII": (42, -11496.28371, -11496.28371),
+    "VII": (44, -11179.00993, -11183.51740),
+    "EEI": (54, -3422.79009, -3422.79009),
+    "VEI": (56, -3387.24802, -3387.24802),
+    "EVI": (78, -3309.97875, -3309.97875),
+    "VVI": (80, -3294.26188, -3294.26188),
+    "EEE": (132, -3171.22928, -3171.22928),
+    "VEE": (134, -3134.05255, -3134.05255),
+    "EVE": (156, -3032.44003, -3040.56469),
+    "VVE": (158, -3010.92418, -3015.44933),
+    "EEV": (288, -2910.81164, -2914.13861),
+    "VEV": (290, -2873.71133, -2873.71133),
+    "EVV": (312, -2830.60578, -2830.60578),
+    "VVV": (314, -2788.42850, -2788.42850),
+}
+
+
+@pytest.fixture(scope="module")
+def wine():
+    return pd.read_csv(DATA / "wine.csv").drop(columns="label").to_numpy(float)
+
+
+@pytest.mark.parametrize("model", list(WINE_G3))
+def test_wine_hc_start_reaches_mclusts_hc_optimum(wine, model):
+    # "At least": mclust's VVE M-step is not the maximum-likelihood one (its
+    # orientation update leaves out the component volumes), so from the same
+    # start our exact VVE M-step ends higher (-3010.53 > -3015.45).
+    gm = GaussianMixtureEM(
+        3,
+        covariance_type=ALIASES.get(model, model),
+        reg_covar=0.0,
+        tol=1e-10,
+        max_iter=10_000,
+        init_params="hc",
+    ).fit(wine)
+    n_parameters, _, from_hc = WINE_G3[model]
+    assert gm.score(wine) * len(wine) >= from_hc - 1e-3
+    assert gm._n_parameters() == n_parameters
+
+
+@pytest.fixture(scope="module")
+def wine_search(wine):
+    template = GaussianMixtureEM(reg_covar=0.0, tol=1e-10, max_iter=10_000)
+    return select_model(template, wine, n_components=[3])
+
+
+@pytest.mark.parametrize("model", list(WINE_G3))
+def test_wine_search_reaches_mclusts_best_of_25_starts(wine, wine_search, model):
+    table = wine_search.table
+    row = table[table.covariance_type == ALIASES.get(model, model)].iloc[0]
+    n_parameters, best, _ = WINE_G3[model]
+    assert row.log_likelihood >= best - 1e-3
+    assert row.n_parameters == n_parameters
+    assert not (row.failed or row.degenerate) and row.converged
+    n = len(wine)
+    assert row.bic == pytest.approx(-2 * row.log_likelihood + np.log(n) * n_parameters)
+    assert row.aic == pytest.approx(-2 * row.log_likelihood + 2 * n_parameters)
+
+
+def test_wine_search_table_contract_and_icl(wine, wine_search):
+    table = wine_search.table
+    assert list(table.columns) == [
+        "estimator", "covariance_type", "n_components", "log_likelihood",
+        "n_parameters", "bic", "aic", "icl", "converged", "degenerate", "failed",
+        "reason",
+    ]  # fmt: skip
+    assert len(table) == 14 and set(table.estimator) == {"GaussianMixtureEM"}
+    assert wine_search.criterion == "bic"
+    assert wine_search.best_index_ == int(np.nanargmin(table.bic))
+    # mclust's ICL: BIC - 2 sum_i log z_i,MAP, from the reference E-step.
+    best = wine_search.best_estimator_
+    covariances = np.asarray(best.covariances_)
+    if covariances.ndim == 2:  # tied
+        covariances = np.repeat(covariances[None], 3, axis=0)
+    _, resp = ref.e_step(wine, best.weights_, best.means_, covariances)
+    row = table.iloc[wine_search.best_index_]
+    icl = row.bic - 2 * np.sum(np.log(resp.max(axis=1)))
+    assert row.icl == pytest.approx(icl, rel=1e-10)
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_faithful_tied_three_components_ten_starts_reaches_the_optimum(random_state):
+    # scikit-learn (50 starts) and mclust's optimum: BIC 2314.30 (our sign).
+    X = load_faithful(return_X_y=True)
+    gm = GaussianMixtureEM(3, covariance_type="tied", n_init=10)
+    gm.set_params(random_state=random_state).fit(X)
+    assert gm.bic(X) == pytest.approx(2314.30, abs=0.01)
+
+
+def test_command_line_on_wine_chooses_mclusts_model(wine, tmp_path, capsys):
+    # mclust: VVE, G = 3, BIC 6849.38739 in our sign (log-likelihood
+    # -3015.33280, 158 parameters).
+    path = tmp_path / "wine.csv"
+    columns = [f"x{j}" for j in range(wine.shape[1])]
+    pd.DataFrame(wine, columns=columns).to_csv(path, index=False)
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "chosen model: 3 components, covariance_type='VVE' (mclust VVE)" in out
+    line = next(line for line in out.splitlines() if "free parameters" in line)
+    bic = float(line.split("BIC ")[1].split(",")[0])
+    assert bic <= 6849.387
+
+
+def test_failing_starts_are_skipped_and_reported_once():
+    # Three identical rows: a start that gives a component only them has a
+    # singular covariance with reg_covar=0, and fails.
+    rng = np.random.RandomState(0)
+    X = np.vstack(
+        [
+            rng.normal(size=(100, 2)),
+            rng.normal(5, 1, size=(100, 2)),
+            np.tile([[10.0, -3.0]], (3, 1)),
+        ]
+    )
+    gm = GaussianMixtureEM(
+        3, reg_covar=0.0, init_params="random_from_data", n_init=8, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gm.fit(X)
+    failed = [w for w in caught if issubclass(w.category, FailedStartsWarning)]
+    assert len(failed) == 1
+    assert f"{len(gm.start_failures_)} of 8 starts failed" in str(failed[0].message)
+    assert 0 < len(gm.start_failures_) < 8
+    assert all("ill-defined" in reason for reason in gm.start_failures_.values())
+    assert np.isfinite(gm.score(X))
+    # Every start failing: the fit raises, saying why, and a fitted
+    # estimator is left as it was.
+    means = gm.means_.copy()
+    with pytest.raises(ValueError, match="Every one of the 8 starts failed"):
+        gm.set_params(random_state=2).fit(X)
+    np.testing.assert_array_equal(gm.means_, means)
+
+
+def test_spikes_are_not_selected(wine):
+    # diag with reg_covar=0 from k-means++ starts, no validation split: some
+    # starts end on spikes (a component on rows sharing values, log-likelihood
+    # far above the ML optimum); the fit keeps mclust's optimum.
+    gm = GaussianMixtureEM(
+        3,
+        covariance_type="diag",
+        reg_covar=0.0,
+        init_params="k-means++",
+        validation_fraction=0.0,
+        n_init=20,
+        random_state=0,
+    ).fit(wine)
+    n = len(wine)
+    assert np.max(gm.start_lower_bounds_) * n > 0.0  # thousands above
+    assert gm.score(wine) * n == pytest.approx(WINE_G3["VVI"][1], abs=1e-3)
+    assert not gm.degeneracies_
+
+
+def test_degenerate_and_failed_candidates_are_never_chosen():
+    # 60 rows share the value 0.5 of the second column: a diag component on
+    # them collapses (reg_covar alone keeps it invertible).
+    rng = np.random.RandomState(0)
+    X = np.vstack(
+        [
+            rng.normal(size=(10, 2)),
+            np.column_stack([rng.normal(4, 1, size=60), np.full(60, 0.5)]),
+        ]
+    )
+    search = select_model(
+        GaussianMixtureEM(random_state=0),
+        X,
+        n_components=[1, 2, 3],
+        covariance_types=["diag", "spherical"],
+    )
+    table = search.table
+    assert table.degenerate.any()
+    assert table.bic[table.degenerate | table.failed].isna().all()
+    assert (table.reason[table.degenerate] != "").all()
+    chosen = table.iloc[search.best_index_]
+    assert not (chosen.degenerate or chosen.failed)
+    assert chosen.bic == table.bic.min()
+
+
+def test_bad_arguments_say_what_to_change(wine):
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        select_model(GaussianMixtureEM(), wine, criterion="mdl")
+    with pytest.raises(ValueError, match="n_components must be positive"):
+        select_model(GaussianMixtureEM(), wine, n_components=[0, 1])
+    with pytest.raises(TypeError, match="skmix estimators"):
+        select_model("VVV", wine)
+
+
+def test_point_mass_of_a_survey_column_is_named():
+    # The survey table of issue 22, built synthetically: a gaussian column
+    # with 228 of its 944 rows at exactly -2.302585 (log 0.1, a repeated
+    # code) beside a count column. A component on those rows has a variance
+    # of reg_covar alone: the fit warns, naming the column and the value.
+    from skmix import CompositeMixture, DegenerateFitWarning
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(0.5, 1.0, size=944)
+    x[rng.choice(944, 228, replace=False)] = -2.302585
+    X = np.column_stack([x, rng.randint(0, 3, size=944).astype(float)])
+    with pytest.warns(DegenerateFitWarning, match=r"-2\.302585 of column 0"):
+        cm = CompositeMixture(n_components=3, random_state=0).fit(X)
+    assert cm.families_ == ["gaussian", "poisson"]
+    assert len(cm.degeneracies_) == 1
+    # Without the point mass, the same fit is proper.
+    X[X[:, 0] == -2.302585, 0] = rng.normal(0.5, 1.0, size=228)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateFitWarning)
+        proper = CompositeMixture(n_components=3, random_state=0).fit(X)
+    assert proper.degeneracies_ == []
+
+
+def test_command_line_models_and_icl(capsys):
+    # Old Faithful, EEE and VVV only, G = 1..3, chosen by ICL. R mclust
+    # 6.0.0's mclustICL(faithful, G = 1:3, modelNames = c("EEE", "VVV"))
+    # chooses VVV with 2 components at ICL -2322.697 (its sign).
+    argv = ["--models", "EEE,full", "--criterion", "icl", "--max-components", "3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "chosen by ICL" in out
+    assert "tied (EEE)" in out and "full (VVV)" in out and "VEV" not in out
+    assert "chosen model: 2 components, covariance_type='full' (mclust VVV)" in out
+    line = next(line for line in out.splitlines() if "free parameters" in line)
+    assert float(line.split("ICL ")[1]) == pytest.approx(2322.697, abs=0.05)
+    with pytest.raises(SystemExit):
+        main(["--models", "XYZ"])
