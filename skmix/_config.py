@@ -31,6 +31,11 @@ THREAD_EARLY_REPROBES = (4, 8)
 #: over if it beat the last four E-steps of the one in use.
 THREAD_REPROBE_EVERY = 16
 
+#: With ``verbose >= 1``, an EM run that printed nothing for this many
+#: seconds prints a progress line (its iteration, lower bound and the
+#: seconds since the fit began), so that a long fit is never silent.
+PROGRESS_SECONDS = 5.0
+
 #: k-means initialisations run on at most this many rows: a random
 #: subsample beyond it, every row then labelled by its nearest centre, so
 #: that initialising a long X costs no more memory than a chunk of it.

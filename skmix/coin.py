@@ -120,6 +120,7 @@ class CoinMixture(BaseMixture):
     {{verbose_interval}}
     {{n_jobs}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------
@@ -136,6 +137,7 @@ class CoinMixture(BaseMixture):
     {{lower_bounds_}}
     {{start_lower_bounds_}}
     {{start_validation_scores_}}
+    {{start_traces_}}
     {{best_start_}}
     {{n_samples_fit_}}
     n_features_in_ : int
@@ -198,6 +200,7 @@ class CoinMixture(BaseMixture):
         verbose_interval=10,
         n_jobs=None,
         validation_fraction=0.1,
+        accelerate=None,
     ):
         super().__init__(
             tol=tol,
@@ -210,6 +213,7 @@ class CoinMixture(BaseMixture):
             verbose_interval=verbose_interval,
             n_jobs=n_jobs,
             validation_fraction=validation_fraction,
+            accelerate=accelerate,
         )
         self.n_components = n_components
         self.weights_init = weights_init

@@ -113,6 +113,7 @@ class GaussianMixtureEM(BaseMixture):
     {{verbose_interval}}
     {{n_jobs}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------
@@ -131,6 +132,7 @@ class GaussianMixtureEM(BaseMixture):
     {{lower_bounds_}}
     {{start_lower_bounds_}}
     {{start_validation_scores_}}
+    {{start_traces_}}
     {{best_start_}}
     {{n_samples_fit_}}
     {{n_features_in_}}
@@ -181,6 +183,7 @@ class GaussianMixtureEM(BaseMixture):
         verbose_interval=10,
         n_jobs=None,
         validation_fraction=0.1,
+        accelerate=None,
     ):
         super().__init__(
             tol=tol,
@@ -193,6 +196,7 @@ class GaussianMixtureEM(BaseMixture):
             verbose_interval=verbose_interval,
             n_jobs=n_jobs,
             validation_fraction=validation_fraction,
+            accelerate=accelerate,
         )
         self.n_components = n_components
         self.covariance_type = covariance_type

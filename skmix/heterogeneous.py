@@ -75,6 +75,7 @@ class HeterogeneousMixture(EncodedTableMixture):
         verbose_interval=10,
         n_jobs=None,
         validation_fraction=0.1,
+        accelerate=None,
     ):
         super().__init__(
             tol=tol,
@@ -88,6 +89,7 @@ class HeterogeneousMixture(EncodedTableMixture):
             verbose_interval=verbose_interval,
             n_jobs=n_jobs,
             validation_fraction=validation_fraction,
+            accelerate=accelerate,
         )
         self.components = components
 

@@ -57,6 +57,7 @@ class NIGMixture(BaseMixture):
     {{verbose_interval}}
     {{n_jobs}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------
@@ -85,6 +86,7 @@ class NIGMixture(BaseMixture):
     {{lower_bounds_}}
     {{start_lower_bounds_}}
     {{start_validation_scores_}}
+    {{start_traces_}}
     {{best_start_}}
     {{n_samples_fit_}}
     {{n_features_in_}}
@@ -141,6 +143,7 @@ class NIGMixture(BaseMixture):
         verbose_interval=10,
         n_jobs=None,
         validation_fraction=0.1,
+        accelerate=None,
     ):
         super().__init__(
             tol=tol,
@@ -153,6 +156,7 @@ class NIGMixture(BaseMixture):
             verbose_interval=verbose_interval,
             n_jobs=n_jobs,
             validation_fraction=validation_fraction,
+            accelerate=accelerate,
         )
         self.n_components = n_components
         self.covariance_type = covariance_type

@@ -410,7 +410,13 @@ def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
         ]
     ) + np.asarray(start.stats_prepared.log_weights)
     log_p = logsumexp(log_dens, axis=1)
-    assert_allclose(result.best.lower_bounds, [np.sum(w * log_p) / w.sum()], rtol=1e-12)
+    # One lower bound per iteration (issue 23): the start's on its training
+    # rows, then its last E-step's on all rows.
+    assert len(result.best.lower_bounds) == result.best.n_iter
+    assert result.best.lower_bounds[:3] == start.lower_bounds[:3]
+    assert_allclose(
+        result.best.lower_bounds[-1:], [np.sum(w * log_p) / w.sum()], rtol=1e-12
+    )
     resp = w[:, None] * np.exp(log_dens - log_p[:, None])
     nk = resp.sum(axis=0)
     means = resp.T @ X / nk[:, None]
@@ -877,7 +883,7 @@ def test_starts_and_continuation_share_max_iter():
         # tol=0: the starts take max_iter iterations on the training rows;
         # the last, completed on the validation rows, is the one on all rows.
         assert model.n_iter_ == max_iter
-        assert len(model.lower_bounds_) == 1
+        assert len(model.lower_bounds_) == model.n_iter_  # issue 23
 
 
 def test_max_iter_zero_with_starts_keeps_the_initial_parameters():

@@ -30,6 +30,7 @@ from ..families import add_stats
 from .em import (
     EMResult,
     accumulate,
+    elapsed_since,
     m_step,
     mean_log_likelihood_of,
     run_em,
@@ -92,6 +93,7 @@ class MultiStartResult(NamedTuple):
     validation_log_likelihoods: np.ndarray
     start_n_iter: np.ndarray
     start_converged: np.ndarray
+    start_traces: list | None = None
 
 
 def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows=2):
@@ -181,6 +183,7 @@ class _Start:
     def __call__(self, index: int) -> StartOutcome:
         with self.plan.start_state(index) as state:
             params, log_weights = self.init_fn(self.X, self.w, state)
+        split = self.plan.split
         result = run_em(
             self.family,
             self.X,
@@ -193,29 +196,30 @@ class _Start:
             # validation rows is the first on all rows (see the continuation),
             # so n_iter_ <= max_iter, as scikit-learn's.
             **self.em_options,
+            validation=None if split is None else split[2:],
             label=f"Start {index}: " if self.n_init > 1 else "",
         )
         outcome = self._validated(result)
         if self.em_options.get("verbose", 0) and self.n_init > 1:
-            say(_summary_line(index, outcome, self.plan.split is not None))
+            say(_summary_line(index, outcome, split is not None, self.em_options))
         return outcome
 
     def _validated(self, result: EMResult) -> StartOutcome:
         """The start's outcome, scored on the validation rows (if any) at the
-        parameters of its last E-step, so that the two E-steps together are
-        one on all rows (see the continuation)."""
+        parameters of its last accepted E-step, so that the two E-steps
+        together are one on all rows (see the continuation)."""
         if self.plan.split is None:
             return StartOutcome(result)
         _, _, X_val, w_val = self.plan.split
-        prepared = result.stats_prepared
-        if prepared is None:  # max_iter=0
+        stats = result.validation_stats
+        if stats is None:  # max_iter=0
             prepared = self.family.prepare(result.params, result.log_weights)
-        stats = accumulate(self.family, X_val, prepared, w_val)
+            stats = accumulate(self.family, X_val, prepared, w_val)
         score = float(stats.log_likelihood) / total_weight(X_val, w_val)
         return StartOutcome(result, score, stats)
 
 
-def _summary_line(index, outcome, split) -> str:
+def _summary_line(index, outcome, split, em_options) -> str:
     result = outcome.result
     return (
         f"Start {index}: "
@@ -223,7 +227,46 @@ def _summary_line(index, outcome, split) -> str:
         + f" after {result.n_iter} iterations, lower bound "
         + f"{result.lower_bound:.6f}"
         + (f", validation {outcome.validation_score:.6f}" if split else "")
+        + _elapsed_part(em_options)
     )
+
+
+def _elapsed_part(em_options) -> str:
+    started = em_options.get("started")
+    return "" if started is None else f" ({elapsed_since(started)})"
+
+
+def _startup_line(plan, X, n_init, em_options) -> str:
+    """What a fit is about to do (``verbose >= 1``)."""
+    n_train = X.shape[0] if plan.split is None else plan.split[0].shape[0]
+    line = f"EM: {n_init} start{'s' if n_init > 1 else ''} on {n_train} rows"
+    if plan.split is not None:
+        line += f" ({plan.split[2].shape[0]} more held out to choose a start)"
+    if n_init > 1:
+        line += f", {plan.n_workers} at a time"
+    line += f", {plan.threads_per_start} thread(s) each"
+    if em_options.get("accelerate") is not None:
+        line += f", accelerated by {em_options['accelerate']}"
+    return line + f", max_iter={em_options['max_iter']}, tol={em_options['tol']:g}"
+
+
+def start_traces(outcomes) -> list:
+    """Per start, ``dict(train=..., validation=...)``: its mean log-likelihood
+    per iteration on its training rows, and on the validation rows (None
+    without a split)."""
+    traces = []
+    for outcome in outcomes:
+        result = outcome.result
+        validation = result.validation_bounds
+        traces.append(
+            dict(
+                train=np.asarray(result.lower_bounds, dtype=np.float64),
+                validation=None
+                if validation is None
+                else np.asarray(validation, dtype=np.float64),
+            )
+        )
+    return traces
 
 
 def fit_multistart(
@@ -253,13 +296,18 @@ def fit_multistart(
         plan = plan_starts(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
         )
+        if em_options.get("verbose", 0):
+            say(_startup_line(plan, X, n_init, em_options))
         start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
         with run_starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)
             best = outcomes[best_index].result
             if plan.split is not None:
                 if em_options.get("verbose", 0):
-                    say(f"Continuing from start {best_index} on all rows")
+                    say(
+                        f"Continuing from start {best_index} on all rows"
+                        + _elapsed_part(em_options)
+                    )
                 best = _continue_on_all_rows(
                     family, X, sample_weight, outcomes[best_index], em_options, start
                 )
@@ -270,6 +318,7 @@ def fit_multistart(
         validation_log_likelihoods=np.array([o.validation_score for o in outcomes]),
         start_n_iter=np.array([o.result.n_iter for o in outcomes]),
         start_converged=np.array([o.result.converged for o in outcomes]),
+        start_traces=start_traces(outcomes),
     )
 
 
@@ -307,10 +356,11 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         family, X, sample_weight, outcome, em_options
     )
     remaining = em_options["max_iter"] - first.n_iter
+    # One lower bound per iteration, as n_iter counts them: the start's on
+    # its training rows, its last E-step's on all rows, then the rest.
+    head = list(first.lower_bounds[:-1]) + [lower_bound]
     if remaining <= 0:
-        return EMResult(
-            params, log_weights, lower_bound, [lower_bound], first.n_iter, False
-        )
+        return EMResult(params, log_weights, lower_bound, head, first.n_iter, False)
     # The continuation is often one or two E-steps: rather than probe one
     # thread against several again, it starts with what the starts' probes
     # found on (most of) the same rows.
@@ -328,8 +378,8 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         **dict(em_options, max_iter=remaining, lower_bound=lower_bound),
         label="All rows: ",
     )
-    # lower_bounds are those on all rows; n_iter counts both phases.
+    # n_iter counts both phases.
     return best._replace(
         n_iter=first.n_iter + best.n_iter,
-        lower_bounds=[lower_bound] + list(best.lower_bounds),
+        lower_bounds=head + list(best.lower_bounds),
     )
