@@ -243,8 +243,9 @@ def _startup_line(plan, X, n_init, em_options) -> str:
     if plan.split is not None:
         line += f" ({plan.split[2].shape[0]} more held out to choose a start)"
     if n_init > 1:
-        line += f", {plan.n_workers} at a time"
-    line += f", {plan.threads_per_start} thread(s) each"
+        line += f", {plan.n_workers} at a time, {plan.threads_per_start} thread(s) each"
+    else:
+        line += f", {plan.threads_per_start} thread(s)"
     if em_options.get("accelerate") is not None:
         line += f", accelerated by {em_options['accelerate']}"
     return line + f", max_iter={em_options['max_iter']}, tol={em_options['tol']:g}"

@@ -154,8 +154,8 @@ def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_ty
     """``(precisions_cholesky, covariances)`` of ``precision_factor_vector``'s
     coordinates, shaped as ``like_precisions_cholesky``.
 
-    Covariances are (U U^T)^-1 = L L^T with L = U^-T (U upper triangular with
-    a positive diagonal, so its inverse is exact in structure).
+    Covariances are (U U^T)^-1 = U^-T U^-1 (U upper triangular with a
+    positive diagonal, so its inverse is upper triangular too).
     """
     shape = np.shape(like_precisions_cholesky)
     if covariance_type in ("diag", "spherical"):
@@ -169,7 +169,7 @@ def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_ty
     flat[:, upper] = vector[n_matrices * d :].reshape(n_matrices, -1)
     stack = flat.reshape(n_matrices, d, d)
     inverse = np.linalg.inv(stack)  # upper triangular: U^-1
-    covariances = inverse @ inverse.transpose(0, 2, 1)
+    covariances = inverse.transpose(0, 2, 1) @ inverse
     covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
     if len(shape) == 2:
         return stack[0], covariances[0]
