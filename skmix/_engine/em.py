@@ -279,12 +279,17 @@ def run_em(
     if chooser is None:
         chooser = ThreadChooser(n_threads, X.shape[0])
     executors = {}  # thread count -> its executor
+    validations = {}  # executor -> the validation E-step on it
     on_validation = None
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads()
         executor = executors.get(threads) or executors.setdefault(
             threads, LocalThreads(threads)
         )
+        if validation is not None:
+            on_validation = validations.get(threads) or validations.setdefault(
+                threads, _Validation(family, *validation, executor)
+            )
         start_time = time.perf_counter()
         result = step(
             family,
@@ -297,8 +302,6 @@ def run_em(
         )
         chooser.record(threads, time.perf_counter() - start_time)
         params, log_weights = result.params, result.log_weights
-        if validation is not None:
-            on_validation = _Validation(family, *validation, executor)
         if monitor.record(result, n_iter, weight, on_validation):
             converged = True
             break
