@@ -2,8 +2,8 @@
 
 One fit per case and method from the same start (``random_state=0``, one
 start, one thread), alternating plain and accelerated fits; the wall time
-of each is the minimum over ``--repeats`` alternated rounds (the iteration
-counts do not change between rounds). Cases: Old Faithful (4 covariance
+of each is the minimum over ``--repeats`` alternated rounds, more for fits
+of milliseconds (the iteration counts do not change between rounds). Cases: Old Faithful (4 covariance
 types, 2 and 3 components), an overlapping 3-component 2-D Gaussian set of
 100,000 rows, ``nig_seed0.csv`` (NIG, 1 and 2 components) and
 ``composite.csv`` (gaussian, poisson and bernoulli columns, 3
@@ -32,6 +32,8 @@ from skmix.datasets import load_faithful
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 TOL = 1e-10
 MAX_ITER = 100_000
+MIN_SECONDS = 0.5
+MAX_ROUNDS = 200
 
 
 def overlapping_gaussians(n=100_000, seed=0):
@@ -118,11 +120,15 @@ def main():
     args = parser.parse_args()
     rows = []
     for name, make, X in cases(args.quick):
-        timed_fit(make, None, X)  # compile
+        first, _ = timed_fit(make, None, X)  # compiles
+        first, _ = timed_fit(make, None, X)
         timed_fit(make, "squarem", X)
         times = {None: np.inf, "squarem": np.inf}
         fits = {}
-        for _ in range(args.repeats):
+        # Fits of a few milliseconds are repeated until each method has run
+        # for about MIN_SECONDS, so that the minimum is not one noisy round.
+        rounds = max(args.repeats, min(MAX_ROUNDS, int(MIN_SECONDS / first)))
+        for _ in range(rounds):
             for accelerate in (None, "squarem"):
                 seconds, fits[accelerate] = timed_fit(make, accelerate, X)
                 times[accelerate] = min(times[accelerate], seconds)
