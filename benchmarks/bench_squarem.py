@@ -3,12 +3,13 @@
 One fit per case and method from the same start (``random_state=0``, one
 start, one thread), alternating plain and accelerated fits; the wall time
 of each is the minimum over ``--repeats`` alternated rounds, more for fits
-of milliseconds (the iteration counts do not change between rounds). Cases: Old Faithful (4 covariance
-types, 2 and 3 components), an overlapping 3-component 2-D Gaussian set of
-100,000 rows, ``nig_seed0.csv`` (NIG, 1 and 2 components) and
-``composite.csv`` (gaussian, poisson and bernoulli columns, 3
-components). The issue's targets: at least 3x fewer E-steps and at least 2x
-less wall time on the median case, never more than 1.2x slower.
+of milliseconds (the iteration counts do not change between rounds).
+Cases: Old Faithful (4 covariance types, 2 and 3 components), an
+overlapping 3-component 2-D Gaussian set of 100,000 rows,
+``nig_seed0.csv`` (NIG, 1 and 2 components) and ``composite.csv``
+(gaussian, poisson and bernoulli columns, 3 components). The issue's
+targets: at least 3x fewer E-steps and at least 2x less wall time on the
+median case, never more than 1.2x slower.
 
     python benchmarks/bench_squarem.py [--repeats 3] [--quick]
 
