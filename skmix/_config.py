@@ -77,8 +77,9 @@ INFER_ROWS = 16384
 def _kernel_cache_usable():
     """Whether numba finds a writable cache directory for skmix's kernels.
 
-    numba looks for one next to the source (``__pycache__``), then in
-    ``NUMBA_CACHE_DIR`` or the user's cache directory; when none is writable
+    numba looks for one in ``NUMBA_CACHE_DIR`` when it is set, next to the
+    source (``__pycache__``), then in the user's cache directory (under
+    ``XDG_CACHE_HOME`` or ``~/.cache``); when none is writable
     (a read-only install run by a user without a home cache), a kernel
     declared with ``cache=True`` raises ``RuntimeError`` when its module is
     imported. The probe is a function of this module, whose directory is
