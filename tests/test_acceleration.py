@@ -39,6 +39,14 @@ from ._reference import gaussian_em_step
 
 DATA = Path(__file__).parent / "data"
 FAITHFUL = load_faithful(return_X_y=True)
+#: How far the recorded mean log-likelihood may fall between iterations. An
+#: accepted extrapolated point never lowers it (the safeguard compares the
+#: computed values), but a plain EM step, monotone in exact arithmetic, can
+#: lower the computed value by rounding once the changes near the optimum
+#: are below 1e-11 (the fused kernels' sums; the kernels compiled in the
+#: process and those loaded from numba's cache round differently). A
+#: wrongly accepted extrapolation lowers it by orders of magnitude more.
+ROUNDING = 1e-10
 
 
 def _params_vector(model):
@@ -143,7 +151,7 @@ def test_accelerated_em_reaches_plain_em_optimum(case, extrapolations):
     assert_allclose(_params_vector(fast), _params_vector(plain), rtol=1e-6)
     assert abs(fast.lower_bound_ - plain.lower_bound_) <= 1e-8
     # The accepted log-likelihoods never decrease (beyond round-off).
-    assert np.all(np.diff(fast.lower_bounds_) >= -1e-12)
+    assert np.all(np.diff(fast.lower_bounds_) >= -ROUNDING)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
@@ -178,7 +186,7 @@ def test_accelerated_log_likelihoods_never_decrease_with_tol():
             ).fit(FAITHFUL)
             assert model.converged_
             assert len(model.lower_bounds_) == model.n_iter_
-            assert np.all(np.diff(model.lower_bounds_) >= -1e-12)
+            assert np.all(np.diff(model.lower_bounds_) >= -ROUNDING)
 
 
 class _LinearStats(NamedTuple):
@@ -286,7 +294,7 @@ def test_rejected_extrapolations_fall_back_to_plain_em(monkeypatch):
         fast.fit(FAITHFUL)
         plain.fit(FAITHFUL)
     assert len(rejected) > 10
-    assert np.all(np.diff(fast.lower_bounds_) >= -1e-12)
+    assert np.all(np.diff(fast.lower_bounds_) >= -ROUNDING)
     assert_allclose(fast.means_, plain.means_, rtol=1e-6)
 
 
@@ -453,7 +461,7 @@ def test_composite_and_coin_parametrisations_round_trip():
         for a, b in zip(ours, theirs):
             assert_allclose(a, b, rtol=1e-10)
     assert_allclose(back.missing, params.missing, rtol=1e-10)
-    assert np.all(np.diff(fast.lower_bounds_) >= -1e-12)
+    assert np.all(np.diff(fast.lower_bounds_) >= -ROUNDING)
     coins = CoinMixture(2, random_state=0).fit(_coins())
     back = _round_trip(coins._family, coins._get_fitted_params())
     assert_allclose(back.probabilities, coins.probabilities_, rtol=1e-10)
@@ -461,7 +469,7 @@ def test_composite_and_coin_parametrisations_round_trip():
         ["exponential", "lognormal", "gamma"], random_state=0, accelerate="squarem"
     ).fit(FAITHFUL[:, :1])
     back = _round_trip(hetero._family, hetero._get_fitted_params())
-    assert np.all(np.diff(hetero.lower_bounds_) >= -1e-12)
+    assert np.all(np.diff(hetero.lower_bounds_) >= -ROUNDING)
 
 
 def test_accelerate_is_validated():
