@@ -9,6 +9,7 @@ warm start) lives here and in :mod:`skmix._engine`.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -191,6 +192,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="left")],
+        "accelerate": [StrOptions({"squarem"}), None],
     }
 
     _fit_weights = True
@@ -404,6 +406,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         return sample_weight
 
     def _fit(self, X, sample_weight):
+        started = time.perf_counter()
         previous_n_features = getattr(self, "n_features_in_", None)
         if is_dask(X):
             # The rows stay in their blocks; a sample of them comes here.
@@ -452,9 +455,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     lower_bound=self.lower_bound_ if warm else -np.inf,
                     verbose=self.verbose,
                     verbose_interval=self.verbose_interval,
+                    accelerate=self.accelerate,
+                    started=started,
                 ),
             )
-        self._store_fit(family, result, X.shape[0])
+        self._store_fit(family, result, X.shape[0], started)
         self._check_degeneracy(family, result.best, scale)
 
     def _check_degeneracy(self, family, best, scale):
@@ -477,7 +482,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 stacklevel=4,
             )
 
-    def _store_fit(self, family, result, n_samples):
+    def _store_fit(self, family, result, n_samples, started):
         """The fitted attributes from the engine's result on ``n_samples`` rows."""
         best = result.best
         if not best.converged and self.max_iter > 0:
@@ -497,6 +502,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = list(best.lower_bounds)
         self.start_lower_bounds_ = result.train_log_likelihoods
         self.start_validation_scores_ = result.validation_log_likelihoods
+        self.start_traces_ = result.start_traces
         self.best_start_ = result.best_index
         self.start_failures_ = {
             index: failure_reason(error)
@@ -509,7 +515,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
             print(
                 f"Fitted: start {result.best_index} of {len(result.start_n_iter)}, "
                 f"{self.n_iter_} iterations, lower bound {self.lower_bound_:.6f}, "
-                f"converged={self.converged_}"
+                f"converged={self.converged_} "
+                f"({time.perf_counter() - started:.2f} s)"
             )
 
     def fit_predict(self, X, y=None, sample_weight=None):

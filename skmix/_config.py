@@ -31,6 +31,11 @@ THREAD_EARLY_REPROBES = (4, 8)
 #: over if it beat the last four E-steps of the one in use.
 THREAD_REPROBE_EVERY = 16
 
+#: With ``verbose >= 1``, an EM run that printed nothing for this many
+#: seconds prints a progress line (its iteration, lower bound and the
+#: seconds since the fit began), so that a long fit is never silent.
+PROGRESS_SECONDS = 5.0
+
 #: k-means initialisations run on at most this many rows: a random
 #: subsample beyond it, every row then labelled by its nearest centre, so
 #: that initialising a long X costs no more memory than a chunk of it.
@@ -74,12 +79,44 @@ INFER_ROWS = 16384
 # are compile-time constants of the kernels (after an edit, numba's cache of
 # every kernel must go: ``tools/clear_kernel_cache.py``).
 
+
+def _kernel_cache_usable():
+    """Whether numba finds a writable cache directory for skmix's kernels.
+
+    numba looks for one in ``NUMBA_CACHE_DIR`` when it is set, next to the
+    source (``__pycache__``), then in the user's cache directory (under
+    ``XDG_CACHE_HOME`` or ``~/.cache``); when none is writable
+    (a read-only install run by a user without a home cache), a kernel
+    declared with ``cache=True`` raises ``RuntimeError`` when its module is
+    imported. The probe is a function of this module, whose directory is
+    the package's: its kernels' subpackages share its permissions.
+    """
+    try:
+        from numba.core.caching import FunctionCache
+    except ImportError:  # a numba without this class: let it decide
+        return True
+
+    def probe():  # pragma: no cover - never called, only located
+        pass
+
+    try:
+        FunctionCache(probe)
+    except (RuntimeError, OSError):
+        return False
+    return True
+
+
+#: Whether the kernels keep numba's on-disk cache (compiled once per
+#: installation); False compiles them in memory in each process instead of
+#: failing at import.
+CACHE_KERNELS = _kernel_cache_usable()
+
 #: Compile options of the fused kernels. ``error_model="numpy"`` drops the
 #: division-by-zero checks that stop LLVM from vectorising loops with a
 #: division; reassociation lets it vectorise sums across rows. No flag
 #: assumes finite values.
 JIT_OPTIONS = dict(
-    cache=True,
+    cache=CACHE_KERNELS,
     nogil=True,
     error_model="numpy",
     fastmath={"nsz", "arcp", "contract", "reassoc"},
@@ -88,12 +125,12 @@ JIT_OPTIONS = dict(
 #: output exponential ``precise_exp``, wherever it is inlined): fused
 #: multiply-adds only.
 ORDERED_JIT_OPTIONS = dict(
-    cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
+    cache=CACHE_KERNELS, nogil=True, error_model="numpy", fastmath={"contract"}
 )
 #: Compile options of kernels that follow IEEE arithmetic as NumPy does (the
 #: M-steps, Cholesky factors, log normalisers, Bessel functions): no
 #: fastmath, so they give the numbers of the NumPy code they replace.
-STRICT_JIT_OPTIONS = dict(cache=True, nogil=True)
+STRICT_JIT_OPTIONS = dict(cache=CACHE_KERNELS, nogil=True)
 
 #: Rows per tile of the fused kernels: a tile of rows is transposed to
 #: (n_features, TILE) so that inner loops run across rows and vectorise.

@@ -44,10 +44,13 @@ PARAMETERS = {
     ),
     "verbose": (
         "int",
-        "1 prints a line as each start ends (its iterations, lower bound and "
-        "validation score), the start EM continues from, and the fit's "
-        "outcome; 2 also prints every ``verbose_interval``-th iteration, each "
-        'line opening with its start ("Start 2: ", "All rows: ").',
+        "1 prints what the fit is about to do, a line as each start ends (its "
+        "iterations, lower bound and validation score), the start EM "
+        "continues from, and the fit's outcome, each with the seconds since "
+        "the fit began, and a progress line whenever an EM run printed "
+        "nothing for {{PROGRESS_SECONDS}} seconds; 2 also prints every "
+        "``verbose_interval``-th iteration, each line opening with its start "
+        '("Start 2: ", "All rows: ").',
     ),
     "verbose_interval": (
         "int",
@@ -73,6 +76,17 @@ PARAMETERS = {
         "no validation row, or fewer training rows with positive weight than "
         "components.",
     ),
+    "accelerate": (
+        "{None, 'squarem'}",
+        "None runs plain EM. 'squarem' accelerates it by squared "
+        "extrapolation (SQUAREM, Varadhan & Roland 2008, step length S3) on "
+        "an unconstrained parametrisation, falling back to the plain EM step "
+        "whenever an extrapolated point would lower the log-likelihood: the "
+        "same optimum in fewer E-steps, which matters most where components "
+        "overlap and at small ``tol``. Iterations (``max_iter``, ``n_iter_``, "
+        "``lower_bounds_``) count E-steps. A family without an unconstrained "
+        "parametrisation runs plain EM (see :doc:`/user_guide/acceleration`).",
+    ),
 }
 
 #: Shared fitted attributes: name -> (type, description).
@@ -81,14 +95,28 @@ ATTRIBUTES = {
     "converged_": ("bool", "Whether the selected start converged."),
     "n_iter_": (
         "int",
-        "EM iterations of the selected start (with a validation split: on the "
-        "training rows, the last of them completed on the validation rows, "
-        "plus the continuation on all rows; at most ``max_iter``).",
+        "EM iterations (E-steps) of the selected start (with a validation "
+        "split: on the training rows, the last of them completed on the "
+        "validation rows, plus the continuation on all rows; at most "
+        "``max_iter``).",
     ),
     "lower_bound_": ("float", "Mean log-likelihood at the last iteration."),
     "lower_bounds_": (
         "list of float",
-        "Mean log-likelihood at every iteration (on all rows).",
+        "Mean log-likelihood at every iteration, ``n_iter_`` values: with a "
+        "validation split, the selected start's on its training rows up to "
+        "its last iteration, which is on all rows as the continuation's are. "
+        "With ``accelerate``, an iteration whose extrapolated point was "
+        "rejected repeats the previous value.",
+    ),
+    "start_traces_": (
+        "list of dict",
+        "Per start, ``dict(train=..., validation=...)``: its mean "
+        "log-likelihood at every iteration on its training rows (an ndarray), "
+        "and on the validation rows at the same points (an ndarray, or None "
+        "without a split and for Dask input); None for a start that failed (see "
+        "``start_failures_``). :class:`~skmix.plotting.ConvergenceDisplay` "
+        "draws them.",
     ),
     "start_lower_bounds_": (
         "ndarray of shape (n_init,)",
@@ -120,6 +148,7 @@ GROUPS = {
         "lower_bounds_",
         "start_lower_bounds_",
         "start_validation_scores_",
+        "start_traces_",
         "best_start_",
     ],
 }

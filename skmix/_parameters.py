@@ -27,6 +27,7 @@ SHARED_PARAMETERS = {
     "verbose_interval": 10,
     "n_jobs": None,
     "validation_fraction": 0.1,
+    "accelerate": None,
 }
 
 

@@ -117,6 +117,7 @@ class CoinMixture(BaseMixture):
         impossible (its score is finite, its responsibilities are not NaN).
     {{start_parameters}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------

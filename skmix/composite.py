@@ -58,10 +58,13 @@ SHARED_PARAMETERS = """\
     warm_start : bool, default=False
         Continue from the previous fit (same encoding) in later calls to fit.
     verbose : int, default=0
-        1 prints a line as each start ends (its iterations, lower bound and
-        validation score), the start EM continues from, and the fit's
-        outcome; 2 also prints every ``verbose_interval``-th iteration, each
-        line opening with its start ("Start 2: ", "All rows: ").
+        1 prints what the fit is about to do, a line as each start ends (its
+        iterations, lower bound and validation score), the start EM
+        continues from, and the fit's outcome, each with the seconds since
+        the fit began, and a progress line whenever an EM run printed
+        nothing for 5 seconds; 2 also prints every ``verbose_interval``-th
+        iteration, each line opening with its start ("Start 2: ", "All
+        rows: ").
     verbose_interval : int, default=10
         Iterations between progress messages at ``verbose >= 2``.
     n_jobs : int, default=None
@@ -76,6 +79,13 @@ SHARED_PARAMETERS = """\
         held out (the starts are then compared on training log-likelihood) when
         that would leave no validation row, or fewer training rows with
         positive weight than components.
+    accelerate : {None, 'squarem'}, default=None
+        None runs plain EM. 'squarem' accelerates it by squared extrapolation
+        (SQUAREM, step length S3) on an unconstrained parametrisation of
+        every column family, falling back to the plain EM step whenever an
+        extrapolated point would lower the log-likelihood: the same optimum
+        in fewer E-steps. Iterations count E-steps (see
+        :doc:`/user_guide/acceleration`).
 """
 
 #: The fitted attributes both estimators share, as numpydoc entries.
@@ -83,13 +93,19 @@ SHARED_ATTRIBUTES = """\
     converged_ : bool
         Whether the selected start converged.
     n_iter_ : int
-        EM iterations of the selected start (with a validation split: on
+        EM iterations (E-steps) of the selected start (with a validation split: on
         the training rows, the last of them completed on the validation
         rows, plus the continuation on all rows; at most ``max_iter``).
     lower_bound_ : float
         Mean log-likelihood at the last iteration.
     lower_bounds_ : list of float
-        Mean log-likelihood at every iteration.
+        Mean log-likelihood at every iteration, ``n_iter_`` values (with a
+        validation split, the selected start's on its training rows up to
+        its last iteration, which is on all rows as the continuation's are).
+    start_traces_ : list of dict
+        Per start, ``dict(train=..., validation=...)``: its mean
+        log-likelihood at every iteration on its training rows, and on the
+        validation rows (None without a split).
     n_samples_fit_ : int
         Number of rows of X in the last call to ``fit``.
     n_features_in_ : int

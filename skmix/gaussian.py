@@ -150,6 +150,7 @@ class GaussianMixtureEM(BaseMixture):
         Initial precisions (inverse covariances), shaped by covariance_type.
     {{start_parameters}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------

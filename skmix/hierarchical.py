@@ -85,6 +85,7 @@ class HierarchicalMixture(
         With ``n_init > 1``, the share of groups held out (whole) to choose
         the best start, after which EM continues on all groups. 0 selects
         by training log-likelihood.
+    {{accelerate}}
 
     Attributes
     ----------
@@ -279,8 +280,8 @@ class HierarchicalMixture(
             np.full(self.n_components, 1.0 / self.n_components),
         )
 
-    def _store_fit(self, family, result, n_samples):
-        super()._store_fit(family, result, n_samples)
+    def _store_fit(self, family, result, n_samples, started):
+        super()._store_fit(family, result, n_samples, started)
         self.topics_.weights_ = self.weights_ @ self.mixture_weights_
 
     def _get_fitted_params(self):

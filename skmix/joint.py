@@ -69,6 +69,7 @@ class JointMixture(BaseMixture):
         a random pair of components.
     {{start_parameters}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------
@@ -293,8 +294,8 @@ class JointMixture(BaseMixture):
             templates[1], family_y, y_params, uniform_y
         )
 
-    def _store_fit(self, family, result, n_samples):
-        super()._store_fit(family, result, n_samples)
+    def _store_fit(self, family, result, n_samples, started):
+        super()._store_fit(family, result, n_samples, started)
         self.weights_x_ = self.weights_
         self.weights_y_ = self.weights_ @ self.transition_
         self.components_x_.weights_ = self.weights_x_

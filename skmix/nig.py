@@ -54,6 +54,7 @@ class NIGMixture(BaseMixture):
         covariance (plus ``reg_covar``) as dispersion and tail shape 1.
     {{start_parameters}}
     {{validation_fraction}}
+    {{accelerate}}
 
     Attributes
     ----------

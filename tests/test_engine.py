@@ -410,7 +410,13 @@ def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
         ]
     ) + np.asarray(start.stats_prepared.log_weights)
     log_p = logsumexp(log_dens, axis=1)
-    assert_allclose(result.best.lower_bounds, [np.sum(w * log_p) / w.sum()], rtol=1e-12)
+    # One lower bound per iteration (issue 23): the start's on its training
+    # rows, then its last E-step's on all rows.
+    assert len(result.best.lower_bounds) == result.best.n_iter
+    assert result.best.lower_bounds[:3] == start.lower_bounds[:3]
+    assert_allclose(
+        result.best.lower_bounds[-1:], [np.sum(w * log_p) / w.sum()], rtol=1e-12
+    )
     resp = w[:, None] * np.exp(log_dens - log_p[:, None])
     nk = resp.sum(axis=0)
     means = resp.T @ X / nk[:, None]
@@ -878,7 +884,7 @@ def test_starts_and_continuation_share_max_iter():
         # tol=0: the starts take max_iter iterations on the training rows;
         # the last, completed on the validation rows, is the one on all rows.
         assert model.n_iter_ == max_iter
-        assert len(model.lower_bounds_) == 1
+        assert len(model.lower_bounds_) == model.n_iter_  # issue 23
 
 
 def test_max_iter_zero_with_starts_keeps_the_initial_parameters():
@@ -1255,3 +1261,103 @@ def test_threaded_fit_in_a_forked_child_does_not_wait_for_the_parents_threads():
         child.join()
     expected = GaussianMixtureEM(2, n_init=4, n_jobs=1, random_state=1).fit(X)
     assert value == expected.lower_bound_
+
+
+# ------------------------------------------------- traces and verbose lines
+def _two_blobs(seed=0):
+    rng = np.random.RandomState(seed)
+    return np.vstack([rng.normal(size=(300, 2)), rng.normal(3, 1, size=(300, 2))])
+
+
+@pytest.mark.parametrize("validation_fraction", [0.0, 0.2])
+def test_start_traces_follow_every_iteration_of_every_start(validation_fraction):
+    from skmix import GaussianMixtureEM
+
+    X = _two_blobs()
+    options = dict(n_init=3, validation_fraction=validation_fraction, random_state=0)
+    model = GaussianMixtureEM(2, tol=1e-6, **options).fit(X)
+    split = validation_fraction > 0
+    assert len(model.start_traces_) == 3
+    for index, trace in enumerate(model.start_traces_):
+        assert trace["train"][-1] == model.start_lower_bounds_[index]
+        assert np.all(np.diff(trace["train"]) >= -1e-12)
+        if split:
+            assert trace["validation"].shape == trace["train"].shape
+            assert trace["validation"][-1] == model.start_validation_scores_[index]
+        else:
+            assert trace["validation"] is None
+    # Iteration t of a trace is where a fit of max_iter=t ends (tol=0).
+    for t in (1, 2, 4):
+        short = GaussianMixtureEM(2, tol=0, max_iter=t, **options)
+        with pytest.warns(Warning):  # ConvergenceWarning
+            short.fit(X)
+        for index, trace in enumerate(model.start_traces_):
+            if len(trace["train"]) < t:
+                continue
+            assert trace["train"][t - 1] == short.start_lower_bounds_[index]
+            if split:
+                assert (
+                    trace["validation"][t - 1] == short.start_validation_scores_[index]
+                )
+    # One value per iteration, as n_iter_ counts them: the selected start's
+    # training values, then (with a split) all rows, and the selected start's
+    # run to the final tolerance (tol * FINAL_TOL_FACTOR).
+    best = model.start_traces_[model.best_start_]["train"]
+    assert len(model.lower_bounds_) == model.n_iter_
+    assert model.lower_bounds_[: len(best) - 1] == list(best[:-1])
+    if not split:
+        assert model.lower_bounds_[: len(best)] == list(best)
+
+
+def test_one_start_keeps_its_trace():
+    from skmix import GaussianMixtureEM
+
+    model = GaussianMixtureEM(2, random_state=0).fit(_two_blobs())
+    (trace,) = model.start_traces_
+    assert list(trace["train"]) == model.lower_bounds_
+    assert trace["validation"] is None
+
+
+def test_verbose_prints_startup_elapsed_and_progress_lines(monkeypatch, capsys):
+    import re
+
+    from skmix import GaussianMixtureEM
+    from skmix._engine import em
+
+    # A progress line whenever none was printed for 0 seconds: every
+    # iteration of every run, at verbose=1.
+    monkeypatch.setattr(em, "PROGRESS_SECONDS", 0.0)
+    model = GaussianMixtureEM(
+        2, n_init=2, verbose=1, tol=1e-8, random_state=0, accelerate="squarem"
+    ).fit(_two_blobs())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "EM: 2 starts on 540 rows (60 more held out to choose a start), "
+        "1 at a time, 1 thread(s) each, accelerated by squarem, max_iter=100, "
+        "tol=1e-08"
+    )
+    progress = re.compile(
+        r"  (Start (\d): |All rows: )Iteration (\d+)\t lower bound (\S+)\t "
+        r"change (\S+)\t elapsed (\d+\.\d\d) s"
+    )
+    counts = {}
+    elapsed = []
+    for line in lines[1:]:
+        if match := progress.fullmatch(line):
+            who = match.group(1)
+            counts[who] = counts.get(who, 0) + 1
+            assert int(match.group(3)) == counts[who]
+            elapsed.append(float(match.group(6)))
+        else:
+            assert re.search(r" \(\d+\.\d\d s\)$", line), line
+    assert elapsed == sorted(elapsed)  # one start after the other (n_jobs=1)
+    assert (
+        counts["Start 0: "] + counts["Start 1: "] + counts.get("All rows: ", 0)
+        >= model.n_iter_
+    )
+    # Without the progress interval, verbose=1 prints no iteration line.
+    monkeypatch.setattr(em, "PROGRESS_SECONDS", 1e9)
+    GaussianMixtureEM(2, verbose=1, random_state=0).fit(_two_blobs())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "EM: 1 start on 600 rows, 1 thread(s), max_iter=100, tol=0.001"
+    assert len(lines) == 2 and lines[1].startswith("Fitted: start 0 of 1, ")

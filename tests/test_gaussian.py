@@ -970,6 +970,10 @@ def test_warm_start_refuses_a_different_shape(change, message):
     model.fit(X)  # a fresh start works
 
 
+#: How verbose lines end (issue 23): the seconds since the fit began.
+ELAPSED = r"\t elapsed \d+\.\d\d s"
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_verbose_lines_name_their_start_and_match_the_fit(n_jobs, capsys):
     X = blobs(n=900, seed=2)
@@ -979,10 +983,11 @@ def test_verbose_lines_name_their_start_and_match_the_fit(n_jobs, capsys):
     lines = capsys.readouterr().out.splitlines()
     iteration = re.compile(
         r"  (Start (\d): |All rows: )Iteration (\d+)\t lower bound (\S+)\t change \S+"
+        + ELAPSED
     )
     summary = re.compile(
         r"Start (\d): (converged|did not converge) after (\d+) iterations, "
-        r"lower bound (\S+), validation (\S+)"
+        r"lower bound (\S+), validation (\S+)" + r" \(\d+\.\d\d s\)"
     )
     counts, summaries, all_rows = {}, {}, 0
     for line in lines:  # every line whole, even with parallel starts
@@ -996,7 +1001,12 @@ def test_verbose_lines_name_their_start_and_match_the_fit(n_jobs, capsys):
         elif match := summary.fullmatch(line):
             summaries[int(match.group(1))] = match.groups()[1:]
         else:
+            # The lines with the seconds since the fit began (issue 23).
+            line = re.sub(r" \(\d+\.\d\d s\)$", "", line)
             assert line in (
+                "EM: 3 starts on 810 rows (90 more held out to choose a start), "
+                f"{min(n_jobs, 3)} at a time, 1 thread(s) each, max_iter=100, "
+                "tol=0.001",
                 f"Continuing from start {model.best_start_} on all rows",
                 f"Fitted: start {model.best_start_} of 3, {model.n_iter_} "
                 f"iterations, lower bound {model.lower_bound_:.6f}, converged=True",

@@ -309,7 +309,12 @@ def models():
 @pytest.mark.parametrize("name", ["gaussian", "coin", "nig", "composite", "hetero"])
 def test_convergence_from_final_values(models, name):
     model, _ = models[name]
-    display = ConvergenceDisplay.from_estimator(model)
+    # An estimator without per-start traces (skmix kept none before issue
+    # 23): the fallback draws each start's final values.
+    untraced = types.SimpleNamespace(
+        **{k: v for k, v in vars(model).items() if k != "start_traces_"}
+    )
+    display = ConvergenceDisplay.from_estimator(untraced)
     np.testing.assert_array_equal(
         display.fit_line_.get_ydata(), np.asarray(model.lower_bounds_)
     )
@@ -321,6 +326,21 @@ def test_convergence_from_final_values(models, name):
     chosen = display.chosen_marker_.get_offsets()
     assert chosen[0, 1] == model.start_lower_bounds_[model.best_start_]
     assert chosen[1, 1] == model.start_validation_scores_[model.best_start_]
+
+
+@pytest.mark.parametrize("name", ["gaussian", "coin", "nig", "composite", "hetero"])
+def test_convergence_draws_a_fitted_estimators_traces(models, name):
+    model, _ = models[name]
+    display = ConvergenceDisplay.from_estimator(model)
+    n_starts = len(model.start_lower_bounds_)
+    assert len(display.train_lines_) == len(model.start_traces_) == n_starts
+    split = np.isfinite(model.start_validation_scores_).all()
+    assert len(display.validation_lines_) == (n_starts if split else 0)
+    for line, trace, final in zip(
+        display.train_lines_, model.start_traces_, model.start_lower_bounds_
+    ):
+        np.testing.assert_array_equal(line.get_ydata(), trace["train"])
+        assert trace["train"][-1] == final
 
 
 def test_convergence_draws_per_start_traces_when_kept(models):

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._config import PROGRESS_SECONDS
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
 
@@ -71,12 +72,27 @@ def m_step(family, stats, params, log_weights, fit_weights: bool = True):
 class StepResult(NamedTuple):
     """One EM iteration: the E-step's statistics at ``prepared`` (whose
     ``params`` and ``log_weights`` they were computed under) and the
-    parameters after the M-step."""
+    parameters after the M-step.
+
+    ``accepted=False`` marks an E-step whose point was rejected (an
+    accelerated step that would have lowered the log-likelihood): its
+    ``stats`` and ``prepared`` are None, and ``params`` and ``log_weights``
+    are those to continue from, the M-step of the last accepted E-step's
+    statistics. The iteration counts, but its lower bound is the previous
+    one and it never ends the run as converged.
+
+    ``plain`` says that the E-step's point is the M-step of the last
+    accepted point, so that the change of log-likelihood is plain EM's
+    progress: only then may the run stop on a change below ``tol`` (after an
+    extrapolation the change may be small far from the optimum).
+    """
 
     stats: Any
     prepared: Any
     params: Any
     log_weights: np.ndarray
+    accepted: bool = True
+    plain: bool = True
 
 
 def em_step(
@@ -99,11 +115,15 @@ def em_step(
 class EMResult(NamedTuple):
     """Outcome of one EM run.
 
-    ``stats`` are the statistics of the last E-step, computed at
+    ``stats`` are the statistics of the last accepted E-step, computed at
     ``stats_prepared`` (``family.prepare`` of the parameters one M-step
     before ``params``, whose mean log-likelihood is ``lower_bound``).
     Without an iteration (``max_iter=0``), ``stats`` and ``stats_prepared``
-    are ``None``.
+    are ``None``. ``lower_bounds`` has one value per iteration (E-step): the
+    mean log-likelihood of the last accepted point. With validation rows,
+    ``validation_bounds`` holds their mean log-likelihood at the same points
+    and ``validation_stats`` the statistics of their last E-step (at
+    ``stats_prepared``); otherwise both are None.
     """
 
     params: Any
@@ -114,12 +134,89 @@ class EMResult(NamedTuple):
     converged: bool
     stats: Any = None
     stats_prepared: Any = None
+    validation_bounds: list | None = None
+    validation_stats: Any = None
 
 
 def say(line: str) -> None:
     """Print ``line`` in one write, so that the lines of parallel starts never
     run into each other (``print`` writes the newline separately)."""
     sys.stdout.write(line + "\n")
+
+
+def elapsed_since(started: float) -> str:
+    """Seconds since ``started`` (``time.perf_counter``), as verbose lines
+    print them."""
+    return f"{time.perf_counter() - started:.2f} s"
+
+
+def step_of(accelerate: str | None) -> Callable:
+    """The EM step of an ``accelerate`` option: plain EM (None) or a new
+    SQUAREM object (``"squarem"``; one per run, it holds the run's cycle)."""
+    if accelerate is None:
+        return em_step
+    if accelerate == "squarem":
+        from .acceleration import Squarem
+
+        return Squarem()
+    raise ValueError(f"Unknown accelerate={accelerate!r}; use None or 'squarem'.")
+
+
+class _Monitor:
+    """The history of one run (lower bounds, validation scores), its
+    stopping rule and its verbose lines."""
+
+    def __init__(self, lower_bound, tol, verbose, verbose_interval, label, started):
+        self.lower_bound, self.tol = lower_bound, tol
+        self.verbose, self.verbose_interval = verbose, verbose_interval
+        self.label = label
+        self.started = time.perf_counter() if started is None else started
+        self.last_line = time.perf_counter()
+        self.lower_bounds, self.validation_bounds = [], []
+        self.stats = self.prepared = self.validation_stats = None
+
+    def record(self, result: StepResult, n_iter, weight, validation) -> bool:
+        """Record iteration ``n_iter``; whether the run has converged."""
+        change = None
+        if result.accepted:
+            self.stats, self.prepared = result.stats, result.prepared
+            new_lower_bound = mean_log_likelihood_of(result.stats, weight, n_iter)
+            change = new_lower_bound - self.lower_bound
+            self.lower_bound = new_lower_bound
+            if validation is not None:
+                self.validation_stats = validation(result.prepared)
+        self.lower_bounds.append(self.lower_bound)
+        if self.validation_stats is not None:
+            self.validation_bounds.append(validation.score(self.validation_stats))
+        self._report(n_iter, change)
+        return change is not None and result.plain and abs(change) < self.tol
+
+    def _report(self, n_iter, change):
+        now = time.perf_counter()
+        due = self.verbose >= 2 and n_iter % self.verbose_interval == 0
+        late = self.verbose >= 1 and now - self.last_line >= PROGRESS_SECONDS
+        if not (due or late):
+            return
+        change_text = "rejected" if change is None else f"{change:.3e}"
+        say(
+            f"  {self.label}Iteration {n_iter}\t lower bound {self.lower_bound:.6f}"
+            f"\t change {change_text}\t elapsed {elapsed_since(self.started)}"
+        )
+        self.last_line = now
+
+
+class _Validation:
+    """The E-step on validation rows at a training E-step's point."""
+
+    def __init__(self, family, X, sample_weight, executor):
+        self.family, self.X, self.w, self.executor = family, X, sample_weight, executor
+        self.weight = total_weight(X, sample_weight)
+
+    def __call__(self, prepared):
+        return accumulate(self.family, self.X, prepared, self.w, self.executor)
+
+    def score(self, stats) -> float:
+        return float(stats.log_likelihood) / self.weight
 
 
 def run_em(
@@ -138,35 +235,51 @@ def run_em(
     verbose_interval: int = 10,
     chooser: ThreadChooser | None = None,
     label: str = "",
-    step: Callable = em_step,
     executor=None,
+    accelerate: str | None = None,
+    validation: tuple | None = None,
+    started: float | None = None,
+    step: Callable | None = None,
 ) -> EMResult:
-    """Iterate ``step`` (E-step + M-step) until the mean log-likelihood
-    changes by less than ``tol``, or ``max_iter`` iterations.
+    """Iterate ``step`` (E-step + M-step) until the mean log-likelihood of
+    an accepted point changes by less than ``tol``, or ``max_iter``
+    iterations (E-steps).
 
+    ``step`` defaults to the step of ``accelerate`` (``step_of``).
     ``n_threads`` threads are available to each E-step (``ThreadChooser``
     decides whether to use them; pass ``chooser`` to use one built by the
     caller), unless ``executor`` is given: every E-step then runs there.
-    With ``verbose >= 2`` every ``verbose_interval``-th iteration
-    prints a line, opening with ``label`` (which start it is: parallel
-    starts print between each other's lines).
+    ``validation``, ``(X_val, w_val)`` or None, adds an E-step on those rows
+    at every accepted point (``EMResult.validation_bounds``). With
+    ``verbose >= 2`` every ``verbose_interval``-th iteration prints a line,
+    opening with ``label`` (which start it is: parallel starts print between
+    each other's lines); with ``verbose >= 1`` an iteration prints one
+    anyway when the run printed none for ``PROGRESS_SECONDS``. Lines give
+    the seconds since ``started`` (a ``time.perf_counter`` value; by default
+    the start of this run).
     """
     weight = total_weight(X, sample_weight)
-    lower_bounds = []
+    monitor = _Monitor(lower_bound, tol, verbose, verbose_interval, label, started)
     converged = False
     n_iter = 0
-    stats = stats_prepared = None
+    step = step_of(accelerate) if step is None else step
     if chooser is None or executor is not None:
         chooser = ThreadChooser(n_threads if executor is None else 1, X.shape[0])
     # thread count -> its executor
     executors = {} if executor is None else {1: executor}
+    validations = {}  # thread count -> the validation E-step on its executor
+    on_validation = None
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads()
         step_executor = executors.get(threads) or executors.setdefault(
             threads, LocalThreads(threads)
         )
+        if validation is not None:
+            on_validation = validations.get(threads) or validations.setdefault(
+                threads, _Validation(family, *validation, step_executor)
+            )
         start_time = time.perf_counter()
-        stats, stats_prepared, params, log_weights = step(
+        result = step(
             family,
             X,
             sample_weight,
@@ -176,25 +289,19 @@ def run_em(
             fit_weights=fit_weights,
         )
         chooser.record(threads, time.perf_counter() - start_time)
-        new_lower_bound = mean_log_likelihood_of(stats, weight, n_iter)
-        change = new_lower_bound - lower_bound
-        lower_bound = new_lower_bound
-        lower_bounds.append(lower_bound)
-        if verbose >= 2 and n_iter % verbose_interval == 0:
-            say(
-                f"  {label}Iteration {n_iter}\t lower bound {lower_bound:.6f}"
-                f"\t change {change:.3e}"
-            )
-        if abs(change) < tol:
+        params, log_weights = result.params, result.log_weights
+        if monitor.record(result, n_iter, weight, on_validation):
             converged = True
             break
     return EMResult(
         params,
         log_weights,
-        lower_bound,
-        lower_bounds,
+        monitor.lower_bound,
+        monitor.lower_bounds,
         n_iter,
         converged,
-        stats,
-        stats_prepared,
+        monitor.stats,
+        monitor.prepared,
+        monitor.validation_bounds if validation is not None else None,
+        monitor.validation_stats,
     )

@@ -42,6 +42,7 @@ from ..families import add_stats
 from .em import (
     EMResult,
     accumulate,
+    elapsed_since,
     m_step,
     mean_log_likelihood_of,
     run_em,
@@ -96,6 +97,7 @@ class MultiStartResult(NamedTuple):
     start_converged: np.ndarray
     start_failures: dict = {}
     start_degeneracies: dict = {}
+    start_traces: list | None = None
 
 
 def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows=2):
@@ -198,12 +200,17 @@ class _Start:
                 say(f"Start {index}: failed ({failure_reason(error)})")
             return StartOutcome(None, failure=error)
         if self.em_options.get("verbose", 0) and self.n_init > 1:
-            say(_summary_line(index, outcome, self.plan.split is not None))
+            say(
+                _summary_line(
+                    index, outcome, self.plan.split is not None, self.em_options
+                )
+            )
         return outcome
 
     def _run(self, index: int) -> StartOutcome:
         with self.plan.start_state(index) as state:
             params, log_weights = self.init_fn(self.X, self.w, state)
+        split = self.plan.split
         result = run_em(
             self.family,
             self.X,
@@ -216,12 +223,22 @@ class _Start:
             # validation rows is the first on all rows (see the continuation),
             # so n_iter_ <= max_iter, as scikit-learn's.
             **self.em_options,
+            validation=self._validation_rows(split),
             label=f"Start {index}: " if self.n_init > 1 else "",
         )
         outcome = self._validated(result)
         if self.n_init > 1:
             outcome = outcome._replace(degeneracies=self._degeneracies(result))
         return outcome
+
+    def _validation_rows(self, split):
+        """``(X_val, w_val)`` scored at every accepted point of a start (its
+        trace), or None: without a split, and for rows in a cluster's blocks,
+        whose live starts then read the data once per iteration (their
+        validation rows are scored once, at the end: see ``_validated``)."""
+        if split is None or not getattr(self.executor, "rows_here", True):
+            return None
+        return split[2:]
 
     def _degeneracies(self, result: EMResult) -> tuple:
         """The family's degenerate components of the start's result, judged
@@ -236,16 +253,17 @@ class _Start:
 
     def _validated(self, result: EMResult) -> StartOutcome:
         """The start's outcome, scored on the validation rows (if any) at the
-        parameters of its last E-step, so that the two E-steps together are
-        one on all rows (see the continuation); with each validation row's
-        log-likelihood, for a paired comparison of starts."""
+        parameters of its last accepted E-step, so that the two E-steps
+        together are one on all rows (see the continuation); with each
+        validation row's log-likelihood, for a paired comparison of starts."""
         if self.plan.split is None:
             return StartOutcome(result)
         _, _, X_val, w_val = self.plan.split
-        prepared = result.stats_prepared
+        stats, prepared = result.validation_stats, result.stats_prepared
         if prepared is None:  # max_iter=0
             prepared = self.family.prepare(result.params, result.log_weights)
-        stats = accumulate(self.family, X_val, prepared, w_val, self.executor)
+        if stats is None:  # no trace of the validation rows (see above)
+            stats = accumulate(self.family, X_val, prepared, w_val, self.executor)
         score = float(stats.log_likelihood) / total_weight(X_val, w_val)
         if not getattr(self.executor, "rows_here", True):
             # Rows in a cluster's blocks: the starts are compared by their
@@ -262,7 +280,7 @@ class _Start:
         )
 
 
-def _summary_line(index, outcome, split) -> str:
+def _summary_line(index, outcome, split, em_options) -> str:
     result = outcome.result
     return (
         f"Start {index}: "
@@ -270,7 +288,50 @@ def _summary_line(index, outcome, split) -> str:
         + f" after {result.n_iter} iterations, lower bound "
         + f"{result.lower_bound:.6f}"
         + (f", validation {outcome.validation_score:.6f}" if split else "")
+        + _elapsed_part(em_options)
     )
+
+
+def _elapsed_part(em_options) -> str:
+    started = em_options.get("started")
+    return "" if started is None else f" ({elapsed_since(started)})"
+
+
+def _startup_line(plan, X, n_init, em_options) -> str:
+    """What a fit is about to do (``verbose >= 1``)."""
+    n_train = X.shape[0] if plan.split is None else plan.split[0].shape[0]
+    line = f"EM: {n_init} start{'s' if n_init > 1 else ''} on {n_train} rows"
+    if plan.split is not None:
+        line += f" ({plan.split[2].shape[0]} more held out to choose a start)"
+    if n_init > 1:
+        line += f", {plan.n_workers} at a time, {plan.threads_per_start} thread(s) each"
+    else:
+        line += f", {plan.threads_per_start} thread(s)"
+    if em_options.get("accelerate") is not None:
+        line += f", accelerated by {em_options['accelerate']}"
+    return line + f", max_iter={em_options['max_iter']}, tol={em_options['tol']:g}"
+
+
+def start_traces(outcomes) -> list:
+    """Per start, ``dict(train=..., validation=...)``: its mean log-likelihood
+    per iteration on its training rows, and on the validation rows (None
+    without a split); None for a start that failed."""
+    traces = []
+    for outcome in outcomes:
+        result = outcome.result
+        if result is None:
+            traces.append(None)
+            continue
+        validation = result.validation_bounds
+        traces.append(
+            dict(
+                train=np.asarray(result.lower_bounds, dtype=np.float64),
+                validation=None
+                if validation is None
+                else np.asarray(validation, dtype=np.float64),
+            )
+        )
+    return traces
 
 
 def fit_multistart(
@@ -305,6 +366,8 @@ def fit_multistart(
         plan = plan_starts(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
         )
+        if em_options.get("verbose", 0):
+            say(_startup_line(plan, X, n_init, em_options))
         start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
         if data_scale is not None:
             start.scale = (data_scale,)
@@ -314,7 +377,10 @@ def fit_multistart(
             best = outcomes[best_index].result
             if plan.split is not None:
                 if em_options.get("verbose", 0):
-                    say(f"Continuing from start {best_index} on all rows")
+                    say(
+                        f"Continuing from start {best_index} on all rows"
+                        + _elapsed_part(em_options)
+                    )
                 best = _continue_on_all_rows(
                     family, X, sample_weight, outcomes[best_index], em_options, start
                 )
@@ -344,6 +410,7 @@ def _multistart_result(best, best_index, outcomes) -> MultiStartResult:
         start_degeneracies={
             i: o.degeneracies for i, o in enumerate(outcomes) if o.degeneracies
         },
+        start_traces=start_traces(outcomes),
     )
 
 
@@ -381,10 +448,11 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         family, X, sample_weight, outcome, em_options
     )
     remaining = em_options["max_iter"] - first.n_iter
+    # One lower bound per iteration, as n_iter counts them: the start's on
+    # its training rows, its last E-step's on all rows, then the rest.
+    head = list(first.lower_bounds[:-1]) + [lower_bound]
     if remaining <= 0:
-        return EMResult(
-            params, log_weights, lower_bound, [lower_bound], first.n_iter, False
-        )
+        return EMResult(params, log_weights, lower_bound, head, first.n_iter, False)
     best = _final_run(
         family,
         X,
@@ -397,10 +465,10 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
         start,
         "All rows: ",
     )
-    # lower_bounds are those on all rows; n_iter counts both phases.
+    # One lower bound per iteration of both phases; n_iter counts both.
     return best._replace(
         n_iter=first.n_iter + best.n_iter,
-        lower_bounds=[lower_bound] + list(best.lower_bounds),
+        lower_bounds=head + list(best.lower_bounds),
     )
 
 

@@ -40,7 +40,9 @@ import math
 import numpy as np
 from numba import njit
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
+from .._config import CACHE_KERNELS
+
+_JIT = dict(cache=CACHE_KERNELS, nogil=True, error_model="numpy")
 _INLINE = dict(inline="always", **_JIT)
 
 _RTHALF = 0.7071067811865476

@@ -27,6 +27,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .._config import CACHE_KERNELS
+
 #: Newton steps at most for the angle of one pair of columns in one sweep.
 _PAIR_NEWTON_STEPS = 30
 #: Halvings at most of a Newton step that does not lower F.
@@ -38,7 +40,7 @@ _ROUNDING = 16.0 * np.finfo(np.float64).eps
 _PLATEAU_SWEEPS = 5
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHE_KERNELS, nogil=True)
 def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
     """F along the rotation of one pair by ``theta``, with its first two
     derivatives, up to terms that do not depend on ``theta``.
@@ -95,7 +97,7 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
     return f, f1, f2, size
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHE_KERNELS, nogil=True)
 def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
     """The rotation angle of one pair, in [-pi/4, pi/4], that a safeguarded
     Newton search from 0 reaches. A step is taken if it lowers F, or if F
@@ -132,7 +134,7 @@ def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
     return theta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHE_KERNELS, nogil=True)
 def _rotate_pair(rotated, orientation, p, q, theta):
     """Rotate columns p, q of ``orientation`` by ``theta`` and every B_k of
     ``rotated`` (k, d, d) accordingly (rows and columns p, q)."""
@@ -163,7 +165,7 @@ def _rotate_pair(rotated, orientation, p, q, theta):
         B[q, p] = B[p, q]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHE_KERNELS, nogil=True)
 def _log_diagonals(rotated, log_diag, log_sums):
     """Fill ``log_diag`` (k, d) with log b_kj, the diagonals of B_k = D^T
     W_k D, and ``log_sums`` (k,) with their sums; False if one b_kj is not
@@ -180,7 +182,7 @@ def _log_diagonals(rotated, log_diag, log_sums):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHE_KERNELS, nogil=True)
 def common_orientation(
     scatter, weights, equal_volume, orientation, rotated, tol, max_sweeps
 ):

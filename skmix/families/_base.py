@@ -71,6 +71,36 @@ Optional hooks, their defaults, and the equalities an override must keep
 ``data_scale(X, sample_weight)``, ``degenerate_components(params, stats, scale)``
     Defaults ``None`` and ``[]``. What makes an optimum spurious (see
     :meth:`MixtureFamily.degenerate_components`).
+``to_unconstrained``, ``from_unconstrained``, ``unconstrained_scales``
+    Default ``None`` (and no inverse): the family runs plain EM even when an
+    estimator asks for ``accelerate``. Else a 1-D float64 vector of
+    coordinates in which every point maps back to valid parameters, and its
+    inverse: ``from_unconstrained(to_unconstrained(p), p) ~ p`` (the
+    parameters the E-step reads); the engine's SQUAREM extrapolates in
+    these coordinates (:mod:`skmix._engine.acceleration`). The mixing
+    weights are the engine's (their log-softmax). The choices:
+
+    - Gaussian: the means; for full and tied covariances the upper Cholesky
+      factors of the precisions (``precisions_cholesky``) with their
+      diagonals as logs; for diag and spherical the logs of the precision
+      factors (-1/2 log of the variances).
+    - NIG: locations and skewness; the dispersions as the Gaussian's
+      covariances; the logs of the tail shapes (clipped back into
+      [``LAMBDA_MIN``, ``LAMBDA_MAX``]).
+    - Multinomial: the log probabilities of each component (floored at
+      ``MIN_PROBABILITY``), mapped back by a softmax.
+    - Composite: each column family's (``ColumnFamily.to_unconstrained``:
+      normal and log-normal means and log variances, log rates, logits of
+      probabilities, log shapes and rates of gammas, log probabilities of
+      categorical levels) and the logits of the missingness probabilities;
+      plain EM if one of its column families has none.
+
+    ``from_unconstrained`` may raise ``ValueError`` for a vector whose
+    parameters are not numerically valid (the extrapolation is then
+    rejected). ``unconstrained_scales`` (default ``None``: all 1) gives each
+    coordinate's unit, so that the step length does not depend on the units
+    of the data: a feature's scale for a mean or a skewness, its reciprocal
+    for an off-diagonal precision factor, 1 for a logarithm or a logit.
 ``label_chunk_rows``, ``relative_weights``
     Class attributes (see their comments).
 """
@@ -375,6 +405,27 @@ class MixtureFamily(abc.ABC):
         component's effective number of rows.
         """
         return []
+
+    # ------------------------------------------------------ acceleration
+    def to_unconstrained(self, params: Any) -> np.ndarray | None:
+        """``params`` as a 1-D float64 vector of unconstrained coordinates
+        (see the module docstring), or None (the default): the family then
+        runs plain EM, accelerated or not."""
+        return None
+
+    def unconstrained_scales(self, params: Any) -> np.ndarray | None:
+        """The scale of each coordinate of :meth:`to_unconstrained` at
+        ``params`` (positive; the units of the data for a mean, 1 for a
+        logarithm), which SQUAREM's step length measures coordinates in; None
+        (the default) for 1 everywhere."""
+        return None
+
+    def from_unconstrained(self, vector: np.ndarray, like: Any) -> Any:
+        """The parameters of ``vector`` (:meth:`to_unconstrained`'s
+        coordinates); ``like`` are parameters of the same shapes."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no unconstrained parametrisation."
+        )
 
     # ---------------------------------------------------------- sampling
     @abc.abstractmethod

@@ -385,6 +385,54 @@ class CompositeFamily(MixtureFamily):
             missing = clip_probability(ratio_or_pooled(stats.missing_sum, resp_sum))
         return CompositeParams(tuple(group_params), missing)
 
+    # ------------------------------------------------------- acceleration
+    def _group_vectors(self, params, method):
+        """Each group's ``method`` (a ColumnFamily hook) of its parameters."""
+        return [
+            getattr(group.family, method)(group_params, group.conf)
+            for group, group_params in zip(self.groups, params.groups, strict=True)
+        ]
+
+    def to_unconstrained(self, params):
+        """The column families' coordinates, then the logits of the
+        missingness probabilities; None if a column family has none."""
+        parts = self._group_vectors(params, "to_unconstrained")
+        if any(part is None for part in parts):
+            return None
+        if params.missing is not None:
+            q = params.missing
+            parts.append(np.log(q) - np.log1p(-q))
+        return np.concatenate([np.ravel(part) for part in parts])
+
+    def unconstrained_scales(self, params):
+        scales = []
+        for part, scale in zip(
+            self._group_vectors(params, "to_unconstrained"),
+            self._group_vectors(params, "unconstrained_scales"),
+            strict=True,
+        ):
+            scales.append(np.ones(np.size(part)) if scale is None else scale)
+        if params.missing is not None:
+            scales.append(np.ones(params.missing.size))
+        return np.concatenate([np.ravel(scale) for scale in scales])
+
+    def from_unconstrained(self, vector, like):
+        groups, offset = [], 0
+        sizes = [
+            np.size(part) for part in self._group_vectors(like, "to_unconstrained")
+        ]
+        for group, group_like, size in zip(
+            self.groups, like.groups, sizes, strict=True
+        ):
+            part = vector[offset : offset + size]
+            groups.append(group.family.from_unconstrained(part, group_like, group.conf))
+            offset += size
+        missing = None
+        if like.missing is not None:
+            logits = vector[offset:].reshape(like.missing.shape)
+            missing = clip_probability(1.0 / (1.0 + np.exp(-logits)))
+        return CompositeParams(tuple(groups), missing)
+
     # ----------------------------------------------------------- inference
     def log_prob(self, X, params):
         XT = transpose_chunk(X)

@@ -7,6 +7,7 @@ formulas and avoids the E[x^2] - mean^2 cancellation.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, NamedTuple
@@ -128,6 +129,82 @@ def symmetrise_upper(upper):
     if upper.ndim == 2:
         return kernels.symmetrise_upper(upper[None])[0]
     return kernels.symmetrise_upper(upper)
+
+
+@functools.lru_cache(maxsize=64)
+def _upper_indices(d):
+    """Rows and columns of the strict upper triangle of a d x d matrix, and
+    the flat indices of its diagonal and strict upper triangle."""
+    rows, cols = np.triu_indices(d, 1)
+    return rows, cols, np.arange(0, d * d, d + 1), rows * d + cols
+
+
+def precision_factor_vector(precisions_cholesky, covariance_type):
+    """Unconstrained coordinates of precision factors: for full and tied
+    covariances each upper factor's log diagonal and strict upper triangle,
+    for diag and spherical the logs of the factors."""
+    pc = np.asarray(precisions_cholesky, dtype=np.float64)
+    if covariance_type in ("diag", "spherical"):
+        return np.log(pc).ravel()
+    d = pc.shape[-1]
+    flat = pc.reshape(-1, d * d)
+    _, _, diagonal, upper = _upper_indices(d)
+    return np.concatenate([np.log(flat[:, diagonal]).ravel(), flat[:, upper].ravel()])
+
+
+def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_type):
+    """``(precisions_cholesky, covariances)`` of ``precision_factor_vector``'s
+    coordinates, shaped as ``like_precisions_cholesky``.
+
+    Covariances are (U U^T)^-1 = U^-T U^-1 (U upper triangular with a
+    positive diagonal, so its inverse is upper triangular too).
+    """
+    shape = np.shape(like_precisions_cholesky)
+    if covariance_type in ("diag", "spherical"):
+        log_factors = np.asarray(vector, dtype=np.float64).reshape(shape)
+        return np.exp(log_factors), np.exp(-2.0 * log_factors)
+    d = shape[-1]
+    n_matrices = 1 if len(shape) == 2 else shape[0]
+    _, _, diagonal, upper = _upper_indices(d)
+    flat = np.zeros((n_matrices, d * d))
+    flat[:, diagonal] = np.exp(vector[: n_matrices * d]).reshape(n_matrices, d)
+    flat[:, upper] = vector[n_matrices * d :].reshape(n_matrices, -1)
+    stack = flat.reshape(n_matrices, d, d)
+    inverse = np.linalg.inv(stack)  # upper triangular: U^-1
+    covariances = inverse.transpose(0, 2, 1) @ inverse
+    covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
+    if len(shape) == 2:
+        return stack[0], covariances[0]
+    return stack, covariances
+
+
+def feature_scales(covariances, covariance_type, n_components, n_features):
+    """Each feature's scale: the square root of its variance averaged over
+    the components."""
+    cov = np.asarray(covariances, dtype=np.float64)
+    if covariance_type == "full":
+        variances = np.einsum("kii->ki", cov).mean(axis=0)
+    elif covariance_type == "tied":
+        variances = np.diagonal(cov).copy()
+    elif covariance_type == "diag":
+        variances = cov.mean(axis=0)
+    else:
+        variances = np.full(n_features, cov.mean())
+    return np.sqrt(variances)
+
+
+def precision_factor_scales(scales, n_matrices, covariance_type):
+    """Units of :func:`precision_factor_vector`'s coordinates, given the
+    features' ``scales``: 1 for the logs, 1 / scale_i for the entry (i, j)
+    of an upper factor."""
+    d = scales.shape[0]
+    if covariance_type == "diag":
+        return np.ones(n_matrices * d)
+    if covariance_type == "spherical":
+        return np.ones(n_matrices)
+    rows = _upper_indices(d)[0]
+    off_diagonal = np.tile(1.0 / scales[rows], n_matrices)
+    return np.concatenate([np.ones(n_matrices * d), off_diagonal])
 
 
 class GaussianFamily(MixtureFamily):
@@ -410,6 +487,39 @@ class GaussianFamily(MixtureFamily):
         )
         if not ok:
             raise ValueError(ILL_DEFINED_COVARIANCE)
+        return GaussianParams(means, covariances, precisions_cholesky)
+
+    def to_unconstrained(self, params):
+        """The means and the precision factors' coordinates
+        (:func:`precision_factor_vector`)."""
+        return np.concatenate(
+            [
+                np.asarray(params.means, dtype=np.float64).ravel(),
+                precision_factor_vector(
+                    params.precisions_cholesky, self.covariance_type
+                ),
+            ]
+        )
+
+    def unconstrained_scales(self, params):
+        """Feature scales for the means, their reciprocals for off-diagonal
+        precision factors, 1 for the logs."""
+        k, d = params.means.shape
+        scales = feature_scales(params.covariances, self.covariance_type, k, d)
+        n_matrices = 1 if self.covariance_type == "tied" else k
+        return np.concatenate(
+            [
+                np.tile(scales, k),
+                precision_factor_scales(scales, n_matrices, self.covariance_type),
+            ]
+        )
+
+    def from_unconstrained(self, vector, like):
+        n_means = like.means.size
+        means = vector[:n_means].reshape(like.means.shape)
+        precisions_cholesky, covariances = precision_factor_from_vector(
+            vector[n_means:], like.precisions_cholesky, self.covariance_type
+        )
         return GaussianParams(means, covariances, precisions_cholesky)
 
     def precisions_cholesky(self, covariances):

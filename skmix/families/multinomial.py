@@ -162,6 +162,19 @@ class MultinomialFamily(MixtureFamily):
                 probabilities[empty] = params.probabilities[empty]
         return MultinomialParams(probabilities)
 
+    def to_unconstrained(self, params):
+        """The log probabilities (floored at ``MIN_PROBABILITY``)."""
+        return safe_log_probabilities(params.probabilities).ravel()
+
+    def from_unconstrained(self, vector, like):
+        """Each component's softmax of its log probabilities."""
+        logits = np.asarray(vector, dtype=np.float64).reshape(like.probabilities.shape)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return MultinomialParams(
+            probabilities / probabilities.sum(axis=1, keepdims=True)
+        )
+
     def embed(self, X):
         """Row proportions ``x / row total`` (a row of total 0 counts as
         uniform): what starts are seeded on."""

@@ -45,7 +45,14 @@ from scipy.optimize import brentq
 from .._kernels import nig as kernels
 from .._kernels.bessel import log_kve_ratio_table
 from ._base import MixtureFamily, column_means, kernel_weights
-from .gaussian import GaussianFamily, symmetrise_upper
+from .gaussian import (
+    GaussianFamily,
+    feature_scales,
+    precision_factor_from_vector,
+    precision_factor_scales,
+    precision_factor_vector,
+    symmetrise_upper,
+)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -394,6 +401,45 @@ class NIGFamily(MixtureFamily):
             return out
         out = out + self.reg_covar
         return out if cov_type == "diag" else out.mean(axis=1)
+
+    # --------------------------------------------------- acceleration
+    def to_unconstrained(self, params):
+        """Locations, skewness, the dispersions' precision factors (as the
+        Gaussian's covariances) and the logs of the tail shapes."""
+        return np.concatenate(
+            [
+                np.asarray(params.locations, dtype=np.float64).ravel(),
+                np.asarray(params.skewness, dtype=np.float64).ravel(),
+                precision_factor_vector(
+                    params.precisions_cholesky, self.covariance_type
+                ),
+                np.log(params.tail_shapes),
+            ]
+        )
+
+    def unconstrained_scales(self, params):
+        """Feature scales for locations and skewness (of the dispersions),
+        their reciprocals for off-diagonal precision factors, 1 for logs."""
+        k, d = params.locations.shape
+        scales = feature_scales(params.dispersions, self.covariance_type, k, d)
+        n_matrices = 1 if self.covariance_type == "tied" else k
+        return np.concatenate(
+            [
+                np.tile(scales, 2 * k),
+                precision_factor_scales(scales, n_matrices, self.covariance_type),
+                np.ones(k),
+            ]
+        )
+
+    def from_unconstrained(self, vector, like):
+        k, d = like.locations.shape
+        locations = vector[: k * d].reshape(k, d)
+        skewness = vector[k * d : 2 * k * d].reshape(k, d)
+        precisions_cholesky, dispersions = precision_factor_from_vector(
+            vector[2 * k * d : -k], like.precisions_cholesky, self.covariance_type
+        )
+        tails = np.clip(np.exp(vector[-k:]), LAMBDA_MIN, LAMBDA_MAX)
+        return NIGParams(locations, skewness, dispersions, tails, precisions_cholesky)
 
     def log_prob(self, X, params):
         log_prob = self.log_prob_moments(X, params, moments=False)[0]

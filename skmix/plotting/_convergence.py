@@ -15,13 +15,17 @@ def _traces_of(estimator):
 
     Reads ``start_traces_`` (a list with, per start, a dict with ``train``,
     the mean log-likelihood per iteration, and ``validation``, the same on
-    the held-out rows or None) where the estimator keeps it.
+    the held-out rows or None; None for a start that failed) where the
+    estimator keeps it.
     """
     traces = getattr(estimator, "start_traces_", None)
     if traces is None:
         return None
     out = []
     for trace in traces:
+        if trace is None:  # a start that failed: nothing to draw
+            out.append((np.empty(0), None))
+            continue
         train = np.asarray(trace["train"], dtype=np.float64)
         validation = trace.get("validation")
         if validation is not None:

@@ -175,6 +175,22 @@ class ColumnFamily:
     def n_parameters(self, conf, n_components, n_columns) -> int:
         return self.n_free_parameters * n_components * n_columns
 
+    # --------------------------------------------------------- acceleration
+    def to_unconstrained(self, params, conf):
+        """The block's parameters as a 1-D vector of unconstrained
+        coordinates, or None (the default: a table with this family runs
+        plain EM). See ``MixtureFamily.to_unconstrained``."""
+        return None
+
+    def unconstrained_scales(self, params, conf):
+        """The unit of each coordinate, or None for 1 everywhere."""
+        return None
+
+    def from_unconstrained(self, vector, like, conf):
+        """The parameters of :meth:`to_unconstrained`'s ``vector``, shaped
+        as ``like``."""
+        raise NotImplementedError
+
     def sample(self, params, conf, component, n_samples, rng):
         raise NotImplementedError
 
@@ -242,6 +258,19 @@ class MeanFamily(ColumnFamily):
 
     def describe(self, params, conf, j):
         return {self.parameter_name: params[0][:, j]}
+
+    def to_unconstrained(self, params, conf):
+        """Logits of probabilities, logs of rates."""
+        value = params[0]
+        if self.params_type is ProbabilityParams:
+            return (np.log(value) - np.log1p(-value)).ravel()
+        return np.log(value).ravel()
+
+    def from_unconstrained(self, vector, like, conf):
+        vector = np.asarray(vector, dtype=np.float64).reshape(like[0].shape)
+        if self.params_type is ProbabilityParams:
+            return self.params_type(clip_probability(1.0 / (1.0 + np.exp(-vector))))
+        return self.params_type(np.exp(vector))
 
 
 def integral_check(x, column, family, minimum, maximum=None):

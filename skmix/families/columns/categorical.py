@@ -75,6 +75,24 @@ class Categorical(LabelFamily):
             probabilities[:, conf[j] : conf[j + 1]] = block
         return CategoricalParams(probabilities)
 
+    def to_unconstrained(self, params, conf):
+        """Log probabilities of the levels."""
+        return np.log(params.probabilities).ravel()
+
+    def from_unconstrained(self, vector, like, conf):
+        """Each column's softmax of its levels' log probabilities, floored
+        at ``PROB_FLOOR`` as the M-step's."""
+        logits = np.asarray(vector, dtype=np.float64).reshape(like.probabilities.shape)
+        probabilities = np.empty_like(logits)
+        for j in range(conf.shape[0] - 1):
+            block = logits[:, conf[j] : conf[j + 1]]
+            block = np.exp(block - block.max(axis=1, keepdims=True))
+            block = np.maximum(block / block.sum(axis=1, keepdims=True), PROB_FLOOR)
+            probabilities[:, conf[j] : conf[j + 1]] = block / block.sum(
+                axis=1, keepdims=True
+            )
+        return CategoricalParams(probabilities)
+
     def n_parameters(self, conf, n_components, n_columns):
         return int(n_components * (conf[-1] - n_columns))
 

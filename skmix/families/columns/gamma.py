@@ -81,6 +81,19 @@ class Gamma(ColumnFamily):
             rates = keep_previous(rates, previous.rates, stats.n_obs)
         return GammaParams(shapes, rates)
 
+    def to_unconstrained(self, params, conf):
+        """Log shapes and log rates."""
+        return np.concatenate(
+            [np.log(params.shapes).ravel(), np.log(params.rates).ravel()]
+        )
+
+    def from_unconstrained(self, vector, like, conf):
+        size = like.shapes.size
+        return GammaParams(
+            np.exp(vector[:size]).reshape(like.shapes.shape),
+            np.exp(vector[size:]).reshape(like.rates.shape),
+        )
+
     def sample(self, params, conf, component, n_samples, rng):
         a = params.shapes[component]
         scale = 1.0 / params.rates[component]

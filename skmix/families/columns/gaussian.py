@@ -105,6 +105,24 @@ class Gaussian(ColumnFamily):
         n_obs = np.repeat(resp_sum[:, None], d, axis=1)
         return resp_sum, log_likelihood, GaussianStats(n_obs, means * n_obs, s1, s2)
 
+    def to_unconstrained(self, params, conf):
+        """Means and log variances (of log x for log-normal columns)."""
+        return np.concatenate([params.means.ravel(), np.log(params.variances).ravel()])
+
+    def unconstrained_scales(self, params, conf):
+        """The column's standard deviation (averaged over the components'
+        variances) for the means, 1 for the log variances."""
+        scales = np.sqrt(params.variances.mean(axis=0))
+        k = params.means.shape[0]
+        return np.concatenate([np.tile(scales, k), np.ones(params.variances.size)])
+
+    def from_unconstrained(self, vector, like, conf):
+        size = like.means.size
+        return GaussianParams(
+            vector[:size].reshape(like.means.shape),
+            np.exp(vector[size:]).reshape(like.variances.shape),
+        )
+
     def m_step(self, stats, conf, previous, reg_covar):
         n_obs = stats.n_obs
         tiny = np.finfo(float).tiny

@@ -1,0 +1,157 @@
+"""Compile time a new user waits for: cold and warm numba caches.
+
+Each measurement runs in a fresh Python process whose numba cache is an
+empty temporary directory (``NUMBA_CACHE_DIR``; "cold", as on a fresh
+install) or the one a previous process filled ("warm"):
+
+- ``python -m skmix``: its printed "time taken" (the command line's own
+  clock, from reading the data to the report) and the process's wall and
+  CPU seconds (imports included);
+- the first ``GaussianMixtureEM(3, random_state=0).fit`` of Old Faithful in
+  a process: its wall and CPU seconds (imports excluded).
+
+CPU seconds count what this process computed; on a machine shared with
+other jobs the wall time can be several times larger. The issue's targets:
+at most 5 s "time taken" cold, at most 2 s for a cold first fit, warm runs
+no slower than before.
+
+``--kernels`` also prints each compiled function's compile time (wall
+seconds, without the functions it compiled in turn) and the number of its
+specialisations, grouped by kernel module, for both calls.
+
+    python benchmarks/bench_compile.py [--repeats 1] [--kernels]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FIT = """
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+from skmix import GaussianMixtureEM
+from skmix.datasets import load_faithful
+X = load_faithful(return_X_y=True)
+t1, c1 = time.perf_counter(), time.process_time()
+GaussianMixtureEM(3, random_state=0).fit(X)
+t2, c2 = time.perf_counter(), time.process_time()
+print("import %.3f %.3f" % (t1 - t0, c1 - c0))
+print("fit %.3f %.3f" % (t2 - t1, c2 - c1))
+"""
+
+KERNELS = """
+import collections, contextlib, io, json, sys
+from numba.core import event
+with event.install_recorder("numba:compile") as recorder:
+    if sys.argv[1] == "cli":
+        from skmix.__main__ import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            main([])
+    else:
+        from skmix import GaussianMixtureEM
+        from skmix.datasets import load_faithful
+        GaussianMixtureEM(3, random_state=0).fit(load_faithful(return_X_y=True))
+stack, seconds, count = [], collections.Counter(), collections.Counter()
+for stamp, ev in recorder.buffer:
+    if ev.is_start:
+        stack.append([stamp, 0.0])
+        continue
+    start, inner = stack.pop()
+    function = ev.data["dispatcher"].py_func
+    name = function.__module__ + ":" + function.__qualname__
+    seconds[name] += stamp - start - inner
+    count[name] += 1
+    if stack:
+        stack[-1][1] += stamp - start
+print(json.dumps([seconds, count]))
+"""
+
+
+def run(args, cache_dir):
+    """``(stdout, wall seconds, CPU seconds)`` of a child process."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *args], env=env, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return done.stdout, wall, cpu
+
+
+def command_line(cache_dir):
+    out, wall, cpu = run(["-m", "skmix"], cache_dir)
+    taken = float(re.search(r"time taken: ([0-9.]+) s", out).group(1))
+    return dict(time_taken=taken, process_wall=wall, process_cpu=cpu)
+
+
+def first_fit(cache_dir):
+    out, _, _ = run(["-c", FIT], cache_dir)
+    values = dict(line.split(" ", 1) for line in out.splitlines())
+    imp_wall, imp_cpu = map(float, values["import"].split())
+    fit_wall, fit_cpu = map(float, values["fit"].split())
+    return dict(
+        import_wall=imp_wall, import_cpu=imp_cpu, fit_wall=fit_wall, fit_cpu=fit_cpu
+    )
+
+
+def kernel_table(what):
+    with tempfile.TemporaryDirectory() as cache_dir:
+        out, wall, cpu = run(["-c", KERNELS, what], cache_dir)
+    seconds, count = json.loads(out.splitlines()[-1])
+    groups = {}
+    for name, value in seconds.items():
+        module = name.split(":")[0]
+        total, functions, specialisations = groups.get(module, (0.0, 0, 0))
+        groups[module] = (total + value, functions + 1, specialisations + count[name])
+    print(
+        f"\n{what}: process {wall:.1f} s wall, {cpu:.1f} s CPU; compile "
+        f"{sum(seconds.values()):.1f} s wall in {sum(count.values())} "
+        f"compilations of {len(seconds)} functions"
+    )
+    print(f"  {'seconds':>7} {'functions':>9} {'compiles':>8}  module")
+    for module, (total, functions, specialisations) in sorted(
+        groups.items(), key=lambda item: -item[1][0]
+    ):
+        print(f"  {total:7.2f} {functions:9d} {specialisations:8d}  {module}")
+    print("  slowest functions:")
+    for name, value in sorted(seconds.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {value:7.2f} {count[name]:9d}           {name}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--kernels", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as cache_dir:
+            rows.append(("python -m skmix, cold", command_line(cache_dir)))
+            rows.append(("python -m skmix, warm", command_line(cache_dir)))
+        with tempfile.TemporaryDirectory() as cache_dir:
+            rows.append(("first fit, cold", first_fit(cache_dir)))
+            rows.append(("first fit, warm", first_fit(cache_dir)))
+    for name, values in rows:
+        cells = ", ".join(f"{key} {value:.2f} s" for key, value in values.items())
+        print(f"{name:22} {cells}")
+    if args.kernels:
+        kernel_table("fit")
+        kernel_table("cli")
+
+
+if __name__ == "__main__":
+    main()
