@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn import exceptions as sklearn_exceptions
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -23,10 +24,43 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._config import LABELS, LOG_PROB, PROBABILITIES, SCORES
+from ._config import LABELS, LOG_PROB, PROBABILITIES, SCORES, VERSION
 from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
 from ._kernels._math import softmax_rows
 from ._threads import one_blas_thread
+
+
+class InconsistentVersionWarning(sklearn_exceptions.InconsistentVersionWarning):
+    """An estimator unpickled under another skmix release than it was
+    pickled with (scikit-learn's warning, whose filters it also matches).
+
+    Parameters
+    ----------
+    estimator_name : str
+        The estimator's class name.
+    current_version : str
+        The skmix release unpickling it.
+    original_version : str
+        The skmix release that pickled it.
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        super().__init__(
+            estimator_name=estimator_name,
+            current_sklearn_version=current_version,
+            original_sklearn_version=original_version,
+        )
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle estimator {self.estimator_name} from skmix "
+            f"version {self.original_version} when using version "
+            f"{self.current_version}. This might lead to breaking code or invalid "
+            "results. Refit the estimator, or save it with skmix.io (a file "
+            "format that later releases read)."
+        )
 
 
 def _random_state_or_seed(random_state):
@@ -132,6 +166,27 @@ class BaseMixture(DensityMixin, BaseEstimator):
     }
 
     _fit_weights = True
+
+    # ------------------------------------------------- pickling
+    def __getstate__(self):
+        """scikit-learn's state, with the skmix release that pickles it."""
+        return dict(super().__getstate__(), _skmix_version=VERSION)
+
+    def __setstate__(self, state):
+        """Restore a pickled estimator; warn (InconsistentVersionWarning) if
+        another skmix release pickled it."""
+        state = dict(state)
+        version = state.pop("_skmix_version", "unknown (no version recorded)")
+        if version != VERSION:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=VERSION,
+                    original_version=version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     # ------------------------------------------------- parameter checks
     @classmethod

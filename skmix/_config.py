@@ -8,6 +8,10 @@ why it has its value, and the measurements behind a tuning constant are in
 ``doc/performance.rst`` under the constant's name.
 """
 
+#: The skmix release (``skmix.__version__``). Pickled estimators record it,
+#: and unpickling under another release warns (``BaseMixture.__setstate__``).
+VERSION = "0.1.0"
+
 # --------------------------------------------------------------- engine
 
 #: Rows per chunk of the engine's E-steps. The partition of rows into chunks
