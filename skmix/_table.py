@@ -19,6 +19,11 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._config import (
+    LABELS_MAX_UNIQUE_FRACTION,
+    LABELS_MAX_UNIQUE_MIN,
+    POISSON_MAX_DISPERSION,
+)
 from .families.columns import get_column_family
 from .families.composite import ColumnGroup, EncodedTable
 
@@ -71,6 +76,11 @@ def _dataframe_columns(X):
         if is_bool_dtype(dtype) and dtype == np.bool_:
             columns.append(_Column(series.to_numpy(), "bool"))
         elif is_numeric_dtype(dtype) and not is_bool_dtype(dtype):
+            if np.dtype(getattr(dtype, "numpy_dtype", dtype)).kind == "c":
+                raise TypeError(
+                    f"Column {X.columns[j]!r} is complex ({dtype}); skmix models "
+                    "real numbers. Split it into real and imaginary columns."
+                )
             values = series.to_numpy()
             if values.dtype.kind not in "iu" or series.isna().any():
                 values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -121,20 +131,21 @@ def _float_values(column, name, family):
         return column.values.astype(np.float64)
     out = np.full(column.values.shape[0], np.nan)
     observed = column.observed()
-    if not all(_is_number_type(t) for t in set(map(type, observed))):
-        value = next(v for v in observed if not _is_number_type(type(v)))
-        if not isinstance(value, (str, bytes)) and not _hashable(value):
-            raise TypeError(
-                f"Column {name!r}: argument must be a string or a number, "
-                f"got {type(value).__name__}."
-            )
-        raise ValueError(
-            f"Column {name!r} is declared {family.name!r} but contains the "
-            f"non-numeric value {value!r}. Declare it 'categorical', or "
-            "clean the column."
+    types = set(map(type, observed))
+    if all(_is_number_type(t) for t in types):
+        out[~column.missing] = _real_values(observed.tolist(), name)
+        return out
+    value = next(v for v in observed if not _is_number_type(type(v)))
+    if not isinstance(value, (str, bytes)) and not _hashable(value):
+        raise TypeError(
+            f"Column {name!r}: argument must be a string or a number, "
+            f"got {type(value).__name__}."
         )
-    out[~column.missing] = np.asarray(observed.tolist(), dtype=np.float64)
-    return out
+    raise ValueError(
+        f"Column {name!r} is declared {family.name!r} but contains the "
+        f"non-numeric value {value!r}. Declare it 'categorical', or "
+        "clean the column."
+    )
 
 
 def _check_observed(observed, name):
@@ -158,49 +169,221 @@ def _hashable(value):
     return True
 
 
-def infer_family(column, name):
-    """Family name for ``families='auto'``.
+def infer_family(column, name, n_components=1):
+    """Family name for ``families='auto'`` (see :func:`infer_family_why`)."""
+    return infer_family_why(column, name, n_components)[0]
+
+
+def infer_family_why(column, name, n_components=1):
+    """Family name for ``families='auto'``, and why (a short phrase).
 
     bool -> bernoulli; numeric with exactly two distinct values ->
-    bernoulli; numeric with non-negative integer values -> poisson; other
-    numeric -> gaussian; strings, categories and other labels -> categorical.
+    bernoulli; non-negative integers -> poisson if ``n_components``
+    Poissons can account for their spread (``POISSON_MAX_DISPERSION``),
+    else gaussian; other numbers -> gaussian; strings, categories and other
+    labels -> categorical. Refused (ValueError): numbers with a few stray
+    text values, and labels that are nearly all distinct
+    (``LABELS_MAX_UNIQUE_FRACTION``).
     """
     if column.kind == "bool":
-        return "bernoulli"
+        return "bernoulli", "bool"
     observed = column.observed()
     _check_observed(observed, name)
     if column.kind == "object":
         values = observed.tolist()
         types = set(map(type, values))
         if all(issubclass(t, (bool, np.bool_)) for t in types):
-            return "bernoulli"
+            return "bernoulli", "bool"
         numeric = all(
             _is_number_type(t) and not issubclass(t, (bool, np.bool_)) for t in types
         )
         if not numeric:
-            for t in types:
-                if (
-                    not issubclass(t, (str, bytes, numbers.Number))
-                    and t.__hash__ is None
-                ):
-                    raise TypeError(
-                        f"Column {name!r}: argument must be a string or a "
-                        f"number, got {t.__name__}."
-                    )
-            return "categorical"
-        observed = np.asarray(values, dtype=np.float64)
+            _check_label_types(types, name)
+            _check_not_stray_text(column, values, name)
+            _check_not_near_unique(values, name)
+            return "categorical", "labels"
+        observed = _real_values(values, name)
     observed = np.asarray(observed, dtype=np.float64)
     if not np.all(np.isfinite(observed)):
         raise ValueError(
             f"Column {name!r} contains infinite values; replace them by finite "
             "values or NaN (missing)."
         )
-    n_distinct = np.unique(observed).shape[0]
-    if n_distinct == 2:
-        return "bernoulli"
-    if np.all(observed == np.round(observed)) and observed.min() >= 0:
-        return "poisson"
-    return "gaussian"
+    distinct, counts = np.unique(observed, return_counts=True)
+    if distinct.shape[0] == 2:
+        return "bernoulli", "two distinct values"
+    if not (
+        distinct[0] >= 0
+        and distinct[-1] <= _EXACT_INTEGERS
+        and np.all(distinct == np.round(distinct))
+    ):
+        return "gaussian", "real values"
+    dispersion = within_group_dispersion(distinct, counts, n_components)
+    groups = f"{min(n_components, distinct.shape[0])} group(s)"
+    if dispersion <= POISSON_MAX_DISPERSION:
+        return "poisson", f"counts, variance/mean {dispersion:.3g} within {groups}"
+    return "gaussian", (
+        f"counts too dispersed for {n_components} Poisson component(s): "
+        f"variance/mean {dispersion:.3g} within {groups}"
+    )
+
+
+#: Integers above 2**53 are not all representable: every such double is an
+#: integer, so integrality says nothing there.
+_EXACT_INTEGERS = 2.0**53
+
+
+#: The exact split of :func:`within_group_dispersion` runs over at most this
+#: many runs of consecutive values (the distinct values, or bins of them).
+_SPLIT_MAX_ATOMS = 512
+
+
+def within_group_dispersion(values, counts, n_groups, max_iter=100):
+    """Variance within groups over their mean, for the best split found of
+    sorted distinct non-negative ``values`` (with multiplicities ``counts``)
+    into ``n_groups`` groups of consecutive values.
+
+    The split minimises the variance within groups: exactly (dynamic
+    programming over the distinct values, or over ``_SPLIT_MAX_ATOMS`` bins
+    of them), then refined by 1-D k-means (Lloyd's iterations). The result
+    is ``sum_g sum_{i in g} (x_i - mean_g)^2 / sum_i x_i`` (0 for a column of
+    zeros). A mixture of ``n_groups`` Poissons gives about 1 or less, as its
+    components' variances equal their means.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts @ values
+    if values.shape[0] <= n_groups or total == 0:
+        return 0.0
+    # Variances are shift-invariant: centring keeps the sums of squares exact.
+    x = values - (counts @ values) / counts.sum()
+    labels = _best_split(x, counts, n_groups)
+    for _ in range(max_iter):
+        weight = np.bincount(labels, counts)
+        kept = weight > 0
+        centres = np.bincount(labels, counts * x)[kept] / weight[kept]
+        new = np.searchsorted((centres[1:] + centres[:-1]) / 2, x)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    weight = np.bincount(labels, counts)
+    centres = np.bincount(labels, counts * x) / np.maximum(weight, 1.0)
+    within = counts @ (x - centres[labels]) ** 2
+    return float(within / total)
+
+
+def _best_split(x, counts, n_groups):
+    """Group labels (0, 1, ...) of sorted ``x`` for the split into
+    ``n_groups`` runs of least within-group sum of squares (over bins of
+    consecutive values when there are more than ``_SPLIT_MAX_ATOMS``)."""
+    m = x.shape[0]
+    if m > _SPLIT_MAX_ATOMS:
+        cumulative = np.cumsum(counts)
+        edges = cumulative[-1] * np.arange(1, _SPLIT_MAX_ATOMS) / _SPLIT_MAX_ATOMS
+        atom = np.searchsorted(edges, cumulative - counts, side="right")
+    else:
+        atom = np.arange(m)
+    n_atoms = atom[-1] + 1
+    w = np.r_[0.0, np.cumsum(np.bincount(atom, counts, n_atoms))]
+    s = np.r_[0.0, np.cumsum(np.bincount(atom, counts * x, n_atoms))]
+    q = np.r_[0.0, np.cumsum(np.bincount(atom, counts * x * x, n_atoms))]
+    # cost[i, j]: sum of squares of atoms i..j-1 about their mean (i < j).
+    width = w[None, :] - w[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = (q[None, :] - q[:, None]) - (s[None, :] - s[:, None]) ** 2 / width
+    cost = np.where(width > 0, np.maximum(cost, 0.0), np.inf)
+    best = cost[0].copy()  # best[j]: atoms 0..j-1 in one group
+    starts = []
+    for _ in range(1, n_groups):
+        candidates = best[:, None] + cost
+        start = np.argmin(candidates, axis=0)
+        best = candidates[start, np.arange(n_atoms + 1)]
+        starts.append(start)
+    # Walk back the group starts from the last atom.
+    bounds, end = [n_atoms], n_atoms
+    for start in reversed(starts):
+        end = int(start[end])
+        bounds.append(end)
+    group_starts = np.array(bounds[::-1][:-1])
+    return np.searchsorted(group_starts, np.arange(n_atoms), side="right")[atom]
+
+
+def _real_values(values, name):
+    """Numbers of an object column as floats; complex ones are an error."""
+    for value in values:
+        if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"Column {name!r} holds the complex number {value!r}; skmix models "
+                "real numbers. Split it into real and imaginary columns."
+            )
+    return np.asarray(values, dtype=np.float64)
+
+
+def _check_label_types(types, name):
+    for t in types:
+        if not issubclass(t, (str, bytes, numbers.Number)) and t.__hash__ is None:
+            raise TypeError(
+                f"Column {name!r}: argument must be a string or a number, "
+                f"got {t.__name__}."
+            )
+
+
+def _number_like(value):
+    """Whether a label is a number, or text that reads as one."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Number):
+        return True
+    if isinstance(value, (str, bytes)):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _check_not_stray_text(column, values, name):
+    """Numbers with a few non-numbers (an 'n/a', a typo) are refused, naming
+    them: as labels, every number would become a level of its own."""
+    number_like = np.fromiter(map(_number_like, values), bool, len(values))
+    if number_like.all() and not all(isinstance(v, (str, bytes)) for v in values):
+        text = next(v for v in values if isinstance(v, (str, bytes)))
+        raise ValueError(
+            f"Column {name!r} holds numbers, some of them written as text such "
+            f"as {text!r}. Convert the column to numbers (pandas.to_numeric), or "
+            "declare its family."
+        )
+    # Booleans among numbers are refused by the label families themselves.
+    text = np.fromiter((isinstance(v, (str, bytes)) for v in values), bool)
+    if not (text & ~number_like).any() or number_like.mean() < 0.5:
+        return
+    stray = np.flatnonzero(~number_like & text)
+    rows = np.flatnonzero(~column.missing)[stray]
+    shown = ", ".join(f"{values[i]!r} (row {r})" for i, r in zip(stray[:3], rows))
+    more = f" and {stray.shape[0] - 3} more" if stray.shape[0] > 3 else ""
+    raise ValueError(
+        f"Column {name!r} holds numbers but also {stray.shape[0]} non-numeric "
+        f"value(s): {shown}{more}. As labels, every number would be a level of "
+        "its own. Replace those values by NaN if they mark missing entries "
+        "(pandas.to_numeric(errors='coerce')), or declare the column's family."
+    )
+
+
+def _check_not_near_unique(values, name):
+    levels = len(set(values))
+    n = len(values)
+    if levels > max(LABELS_MAX_UNIQUE_FRACTION * n, LABELS_MAX_UNIQUE_MIN):
+        examples = ", ".join(repr(v) for v in list(dict.fromkeys(values))[:3])
+        hint = ""
+        if all(map(_number_like, values)):
+            hint = " They read as numbers: convert them (pandas.to_numeric)."
+        raise ValueError(
+            f"Column {name!r} has {levels} distinct labels in {n} observed rows "
+            f"({examples}, ...): an identifier or free text rather than a "
+            "category, each level resting on a row or two. Drop the column, or "
+            f"declare it 'categorical' to model it anyway.{hint}"
+        )
 
 
 def check_frame_shape(X, min_samples):
@@ -279,17 +462,35 @@ def _decode_columns(codes, specs, order):
     return columns
 
 
-def _assemble(columns, names, as_frame):
+def _assemble(columns, names, as_frame, dtypes=None):
     if as_frame:
         import pandas as pd
 
-        return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=list(names))
+        frame = pd.DataFrame(dict(enumerate(columns)))
+        frame.columns = pd.Index(list(names), dtype=object, tupleize_cols=False)
+        if dtypes is not None:
+            for j, dtype in enumerate(dtypes):
+                frame[frame.columns[j]] = _as_dtype(frame.iloc[:, j], dtype)
+        return frame
     if all(np.asarray(c).dtype.kind in "biuf" for c in columns):
         return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     out = np.empty((len(columns[0]), len(columns)), dtype=object)
     for j, c in enumerate(columns):
         out[:, j] = c
     return out
+
+
+def _as_dtype(series, dtype):
+    """A decoded column in the input's dtype where it holds (integer dtypes
+    get rounded values: imputed counts are posterior means), else as it is."""
+    from pandas.api.types import is_integer_dtype
+
+    if is_integer_dtype(dtype) and series.dtype.kind == "f":
+        series = series.round()
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series
 
 
 def _read_columns(X):
@@ -304,6 +505,9 @@ class TableEncoder:
     ----------
     families : 'auto', list or dict, default='auto'
         The family of each column, as ``CompositeMixture``'s ``families``.
+    n_components : int, default=1
+        The mixture's number of components: whether that many Poissons can
+        model a count column (``families='auto'``).
 
     Attributes
     ----------
@@ -313,6 +517,9 @@ class TableEncoder:
         Whether the encoder was fitted on a DataFrame.
     columns_ : list of ColumnSpec
         Each column's name, family and learned state, in input order.
+    reasons_ : list of str
+        Why each column has its family: ``'declared'``, what
+        ``families='auto'`` saw, or ``'restored'`` (:meth:`restore`).
     order_ : ndarray of int64
         The input column of each encoded column (columns grouped by family).
     groups_ : list of ColumnGroup
@@ -321,8 +528,9 @@ class TableEncoder:
         Encoded columns that had a missing entry at fit.
     """
 
-    def __init__(self, families="auto"):
+    def __init__(self, families="auto", n_components=1):
         self.families = families
+        self.n_components = n_components
 
     @property
     def families_(self):
@@ -348,12 +556,17 @@ class TableEncoder:
             list(X.columns) if self.fitted_on_frame_ else list(range(X.shape[1]))
         )
         self._check_family_keys()
-        self.columns_ = [
-            ColumnSpec(name, self._column_family(j, name, column), None)
+        chosen = [
+            self._column_family(j, name, column)
             for j, (name, column) in enumerate(
                 zip(self.column_names_, columns, strict=True)
             )
         ]
+        self.columns_ = [
+            ColumnSpec(name, family, None)
+            for name, (family, _) in zip(self.column_names_, chosen, strict=True)
+        ]
+        self.reasons_ = [reason for _, reason in chosen]
         encoded = [
             _encode_column(column, spec, "error", True)
             for column, spec in zip(columns, self.columns_, strict=True)
@@ -385,7 +598,7 @@ class TableEncoder:
         ]
         return EncodedTable(self._arrange(encoded, columns[0].values.shape[0]))
 
-    def inverse_transform(self, codes, names=None, as_frame=None):
+    def inverse_transform(self, codes, names=None, as_frame=None, dtypes=None):
         """Values from encoded rows.
 
         Parameters
@@ -396,6 +609,9 @@ class TableEncoder:
             Column names of the result; None: ``column_names_``.
         as_frame : bool, default=None
             Return a DataFrame; None: ``fitted_on_frame_``.
+        dtypes : list of dtypes, default=None
+            The DataFrame's column dtypes, where they can hold the values
+            (integer ones after rounding); None: the decoded values' own.
 
         Returns
         -------
@@ -406,7 +622,7 @@ class TableEncoder:
         columns = _decode_columns(codes, self.columns_, self.order_)
         names = self.column_names_ if names is None else names
         as_frame = self.fitted_on_frame_ if as_frame is None else as_frame
-        return _assemble(columns, names, as_frame)
+        return _assemble(columns, names, as_frame, dtypes)
 
     @classmethod
     def restore(cls, families, column_names, fitted_on_frame, columns, missing):
@@ -422,6 +638,7 @@ class TableEncoder:
         encoder.columns_ = [
             ColumnSpec(name, family, state) for name, family, state in columns
         ]
+        encoder.reasons_ = ["restored"] * len(encoder.columns_)
         encoder.order_, encoder.groups_ = _layout(encoder.columns_)
         encoder.missing_columns_ = np.asarray(missing, dtype=bool)
         if encoder.missing_columns_.shape != (len(encoder.columns_),):
@@ -436,6 +653,7 @@ class TableEncoder:
         return codes
 
     def _column_family(self, j, name, column):
+        """The family of column j and why: ``(family, reason)``."""
         spec = self.families
         if isinstance(spec, str):  # 'auto'
             choice = "auto"
@@ -449,9 +667,10 @@ class TableEncoder:
                     "column, or a dict by column name."
                 )
             choice = spec[j]
+        reason = "declared"
         if isinstance(choice, str) and choice == "auto":
-            choice = infer_family(column, name)
-        return get_column_family(choice, name)
+            choice, reason = infer_family_why(column, name, self.n_components)
+        return get_column_family(choice, name), reason
 
     def _check_family_keys(self):
         if not isinstance(self.families, dict):

@@ -253,8 +253,15 @@ class CompositeMixture(EncodedTableMixture):
         Number of mixture components.
     families : 'auto', list or dict, default='auto'
         The family of each column: ``'auto'`` infers it (bool or two distinct
-        values -> bernoulli, non-negative integers -> poisson, other numbers
-        -> gaussian, strings / categories / other labels -> categorical); a
+        values -> bernoulli; non-negative integers -> poisson if
+        ``n_components`` Poissons can account for their spread, i.e. their
+        variance within ``n_components`` groups (1-D k-means) is at most
+        twice the groups' mean, else gaussian; other numbers -> gaussian;
+        strings / categories / other labels -> categorical), refusing
+        numbers mixed with stray text and labels that are nearly all
+        distinct (identifiers); ``verbose`` prints each inferred family and
+        why. As counts depend on ``n_components``, compare fits across
+        ``n_components`` with fixed families (one fit's ``families_``). A
         list gives one name or family object (e.g.
         ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
         maps column names (or indices) to families, other columns ``'auto'``.
@@ -357,9 +364,11 @@ class CompositeMixture(EncodedTableMixture):
             X = as_table_array(X, min_samples)
             validate_data(self, X, reset=reset, skip_check_array=True)
         if reset and not (self.warm_start and hasattr(self, "converged_")):
-            encoder = TableEncoder(self.families)
+            encoder = TableEncoder(self.families, self.n_components)
             table = encoder.fit_transform(X)
             self._encoder = encoder
+            if self.verbose:
+                print(describe_families(encoder))
             return table
         return self._encoder.transform(X, self.handle_unknown)
 
@@ -425,14 +434,17 @@ class CompositeMixture(EncodedTableMixture):
         Returns
         -------
         X_filled : ndarray or DataFrame of shape (n_samples, n_features)
-            A DataFrame when X is one; a float array when every column is
-            numeric, else an object array.
+            A DataFrame when X is one, whose columns keep their dtypes (a
+            column of integer dtype, such as ``Int64``, gets the imputed
+            value rounded; a ``category`` column stays one); a float array
+            when every column is numeric, else an object array.
         """
         check_is_fitted(self)
         as_frame = is_dataframe(X)
         codes = self._impute_codes(self._validate_X(X, reset=False))
         names = list(X.columns) if as_frame else None
-        return self._encoder.inverse_transform(codes, names, as_frame)
+        dtypes = list(X.dtypes) if as_frame else None
+        return self._encoder.inverse_transform(codes, names, as_frame, dtypes)
 
     def sample(self, n_samples=1):
         """Draw random rows from the fitted mixture.
@@ -503,6 +515,15 @@ class CompositeMixture(EncodedTableMixture):
 
 
 CompositeMixture.__doc__ %= SHARED_DOCS
+
+
+def describe_families(encoder):
+    """One line: each column's family and, where inferred, why."""
+    parts = []
+    for spec, reason in zip(encoder.columns_, encoder.reasons_, strict=True):
+        why = "" if reason == "declared" else f" ({reason})"
+        parts.append(f"{spec.name!r}: {spec.family.name}{why}")
+    return "Column families: " + "; ".join(parts)
 
 
 def check_persisted_params(groups, params, n_components, n_columns):

@@ -42,7 +42,7 @@ class Categorical(LabelFamily):
     def learn(self, values, column):
         if self.categories is not None:
             return {"categories": list(self.categories)}
-        return {"categories": distinct_labels(values)}
+        return {"categories": distinct_labels(values, column)}
 
     def group_conf(self, states):
         sizes = [len(s["categories"]) for s in states]

@@ -1,0 +1,211 @@
+"""Table encoding of the composite mixtures (``skmix._table``): what
+``families='auto'`` infers and refuses, and the dtypes that ``impute`` keeps.
+
+References: NumPy's variance over mean for one group, an exhaustive search
+over splits into consecutive groups, and the cultivars of the wine data.
+"""
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from skmix import CompositeMixture
+from skmix._table import within_group_dispersion
+
+DATA = Path(__file__).parent / "data"
+
+
+# ------------------------------------------------------------ counts
+def best_split_dispersion(values, counts, n_groups):
+    """Smallest within-group sum of squares over every split of sorted
+    values into ``n_groups`` runs, over the sum of the values (exhaustive)."""
+    x = np.repeat(values, counts).astype(float)
+    distinct = len(values)
+    best = np.inf
+    for cuts in itertools.combinations(range(1, distinct), n_groups - 1):
+        edges = [0, *cuts, distinct]
+        within = 0.0
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            group = x[(x >= values[lo]) & (x <= values[hi - 1])]
+            within += ((group - group.mean()) ** 2).sum()
+        best = min(best, within)
+    return best / x.sum()
+
+
+def test_dispersion_of_one_group_is_variance_over_mean():
+    x = np.random.RandomState(0).poisson(7, 500)
+    values, counts = np.unique(x, return_counts=True)
+    got = within_group_dispersion(values, counts, 1)
+    np.testing.assert_allclose(got, x.var() / x.mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("n_groups", [2, 3])
+def test_dispersion_splits_as_well_as_an_exhaustive_search(seed, n_groups):
+    rng = np.random.RandomState(seed)
+    rates = rng.choice([1.0, 4.0, 15.0, 40.0], n_groups, replace=False)
+    x = rng.poisson(np.repeat(rates, 40))
+    values, counts = np.unique(x, return_counts=True)
+    got = within_group_dispersion(values, counts, n_groups)
+    best = best_split_dispersion(values, counts, n_groups)
+    np.testing.assert_allclose(got, best, rtol=1e-9)
+
+
+def test_dispersion_over_binned_values_is_near_the_best_split():
+    # More distinct values than the exact split takes: bins, then k-means.
+    rng = np.random.RandomState(0)
+    x = np.r_[rng.poisson(3000, 2000), rng.poisson(9000, 1000)]
+    values, counts = np.unique(x, return_counts=True)
+    assert values.shape[0] > 512
+    got = within_group_dispersion(values, counts, 2)
+    best = best_split_dispersion(values, counts, 2)
+    assert best <= got <= best * (1 + 1e-3)
+
+
+def wine():
+    table = pd.read_csv(DATA / "wine.csv")
+    return table.drop(columns="label"), table["label"]
+
+
+def test_wine_proline_is_not_poisson():
+    # Proline (mean 747, variance 99,167): three Poissons cannot spread that
+    # wide; as a gaussian column the cultivars are found.
+    X, cultivar = wine()
+    model = CompositeMixture(3, random_state=0).fit(X)
+    families = dict(zip(X.columns, model.families_))
+    assert families["proline"] == "gaussian"
+    assert adjusted_rand_score(cultivar, model.predict(X)) > 0.8
+
+
+def test_poisson_mixture_counts_stay_poisson():
+    rng = np.random.RandomState(0)
+    counts = rng.poisson(np.repeat([2.0, 20.0, 60.0], 300))
+    X = pd.DataFrame({"n": counts, "x": rng.normal(np.repeat([0, 3, 6], 300))})
+    assert CompositeMixture(3, random_state=0).fit(X).families_[0] == "poisson"
+    # One Poisson cannot: the single-component model takes a gaussian.
+    assert CompositeMixture(1).fit(X).families_[0] == "gaussian"
+
+
+def test_verbose_reports_every_family_and_why(capsys):
+    X, _ = wine()
+    CompositeMixture(3, families={"alcohol": "lognormal"}, verbose=1).fit(X)
+    line = next(
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("Column families:")
+    )
+    assert "'alcohol': lognormal;" in line  # declared: no reason
+    assert "'proline': gaussian (counts too dispersed" in line
+    assert "'magnesium': poisson (counts" in line
+    assert line.count(": gaussian (real values)") == 10
+
+
+# ------------------------------------------------------------ refused columns
+def test_a_stray_string_in_a_numeric_column_is_named():
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=300).astype(object)
+    values[17] = "n/a"
+    X = pd.DataFrame({"x": values, "y": rng.normal(size=300)})
+    with pytest.raises(ValueError, match=r"'x' holds numbers .* 'n/a' \(row 17\)"):
+        CompositeMixture(2).fit(X)
+    # Declared or cleaned, the column is fine.
+    with pytest.raises(ValueError, match="'x' is declared 'gaussian'.*'n/a'"):
+        CompositeMixture(2, families={"x": "gaussian"}).fit(X)
+    cleaned = X.assign(x=pd.to_numeric(X["x"], errors="coerce"))
+    assert CompositeMixture(2).fit(cleaned).families_ == ["gaussian", "gaussian"]
+
+
+def test_numbers_written_partly_as_text_are_refused():
+    X = pd.DataFrame({"x": [1.5, "2.5", 3.0, 4.5] * 10, "y": np.arange(40.0)})
+    with pytest.raises(ValueError, match="'x' holds numbers.*as text such as '2.5'"):
+        CompositeMixture(2).fit(X)
+
+
+def test_near_unique_labels_are_refused_unless_declared():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        {"name": [f"id{i:03d}" for i in range(300)], "x": rng.normal(size=300)}
+    )
+    with pytest.raises(ValueError, match="'name' has 300 distinct labels in 300"):
+        CompositeMixture(2).fit(X)
+    declared = CompositeMixture(2, families={"name": "categorical"}).fit(X)
+    assert declared.families_ == ["categorical", "gaussian"]
+    # Few levels, or a small table: labels as before.
+    X["name"] = rng.choice(["a", "b", "c"], 300)
+    assert CompositeMixture(2).fit(X).families_[0] == "categorical"
+    small = pd.DataFrame({"c": list("abcdefgh"), "x": np.arange(8.0)})
+    assert CompositeMixture(2).fit(small).families_[0] == "categorical"
+
+
+def test_booleans_mixed_with_equal_numbers_are_refused():
+    X = pd.DataFrame({"c": [True, 1, "a", False] * 5, "x": np.arange(20.0)})
+    with pytest.raises(ValueError, match="'c' mixes booleans and numbers"):
+        CompositeMixture(2).fit(X)
+
+
+def test_complex_columns_are_refused():
+    X = pd.DataFrame({"z": np.arange(10) + 1j, "x": np.arange(10.0)})
+    with pytest.raises(TypeError, match="'z' is complex"):
+        CompositeMixture(2).fit(X)
+    as_objects = X.astype(object)
+    with pytest.raises(TypeError, match="'z' holds the complex number"):
+        CompositeMixture(2, families=["gaussian", "gaussian"]).fit(as_objects)
+    with pytest.raises(TypeError, match="'z' holds the complex number"):
+        CompositeMixture(2).fit(as_objects)
+
+
+# ------------------------------------------------------------ outputs
+def test_tuple_labels_decode_one_per_cell():
+    rng = np.random.RandomState(0)
+    table = np.empty((60, 2), dtype=object)
+    table[:, 0] = rng.normal(size=60)
+    labels = [(1, 2), (3, 4), (5, 6)]
+    for i in range(60):
+        table[i, 1] = labels[i % 3]
+    model = CompositeMixture(2, random_state=0).fit(table)
+    drawn, _ = model.sample(20)
+    assert drawn.shape == (20, 2)
+    assert all(label in labels for label in drawn[:, 1])
+    holed = table[:5].copy()
+    holed[0, 1] = None
+    filled = model.impute(holed)
+    assert filled.shape == (5, 2) and filled[0, 1] in labels
+    assert filled[1, 1] == table[1, 1]
+
+
+def test_impute_keeps_the_columns_dtypes():
+    rng = np.random.RandomState(0)
+    n = 80
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "count": pd.array(rng.poisson(3, n), dtype="Int64"),
+            "int": rng.poisson(5, n),
+            "kind": pd.Categorical(
+                rng.choice(["a", "b", "c"], n), categories=["c", "b", "a", "z"]
+            ),
+            "text": pd.array(rng.choice(["u", "v"], n), dtype="string"),
+            "flag": pd.array(rng.uniform(size=n) < 0.5, dtype="boolean"),
+            "single": rng.normal(size=n).astype(np.float32),
+        }
+    )
+    model = CompositeMixture(2, random_state=0).fit(X)
+    holed = X.copy()
+    holed.loc[[0, 3], ["x", "count", "kind", "text", "flag", "single"]] = pd.NA
+    filled = model.impute(holed)
+    assert filled.dtypes.to_dict() == X.dtypes.to_dict()
+    assert not filled.isna().any().any()
+    # Observed entries unchanged; imputed counts are whole numbers.
+    observed = ~holed.isna()
+    for name in X.columns:
+        pd.testing.assert_series_equal(
+            filled[name][observed[name]], X[name][observed[name]]
+        )
+    assert set(filled["kind"]) <= {"a", "b", "c"}
+    # The imputed count is the rounded posterior mean of the float output.
+    as_float = model.impute(holed.astype({"count": "float64"}))
+    assert filled.loc[0, "count"] == round(as_float.loc[0, "count"])
