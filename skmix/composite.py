@@ -15,6 +15,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -32,6 +33,7 @@ from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,
     CompositeParams,
+    EncodedTable,
     seeded_responsibilities,
     seeding_rows,
     transpose_chunk,
@@ -219,9 +221,80 @@ class EncodedTableMixture(
         """
         return self.predict_proba(X)
 
+    def _infer(self, X, mode):
+        try:
+            return super()._infer(X, mode)
+        except NotFittedError:
+            raise
+        except ValueError as error:
+            self._raise_if_outside_support(self._validate_X(X, reset=False), error)
+            raise
+
+    def _column_name(self, position):
+        """The input column of encoded column ``position``."""
+        return position
+
+    @staticmethod
+    def _check_warm_columns(n_columns, n_fitted):
+        """warm_start keeps the encoding of the previous fit: X must have
+        its columns."""
+        if n_columns != n_fitted:
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which had "
+                f"{n_fitted} columns (now {n_columns}). Set warm_start=False to "
+                "start afresh."
+            )
+
+    def _raise_if_outside_support(self, codes, error):
+        """Raise a ValueError naming the row, column and value if a row of
+        the encoded ``codes`` lies outside the support of every component
+        (``error``, the generic density-0 error, is its cause)."""
+        XT = transpose_chunk(codes)
+        k = len(self.weights_)
+        excluded = np.zeros((k, XT.shape[1]), dtype=bool)
+        first = []
+        for group, outside in zip(
+            self._family.groups, self._family.outside_support(XT), strict=True
+        ):
+            if outside is None:
+                continue
+            components = slice(None) if group.components is None else group.components
+            excluded[components] |= outside.any(axis=0)
+            first.append((group, outside))
+        lost = np.flatnonzero(excluded.all(axis=0))
+        if not lost.size:
+            return
+        row = int(lost[0])
+        families_at = {}  # encoded column -> families whose support excludes it
+        for group, outside in first:
+            hits = np.flatnonzero(outside[:, row])
+            if hits.size:
+                position = group.start + int(hits[0])
+                families_at.setdefault(position, []).append(group.family.name)
+        reasons = [
+            f"column {self._column_name(position)!r} = {float(XT[position, row])!r} "
+            f"is outside the support of {' and '.join(names)}"
+            for position, names in families_at.items()
+        ]
+        raise ValueError(
+            f"Row {row} of X has density 0 under every component: "
+            + "; ".join(reasons)
+            + " (score_samples gives -inf there), so its component "
+            "probabilities are undefined. Check the value, mark it missing "
+            "(NaN), or leave the row out of predict, predict_proba, transform "
+            "and impute."
+        ) from error
+
     def _impute_codes(self, codes):
         """Encoded rows (n, d) with every NaN filled from the row's posterior,
         by chunks of the engine's ``CHUNK_SIZE`` rows."""
+        try:
+            return self._posterior_fill(codes)
+        except ValueError as error:
+            self._raise_if_outside_support(codes, error)
+            raise
+
+    def _posterior_fill(self, codes):
         params = self._params
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
@@ -356,6 +429,8 @@ class CompositeMixture(EncodedTableMixture):
 
     # ----------------------------------------------------------- encoding
     def _validate_X(self, X, reset):
+        if not reset and isinstance(X, EncodedTable):
+            return X  # rows this estimator encoded
         min_samples = 2 if reset else 1
         if is_dataframe(X):
             validate_data(self, X, reset=reset, skip_check_array=True)
@@ -370,6 +445,8 @@ class CompositeMixture(EncodedTableMixture):
             if self.verbose:
                 print(describe_families(encoder))
             return table
+        if reset:
+            self._check_warm_columns(X.shape[1], len(self._encoder.columns_))
         return self._encoder.transform(X, self.handle_unknown)
 
     def _make_family(self, X):
@@ -380,6 +457,9 @@ class CompositeMixture(EncodedTableMixture):
             reg_covar=self.reg_covar,
             missing_columns=self._encoder.missing_columns_,
         )
+
+    def _column_name(self, position):
+        return self._encoder.column_names_[self._encoder.order_[position]]
 
     # ----------------------------------------------------------- parameters
     def _set_fitted_params(self, params):

@@ -10,7 +10,11 @@ from ._config import CHUNK_SIZE
 from ._table import ComponentTableEncoder
 from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
-from .families.composite import CompositeFamily, one_hot_responsibilities
+from .families.composite import (
+    CompositeFamily,
+    EncodedTable,
+    one_hot_responsibilities,
+)
 
 
 class HeterogeneousMixture(EncodedTableMixture):
@@ -21,8 +25,11 @@ class HeterogeneousMixture(EncodedTableMixture):
     log-normal for positive data. Families are those of
     :class:`~skmix.CompositeMixture` for numeric data (``'gaussian'``,
     ``'lognormal'``, ``'exponential'``, ``'gamma'``, ``'poisson'``,
-    ``'geometric'``, ``'binomial'``); every value must lie in the support of
-    every component's family. Missing entries (NaN) are integrated out.
+    ``'geometric'``, ``'binomial'``); every training value must lie in the
+    support of every component's family. At inference a component whose
+    support excludes a value gives it density 0 (``score_samples`` is -inf
+    for a value outside every component's support, so that anomalies score
+    lowest). Missing entries (NaN) are integrated out.
     Unless ``init_params='random'``, each seeded cluster starts the component
     whose family fits it best.
 
@@ -109,6 +116,8 @@ class HeterogeneousMixture(EncodedTableMixture):
         return families
 
     def _validate_X(self, X, reset):
+        if not reset and isinstance(X, EncodedTable):
+            return X  # rows this estimator validated
         X = validate_data(
             self,
             X,
@@ -121,8 +130,16 @@ class HeterogeneousMixture(EncodedTableMixture):
             encoder = ComponentTableEncoder(self._component_families())
             X = encoder.fit_transform(X)
             self._encoder = encoder
-            return X
-        return self._encoder.transform(X)
+            return EncodedTable(X.T)
+        if reset:
+            self._check_warm_columns(
+                X.shape[1], len(self._encoder.states_[self._encoder.groups_[0].family])
+            )
+        return EncodedTable(self._encoder.transform(X).T)
+
+    def _column_name(self, position):
+        names = getattr(self, "feature_names_in_", None)
+        return position if names is None else names[position]
 
     def _make_family(self, X):
         return CompositeFamily(

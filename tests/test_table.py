@@ -1,20 +1,25 @@
 """Table encoding of the composite mixtures (``skmix._table``): what
-``families='auto'`` infers and refuses, and the dtypes that ``impute`` keeps.
+``families='auto'`` infers and refuses, the dtypes that ``impute`` keeps, and
+values outside a family's support (density 0).
 
 References: NumPy's variance over mean for one group, an exhaustive search
-over splits into consecutive groups, and the cultivars of the wine data.
+over splits into consecutive groups, the cultivars of the wine data, and
+scipy.stats densities.
 """
 
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.metrics import adjusted_rand_score
 
-from skmix import CompositeMixture
+from skmix import CompositeMixture, HeterogeneousMixture
 from skmix._table import within_group_dispersion
+from skmix.families.columns import Binomial
 
 DATA = Path(__file__).parent / "data"
 
@@ -209,3 +214,103 @@ def test_impute_keeps_the_columns_dtypes():
     # The imputed count is the rounded posterior mean of the float output.
     as_float = model.impute(holed.astype({"count": "float64"}))
     assert filled.loc[0, "count"] == round(as_float.loc[0, "count"])
+
+
+# ------------------------------------------------------------ support
+def test_heterogeneous_scores_minus_inf_only_outside_every_support():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.exponential(0.5, 300), rng.lognormal(2, 0.3, 500)]
+    X = np.r_[X, rng.normal(-2, 1, 200)][:, None]
+    model = HeterogeneousMixture(
+        ["exponential", "lognormal", "gaussian"], random_state=0
+    ).fit(X[X[:, 0] > 0])
+    w, p = model.weights_, model.params_
+    new = np.array([[-1.0], [0.0], [3.0]])
+
+    def densities(x):  # scipy.stats, 0 outside each support
+        return np.array(
+            [
+                w[0] * stats.expon.pdf(x, scale=1 / p[0]["rate"][0]),
+                w[1]
+                * stats.lognorm.pdf(
+                    x, np.sqrt(p[1]["varlog"][0]), scale=np.exp(p[1]["meanlog"][0])
+                ),
+                w[2] * stats.norm.pdf(x, p[2]["mean"][0], np.sqrt(p[2]["var"][0])),
+            ]
+        )
+
+    expected = np.log([densities(x).sum() for x in new[:, 0]])
+    np.testing.assert_allclose(model.score_samples(new), expected, rtol=1e-10)
+    resp = model.predict_proba(new)
+    np.testing.assert_allclose(resp[0], [0, 0, 1], atol=0)  # only the gaussian
+    two = HeterogeneousMixture(["exponential", "lognormal"], random_state=0)
+    two.fit(X[X[:, 0] > 0])
+    assert two.score_samples(new)[0] == -np.inf
+    assert np.all(np.isfinite(two.score_samples(new[1:])))
+    message = r"Row 1 of X .* column 0 = -1.0 is outside the support of expo"
+    with pytest.raises(ValueError, match=message):
+        two.predict(new[[1, 0]])
+
+
+@pytest.mark.parametrize(
+    "row, column",
+    [([-1.0, 2.0, 1.0], 0), ([1.5, 2.0, 1.0], 0), ([1, 11, 1.0], 1), ([1, 2, 0.0], 2)],
+)
+def test_composite_scores_minus_inf_outside_the_support(row, column):
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        {
+            "n": rng.poisson(3, 100),
+            "k": rng.binomial(10, 0.3, 100),
+            "t": rng.gamma(2.0, 1.0, 100),
+        }
+    )
+    model = CompositeMixture(
+        2, families=["poisson", Binomial(n_trials=10), "gamma"], random_state=0
+    ).fit(X)
+    bad = pd.DataFrame([row], columns=X.columns)
+    assert model.score_samples(bad)[0] == -np.inf
+    name = X.columns[column]
+    message = f"column '{name}' = {float(row[column])!r} is outside the support"
+    for method in (model.predict, model.predict_proba, model.transform):
+        with pytest.raises(ValueError, match=message):
+            method(bad)
+    holed = bad.astype(float)
+    holed.iloc[0, (column + 1) % 3] = np.nan
+    with pytest.raises(ValueError, match=message):
+        model.impute(holed)
+    # The same entry missing: integrated out, a finite score.
+    bad.iloc[0, column] = np.nan
+    assert np.isfinite(model.score_samples(bad)[0])
+
+
+def test_a_far_row_is_not_re_encoded_as_labels():
+    # Density 0 everywhere for a finite far value: the generic error, not an
+    # "unseen label" from encoding the encoded rows a second time.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=100), "c": rng.choice(["a", "b"], 100)})
+    model = CompositeMixture(2, random_state=0).fit(X)
+    far = pd.DataFrame({"x": [1e200], "c": ["b"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="density 0 to double precision"):
+            model.predict(far)
+        assert model.score_samples(far)[0] == -np.inf
+
+
+@pytest.mark.parametrize("estimator", [CompositeMixture, HeterogeneousMixture])
+def test_warm_start_with_other_columns_says_so(estimator):
+    rng = np.random.RandomState(0)
+    model = estimator(warm_start=True, random_state=0).fit(rng.normal(size=(50, 2)))
+    with pytest.raises(ValueError, match="warm_start=True .* 2 columns \\(now 3\\)"):
+        model.fit(rng.normal(size=(50, 3)))
+    assert model.n_features_in_ == 2  # untouched
+
+
+@pytest.mark.parametrize("n_trials", ["x", 0, 2.5, np.inf, True, 2.0**60])
+def test_binomial_trials_are_named_when_invalid(n_trials):
+    X = np.random.RandomState(0).binomial(5, 0.5, (20, 1))
+    with pytest.raises(ValueError, match=r"Column 0 \(binomial\): n_trials must be"):
+        CompositeMixture(families=[Binomial(n_trials=n_trials)]).fit(X)
+    with pytest.raises(ValueError, match="every count is 0"):
+        CompositeMixture(families=["binomial"]).fit(np.zeros((5, 1)))

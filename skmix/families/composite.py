@@ -304,10 +304,27 @@ class CompositeFamily(MixtureFamily):
 
     # ----------------------------------------------------------- inference
     def log_prob(self, X, params):
+        """Per-component log densities (n, k); -inf where a row's entry lies
+        outside the support of a component's family (a negative count)."""
         XT = transpose_chunk(X)
         out = np.zeros((self.n_components, XT.shape[1]))
         self._add_log_prob(XT, params, out)
+        for group, outside in zip(self.groups, self.outside_support(XT), strict=True):
+            if outside is not None and outside.any():
+                rows = np.flatnonzero(outside.any(axis=0))
+                if group.components is None:
+                    out[:, rows] = -np.inf
+                else:
+                    out[np.ix_(group.components, rows)] = -np.inf
         return out.T
+
+    def outside_support(self, XT):
+        """Per group, its entries (columns, n_rows) of the transposed chunk
+        ``XT`` outside the support of its family, or None (no bounds)."""
+        return [
+            group.family.outside_support(XT[group.start : group.stop], group.conf)
+            for group in self.groups
+        ]
 
     def n_parameters(self, params):
         total = 0
