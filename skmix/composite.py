@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._auto_families import infer_family as infer_family  # noqa: F401 (was here)
 from ._base import BaseMixture, responsibilities_of
 from ._config import CHUNK_SIZE
 from ._engine import initialize
@@ -28,7 +29,6 @@ from ._table import (
     check_frame_shape,
     is_dataframe,
 )
-from ._table import infer_family as infer_family  # noqa: F401 (was defined here)
 from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,

@@ -18,7 +18,7 @@ from scipy import stats
 from sklearn.metrics import adjusted_rand_score
 
 from skmix import CompositeMixture, HeterogeneousMixture
-from skmix._table import within_group_dispersion
+from skmix._auto_families import within_group_dispersion
 from skmix.families.columns import Binomial
 
 DATA = Path(__file__).parent / "data"
