@@ -13,12 +13,18 @@ from numba import njit
 from ._math import JIT_OPTIONS as _JIT
 from ._math import TILE, TILE_STRIDE, exp_tile
 
+#: The log-responsibility (relative to the row's largest) below which
+#: ``exp_tile`` clamps terms; ``normalise`` makes such responsibilities 0.
+_LOG_ZERO = -600.0
+
 
 @njit(**_JIT)
 def normalise(log_prob, sample_weight, weighted):
     """Turn log_prob (k, n) in place into weighted responsibilities.
 
-    resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...).
+    resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...),
+    and 0 where log_prob[c, i] is below the row's largest by more than
+    -_LOG_ZERO.
     Returns (sum_i resp[:, i], sum_i w_i lse_i). Works on a copy of one tile
     of rows at a time, so that the shared tile code runs in the L1 cache.
     """
@@ -48,7 +54,10 @@ def normalise(log_prob, sample_weight, weighted):
             # which copy of the loop LLVM's overlap check picks.
             out = log_prob[c, start : start + m]
             for t in range(m):
-                r = tile[c, t] * s[t]
+                # exp_tile floors negligible terms at exp(_LOG_ZERO); as
+                # responsibilities they are 0, or a far row's x times the
+                # floor (1e300 x 3e-261) would move the other components.
+                r = tile[c, t] * s[t] if out[t] - mx[t] > _LOG_ZERO else 0.0
                 out[t] = r
                 total += r
             resp_sum[c] += total

@@ -20,6 +20,7 @@ from ._math import (
     JIT_OPTIONS,
     TILE_STRIDE,
     _float64_bits_as_int64,
+    fast_exp,
     normalise_tile,
 )
 
@@ -29,6 +30,10 @@ from ._math import (
 TILE = 256
 
 _JIT = JIT_OPTIONS
+
+#: The log-responsibility (relative to the row's largest) at which
+#: ``normalise_tile`` clamps terms; the E-step makes such responsibilities 0.
+_LOG_ZERO = -600.0
 
 
 @njit(**_JIT)
@@ -114,6 +119,7 @@ def multinomial_accumulate(
     row_max = np.empty(TILE)
     scale = np.empty(TILE)
     log_likelihood = 0.0
+    negligible = fast_exp(_LOG_ZERO)
     for start in range(0, n_samples, TILE):
         n_rows = min(TILE, n_samples - start)
         _load_tile(X, start, n_rows, log_factorial, xt, coefficient)
@@ -128,6 +134,13 @@ def multinomial_accumulate(
         else:
             for r in range(n_rows):
                 log_likelihood += coefficient[r]
+        # normalise_tile floors negligible terms at exp(_LOG_ZERO): as
+        # responsibilities they are 0, or a row of huge counts would add its
+        # counts times the floor (1e300 x 3e-261) to every component.
+        for c in range(n_components):
+            for r in range(n_rows):
+                floored = joint[c, r] <= negligible * scale[r]
+                joint[c, r] = 0.0 if floored else joint[c, r]
         for c in range(n_components):
             total = 0.0
             for r in range(n_rows):
