@@ -305,8 +305,20 @@ class EncodedTableMixture(
             weighted = self._family.log_prob(chunk, params) + log_weights
             resp = responsibilities_of(weighted, first_row=start)
             XT = transpose_chunk(chunk)
-            guess = self._family.impute_codes(XT, params, resp)
-            filled.append(np.where(np.isnan(XT), guess, XT).T)
+            with np.errstate(over="ignore", invalid="ignore"):
+                guess = self._family.impute_codes(XT, params, resp)
+            fill = np.isnan(XT)
+            overflow = fill & ~np.isfinite(guess)
+            if overflow.any():
+                position, row = (int(i) for i in np.argwhere(overflow)[0])
+                raise ValueError(
+                    f"The imputed value of column {self._column_name(position)!r} "
+                    f"in row {start + row} (its posterior mean) is beyond the "
+                    "largest double: a component's fitted mean there overflows "
+                    "(a lognormal's exp(meanlog + varlog / 2)). Lower reg_covar "
+                    "or rescale the column."
+                )
+            filled.append(np.where(fill, guess, XT).T)
         return np.concatenate(filled, axis=0)
 
 

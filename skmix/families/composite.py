@@ -345,9 +345,15 @@ class CompositeFamily(MixtureFamily):
                 local = self._local_component(group, c)
                 if local is None:
                     continue
-                out[row : row + m, group.start : group.stop] = group.family.sample(
-                    group_params, group.conf, local, m, rng
-                )
+                draws = group.family.sample(group_params, group.conf, local, m, rng)
+                if not np.all(np.isfinite(draws)):
+                    raise ValueError(
+                        f"Component {c} ({group.family.name} columns) drew values "
+                        "beyond the largest double: its fitted scale is too large "
+                        "to sample in double precision. Rescale the data (or its "
+                        "outliers) before fitting."
+                    )
+                out[row : row + m, group.start : group.stop] = draws
             row += m
         return out
 
@@ -500,10 +506,17 @@ def seeded_responsibilities(
         minlength=distinct.shape[0],
     ).astype(np.float64)
     if distinct.shape[0] < n_components:
+        weighted = ""
+        if sample_weight is not None:
+            weighted = (
+                f" among the {positive.shape[0]} of {n_samples} rows with a "
+                "positive weight (weights below the largest by more than the "
+                "range of double precision count as 0)"
+            )
         raise ValueError(
             f"The data have only {distinct.shape[0]} distinct rows (after "
-            f"encoding), fewer than n_components={n_components}; components "
-            "would start identical. Use fewer components."
+            f"encoding){weighted}, fewer than n_components={n_components}; "
+            "components would start identical. Use fewer components."
         )
     if init_params == "kmeans":
         kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)

@@ -61,12 +61,32 @@ def _fused_arguments(params, log_weights):
     return args
 
 
+#: Normal columns hold values of magnitude at most this: the E-step sums
+#: squared deviations, which overflow double precision beyond about 1e154
+#: (1e150 leaves room for sums over 1e8 rows).
+MAX_MAGNITUDE = 1e150
+
+
 class Gaussian(ColumnFamily):
     """Normal distribution per component; variances get ``reg_covar`` added."""
 
     name = "gaussian"
     n_free_parameters = 2
     _log_scale = False
+
+    def learn(self, values, column):
+        self.check_values(values, column)
+        if not self._log_scale and values.size:
+            largest = float(np.max(np.abs(values)))
+            if largest > MAX_MAGNITUDE:
+                raise ValueError(
+                    f"Column {column!r} ({self.name}) holds values of magnitude "
+                    f"up to {largest:.3g}, whose squares overflow double "
+                    f"precision (limit {MAX_MAGNITUDE:g}). Rescale the column "
+                    "(divide it by a power of ten), or model a positive column "
+                    "as 'lognormal'."
+                )
+        return {}
 
     def _values(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
