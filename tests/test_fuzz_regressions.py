@@ -1,0 +1,140 @@
+"""Regression tests of the defects the fuzz corpus found (issue 23 item 7),
+one per defect class, each against an independent expectation: a fit of the
+data without the far value, scipy.stats, the limits of the Bessel function.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from skmix import CoinMixture, CompositeMixture, HeterogeneousMixture, NIGMixture
+from skmix._kernels.bessel import log_kve_ratio
+from skmix.families.columns import Poisson
+from skmix.families.columns.exponential import RateParams
+
+
+# --------------------------------------------- one far value, other components
+@pytest.mark.parametrize("family", ["poisson", "exponential"])
+def test_one_huge_value_leaves_the_other_component_alone(family):
+    # 50 Poisson(3) counts and one 1e300: the component of the counts is
+    # their one-component fit (its responsibility of the far row used to be
+    # floored at exp(-600), and 3e-261 x 1e300 moved its rate to 5e37).
+    rng = np.random.RandomState(0)
+    counts = rng.poisson(3, 50).astype(float)
+    X = np.r_[counts, 1e300][:, None]
+    model = CompositeMixture(2, families=[family], random_state=0).fit(X)
+    alone = CompositeMixture(1, families=[family]).fit(counts[:, None])
+    key = "rate"
+    got = np.sort(model.params_[0][key])
+    near = got[np.argmin(np.abs(np.log(got / alone.params_[0][key][0])))]
+    np.testing.assert_allclose(near, alone.params_[0][key][0], rtol=1e-9)
+    np.testing.assert_allclose(
+        model.score(counts[:, None]),
+        alone.score(counts[:, None]) + np.log(50 / 51),
+        rtol=1e-9,
+    )
+
+
+def test_one_huge_value_leaves_heterogeneous_components_alone():
+    rng = np.random.RandomState(1)
+    x = rng.exponential(2.0, 60)
+    model = HeterogeneousMixture(("exponential", "lognormal"), random_state=0)
+    model.fit(np.r_[x, 1e300][:, None])
+    rate = model.params_[0]["rate"][0]
+    np.testing.assert_allclose(rate, 1 / x.mean(), rtol=1e-9)
+
+
+def test_one_row_of_huge_counts_leaves_the_coin_components_alone():
+    rng = np.random.RandomState(0)
+    counts = np.array([rng.multinomial(20, [0.8, 0.2]) for _ in range(30)], float)
+    X = np.r_[counts, [[1e300, 1e299]]]
+    model = CoinMixture(2, random_state=0).fit(X)
+    # The far row has its own component (p = 10/11); the other holds the
+    # counts, less the rows that the far row's component explains as well.
+    far = np.argmin(np.abs(model.probabilities_[:, 0] - 10 / 11))
+    bulk = 1 - far
+    assert abs(model.probabilities_[bulk, 0] - 0.8) < 0.1
+    assert model.predict(X[-1:])[0] == far
+
+
+# --------------------------------------------- sampling far parameters
+def test_poisson_samples_beyond_numpys_largest_rate():
+    family = Poisson()
+    rates = np.array([[3.0, 1e19, 1e300]])
+    draws = family.sample(RateParams(rates), None, 0, 20_000, np.random.RandomState(0))
+    assert np.all(np.isfinite(draws)) and np.all(draws == np.round(draws))
+    # Exact draws below the limit; the normal approximation above it has the
+    # Poisson's mean and variance (its standard deviation is sqrt(rate)).
+    assert abs(draws[:, 0].mean() - 3) < 0.05
+    z = (draws[:, 1] - 1e19) / np.sqrt(1e19)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    # At 1e300 the standard deviation (1e150) is below double resolution.
+    np.testing.assert_allclose(draws[:, 2], 1e300, rtol=1e-15)
+
+
+def test_sampling_a_composite_with_far_rates():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.poisson(3, 50), [1e300]][:, None].astype(float)
+    model = CompositeMixture(2, families=["poisson"], random_state=0).fit(X)
+    drawn, labels = model.set_params(random_state=1).sample(200)
+    assert np.all(np.isfinite(drawn))
+
+
+# --------------------------------------------- NIG far rows
+def test_bessel_limits_at_infinity():
+    for order2 in range(0, 8):
+        value, ratio = log_kve_ratio(order2, np.inf)
+        assert value == -np.inf and ratio == 1.0
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 3])
+def test_nig_far_rows_score_minus_inf(n_features):
+    # |x| >= 1e155: the squared distance overflows; the density is 0 to
+    # double precision (one feature raised ZeroDivisionError).
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 1, (30, n_features)), rng.normal(6, 1, (30, n_features))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = NIGMixture(2, random_state=0).fit(X)
+    far = np.array([[1e155] * n_features, [-1e300] * n_features])
+    assert np.all(model.score_samples(far) == -np.inf)
+    with pytest.raises(ValueError, match="density 0"):
+        model.predict(far)
+
+
+# --------------------------------------------- tables
+def test_gaussian_columns_beyond_squares_are_refused_with_the_reason():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=40) * 1e155, "y": rng.normal(size=40)})
+    with pytest.raises(ValueError, match="'x' \\(gaussian\\) .* squares overflow"):
+        CompositeMixture(2).fit(X)
+    # Rescaled, the same column fits.
+    CompositeMixture(2).fit(X.assign(x=X["x"] / 1e150))
+
+
+def test_imputing_an_overflowing_mean_names_it():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.exponential(0.3, (20, 2)), rng.lognormal(2, 0.3, (20, 2))]
+    model = HeterogeneousMixture(("exponential", "lognormal"), reg_covar=1e300)
+    model.fit(X)
+    holed = X[:3].copy()
+    holed[0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="column 0 in row 0 .* beyond the largest"):
+            model.impute(holed)
+
+
+def test_weights_beyond_double_range_are_described():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    weights = np.full(40, 1e-300)
+    weights[:2] = [1e300, 1e290]
+    message = "only 2 distinct rows .* 2 of 40 rows with a positive weight"
+    with pytest.raises(ValueError, match=message):
+        CompositeMixture(3, init_params="random_from_data").fit(
+            X, sample_weight=weights
+        )
