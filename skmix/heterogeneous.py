@@ -288,6 +288,12 @@ def match_clusters(family, X, sample_weight, responsibilities, fit):
                 mine = mine * sample_weight[start:stop]
             cluster_ll += np.bincount(labels[start:stop], weights=mine, minlength=k)
         score[:, group.components] = cluster_ll[:, None]
+    # A family that gives a cluster density 0 (or an undefined one) ranks
+    # below every finite score, so that the assignment is always defined.
+    finite = np.isfinite(score)
+    floor = score[finite].min() - 1.0 if finite.any() else 0.0
+    score = np.where(finite | (score == np.inf), score, floor)
+    score = np.minimum(score, np.finfo(np.float64).max)
     clusters, components = linear_sum_assignment(score, maximize=True)
     mapping = np.empty(k, dtype=np.int64)
     mapping[clusters] = components

@@ -138,3 +138,31 @@ def test_weights_beyond_double_range_are_described():
         CompositeMixture(3, init_params="random_from_data").fit(
             X, sample_weight=weights
         )
+
+
+def test_gamma_on_tiny_values_and_cluster_matching_stay_defined():
+    # Values near 1e-300: a cluster on one value fitted a gamma whose rate
+    # a / mean overflowed, and the cluster matching of the heterogeneous
+    # mixture raised scipy's "matrix contains invalid numeric entries".
+    rng = np.random.RandomState(32)
+    X = np.r_[rng.exponential(0.3, (13, 1)), rng.lognormal(2, 0.3, (14, 1))] * 1e-300
+    model = HeterogeneousMixture(("gamma", "lognormal", "exponential"), random_state=0)
+    model.fit(X)
+    assert np.all(np.isfinite(model.score_samples(X)))
+
+
+@pytest.mark.parametrize("estimator", ["composite", "heterogeneous"])
+def test_rows_merged_by_standardising_are_seeded_apart(estimator):
+    # 1e300 beside 1e-300 and 2e-300: three distinct rows, which the
+    # standardised embedding merged into two ("only 2 distinct rows").
+    X = np.array([[1e300], [1e-300], [2.5e-300]])
+    if estimator == "composite":
+        model = CompositeMixture(3, families=["gamma"], random_state=0)
+    else:
+        model = HeterogeneousMixture(("gamma", "lognormal", "exponential"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)
+    assert np.all(np.isfinite(model.score_samples(X)))
+    with pytest.raises(ValueError, match="only 2 distinct rows"):
+        CompositeMixture(3, families=["gamma"]).fit(np.array([[1.0], [1.0], [2.0]]))

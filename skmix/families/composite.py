@@ -457,6 +457,17 @@ def _distinct_rows(Z):
     return distinct[order], rank[inverse]
 
 
+def _ranks(Z):
+    """Each column of Z (n, f) replaced by the ranks of its values (ties
+    share one; NaN stays NaN)."""
+    ranks = np.full(Z.shape, np.nan)
+    for j in range(Z.shape[1]):
+        observed = ~np.isnan(Z[:, j])
+        _, rank = np.unique(Z[observed, j], return_inverse=True)
+        ranks[observed, j] = rank
+    return ranks
+
+
 def _nearest(Z, centres):
     """Index of the nearest centre of each row of Z."""
     return kernels.nearest(
@@ -493,13 +504,19 @@ def seeded_responsibilities(
         return _random_subsample_responsibilities(
             n_samples, n_components, rng, sample_weight
         )
-    Z = _standardise(*family.embed(X), sample_weight)
+    embedded, scales = family.embed(X)
+    Z = _standardise(embedded, scales, sample_weight)
     positive = (
         np.arange(n_samples)
         if sample_weight is None
         else np.flatnonzero(sample_weight > 0)
     )
     distinct, inverse = _distinct_rows(Z[positive])
+    if distinct.shape[0] < n_components:
+        # Standardising can merge distinct rows (1e-300 and 2e-300 beside
+        # 1e300); their ranks keep them apart.
+        Z = _standardise(_ranks(embedded), scales, sample_weight)
+        distinct, inverse = _distinct_rows(Z[positive])
     weights = np.bincount(
         inverse,
         weights=None if sample_weight is None else sample_weight[positive],

@@ -160,7 +160,10 @@ class Gaussian(ColumnFamily):
             np.sqrt(params.variances[component]),
             size=(n_samples, params.means.shape[1]),
         )
-        return np.exp(draws) if self._log_scale else draws
+        if not self._log_scale:
+            return draws
+        with np.errstate(over="ignore"):  # inf: the composite says why
+            return np.exp(draws)
 
     def means(self, params, conf):
         return params.means
