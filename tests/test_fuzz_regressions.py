@@ -166,3 +166,34 @@ def test_rows_merged_by_standardising_are_seeded_apart(estimator):
     assert np.all(np.isfinite(model.score_samples(X)))
     with pytest.raises(ValueError, match="only 2 distinct rows"):
         CompositeMixture(3, families=["gamma"]).fit(np.array([[1.0], [1.0], [2.0]]))
+
+
+@pytest.mark.parametrize("scale", [1e300, 2e305, 3e305, 1e307])
+def test_coin_scores_of_huge_counts_match_mpmath(scale):
+    # log n! overflows beyond n ~ 2.5e305: inf - inf gave NaN scores.
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.RandomState(0)
+    X = np.array([rng.multinomial(20, [0.8, 0.2]) for _ in range(30)], float)
+    model = CoinMixture(2, random_state=0).fit(X)
+    p, w = model.probabilities_, model.weights_
+    rows = np.array([[scale, scale / 2], [scale / 3, scale / 3], [scale, 3.0]])
+    mpmath.mp.dps = 50
+
+    def reference(row):  # log sum_k w_k Multinomial(row | p_k), 50 digits
+        n = mpmath.mpf(sum(row))
+        coefficient = mpmath.loggamma(n + 1) - sum(
+            mpmath.loggamma(mpmath.mpf(x) + 1) for x in row
+        )
+        terms = [
+            mpmath.log(w[k])
+            + coefficient
+            + sum(mpmath.mpf(x) * mpmath.log(p[k, j]) for j, x in enumerate(row))
+            for k in range(2)
+        ]
+        top = max(terms)
+        return float(top + mpmath.log(sum(mpmath.exp(t - top) for t in terms)))
+
+    expected = [reference(row) for row in rows]
+    np.testing.assert_allclose(model.score_samples(rows), expected, rtol=1e-11)
+    # Counts whose total overflows have density 0 to double precision.
+    assert model.score_samples(np.array([[1e308, 1e308]]))[0] == -np.inf
