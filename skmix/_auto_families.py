@@ -10,6 +10,7 @@ names the column, the values and their rows.
 
 from __future__ import annotations
 
+import datetime
 import numbers
 
 import numpy as np
@@ -63,6 +64,7 @@ def infer_family_why(column, name, n_components=1):
             is_number_type(t) and not issubclass(t, (bool, np.bool_)) for t in types
         )
         if not numeric:
+            _check_not_dates(values, name)
             _check_label_types(types, name)
             _check_not_stray_text(column, values, name)
             _check_not_near_unique(values, name)
@@ -182,6 +184,18 @@ def real_values(values, name):
                 "real numbers. Split it into real and imaginary columns."
             )
     return np.asarray(values, dtype=np.float64)
+
+
+def _check_not_dates(values, name):
+    """Dates and durations are not labels (nor numbers skmix reads)."""
+    for value in values[:1]:
+        if isinstance(
+            value, (datetime.date, datetime.timedelta, np.datetime64, np.timedelta64)
+        ):
+            raise ValueError(
+                f"Column {name!r} holds dates or durations ({value!r}); convert "
+                "it to numbers (e.g. days since the first date) or drop it."
+            )
 
 
 def _check_label_types(types, name):

@@ -155,6 +155,17 @@ def _hashable(value):
     return True
 
 
+def check_unique_names(X):
+    """A DataFrame's column names must be unique (each names a column)."""
+    names = list(X.columns)
+    if len(set(map(repr, names))) != len(names):
+        repeated = sorted({repr(n) for n in names if names.count(n) > 1})
+        raise ValueError(
+            f"X has repeated column names ({', '.join(repeated)}); give each "
+            "column its own name."
+        )
+
+
 def check_frame_shape(X, min_samples):
     """A DataFrame's shape checked as ``check_array`` checks an array's."""
     n_samples, n_features = X.shape
@@ -360,6 +371,8 @@ class TableEncoder:
         table : EncodedTable
             The encoded rows.
         """
+        if self.fitted_on_frame_ and is_dataframe(X):
+            self._check_names(list(X.columns))
         columns = _read_columns(X)
         encoded = [
             _encode_column(column, spec, handle_unknown, False)
@@ -440,6 +453,15 @@ class TableEncoder:
         if isinstance(choice, str) and choice == "auto":
             choice, reason = infer_family_why(column, name, self.n_components)
         return get_column_family(choice, name), reason
+
+    def _check_names(self, names):
+        """A frame's columns must be those seen at fit, in their order
+        (scikit-learn checks string names only)."""
+        if names != self.column_names_:
+            raise ValueError(
+                f"X's columns {names!r} differ from the columns seen at fit "
+                f"{self.column_names_!r}; give the same columns in the same order."
+            )
 
     def _check_family_keys(self):
         if not isinstance(self.families, dict):

@@ -27,6 +27,7 @@ from ._table import (
     TableEncoder,
     as_table_array,
     check_frame_shape,
+    check_unique_names,
     is_dataframe,
 )
 from .families.columns import get_column_family
@@ -445,6 +446,7 @@ class CompositeMixture(EncodedTableMixture):
             return X  # rows this estimator encoded
         min_samples = 2 if reset else 1
         if is_dataframe(X):
+            check_unique_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             check_frame_shape(X, min_samples)
         else:

@@ -666,7 +666,57 @@ def _kind_collapse(case, rng, choice):
 #: Kinds whose odd variants fit the base data first.
 PREFIT_KINDS = {"nan_inf", "rows", "sparse", "shape", "weights", "dtype", "scale"}
 
+
+def _kind_table_input(case, rng, choice):
+    """Odd tables: column types, names and layouts at fit or predict."""
+    if not is_table(case.estimator):
+        return None
+    X = case.X.copy()
+    n = len(X)
+    variants = [
+        ("datetime_column", lambda: X.assign(c=pd.date_range("2020", periods=n))),
+        ("timedelta_column", lambda: X.assign(c=pd.to_timedelta(np.arange(n), "s"))),
+        ("interval_column", lambda: X.assign(c=pd.cut(X["x"], 3))),
+        ("numeric_categories", lambda: X.assign(c=pd.Categorical(X["n"]))),
+        ("bytes_labels", lambda: X.assign(c=X["c"].map(str.encode))),
+        ("long_labels", lambda: X.assign(c=X["c"] * 100_000)),
+        ("int_column_names", lambda: X.set_axis(range(X.shape[1]), axis=1)),
+        ("duplicate_names", lambda: X.set_axis(["x"] * X.shape[1], axis=1)),
+        (
+            "tuple_names",
+            lambda: X.set_axis([("a", j) for j in range(X.shape[1])], axis=1),
+        ),
+        ("all_none_row", lambda: _with_row(X, None)),
+        ("pd_na_and_nat", lambda: _with_row(X.astype(object), pd.NA)),
+        ("bool_object", lambda: X.assign(b=X["b"].astype(object))),
+        ("nullable_ints", lambda: X.assign(n=X["n"].astype("Int64"))),
+        ("float_labels", lambda: X.assign(c=np.where(X["c"] == "u", 0.5, 1.5))),
+    ]
+    name, build = variants[choice % len(variants)]
+    case.kind = f"table_{name}"
+    case.X = build()
+    predict_variants = [
+        lambda: case.X[case.X.columns[::-1]],
+        lambda: case.X.iloc[:, :-1],
+        lambda: case.X.assign(extra=1.0),
+        lambda: case.X.iloc[:5],
+    ]
+    if choice // len(variants) % 5:
+        try:
+            case.X_predict = predict_variants[choice // len(variants) % 5 - 1]()
+        except Exception:  # noqa: BLE001 - a frame pandas cannot build
+            case.X_predict = None
+    return case
+
+
+def _with_row(X, value):
+    X = X.astype(object)
+    X.iloc[0] = value
+    return X
+
+
 CASE_KINDS = {
+    "table_input": _kind_table_input,
     "collapse": _kind_collapse,
     "predict_input": _kind_predict_input,
     "sample_args": _kind_sample_args,

@@ -314,3 +314,21 @@ def test_binomial_trials_are_named_when_invalid(n_trials):
         CompositeMixture(families=[Binomial(n_trials=n_trials)]).fit(X)
     with pytest.raises(ValueError, match="every count is 0"):
         CompositeMixture(families=["binomial"]).fit(np.zeros((5, 1)))
+
+
+def test_frames_must_keep_their_columns_and_names():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({0: rng.normal(size=30), 1: rng.choice(["u", "v"], 30)})
+    model = CompositeMixture(2, random_state=0).fit(X)
+    # Integer names: scikit-learn checks string names only; the order was
+    # not checked, and the columns were read shifted.
+    with pytest.raises(ValueError, match=r"columns \[1, 0\] differ .* \[0, 1\]"):
+        model.predict(X[[1, 0]])
+    with pytest.raises(ValueError, match="repeated column names \\('x'\\)"):
+        CompositeMixture(2).fit(X.set_axis(["x", "x"], axis=1))
+
+
+def test_dates_are_refused_with_the_way_out():
+    X = pd.DataFrame({"x": np.arange(30.0), "when": pd.date_range("2020", periods=30)})
+    with pytest.raises(ValueError, match="'when' holds dates .* days since"):
+        CompositeMixture(2).fit(X)
