@@ -32,6 +32,15 @@ POISSON_MAX_DISPERSION = 2.0
 LABELS_MAX_UNIQUE_FRACTION = 0.5
 LABELS_MAX_UNIQUE_MIN = 20
 
+# ---------------------------------------------------------- command line
+
+#: ``python -m skmix`` searches the models on a random subsample of at most
+#: this many rows of a larger file, then refits the chosen model on every
+#: row (``--search-rows``): the search's fits then take the same time
+#: whatever the file's length (``SEARCH_MAX_ROWS`` in
+#: ``doc/performance.rst``).
+SEARCH_MAX_ROWS = 20_000
+
 # --------------------------------------------------------------- engine
 
 #: Rows per chunk of the engine's E-steps. The partition of rows into chunks
