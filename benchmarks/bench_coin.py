@@ -11,6 +11,10 @@ Both run the same EM from the same start, so their log-likelihoods must agree;
 the script checks it. Run with ``python benchmarks/bench_coin.py`` (add
 ``--quick`` for 100,000 rows). Timings are medians; on a shared machine they
 are noisy.
+
+After editing a kernel (or skmix/_config.py), run
+``python tools/clear_kernel_cache.py`` first: numba does not notice edits of
+the kernels a cached kernel inlines, and would time the old code.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from scipy.special import gammaln
 from sklearn.exceptions import ConvergenceWarning
 
-from skmix._engine import accumulate, log_weights_from_stats
+from skmix._engine import LocalThreads, em_step
 from skmix.coin import CoinMixture
 from skmix.families.multinomial import MultinomialFamily, MultinomialParams
 
@@ -79,13 +83,14 @@ def time_skmix_iterations(X, start, n_components, n_iter, n_threads):
     family = MultinomialFamily()
     params = MultinomialParams(start)
     log_weights = np.full(n_components, -np.log(n_components))
-    accumulate(family, X[:1000], params, log_weights)  # compile or load cache
+    executor = LocalThreads(n_threads)
+    em_step(family, X[:1000], None, params, log_weights, executor=executor)  # compile
     times, history = [], []
     for _ in range(n_iter):
         t0 = time.perf_counter()
-        stats = accumulate(family, X, params, log_weights, None, n_threads)
-        params = family.m_step(stats, params)
-        log_weights = log_weights_from_stats(stats)
+        stats, _, params, log_weights = em_step(
+            family, X, None, params, log_weights, executor=executor
+        )
         times.append(time.perf_counter() - t0)
         history.append(float(stats.log_likelihood))
     return float(np.median(times)), history

@@ -17,6 +17,10 @@ scikit-learn alternate); on a shared machine they are noisy, so read the
 ratios rather than the absolute numbers.
 
     python benchmarks/bench_composite.py [--repeat 3] [--n-jobs 2]
+
+After editing a kernel (or skmix/_config.py), run
+``python tools/clear_kernel_cache.py`` first: numba does not notice edits of
+the kernels a cached kernel inlines, and would time the old code.
 """
 
 from __future__ import annotations

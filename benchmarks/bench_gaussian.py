@@ -12,6 +12,10 @@ default fits, inference (score_samples, predict_proba, predict), and the extra
 peak memory of a fit on 1,000,000 x 2. Not a test: nothing fails on a timing.
 
 Usage: python benchmarks/bench_gaussian.py [--quick] [--repeats 5]
+
+After editing a kernel (or skmix/_config.py), run
+``python tools/clear_kernel_cache.py`` first: numba does not notice edits of
+the kernels a cached kernel inlines, and would time the old code.
 """
 
 import argparse

@@ -9,6 +9,10 @@ The issue's target: an NIG iteration costs at most 3x a Gaussian one.
     python benchmarks/bench_nig.py [--n 100000] [--d 5] [--repeats 5]
 
 Timings are noisy when other processes share the cores.
+
+After editing a kernel (or skmix/_config.py), run
+``python tools/clear_kernel_cache.py`` first: numba does not notice edits of
+the kernels a cached kernel inlines, and would time the old code.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """BaseMixture: the scikit-learn face shared by every skmix estimator.
 
-An estimator subclass supplies a family (:mod:`skmix.families`) and the
-mapping between the family's parameters and its public fitted attributes;
+An estimator subclass supplies a family (:mod:`skmix.families`), the
+mapping between the family's parameters and its public fitted attributes,
+and a declaration of how its starts begin (:class:`StartRecipe`);
 everything else (fit with multi-start, predict, scores, sampling, BIC/AIC,
 warm start) lives here and in :mod:`skmix._engine`.
 """
@@ -9,7 +10,9 @@ warm start) lives here and in :mod:`skmix._engine`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import Any, NamedTuple
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -24,10 +27,37 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._config import LABELS, LOG_PROB, PROBABILITIES, SCORES, VERSION
-from ._engine import fit_multistart, initial_responsibilities, initialize, map_chunks
-from ._kernels._math import softmax_rows
-from ._threads import one_blas_thread
+from ._config import (
+    INFERENCE_BLOCK_ROWS,
+    LABELS,
+    LOG_PROB,
+    PROBABILITIES,
+    SCORES,
+    VERSION,
+)
+from ._engine import LocalThreads, fit_multistart, one_blas_thread, start_initializer
+from ._validation import check_n_samples
+from .families import softmax_in_place
+
+
+class StartRecipe(NamedTuple):
+    """How an estimator's starts begin (``BaseMixture._start_recipe``).
+
+    ``seeding`` says on what the ``init_params`` algorithm runs: ``"rows"``
+    (the rows of X as they are), ``"distinct_rows"`` (the distinct rows, as
+    the family embeds them, weighted by multiplicity) or ``"seeds"`` (seeds
+    among the distinct rows of the family's standardised embedding; see
+    ``skmix._engine.seeding``). ``reproduce_sklearn`` draws as
+    scikit-learn does where it has the same initialisation. ``fixed``, a
+    ``(params, log_weights)`` pair, is where every start begins (nothing is
+    drawn); otherwise ``adjust(params, log_weights)``, if given, returns
+    the start used in place of the one drawn from the data.
+    """
+
+    seeding: str = "rows"
+    reproduce_sklearn: bool = True
+    fixed: tuple | None = None
+    adjust: Callable[[Any, np.ndarray], tuple] | None = None
 
 
 class InconsistentVersionWarning(sklearn_exceptions.InconsistentVersionWarning):
@@ -66,7 +96,7 @@ class InconsistentVersionWarning(sklearn_exceptions.InconsistentVersionWarning):
 def _random_state_or_seed(random_state):
     """``check_random_state(random_state)``, except that an int stays an int
     (``fit_multistart`` then draws from a reseeded pooled state: the same
-    draws, without building a RandomState, 0.12 ms)."""
+    draws, without building a RandomState)."""
     if isinstance(random_state, Integral):
         return int(random_state)
     return check_random_state(random_state)
@@ -118,14 +148,10 @@ def check_densities(weighted, first_row=0):
         )
 
 
-#: Rows per block when inference runs in threads (``n_jobs``); fewer than
-#: two blocks run on the calling thread alone.
-INFERENCE_BLOCK_ROWS = 65536
-
-
 def inference_threads(n_samples, n_jobs):
-    """Threads for inference on ``n_samples`` rows (``n_jobs``'s, from two
-    blocks of rows on; joblib's count of CPUs took 88 us)."""
+    """Threads for inference on ``n_samples`` rows: ``n_jobs``'s from two
+    blocks of ``INFERENCE_BLOCK_ROWS`` rows on (joblib's count of the CPUs
+    is not free), else one."""
     if n_samples < 2 * INFERENCE_BLOCK_ROWS:
         return 1
     return effective_n_jobs(n_jobs)
@@ -134,7 +160,7 @@ def inference_threads(n_samples, n_jobs):
 def responsibilities_of(weighted, first_row=0):
     """Posterior probabilities from ``log p(x | k) + log w_k``, computed in
     place of ``weighted`` (see ``check_densities``)."""
-    if softmax_rows(weighted):
+    if softmax_in_place(weighted):
         # The rows with a non-finite largest value are left as they were.
         check_densities(weighted, first_row)
     return weighted
@@ -145,8 +171,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     Subclasses implement ``_make_family``, ``_set_fitted_params`` and
     ``_get_fitted_params``; they may override ``_validate_X`` (input
-    checks), ``_init_fn`` (how one start is initialised) and
-    ``_fit_weights`` (whether the mixing weights are estimated).
+    checks), ``_start_recipe`` (how their starts begin) and
+    ``_fit_weights`` (whether the mixing weights are estimated). Their
+    ``__init__`` stores their own parameters and hands the shared ones to
+    ``BaseMixture.__init__``.
     """
 
     _parameter_constraints: dict = {
@@ -188,11 +216,38 @@ class BaseMixture(DensityMixin, BaseEstimator):
             )
         super().__setstate__(state)
 
+    def __init__(
+        self,
+        *,
+        tol,
+        max_iter,
+        n_init,
+        init_params,
+        random_state,
+        warm_start,
+        verbose,
+        verbose_interval,
+        n_jobs,
+        validation_fraction,
+    ):
+        """Store the parameters every estimator shares (documented once, in
+        ``skmix._docstrings``); the number of components is the subclass's."""
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
+        self.validation_fraction = validation_fraction
+
     # ------------------------------------------------- parameter checks
     @classmethod
     def _get_param_names(cls):
         """scikit-learn's, read once per class: it inspects ``__init__``'s
-        signature (~0.1 ms on every ``get_params``, so on every fit)."""
+        signature on every ``get_params``, so on every fit."""
         names = cls.__dict__.get("_param_names")
         if names is None:
             names = super()._get_param_names()
@@ -205,8 +260,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
         The constraints are on types and immutable values, so an object that
         passed once passes again. Holding the validated objects keeps their
-        identities from being reused. It took 0.1 ms (0.25 ms cold, after
-        another fit) of every fit.
+        identities from being reused.
         """
         params = self.get_params(deep=False)
         passed = self.__dict__.get("_valid_params")
@@ -226,8 +280,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 and not hasattr(self, "feature_names_in_")
             )
         ):
-            # What validate_data returns for it, without its generic checks
-            # (0.16 ms, 0.4 ms cold, of every fit).
+            # What validate_data returns for it, without its generic checks.
             if reset:
                 self.n_features_in_ = X.shape[1]
                 self.__dict__.pop("feature_names_in_", None)
@@ -313,16 +366,32 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _get_fitted_params(self):
         raise NotImplementedError
 
-    def _init_fn(self, family, X):
-        """Return ``init(X, sample_weight, rng) -> (params, log_weights)``."""
+    def _start_recipe(self, family, X) -> StartRecipe:
+        """How this fit's starts begin (see :class:`StartRecipe`): by
+        default ``init_params`` on the rows of X. Called once per fit, before
+        any start, so it is where user-given initial parameters are checked.
+        """
+        return StartRecipe()
 
-        def init(X_part, sample_weight, rng):
-            resp = initial_responsibilities(
-                self.init_params, X_part, self._n_components(), rng, sample_weight
+    def _init_fn(self, family, X, warm):
+        """``init(X, sample_weight, rng) -> (params, log_weights)`` of one
+        start: the previous fit's parameters for a warm start, else as
+        ``_start_recipe`` declares."""
+        if warm:
+            recipe = StartRecipe(
+                fixed=(self._get_fitted_params(), np.log(self.weights_))
             )
-            return initialize(family, X_part, sample_weight, resp, self._n_components())
-
-        return init
+        else:
+            recipe = self._start_recipe(family, X)
+        return start_initializer(
+            family,
+            self.init_params,
+            self._n_components(),
+            seeding=recipe.seeding,
+            reproduce_sklearn=recipe.reproduce_sklearn,
+            fixed=recipe.fixed,
+            adjust=recipe.adjust,
+        )
 
     # ----------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -359,10 +428,9 @@ class BaseMixture(DensityMixin, BaseEstimator):
             raise
         return self
 
-    def _fit(self, X, sample_weight):
-        previous_n_features = getattr(self, "n_features_in_", None)
-        X = self._validate_X(X, reset=True)
-        n_samples = X.shape[0]
+    def _checked_sample_weight(self, X, sample_weight):
+        """Validated weights (or None); at least ``n_components`` rows with
+        positive weight."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -373,7 +441,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     "positive weight to fit a mixture."
                 )
         n_effective = (
-            n_samples if sample_weight is None else np.count_nonzero(sample_weight)
+            X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
         )
         if n_effective < self._n_components():
             raise ValueError(
@@ -381,18 +449,21 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 f"{self._n_components()}, n_samples = {n_effective} (rows with "
                 "positive weight). Use fewer components or more data."
             )
+        return sample_weight
+
+    def _fit(self, X, sample_weight):
+        previous_n_features = getattr(self, "n_features_in_", None)
+        X = self._validate_X(X, reset=True)
+        sample_weight = self._checked_sample_weight(X, sample_weight)
         family = self._make_family(X)
         if sample_weight is not None:
             sample_weight = self._scaled_weights(sample_weight, family)
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
-            previous = (self._get_fitted_params(), np.log(self.weights_))
-            init_fn = lambda X_part, w, rng: previous  # noqa: E731
-        else:
-            init_fn = self._init_fn(family, X)
+        init_fn = self._init_fn(family, X, warm)
         # One BLAS thread throughout (see one_blas_thread): spinning BLAS
-        # workers left by an initialisation took the core our threads need.
+        # workers left by an initialisation take the cores our threads need.
         with one_blas_thread():
             result = fit_multistart(
                 family,
@@ -413,6 +484,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     verbose_interval=self.verbose_interval,
                 ),
             )
+        self._store_fit(family, result, X.shape[0])
+
+    def _store_fit(self, family, result, n_samples):
+        """The fitted attributes from the engine's result on ``n_samples`` rows."""
         best = result.best
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -420,7 +495,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 "init parameters, or increase max_iter, tol, or check for "
                 "degenerate data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self._family = family
         self._set_fitted_params(best.params)
@@ -465,13 +540,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
         ``n_jobs`` threads."""
         return self._infer(X, LOG_PROB)[0]
 
-    def _inference_inputs(self, X):
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        return X, self._get_fitted_params(), log_weights
-
     def _infer(self, X, mode):
         """The family's inference (``infer``) of ``mode`` on the rows of X, by
         blocks of rows in up to ``n_jobs`` threads: ``(out, labels,
@@ -480,7 +548,15 @@ class BaseMixture(DensityMixin, BaseEstimator):
         Raises ``check_densities``'s error if ``mode`` gives labels or
         probabilities and a row has density 0 under every component.
         """
-        X, params, log_weights = self._inference_inputs(X)
+        check_is_fitted(self)
+        return self._infer_rows(self._validate_X(X, reset=False), mode)
+
+    def _infer_rows(self, X, mode, first_row=0):
+        """:meth:`_infer` on validated rows X, the first being row
+        ``first_row`` of the caller's X (for the error's row numbers)."""
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights_)
+        prepared = self._family.prepare(self._get_fitted_params(), log_weights)
         n, k = X.shape[0], len(log_weights)
         out = np.empty((n if mode in (LOG_PROB, PROBABILITIES) else 0, k))
         labels = np.empty(n if mode == LABELS else 0, dtype=np.intp)
@@ -490,7 +566,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         def one_block(start, stop):
             rows = slice(start, stop)
             outputs = out[rows], labels[rows], scores[rows]
-            return infer(X[rows], params, log_weights, mode, *outputs)
+            return infer(X[rows], prepared, mode, *outputs)
 
         n_threads = inference_threads(n, self.n_jobs)
         plain = isinstance(X, np.ndarray) and X.dtype == np.float64
@@ -501,9 +577,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
             # small.
             lost = one_block(0, n)
         else:
-            lost = sum(map_chunks(one_block, n, n_threads, INFERENCE_BLOCK_ROWS))
+            executor = LocalThreads(n_threads)
+            lost = sum(executor.map_chunks(one_block, n, INFERENCE_BLOCK_ROWS))
         if lost and mode in (LABELS, PROBABILITIES):
-            check_densities(self._infer(X, LOG_PROB)[0])
+            check_densities(self._infer_rows(X, LOG_PROB)[0], first_row)
         return out, labels, scores
 
     def score_samples(self, X):
@@ -597,7 +674,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             The component of each row.
         """
         check_is_fitted(self)
-        _check_n_samples(n_samples)
+        check_n_samples(n_samples)
         return self._draw(n_samples)
 
     def _draw(self, n_samples, **family_options):
@@ -669,14 +746,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ``-2 log L + 2 n_parameters``.
         """
         return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
-
-
-def _check_n_samples(n_samples):
-    if not (isinstance(n_samples, Integral) and n_samples >= 1):
-        raise ValueError(
-            f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
-            "requires at least one sample."
-        )
 
 
 def _num_rows(X):

@@ -48,6 +48,32 @@ SEARCH_MAX_ROWS = 20_000
 #: any ``n_jobs``.
 CHUNK_SIZE = 16384
 
+#: Fewer rows than this never use threads (nor are offered to the idle
+#: threads of parallel starts); from it on, each fit times its E-steps on
+#: one thread and on ``n_jobs`` and keeps the faster. Results never depend
+#: on the choice.
+MIN_ROWS_FOR_THREADS = 8192
+
+#: E-steps that open a threaded fit alternating ``n_jobs`` threads and one
+#: (threads first), before the faster is kept.
+THREAD_PROBES = 4
+#: E-steps after the probes at which a fit that chose one thread tries
+#: ``n_jobs`` again (a probe may have hit a slow moment of the machine).
+THREAD_EARLY_REPROBES = (4, 8)
+#: Every this many E-steps, the thread count not in use runs once and takes
+#: over if it beat the last four E-steps of the one in use.
+THREAD_REPROBE_EVERY = 16
+
+#: k-means initialisations run on at most this many rows: a random
+#: subsample beyond it, every row then labelled by its nearest centre, so
+#: that initialising a long X costs no more memory than a chunk of it.
+KMEANS_MAX_ROWS = 10_000
+
+#: Starts seeded from a family's embedding of the rows (mixed-type tables)
+#: are seeded and initialised from at most this many rows with positive
+#: weight (a uniformly random subset beyond it).
+SEED_MAX_ROWS = 20_000
+
 #: Rows beyond which model-based hierarchical clustering (``init_params="hc"``)
 #: clusters a random subsample of this many rows: its memory and time grow as
 #: the square of the rows. mclust's ``Mclust`` subsamples at the same size
@@ -65,15 +91,110 @@ HC_MAX_ROWS = 2000
 #: for the last three, nor pass over one again.
 LOG_PROB, LABELS, SCORES, PROBABILITIES = 0, 1, 2, 3
 
-# -------------------------------------------------------------- kernels
+#: Rows per :meth:`MixtureFamily.log_prob` call of the default
+#: :meth:`MixtureFamily.infer`: the (n, k) block it holds at a time.
+INFER_ROWS = 16384
 
-#: Rows per block of the composite's normal-column kernels
-#: (``skmix._kernels.columns``): a block of the values and of the log
-#: densities or responsibilities stays in the L2 cache while every component
-#: sweeps it.
-ROW_BLOCK = 1024
+# -------------------------------------------------------------- kernels
+#
+# numba freezes a module global into a kernel when it compiles it, so these
+# are compile-time constants of the kernels (after an edit, numba's cache of
+# every kernel must go: ``tools/clear_kernel_cache.py``).
+
+#: Compile options of the fused kernels. ``error_model="numpy"`` drops the
+#: division-by-zero checks that stop LLVM from vectorising loops with a
+#: division; reassociation lets it vectorise sums across rows. No flag
+#: assumes finite values.
+JIT_OPTIONS = dict(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"nsz", "arcp", "contract", "reassoc"},
+)
+#: Compile options of kernels whose sums must keep the order written (the
+#: output exponential ``precise_exp``, wherever it is inlined): fused
+#: multiply-adds only.
+ORDERED_JIT_OPTIONS = dict(
+    cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
+)
+#: Compile options of kernels that follow IEEE arithmetic as NumPy does (the
+#: M-steps, Cholesky factors, log normalisers, Bessel functions): no
+#: fastmath, so they give the numbers of the NumPy code they replace.
+STRICT_JIT_OPTIONS = dict(cache=True, nogil=True)
+
+#: Rows per tile of the fused kernels: a tile of rows is transposed to
+#: (n_features, TILE) so that inner loops run across rows and vectorise.
+TILE = 256
+#: Row length of 2-D tile buffers: 8 doubles of padding beyond TILE, so that
+#: the rows of a buffer do not lie a multiple of 4 KiB apart and alias in
+#: the L1 cache's index.
+TILE_STRIDE = TILE + 8
+#: Log-responsibilities relative to a row's largest are clamped here in the
+#: E-steps: exp(-600) ~ 3e-261 is as negligible next to the largest term (1)
+#: as the exact value, and keeps responsibilities and their products with
+#: the data normal numbers (subnormal arithmetic is slow).
+LOG_NEGLIGIBLE = -600.0
+#: Up to this many columns ``column_sums`` sums one column of a tile at a
+#: time into a scalar; beyond, all columns of a row at once.
+COLUMN_SUM_MAX_FEATURES = 6
+#: Up to this many features ``load_tile`` sweeps the tile's rows once per
+#: pair of columns (the tile's rows of X stay in the L1 cache between
+#: sweeps); above it, it goes four rows at a time through all the columns.
+COLUMN_SWEEP_MAX_FEATURES = 12
+#: ``prefetch_rows`` does nothing for X with fewer features: the hardware's
+#: prefetchers bring in a tile of such short rows on their own.
+PREFETCH_MIN_FEATURES = 8
+#: The diagonal, spherical and tied E-steps (and diagonal inference) take
+#: components two at a time (register blocking) from this many features on;
+#: with fewer, one at a time.
+PAIR_MIN_FEATURES = 4
+#: A row whose responsibility for a component is below this times its
+#: weight adds nothing to that component's statistics at double precision,
+#: so the full E-step may leave it out.
+NEGLIGIBLE_RESPONSIBILITY = 1e-200
+#: The full E-step gathers a component's non-negligible rows when they are
+#: at most this fraction of the tile, and forms its d x d products on those
+#: rows alone ...
+COMPACT_FRACTION = 0.5
+#: ... from this many features on (below, the d x d products are too cheap
+#: to pay for the gathering).
+COMPACT_MIN_FEATURES = 8
+#: Rows grouped by component at a time by ``grouped_label_moments`` (longer
+#: loops than a tile's groups of ~TILE / k rows).
+GROUP_ROWS = 1024
+#: Rows per block in the composite's normal column kernels: a block of the
+#: values and of the log densities or responsibilities stays in the L2
+#: cache while every component sweeps it.
+COLUMN_BLOCK_ROWS = 1024
+#: The NIG E-step reads log Ke_nu(z) and log(K_{nu-1}(z) / K_nu(z)) from
+#: tables of polynomial pieces in log z for z in [BESSEL_TABLE_Z_MIN,
+#: BESSEL_TABLE_Z_MAX] (outside, the direct evaluation) ...
+BESSEL_TABLE_Z_MIN = 1e-7
+BESSEL_TABLE_Z_MAX = 1e10
+#: ... each piece covering BESSEL_TABLE_STEP of log z with a polynomial of
+#: BESSEL_TABLE_TERMS coefficients (degree 8 on 1/8: accurate to about
+#: 50^-9, the Bernstein ellipse bound; see ``skmix._kernels.bessel``).
+BESSEL_TABLE_STEP = 0.125
+BESSEL_TABLE_TERMS = 9
 
 # ------------------------------------------------------------- families
+
+#: Rows per block that the threads of one Gaussian E-step claim (several
+#: to an engine chunk, so that threads finish together). Each chunk's
+#: statistics are the ordered sum of its blocks on every path, so results
+#: stay independent of the thread count.
+CLAIM_ROWS = 4096
+#: Engine chunks per kernel call of a Gaussian E-step: bounds the memory of
+#: the per-block statistics whatever the number of rows.
+CHUNKS_PER_CALL = 64
+#: Rows per chunk when the Gaussian family accumulates hard assignments
+#: (labels, nearest centres): it stores 8 bytes a row, not an n x k array,
+#: so longer chunks than the engine's mean fewer calls from Python.
+LABEL_CHUNK_ROWS = 65536
+#: Full covariances with (n_components - 1) * n_features at least this
+#: group the rows by label to accumulate k-means labels
+#: (``grouped_label_moments``); below it, grouping costs more than it saves.
+LABEL_GROUP_MIN_WORK = 18
 
 #: Scale of the label indicators (bernoulli, one-hot categorical) in the
 #: numeric view of a composite table that seeds starts, where numbers are
@@ -82,3 +203,7 @@ ROW_BLOCK = 1024
 INDICATOR_SCALE = 0.5
 
 # ------------------------------------------------------------ estimators
+
+#: Rows per block when inference runs in threads (``n_jobs``); fewer than
+#: two blocks run on the calling thread alone.
+INFERENCE_BLOCK_ROWS = 65536

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils.validation import check_array
 
@@ -30,3 +32,12 @@ def check_weights_init(weights, n_components, name="weights"):
             f"sum({name}) = {weights.sum():.5f}."
         )
     return weights / weights.sum()
+
+
+def check_n_samples(n_samples):
+    """``n_samples`` of ``sample``: a positive integer."""
+    if not (isinstance(n_samples, Integral) and n_samples >= 1):
+        raise ValueError(
+            f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
+            "requires at least one sample."
+        )

@@ -20,9 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._auto_families import infer_family as infer_family  # noqa: F401 (was here)
-from ._base import BaseMixture, responsibilities_of
-from ._config import CHUNK_SIZE
-from ._engine import initialize
+from ._base import BaseMixture, StartRecipe, responsibilities_of
 from ._table import (
     TableEncoder,
     as_table_array,
@@ -30,13 +28,12 @@ from ._table import (
     check_unique_names,
     is_dataframe,
 )
+from .families import chunk_bounds
 from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,
     CompositeParams,
     EncodedTable,
-    seeded_responsibilities,
-    seeding_rows,
     transpose_chunk,
 )
 
@@ -172,39 +169,12 @@ class EncodedTableMixture(
         return self._params
 
     # ----------------------------------------------------------- starts
-    def _init_fn(self, family, X):
-        """One start: clusters seeded on the rows (a subsample of large
-        tables), handed to components by ``_match_seeds``, and the first
-        parameters fitted to them.
-
-        The engine's ``initialize`` is the estimators' one use of the engine
-        here: the seam where the composite's seeding meets the engine's
-        initialisation.
-        """
-        k = self._n_components()
-
-        def init(X_part, sample_weight, rng):
-            X_seed, w_seed = seeding_rows(X_part, sample_weight, rng)
-            resp = seeded_responsibilities(
-                self.init_params, family, X_seed, k, rng, w_seed
-            )
-
-            def fit(single_family, responsibilities):
-                return initialize(single_family, X_seed, w_seed, responsibilities, k)[0]
-
-            resp = self._match_seeds(family, X_seed, w_seed, resp, fit)
-            return initialize(family, X_seed, w_seed, resp, k)
-
-        return init
-
-    def _match_seeds(self, family, X, sample_weight, responsibilities, fit):
-        """Responsibilities of the seeded clusters, handed to components.
-
-        ``fit(family, responsibilities)`` returns a family's parameters
-        fitted to given responsibilities of X (the engine's initialisation).
-        Here cluster c starts component c.
-        """
-        return responsibilities
+    def _start_recipe(self, family, X):
+        """Starts seeded among the distinct rows of the family's embedding
+        of the table (see ``init_params``; with components of different
+        families the seeded clusters are handed to the components by the
+        family's ``match_clusters``)."""
+        return StartRecipe(seeding="seeds")
 
     # ----------------------------------------------------------- outputs
     def transform(self, X):
@@ -299,10 +269,9 @@ class EncodedTableMixture(
         params = self._params
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
-        n_rows = codes.shape[0]
         filled = []
-        for start in range(0, max(n_rows, 1), CHUNK_SIZE):
-            chunk = codes[start : start + CHUNK_SIZE]
+        for start, stop in chunk_bounds(codes.shape[0]):
+            chunk = codes[start:stop]
             weighted = self._family.log_prob(chunk, params) + log_weights
             resp = responsibilities_of(weighted, first_row=start)
             XT = transpose_chunk(chunk)

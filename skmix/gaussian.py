@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import BaseMixture
-from ._engine import initial_responsibilities, initialize
+from ._base import BaseMixture, StartRecipe
+from ._docstrings import fill_docstring
 from ._validation import check_shape, check_weights_init
 from .families.gaussian import GaussianFamily, GaussianParams
 
@@ -71,6 +71,7 @@ def _precisions_from_cholesky(prec_chol, covariance_type):
     return prec_chol**2
 
 
+@fill_docstring
 class GaussianMixtureEM(BaseMixture):
     """Gaussian mixture fitted by EM with fused numba kernels.
 
@@ -82,65 +83,40 @@ class GaussianMixtureEM(BaseMixture):
 
     Parameters
     ----------
-    n_components : int, default=1
-        Number of mixture components.
+    {{n_components}}
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         Structure of the covariance matrices (mclust's VVV, EEE, VVI, VII).
-    tol : float, default=1e-3
-        Convergence threshold on the change of the mean log-likelihood.
-    reg_covar : float, default=1e-6
-        Non-negative regularisation added to the diagonal of covariances.
-    max_iter : int, default=100
-        Number of EM iterations per start.
-    n_init : int, default=1
-        Number of starts.
+    {{tol}}
+    {{reg_covar}}
+    {{max_iter}}
+    {{n_init}}
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
             default='kmeans'
-        How each start's responsibilities are initialised. Up to 10,000
-        rows, 'kmeans' is scikit-learn's ``KMeans`` on all rows (so a start
-        equals ``GaussianMixture``'s for the same random state). On a longer
-        X it is skmix's own k-means (the same algorithm and defaults:
-        greedy k-means++ seeding, then Lloyd iterations; compiled, so parallel
-        starts run it at once) on a random subsample of 10,000 rows, and
-        every row is labelled by its nearest centre, which keeps the memory
-        of a fit on a long X far below the size of X.
+        How each start's responsibilities are initialised. With one start,
+        'kmeans' is scikit-learn's ``KMeans`` on all rows (so a start equals
+        ``GaussianMixture``'s for the same random state); with several, it
+        is skmix's own k-means (the same algorithm and defaults: greedy
+        k-means++ seeding, then Lloyd iterations; compiled, so parallel
+        starts run it at once). On more than {{KMEANS_MAX_ROWS}} rows, k-means
+        runs on a random subsample of {{KMEANS_MAX_ROWS}} rows and every row is
+        labelled by its nearest centre, which keeps the memory of a fit on a
+        long X far below the size of X.
     weights_init : array-like of shape (n_components,), default=None
         Initial mixing weights.
     means_init : array-like of shape (n_components, n_features), default=None
         Initial means.
     precisions_init : array-like, default=None
         Initial precisions (inverse covariances), shaped by covariance_type.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every start (all seeds are drawn before the first start runs).
-    warm_start : bool, default=False
-        Continue from the previous fit in later calls to ``fit``.
-    verbose : int, default=0
-        1 prints a line as each start ends (its iterations, lower bound and
-        validation score), the start EM continues from, and the fit's
-        outcome; 2 also prints every ``verbose_interval``-th iteration, each
-        line opening with its start ("Start 2: ", "All rows: ").
-    verbose_interval : int, default=10
-        Iterations between progress messages at ``verbose >= 2``.
-    n_jobs : int, default=None
-        Threads: for ``n_init > 1`` starts run in parallel; for one start the
-        rows of X are processed in parallel where that is faster (the fit times
-        its first E-steps on one thread and on all of them; X of fewer than
-        8,192 rows stays on one thread). ``None`` is 1, ``-1`` all cores.
-        Inference on 131,072 rows or more (``score_samples``,
-        ``predict_proba``, ``predict``) runs on as many threads. Results do not
-        depend on ``n_jobs``.
-    validation_fraction : float, default=0.1
-        With ``n_init > 1``, the share of rows held out to choose the best
-        start, after which EM continues on all rows (the starts and the
-        continuation share ``max_iter``). 0 selects by training log-likelihood
-        (scikit-learn's rule). No row is held out (the starts are then compared
-        on training log-likelihood) when that would leave no validation row, or
-        fewer training rows with positive weight than components.
+    {{random_state}}
+    {{warm_start}}
+    {{verbose}}
+    {{verbose_interval}}
+    {{n_jobs}}
+    {{validation_fraction}}
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_components,)
-        Mixing weights.
+    {{weights_}}
     means_ : ndarray of shape (n_components, n_features)
         Component means.
     covariances_ : ndarray
@@ -149,28 +125,16 @@ class GaussianMixtureEM(BaseMixture):
         Inverses of the covariances.
     precisions_cholesky_ : ndarray
         Upper Cholesky factors of the precisions.
-    converged_ : bool
-        Whether the selected start converged.
-    n_iter_ : int
-        EM iterations of the selected start (with a validation split: on
-        the training rows, the last of them completed on the validation
-        rows, plus the continuation on all rows; at most ``max_iter``).
-    lower_bound_ : float
-        Mean log-likelihood at the last iteration.
-    lower_bounds_ : list of float
-        Mean log-likelihood at every iteration (on all rows).
-    start_lower_bounds_ : ndarray of shape (n_init,)
-        Final training mean log-likelihood of every start.
-    start_validation_scores_ : ndarray of shape (n_init,)
-        Validation mean log-likelihood of every start (NaN without a split).
-    best_start_ : int
-        Index of the selected start.
-    n_samples_fit_ : int
-        Number of rows of X in the last call to ``fit``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit (string column names only).
+    {{converged_}}
+    {{n_iter_}}
+    {{lower_bound_}}
+    {{lower_bounds_}}
+    {{start_lower_bounds_}}
+    {{start_validation_scores_}}
+    {{best_start_}}
+    {{n_samples_fit_}}
+    {{n_features_in_}}
+    {{feature_names_in_}}
 
     See Also
     --------
@@ -218,31 +182,38 @@ class GaussianMixtureEM(BaseMixture):
         n_jobs=None,
         validation_fraction=0.1,
     ):
+        super().__init__(
+            tol=tol,
+            max_iter=max_iter,
+            n_init=n_init,
+            init_params=init_params,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            verbose_interval=verbose_interval,
+            n_jobs=n_jobs,
+            validation_fraction=validation_fraction,
+        )
         self.n_components = n_components
         self.covariance_type = covariance_type
-        self.tol = tol
         self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.n_jobs = n_jobs
-        self.validation_fraction = validation_fraction
 
     def _make_family(self, X):
         return GaussianFamily(self.covariance_type, self.reg_covar)
 
-    def _init_fn(self, family, X):
+    def _start_recipe(self, family, X):
+        """Starts from the data (scikit-learn's draws for a single start),
+        with the initial weights, means and precisions the user gave in
+        place of those drawn; every start at the given ones if all three
+        are."""
         k, d = self.n_components, X.shape[1]
-        weights_init = means_init = prec_chol_init = None
+        log_weights_init = means_init = prec_chol_init = covariances_init = None
         if self.weights_init is not None:
-            weights_init = check_weights_init(self.weights_init, k)
+            with np.errstate(divide="ignore"):
+                log_weights_init = np.log(check_weights_init(self.weights_init, k))
         if self.means_init is not None:
             means_init = check_array(self.means_init, dtype=np.float64)
             check_shape(means_init, (k, d), "means")
@@ -253,57 +224,26 @@ class GaussianMixtureEM(BaseMixture):
             prec_chol_init = _precision_cholesky_from_precisions(
                 precisions, self.covariance_type
             )
-        all_given = all(
-            v is not None for v in (weights_init, means_init, prec_chol_init)
-        )
+            covariances_init = _covariances_from_precision_cholesky(
+                prec_chol_init, self.covariance_type
+            )
+        given = (log_weights_init, means_init, prec_chol_init)
+        if all(value is not None for value in given):
+            params = GaussianParams(means_init, covariances_init, prec_chol_init)
+            return StartRecipe(fixed=(params, log_weights_init))
 
-        shared = []  # [(training rows, their reference)]
-
-        def reference_of(X_part):
-            # The starts of a fit all initialise from the same training rows:
-            # the reference of their statistics (the column means) is
-            # computed once, not once per start (0.35 ms at 90,000 x 2).
-            if not shared or shared[0][0] is not X_part:
-                shared[:] = [(X_part, family.reference(X_part, k))]
-            return shared[0][1]
-
-        def init(X_part, sample_weight, rng):
-            params = log_weights = None
-            if not all_given:
-                # With several starts the seeds are skmix's own, so no start
-                # equals scikit-learn's anyway: skmix's k-means, which
-                # releases the GIL (KMeans took ~3.5 ms a start on 272 rows),
-                # and random rows drawn without permuting all of them.
-                resp = initial_responsibilities(
-                    self.init_params,
-                    X_part,
-                    k,
-                    rng,
-                    sample_weight,
-                    reproduce_sklearn=self.n_init == 1,
-                )
-                params, log_weights = initialize(
-                    family,
-                    X_part,
-                    sample_weight,
-                    resp,
-                    k,
-                    reference=reference_of(X_part),
-                )
-            if weights_init is not None:
-                with np.errstate(divide="ignore"):
-                    log_weights = np.log(weights_init)
+        def adjust(params, log_weights):
+            if log_weights_init is not None:
+                log_weights = log_weights_init
             means = params.means if means_init is None else means_init
             if prec_chol_init is None:
-                params = params._replace(means=means)
-            else:
-                covariances = _covariances_from_precision_cholesky(
-                    prec_chol_init, self.covariance_type
-                )
-                params = GaussianParams(means, covariances, prec_chol_init)
-            return params, log_weights
+                return params._replace(means=means), log_weights
+            return GaussianParams(means, covariances_init, prec_chol_init), log_weights
 
-        return init
+        # With several starts the seeds are skmix's own, so no start equals
+        # scikit-learn's anyway: skmix's k-means, which releases the GIL, and
+        # random rows drawn without permuting all of them.
+        return StartRecipe(reproduce_sklearn=self.n_init == 1, adjust=adjust)
 
     def _set_fitted_params(self, params):
         self.means_ = params.means

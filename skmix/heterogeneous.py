@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._config import CHUNK_SIZE
 from ._table import ComponentTableEncoder
 from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
-from .families.composite import (
-    CompositeFamily,
-    EncodedTable,
-    one_hot_responsibilities,
-)
+from .families.composite import CompositeFamily, EncodedTable
 
 
 class HeterogeneousMixture(EncodedTableMixture):
@@ -146,11 +140,6 @@ class HeterogeneousMixture(EncodedTableMixture):
             self._encoder.groups_, len(self.components), reg_covar=self.reg_covar
         )
 
-    def _match_seeds(self, family, X, sample_weight, responsibilities, fit):
-        if self.init_params == "random":
-            return responsibilities
-        return match_clusters(family, X, sample_weight, responsibilities, fit)
-
     def _set_fitted_params(self, params):
         self._params = params
         described = [None] * len(self.components)
@@ -250,54 +239,3 @@ class HeterogeneousMixture(EncodedTableMixture):
 
 
 HeterogeneousMixture.__doc__ %= SHARED_DOCS
-
-
-def match_clusters(family, X, sample_weight, responsibilities, fit):
-    """Hand each seeded cluster to the component whose family fits it best.
-
-    With components of different families, which cluster seeds which
-    component matters: every family is fitted to every cluster and the
-    clusters are assigned to components maximising the total log-likelihood
-    (a linear assignment problem). ``responsibilities(start, stop)`` are the
-    seeded clusters' (a chunk function); ``fit(family, responsibilities)``
-    fits a family to given responsibilities of X (the engine's
-    initialisation: this is a step of it, between seeding and the first
-    M-step). Returns the one-hot responsibilities of the matched labels.
-    """
-    k = family.n_components
-    n_rows = X.shape[0]
-    bounds = [
-        (start, min(start + CHUNK_SIZE, n_rows))
-        for start in range(0, max(n_rows, 1), CHUNK_SIZE)
-    ]
-    labels = np.concatenate(
-        [responsibilities(start, stop).argmax(axis=1) for start, stop in bounds]
-    )
-    one_hot = one_hot_responsibilities(labels, k)
-    score = np.zeros((k, k))  # cluster x component
-    for group in family.groups:
-        single = CompositeFamily(
-            [group._replace(components=None)], k, reg_covar=family.reg_covar
-        )
-        params = fit(single, one_hot)
-        cluster_ll = np.zeros(k)
-        for start, stop in bounds:
-            log_prob = single.log_prob(X[start:stop], params)
-            mine = log_prob[np.arange(stop - start), labels[start:stop]]
-            if sample_weight is not None:
-                mine = mine * sample_weight[start:stop]
-            cluster_ll += np.bincount(labels[start:stop], weights=mine, minlength=k)
-        score[:, group.components] = cluster_ll[:, None]
-    # A family that gives a cluster density 0 (or an undefined one) ranks
-    # below every finite score, so that the assignment is always defined.
-    finite = np.isfinite(score)
-    floor = score[finite].min() - 1.0 if finite.any() else 0.0
-    score = np.where(finite | (score == np.inf), score, floor)
-    score = np.minimum(score, np.finfo(np.float64).max)
-    clusters, components = linear_sum_assignment(score, maximize=True)
-    mapping = np.empty(k, dtype=np.int64)
-    mapping[clusters] = components
-    return one_hot_responsibilities(mapping[labels], k)
-
-
-__all__ = ["HeterogeneousMixture"]

@@ -7,9 +7,11 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseMixture
+from ._docstrings import fill_docstring
 from .families.nig import NIGFamily, NIGParams, nig_moments
 
 
+@fill_docstring
 class NIGMixture(BaseMixture):
     """Mixture of multivariate normal-inverse-Gaussian (NIG) distributions.
 
@@ -33,57 +35,32 @@ class NIGMixture(BaseMixture):
 
     Parameters
     ----------
-    n_components : int, default=1
-        Number of mixture components.
+    {{n_components}}
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         Structure of the dispersion matrices ``Sigma_k``: each its own general
         matrix, one shared general matrix, diagonal, or a multiple of the
         identity. The component covariances are full in every case as soon
         as a component is skewed.
-    tol : float, default=1e-3
-        Convergence threshold on the change of the mean log-likelihood.
+    {{tol}}
     reg_covar : float, default=1e-6
         Non-negative regularisation added to the diagonal of the dispersions.
-    max_iter : int, default=100
-        Number of EM iterations per start.
-    n_init : int, default=1
-        Number of starts.
+    {{max_iter}}
+    {{n_init}}
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
             default='kmeans'
         How each start's clusters are chosen. Each cluster then gives a
         moment-matched start: its mean as location, zero skewness, its
         covariance (plus ``reg_covar``) as dispersion and tail shape 1.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every start (all seeds are drawn before the first start runs).
-    warm_start : bool, default=False
-        Continue from the previous fit in later calls to ``fit``.
-    verbose : int, default=0
-        1 prints a line as each start ends (its iterations, lower bound and
-        validation score), the start EM continues from, and the fit's
-        outcome; 2 also prints every ``verbose_interval``-th iteration, each
-        line opening with its start ("Start 2: ", "All rows: ").
-    verbose_interval : int, default=10
-        Iterations between progress messages at ``verbose >= 2``.
-    n_jobs : int, default=None
-        Threads: for ``n_init > 1`` starts run in parallel; for one start the
-        rows of X are processed in parallel where that is faster (the fit times
-        its first E-steps on one thread and on all of them; X of fewer than
-        8,192 rows stays on one thread). ``None`` is 1, ``-1`` all cores.
-        Inference on 131,072 rows or more (``score_samples``,
-        ``predict_proba``, ``predict``) runs on as many threads. Results do not
-        depend on ``n_jobs``.
-    validation_fraction : float, default=0.1
-        With ``n_init > 1``, the share of rows held out to choose the best
-        start, after which EM continues on all rows (the starts and the
-        continuation share ``max_iter``). 0 selects by training log-likelihood.
-        No row is held out (the starts are then compared on training log-
-        likelihood) when that would leave no validation row, or fewer training
-        rows with positive weight than components.
+    {{random_state}}
+    {{warm_start}}
+    {{verbose}}
+    {{verbose_interval}}
+    {{n_jobs}}
+    {{validation_fraction}}
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_components,)
-        Mixing weights.
+    {{weights_}}
     locations_ : ndarray of shape (n_components, n_features)
         Locations ``mu_k``.
     skewness_ : ndarray of shape (n_components, n_features)
@@ -102,28 +79,16 @@ class NIGMixture(BaseMixture):
         Component means ``mu_k + gamma_k``.
     covariances_ : ndarray of shape (n_components, n_features, n_features)
         Component covariances ``Sigma_k + gamma_k gamma_k^T / lambda_k``.
-    converged_ : bool
-        Whether the selected start converged.
-    n_iter_ : int
-        EM iterations of the selected start (with a validation split: on
-        the training rows, the last of them completed on the validation
-        rows, plus the continuation on all rows; at most ``max_iter``).
-    lower_bound_ : float
-        Mean log-likelihood at the last iteration.
-    lower_bounds_ : list of float
-        Mean log-likelihood at every iteration (on all rows).
-    start_lower_bounds_ : ndarray of shape (n_init,)
-        Final training mean log-likelihood of every start.
-    start_validation_scores_ : ndarray of shape (n_init,)
-        Validation mean log-likelihood of every start (NaN without a split).
-    best_start_ : int
-        Index of the selected start.
-    n_samples_fit_ : int
-        Number of rows of X in the last call to ``fit``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit (string column names only).
+    {{converged_}}
+    {{n_iter_}}
+    {{lower_bound_}}
+    {{lower_bounds_}}
+    {{start_lower_bounds_}}
+    {{start_validation_scores_}}
+    {{best_start_}}
+    {{n_samples_fit_}}
+    {{n_features_in_}}
+    {{feature_names_in_}}
 
     See Also
     --------
@@ -177,19 +142,21 @@ class NIGMixture(BaseMixture):
         n_jobs=None,
         validation_fraction=0.1,
     ):
+        super().__init__(
+            tol=tol,
+            max_iter=max_iter,
+            n_init=n_init,
+            init_params=init_params,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+            verbose_interval=verbose_interval,
+            n_jobs=n_jobs,
+            validation_fraction=validation_fraction,
+        )
         self.n_components = n_components
         self.covariance_type = covariance_type
-        self.tol = tol
         self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.n_jobs = n_jobs
-        self.validation_fraction = validation_fraction
 
     def _make_family(self, X):
         return NIGFamily(self.covariance_type, self.reg_covar)

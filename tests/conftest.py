@@ -1,7 +1,26 @@
 """Test configuration shared by every test module."""
 
+import importlib.util
 import os
+from pathlib import Path
 
 # scikit-learn's array-API estimator check runs (instead of being skipped)
 # only when SciPy's array-API mode is on; it must be set before SciPy loads.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+
+def _drop_stale_kernel_cache():
+    """In a checkout, drop numba's cached kernels if a kernel source (or
+    ``skmix/_config.py``) changed since they were built: numba would not
+    notice (``tools/clear_kernel_cache.py``). Runs before any test imports
+    skmix."""
+    tool = Path(__file__).resolve().parent.parent / "tools" / "clear_kernel_cache.py"
+    if not tool.exists():  # an installed skmix, tested without its checkout
+        return
+    spec = importlib.util.spec_from_file_location("clear_kernel_cache", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.drop_stale_cache(module.KERNELS, [module.CONFIG])
+
+
+_drop_stale_kernel_cache()

@@ -677,7 +677,7 @@ def test_encoded_table_blocks_share_chunks_and_copy_other_selections():
 
 
 def test_distinct_rows_match_numpy_unique(monkeypatch):
-    from skmix.families import composite as composite_family
+    from skmix._engine import seeding
 
     rng = np.random.RandomState(0)
     cases = [
@@ -686,15 +686,15 @@ def test_distinct_rows_match_numpy_unique(monkeypatch):
         np.r_[rng.normal(size=(50, 2)), -np.zeros((3, 2)), np.zeros((2, 2))],
     ]
     for Z in cases:
-        distinct, inverse = composite_family._distinct_rows(Z)
+        distinct, inverse = seeding._unique_rows(Z)
         expected, expected_inverse = np.unique(Z + 0.0, axis=0, return_inverse=True)
         assert_array_equal(distinct, expected)
         assert_array_equal(inverse, expected_inverse.ravel())
     # Every row hashing alike (a collision) falls back to np.unique.
     monkeypatch.setattr(
-        composite_family, "_row_hashes", lambda Z: np.zeros(Z.shape[0], np.uint64)
+        seeding, "_row_hashes", lambda Z: np.zeros(Z.shape[0], np.uint64)
     )
-    distinct, inverse = composite_family._distinct_rows(cases[1])
+    distinct, inverse = seeding._unique_rows(cases[1])
     expected, expected_inverse = np.unique(cases[1], axis=0, return_inverse=True)
     assert_array_equal(distinct, expected)
     assert_array_equal(inverse, expected_inverse.ravel())
@@ -714,9 +714,9 @@ def test_fused_gaussian_e_step_equals_the_general_path(monkeypatch, weighted):
     family, params = model._family, model._params
     log_weights = np.log(model.weights_)
     table = EncodedTable(X.T)
-    fused = family.accumulate(table, params, log_weights, w)
+    fused = family.accumulate(table, family.prepare(params, log_weights), w)
     monkeypatch.setattr(Gaussian, "fused_e_step", lambda self, *a: None)
-    general = family.accumulate(table, params, log_weights, w)
+    general = family.accumulate(table, family.prepare(params, log_weights), w)
     np.testing.assert_allclose(fused.resp_sum, general.resp_sum, rtol=1e-12)
     np.testing.assert_allclose(fused.log_likelihood, general.log_likelihood, rtol=1e-12)
     for a, b in zip(fused.groups[0], general.groups[0], strict=True):
@@ -728,10 +728,11 @@ def test_fused_gaussian_e_step_leaves_holes_and_log_scale_to_the_general_path():
     XT = np.abs(np.random.RandomState(0).normal(size=(2, 50))) + 0.1
     params = GaussianColumnParams(np.zeros((2, 2)), np.ones((2, 2)))
     log_weights = np.log([0.5, 0.5])
-    assert gaussian.fused_e_step(XT, params, None, log_weights, None) is not None
-    assert lognormal.fused_e_step(XT, params, None, log_weights, None) is None
+    fused = gaussian.prepare_fused(params, None, log_weights)
+    assert gaussian.fused_e_step(XT, fused, None, None) is not None
+    assert lognormal.prepare_fused(params, None, log_weights) is None
     XT[1, 7] = np.nan
-    assert gaussian.fused_e_step(XT, params, None, log_weights, None) is None
+    assert gaussian.fused_e_step(XT, fused, None, None) is None
 
 
 def test_encoded_table_row_selection_equals_the_whole_table_selection():
@@ -750,7 +751,8 @@ def test_encoded_table_row_selection_equals_the_whole_table_selection():
 
 
 def test_large_tables_seed_starts_on_a_subsample_of_positive_weight_rows():
-    from skmix.families.composite import SEED_MAX_ROWS, seeding_rows
+    from skmix._config import SEED_MAX_ROWS
+    from skmix._engine.seeding import seeding_rows
 
     n = 2 * SEED_MAX_ROWS  # two thirds of them with positive weight
     X = np.arange(n, dtype=float)[:, None]

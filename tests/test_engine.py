@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skmix._engine import accumulate, chunk_bounds, fit_multistart, map_chunks
-from skmix._engine.initialization import (
-    initial_responsibilities,
-    kmeans_responsibilities,
-    sample_rows,
+from skmix._config import MIN_ROWS_FOR_THREADS
+from skmix._engine import (
+    LocalThreads,
+    accumulate,
+    chunk_bounds,
+    fit_multistart,
+    initial_assignment,
+    initialize,
 )
+from skmix._engine.initialization import kmeans_assignment, sample_rows
 from skmix._engine.multistart import split_rows
 from skmix.families.gaussian import GaussianFamily
 
@@ -29,7 +33,7 @@ def test_chunk_bounds_cover_rows_once():
 
 def test_map_chunks_keeps_order_with_threads():
     n = 200_000
-    out = map_chunks(lambda a, b: (a, b), n, n_threads=2)
+    out = LocalThreads(2).map_chunks(lambda a, b: (a, b), n)
     assert out == chunk_bounds(n)
 
 
@@ -41,10 +45,15 @@ def test_initial_responsibilities_are_valid(init_params, reproduce_sklearn):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(500, 3))
     sample_weight = rng.randint(0, 3, size=500).astype(float)
-    resp_fn = initial_responsibilities(
+    assignment = initial_assignment(
         init_params, X, 4, rng, sample_weight, reproduce_sklearn
     )
-    resp = np.vstack([resp_fn(a, b) for a, b in [(0, 100), (100, 333), (333, 500)]])
+    resp = np.vstack(
+        [
+            assignment.responsibilities_of(a, b)
+            for a, b in [(0, 100), (100, 333), (333, 500)]
+        ]
+    )
     assert resp.shape == (500, 4)
     assert np.all(resp >= 0)
     row_sums = resp.sum(axis=1)
@@ -76,7 +85,9 @@ def test_gaussian_kmeans_init_uses_sklearn_kmeans_only_to_reproduce_it(monkeypat
     GaussianMixtureEM(2, n_init=1, random_state=0).fit(X)
     assert calls == [1]
     # skmix's k-means on all rows of short data, when asked.
-    resp = kmeans_responsibilities(X, 2, rng, reproduce_sklearn=False)(0, 200)
+    resp = kmeans_assignment(X, 2, rng, reproduce_sklearn=False).responsibilities_of(
+        0, 200
+    )
     labels = resp.argmax(axis=1)
     assert len(set(labels[:100])) == 1 and len(set(labels[100:])) == 1
     assert labels[0] != labels[-1]
@@ -88,7 +99,7 @@ def test_kmeans_on_long_data_labels_every_row_by_nearest_centre():
     rng = np.random.RandomState(0)
     n = initialization.KMEANS_MAX_ROWS * 3
     X = np.vstack([rng.normal(size=(n // 2, 2)), rng.normal(10, 1, size=(n // 2, 2))])
-    resp = kmeans_responsibilities(X, 2, rng)(0, n)
+    resp = kmeans_assignment(X, 2, rng).responsibilities_of(0, n)
     labels = resp.argmax(axis=1)
     assert len(set(labels[: n // 2])) == 1 and len(set(labels[n // 2 :])) == 1
     assert labels[0] != labels[-1]
@@ -328,10 +339,8 @@ def test_multistart_picks_best_validation_and_continues_on_all_rows():
 
     def init_fn(X_part, w, start_rng):
         seen.append(len(X_part))
-        resp_fn = initial_responsibilities("random_from_data", X_part, 2, start_rng)
-        from skmix._engine import initialize
-
-        return initialize(family, X_part, w, resp_fn, 2)
+        assignment = initial_assignment("random_from_data", X_part, 2, start_rng)
+        return initialize(family, X_part, w, assignment)
 
     result = fit_multistart(
         family,
@@ -348,7 +357,8 @@ def test_multistart_picks_best_validation_and_continues_on_all_rows():
     assert result.best_index == int(np.argmax(result.validation_log_likelihoods))
     # The final model is fitted on all rows: its lower bound is the mean
     # log-likelihood of X under parameters one M-step before the end.
-    stats = accumulate(family, X, result.best.params, result.best.log_weights)
+    best = result.best
+    stats = accumulate(family, X, family.prepare(best.params, best.log_weights))
     assert_allclose(stats.log_likelihood / len(X), result.best.lower_bound, atol=1e-6)
 
 
@@ -392,13 +402,13 @@ def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
     )
     start = starts[result.best_index]
     assert start.n_iter == 4 and result.best.n_iter == 4
-    params = start.stats_params
+    params = start.stats_prepared.params
     log_dens = np.column_stack(
         [
             multivariate_normal(params.means[j], params.covariances[j]).logpdf(X)
             for j in range(2)
         ]
-    ) + np.asarray(start.stats_log_weights)
+    ) + np.asarray(start.stats_prepared.log_weights)
     log_p = logsumexp(log_dens, axis=1)
     assert_allclose(result.best.lower_bounds, [np.sum(w * log_p) / w.sum()], rtol=1e-12)
     resp = w[:, None] * np.exp(log_dens - log_p[:, None])
@@ -413,7 +423,7 @@ def test_first_iteration_on_all_rows_reuses_the_best_starts_last_e_step(
 
 
 def test_start_queue_hands_out_each_start_once():
-    from skmix._engine.multistart import _StartQueue
+    from skmix._engine.parallel import _StartQueue
 
     queue = _StartQueue(n_starts=3)
     assert [queue.claim(), queue.claim()] == [0, 1]
@@ -440,8 +450,8 @@ def test_parallel_starts_share_out_the_threads(
     # Each worker's starts get the threads no other worker has; several
     # workers serve a help desk; the continuation on all rows gets every
     # thread.
-    from skmix import _threads
-    from skmix._engine import initialize, multistart
+    from skmix._engine import multistart
+    from skmix._engine import threads as _threads
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 2))
@@ -454,8 +464,8 @@ def test_parallel_starts_share_out_the_threads(
         return real_run_em(*args, n_threads=n_threads, **kwargs)
 
     def init_fn(X_part, w, start_rng):
-        resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
-        return initialize(family, X_part, w, resp, 2)
+        assignment = initial_assignment("random_from_data", X_part, 2, start_rng)
+        return initialize(family, X_part, w, assignment)
 
     monkeypatch.setattr(multistart, "run_em", spy)
     fit_multistart(
@@ -476,12 +486,10 @@ def test_parallel_starts_share_out_the_threads(
 
 def _gaussian_init_fn(family, n_components=2):
     def init_fn(X_part, w, start_rng):
-        resp = initial_responsibilities(
+        assignment = initial_assignment(
             "random_from_data", X_part, n_components, start_rng
         )
-        from skmix._engine import initialize
-
-        return initialize(family, X_part, w, resp, n_components)
+        return initialize(family, X_part, w, assignment)
 
     return init_fn
 
@@ -576,7 +584,7 @@ def test_parallel_starts_share_memory_under_a_process_backend():
 
 
 def test_start_queue_reports_when_every_start_is_done():
-    from skmix._engine.multistart import _StartQueue
+    from skmix._engine.parallel import _StartQueue
 
     queue = _StartQueue(n_starts=2)
     finished = threading.Event()
@@ -593,11 +601,9 @@ def test_start_queue_reports_when_every_start_is_done():
 
 
 def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
-    from skmix._engine.em import MIN_ROWS_FOR_THREADS
-
     n = MIN_ROWS_FOR_THREADS + 5 * 16384 + 3
     calls = []
-    out = map_chunks(lambda a, b: calls.append(a) or a, n, n_threads=2)
+    out = LocalThreads(2).map_chunks(lambda a, b: calls.append(a) or a, n)
     assert sorted(calls) == [a for a, _ in chunk_bounds(n)] == out
 
     def fails_on_third(a, b):
@@ -606,7 +612,7 @@ def test_map_chunks_with_threads_runs_each_chunk_once_and_reraises():
         return a
 
     with pytest.raises(ValueError, match="chunk 3 failed"):
-        map_chunks(fails_on_third, n, n_threads=2)
+        LocalThreads(2).map_chunks(fails_on_third, n)
 
 
 def _unit_work(n_units, log, on_unit=None):
@@ -640,7 +646,7 @@ def _helpers(desk, n):
 
 
 def test_help_desk_lets_an_idle_thread_join_work_under_way():
-    from skmix._threads import HelpDesk, run_in_threads
+    from skmix._engine.threads import HelpDesk, run_in_threads
 
     desk = HelpDesk()
     main = threading.current_thread()
@@ -675,7 +681,7 @@ def test_help_desk_lets_an_idle_thread_join_work_under_way():
 
 
 def test_help_desk_reraises_a_helpers_error_in_the_offering_thread():
-    from skmix._threads import HelpDesk, run_in_threads
+    from skmix._engine.threads import HelpDesk, run_in_threads
 
     desk = HelpDesk()
     joined = threading.Event()
@@ -695,7 +701,7 @@ def test_help_desk_reraises_a_helpers_error_in_the_offering_thread():
 
 
 def test_help_desk_helpers_join_each_job_once():
-    from skmix._threads import HelpDesk
+    from skmix._engine.threads import HelpDesk
 
     desk = HelpDesk()
     everyone = threading.Barrier(3, timeout=10)
@@ -723,8 +729,7 @@ def test_parallel_start_without_a_start_left_helps_the_other(monkeypatch):
     # Start 1 begins 0.2 s late, so the worker that ran start 0 has no start
     # left while start 1 runs its E-steps, chunk by chunk (5 ms a chunk): it
     # joins them, and the fit equals the one-thread fit bit for bit.
-    from skmix import _threads
-    from skmix._engine import initialize
+    from skmix._engine import threads as _threads
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(6 * 16384, 2))
@@ -744,8 +749,8 @@ def test_parallel_start_without_a_start_left_helps_the_other(monkeypatch):
     def init_fn(X_part, w, start_rng):
         if next(inits) == 1:
             time.sleep(0.2)
-        resp = initial_responsibilities("random_from_data", X_part, 2, start_rng)
-        return initialize(family, X_part, w, resp, 2)
+        assignment = initial_assignment("random_from_data", X_part, 2, start_rng)
+        return initialize(family, X_part, w, assignment)
 
     joins = []
     real_help = _threads.HelpDesk.help
@@ -793,17 +798,17 @@ def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
     used = []
     real_accumulate = em.accumulate
 
-    def spy(family, X, params, log_weights, sample_weight, n_threads):
-        used.append(n_threads)
-        if n_threads == slow:
+    def spy(family, X, prepared, sample_weight, executor):
+        used.append(executor.n_threads)
+        if executor.n_threads == slow:
             time.sleep(0.05)  # far slower than the E-step itself
-        return real_accumulate(family, X, params, log_weights, sample_weight, n_threads)
+        return real_accumulate(family, X, prepared, sample_weight, executor)
 
     monkeypatch.setattr(em, "accumulate", spy)
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(em.MIN_ROWS_FOR_THREADS + 10, 2))
+    X = rng.normal(size=(MIN_ROWS_FOR_THREADS + 10, 2))
     family = GaussianFamily("diag")
-    params = family.m_step(
+    params = family.initial_m_step(
         family.accumulate_responsibilities(
             X, np.ones((X.shape[0], 1)), None, family.reference(X, 1)
         ),
@@ -821,7 +826,7 @@ def test_run_em_keeps_the_faster_thread_count(monkeypatch, slow):
 
 
 def test_thread_chooser_follows_the_faster_mode():
-    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
+    from skmix._engine.threads import MIN_ROWS_FOR_THREADS, ThreadChooser
 
     def run(chooser, seconds_of, n):
         used = []
@@ -897,18 +902,18 @@ def test_max_iter_zero_with_starts_keeps_the_initial_parameters():
         assert_array_equal(model.means_, means)
 
 
-def _chunked_stats(family, X, weight, resp_fn, reference):
-    """Statistics of the responsibilities ``resp_fn`` gives, chunk by chunk."""
+def _chunked_stats(family, X, weight, assignment, reference):
+    """Statistics of the responsibilities of ``assignment``, chunk by chunk."""
     from functools import reduce
 
-    from skmix.families._base import add_stats
+    from skmix.families import add_stats
 
     return reduce(
         add_stats,
         [
             family.accumulate_responsibilities(
                 X[a:b],
-                resp_fn(a, b),
+                assignment.responsibilities_of(a, b),
                 None if weight is None else weight[a:b],
                 reference,
             )
@@ -926,21 +931,19 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     # One row per component: initialize accumulates those rows alone. The
     # result must equal the statistics of every chunk of all rows with their
     # (zero) responsibilities, as computed for any other initialisation.
-    from skmix._engine.em import initialize, log_weights_from_stats
+    from skmix._engine import log_weights_from_stats
 
     rng = np.random.RandomState(3)
     X = rng.normal(size=(40_000, 3)) * [1.0, 5.0, 0.2] + [10.0, -3.0, 0.0]
     weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
     family = GaussianFamily(covariance_type)
-    resp_fn = initial_responsibilities(
-        init_params, X, 4, np.random.RandomState(0), weight
-    )
+    resp_fn = initial_assignment(init_params, X, 4, np.random.RandomState(0), weight)
     assert resp_fn.selected_rows.shape == (4,)
-    params, log_weights = initialize(family, X, weight, resp_fn, 4)
+    params, log_weights = initialize(family, X, weight, resp_fn)
 
     reference = family.reference(X, 4)
     stats = _chunked_stats(family, X, weight, resp_fn, reference)
-    expected = family.m_step(stats, reference)
+    expected = family.initial_m_step(stats, reference)
     # means = centre + (row - centre): exact up to rounding at the scale of X
     assert_allclose(params.means, X[resp_fn.selected_rows], rtol=0, atol=1e-13)
     assert_allclose(params.means, expected.means, rtol=0, atol=1e-13)
@@ -960,8 +963,6 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     # for full covariances with many components, accumulates the labels
     # themselves (no n x k indicator array). The initial parameters must be
     # the weighted means and covariances of each label's rows, by NumPy.
-    from skmix._engine.em import initialize
-
     rng = np.random.RandomState(4)
     k, reg = 5, 1e-6
     # (k - 1) d = 24: full covariances take grouped_label_moments. Two
@@ -969,7 +970,7 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
     X = rng.normal(size=(100_000, 6)) * 3.0 + 50.0
     weight = rng.uniform(0.5, 2.0, size=X.shape[0]) if weighted else None
     family = GaussianFamily(covariance_type, reg)
-    resp_fn = kmeans_responsibilities(X, k, np.random.RandomState(0), weight)
+    resp_fn = kmeans_assignment(X, k, np.random.RandomState(0), weight)
     calls = []
     for name in ("accumulate_labels", "accumulate_nearest"):
         method = getattr(family, name)
@@ -978,7 +979,7 @@ def test_kmeans_initialisation_takes_the_labels_not_their_indicators(
             name,
             lambda *args, name=name, method=method: calls.append(name) or method(*args),
         )
-    params, log_weights = initialize(family, X, weight, resp_fn, k)
+    params, log_weights = initialize(family, X, weight, resp_fn)
     n_chunks = len(chunk_bounds(X.shape[0], family.label_chunk_rows))
     if covariance_type == "full":  # accumulate_nearest declines, labels go
         assert calls == ["accumulate_nearest", "accumulate_labels"] * n_chunks
@@ -1020,7 +1021,7 @@ def test_nearest_centre_statistics_equal_those_of_the_labels(
     # Labelling and accumulating in one pass gives exactly the statistics of
     # the labels nearest_centre_labels gives. Rows on the midpoint of two
     # centres are ties (the first centre wins) and 1,000 rows span tiles.
-    from skmix._engine.initialization import _nearest_centre_labels
+    from skmix._engine.initialization import nearest_centre_labels
 
     rng = np.random.RandomState(7)
     centres = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 3.0, 1.0]])
@@ -1031,7 +1032,7 @@ def test_nearest_centre_statistics_equal_those_of_the_labels(
     family = GaussianFamily(covariance_type, 1e-6)
     reference = family.reference(X, 3)
     got = family.accumulate_nearest(X, centres, 3, weight, reference)
-    labels = _nearest_centre_labels(X, centres)
+    labels = nearest_centre_labels(X, centres)
     assert np.sum(labels[::7] == 0) == len(labels[::7])
     expected = family.accumulate_labels(X, labels, 3, weight, reference)
     for a, b in zip(got, expected, strict=True):
@@ -1039,7 +1040,7 @@ def test_nearest_centre_statistics_equal_those_of_the_labels(
 
 
 def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
-    from skmix._kernels import drop_stale_cache
+    from tools.clear_kernel_cache import drop_stale_cache
 
     (tmp_path / "a.py").write_text("x = 1\n")
     cache = tmp_path / "__pycache__"
@@ -1061,7 +1062,7 @@ def test_numba_cache_is_dropped_when_a_kernel_source_changes(tmp_path):
 def test_one_blas_thread_is_shared_by_concurrent_fits():
     from threadpoolctl import threadpool_info
 
-    from skmix._threads import one_blas_thread
+    from skmix._engine.threads import one_blas_thread
 
     def blas_threads():
         return sorted(
@@ -1080,7 +1081,7 @@ def test_one_blas_thread_is_shared_by_concurrent_fits():
 
 
 def test_thread_chooser_can_start_from_what_an_earlier_one_learned():
-    from skmix._engine.em import MIN_ROWS_FOR_THREADS, ThreadChooser
+    from skmix._engine.threads import MIN_ROWS_FOR_THREADS, ThreadChooser
 
     def run(chooser, n):
         used = []
@@ -1128,7 +1129,7 @@ def test_start_threads_backend_runs_joblib_tasks_and_reraises():
     # the caller, and failed calls leave no threads behind.
     from joblib import Parallel, delayed
 
-    from skmix._engine.multistart import _StartThreads
+    from skmix._engine.parallel import _StartThreads
 
     main = threading.get_ident()
 
@@ -1171,7 +1172,7 @@ def test_start_threads_backend_runs_the_held_task_in_the_calling_thread():
     # outcomes reach joblib either way, in order, errors included.
     from joblib import Parallel, delayed
 
-    from skmix._engine.multistart import _StartThreads
+    from skmix._engine.parallel import _StartThreads
 
     main = threading.get_ident()
 
@@ -1204,7 +1205,7 @@ def test_seeded_random_state_draws_as_a_new_random_state():
     # A pooled state is reseeded: its draws must be those of a new
     # np.random.RandomState(seed), whatever its previous user left in it
     # (here an odd number of normal draws, which caches a second normal).
-    from skmix._engine.multistart import seeded_random_state
+    from skmix._engine.parallel import seeded_random_state
 
     def draws(state):
         return np.concatenate(

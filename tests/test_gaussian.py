@@ -14,7 +14,9 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmix import GaussianMixtureEM
+from skmix._engine import LocalThreads, chunk_bounds
 from skmix._engine import em as em_module
+from skmix._engine import threads as threads_module
 from skmix.datasets import load_faithful
 from skmix.families.gaussian import GaussianFamily, GaussianParams
 
@@ -24,6 +26,12 @@ from ._reference import (
     gaussian_log_prob,
     random_gaussian_params,
 )
+
+
+def serial(work, n_units):
+    """The runner of work on the calling thread alone (``Runner``)."""
+    work()
+
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -232,7 +240,8 @@ def test_statistics_match_reference_and_are_additive(
     params = model._get_fitted_params()
     family = GaussianFamily(covariance_type)
     log_weights = np.log(model.weights_)
-    whole = family.accumulate(X, params, log_weights, sample_weight)
+    prepared = family.prepare(params, log_weights)
+    whole = family.accumulate(X, prepared, sample_weight)
     # Independent reference: responsibilities from scipy.stats.
     w = np.ones(len(X)) if sample_weight is None else sample_weight
     log_joint = (
@@ -259,8 +268,7 @@ def test_statistics_match_reference_and_are_additive(
     parts = [
         family.accumulate(
             X[a:b],
-            params,
-            log_weights,
+            prepared,
             None if sample_weight is None else sample_weight[a:b],
         )
         for a, b in zip(cuts[:-1], cuts[1:])
@@ -305,7 +313,8 @@ def test_full_statistics_of_well_separated_components_match_reference(
     assert np.mean(exact < 1e-200) > 0.5  # the compact path is taken
     resp = exact * w[:, None]
     z = X[:, None, :] - means[None]
-    stats = family.accumulate_chunks(X, params, log_weights, sample_weight, 16384)
+    prepared = family.prepare(params, log_weights)
+    stats = family.accumulate_chunks(X, prepared, sample_weight, 16384, serial)
     assert_allclose(stats.log_likelihood, (w * log_px).sum(), rtol=1e-12)
     assert_allclose(stats.resp_sum, resp.sum(0), rtol=1e-12)
     assert_allclose(
@@ -314,7 +323,9 @@ def test_full_statistics_of_well_separated_components_match_reference(
     ref_zz = np.triu(np.einsum("nk,nki,nkj->kij", resp, z, z))
     assert_allclose(np.triu(stats.sum_zz), ref_zz, rtol=1e-10, atol=1e-9)
     # The choice of rows is per tile: any thread count, the same numbers.
-    threaded = family.accumulate_chunks(X, params, log_weights, sample_weight, 16384, 2)
+    threaded = family.accumulate_chunks(
+        X, prepared, sample_weight, 16384, LocalThreads(2).runner(len(X))
+    )
     for field in stats._fields:
         assert_array_equal(getattr(threaded, field), getattr(stats, field))
 
@@ -344,7 +355,7 @@ def test_statistics_keep_their_accuracy_far_from_the_origin(covariance_type):
     )
     # Row by row, so that rounding errors cannot average out in a sum.
     for x, expected in zip(X, log_px):
-        stats = family.accumulate(x[None], params, log_weights, None)
+        stats = family.accumulate(x[None], family.prepare(params, log_weights), None)
         assert_allclose(stats.log_likelihood, expected, rtol=1e-12)
 
 
@@ -608,8 +619,6 @@ def test_threads_over_chunks_are_bit_identical(
     # Same numbers as n_jobs=1, with one chunk of several blocks or several
     # chunks; with 9 features and 3 components the kernels also take a pair
     # of components at a time and prefetch the next tile.
-    import skmix._threads as threads_module
-
     pools = []
     real_pool = threads_module.thread_pool
     monkeypatch.setattr(
@@ -617,8 +626,8 @@ def test_threads_over_chunks_are_bit_identical(
     )
     rng = np.random.RandomState(0)
     n = 10_000 if n_chunks == 1 else 4 * em_module.CHUNK_SIZE + 1000
-    assert n >= em_module.MIN_ROWS_FOR_THREADS
-    assert len(em_module.chunk_bounds(n)) == n_chunks
+    assert n >= threads_module.MIN_ROWS_FOR_THREADS
+    assert len(chunk_bounds(n)) == n_chunks
     X = np.vstack(
         [rng.normal(size=(n // 2, d)), rng.normal(3, 1, size=(n - n // 2, d))]
     )
@@ -651,8 +660,8 @@ def test_chunked_kernels_equal_the_per_chunk_fold(
     # chunk of 100 rows.
     from functools import reduce
 
+    from skmix.families import add_stats
     from skmix.families import gaussian as gaussian_family
-    from skmix.families._base import add_stats
 
     if claim_rows is not None:
         monkeypatch.setattr(gaussian_family, "CLAIM_ROWS", claim_rows)
@@ -669,11 +678,11 @@ def test_chunked_kernels_equal_the_per_chunk_fold(
     family = fit._family
     params, log_weights = fit._get_fitted_params(), np.log(fit.weights_)
     chunk = 100  # 11 chunks, the last one short
+    prepared = family.prepare(params, log_weights)
     parts = [
         family.accumulate(
             X[s : s + chunk],
-            params,
-            log_weights,
+            prepared,
             None if weight is None else weight[s : s + chunk],
         )
         for s in range(0, X.shape[0], chunk)
@@ -681,24 +690,20 @@ def test_chunked_kernels_equal_the_per_chunk_fold(
     folded = reduce(add_stats, parts)
     for n_threads in (1, 2, 3):
         whole = family.accumulate_chunks(
-            X, params, log_weights, weight, chunk, n_threads
+            X, prepared, weight, chunk, LocalThreads(n_threads).runner(len(X))
         )
         for name, value in folded._asdict().items():
             assert_array_equal(getattr(whole, name), value, err_msg=name)
     if claim_rows is not None:
         # Chunks that do not split into whole blocks: chunk by chunk.
-        assert family.accumulate_chunks(X, params, log_weights, weight, 110) is None
+        assert family.accumulate_chunks(X, prepared, weight, 110, serial) is None
     # Not float64 C-contiguous: the engine is told to go chunk by chunk.
     assert (
-        family.accumulate_chunks(
-            X.astype(np.float32), params, log_weights, weight, chunk
-        )
+        family.accumulate_chunks(X.astype(np.float32), prepared, weight, chunk, serial)
         is None
     )
     assert (
-        family.accumulate_chunks(
-            np.asfortranarray(X), params, log_weights, weight, chunk
-        )
+        family.accumulate_chunks(np.asfortranarray(X), prepared, weight, chunk, serial)
         is None
     )
 
@@ -892,9 +897,9 @@ def test_failed_fit_leaves_fitted_estimator_untouched():
 def test_long_data_memory_stays_chunk_sized():
     # Initial responsibilities and E-steps never hold an n x k array: the
     # k-means subsample limit keeps initialisation bounded too.
-    from skmix._engine import initialization
+    from skmix import _config
 
-    assert initialization.KMEANS_MAX_ROWS <= 10_000
+    assert _config.KMEANS_MAX_ROWS <= 10_000
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(size=(60_000, 2)), rng.normal(5, 1, size=(60_000, 2))])
     model = GaussianMixtureEM(2, random_state=0).fit(X)

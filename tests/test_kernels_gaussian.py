@@ -5,8 +5,10 @@ import pytest
 from numba import njit
 from numpy.testing import assert_allclose
 
-from skmix._kernels._math import TILE, TILE_STRIDE, fast_exp, fast_log, load_tile
+from skmix._config import TILE, TILE_STRIDE
 from skmix._kernels.gaussian import precision_cholesky
+from skmix._kernels.numerics import fast_exp, fast_log
+from skmix._kernels.tiles import load_tile
 
 
 @njit
@@ -85,7 +87,7 @@ def test_column_sums_match_exact_sums(d, layout):
     # (correctly rounded), added to what ``out`` held.
     import math
 
-    from skmix._kernels._math import column_sums
+    from skmix._kernels.rows import column_sums
 
     rng = np.random.RandomState(d)
     X = rng.normal(size=(5 * TILE + 3, 2 * d)) * rng.uniform(1, 1e3, 2 * d) + 1e3

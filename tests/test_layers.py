@@ -20,7 +20,6 @@ sees imports inside functions.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
@@ -54,41 +53,6 @@ ALLOWED = {
 #: Package roots whose leading underscore marks the layer, not a private
 #: module: crossing into them is the point of a layer below.
 LAYER_ROOTS = {"_config", "_kernels", "_engine", "_base", "_validation"}
-
-
-#: Breaches found when this test was written, being removed by the layer
-#: clean-up of issue 21; this set only shrinks, and is empty when it is done.
-KNOWN_BREACHES = {
-    "_base -> _kernels._math.softmax_rows",
-    "_base -> _threads.one_blas_thread",
-    "_engine.em -> _threads.MIN_ROWS_FOR_THREADS",
-    "_engine.em -> _threads.run_in_threads",
-    "_engine.em -> _threads.serves_desk",
-    "_engine.em -> families._base.add_stats",
-    "_engine.initialization -> _threads.one_openmp_thread",
-    "_engine.initialization -> families._base.labelled_responsibilities",
-    "_engine.multistart -> _threads.HelpDesk",
-    "_engine.multistart -> _threads.borrow_executor",
-    "_engine.multistart -> _threads.return_executor",
-    "_engine.multistart -> families._base.add_stats",
-    "_kernels.initialization -> _kernels.gaussian._nearest_in_tile",
-    "_kernels.multinomial -> _kernels._math._float64_bits_as_int64",
-    "coin -> _base._check_n_samples",
-    "coin -> _engine.initial_responsibilities",
-    "coin -> _engine.initialization.KMEANS_MAX_ROWS",
-    "coin -> _engine.initialize",
-    "composite -> _engine.initialize",
-    "families._base -> _kernels._math.argmax_rows",
-    "families._base -> _kernels._math.column_sums",
-    "families._base -> _kernels._math.log_sum_exp_rows",
-    "families._base -> _kernels._math.softmax_rows",
-    "families.composite -> _threads.one_openmp_thread",
-    "families.gaussian -> _threads.MIN_ROWS_FOR_THREADS",
-    "families.gaussian -> _threads.run_in_threads",
-    "families.nig -> families.gaussian._symmetrise_upper",
-    "gaussian -> _engine.initial_responsibilities",
-    "gaussian -> _engine.initialize",
-}
 
 
 def layer_of(module: str) -> str:
@@ -182,16 +146,8 @@ def all_breaches() -> list[str]:
     return found
 
 
-def breach_key(breach: str) -> str:
-    """``importer -> imported`` of a breach, without ``skmix.`` and the line."""
-    match = re.match(r"skmix\.(\S+):\d+ imports skmix\.(\S+):", breach)
-    return f"{match[1]} -> {match[2]}"
-
-
 def test_imports_respect_layers():
-    breaches = [
-        breach for breach in all_breaches() if breach_key(breach) not in KNOWN_BREACHES
-    ]
+    breaches = all_breaches()
     assert not breaches, "Layer breaches:\n" + "\n".join(breaches)
 
 

@@ -6,12 +6,8 @@ from numba import njit
 from numpy.testing import assert_array_equal
 from scipy.special import logsumexp
 
-from skmix._kernels._math import (
-    argmax_rows,
-    log_sum_exp_rows,
-    precise_exp,
-    softmax_rows,
-)
+from skmix._kernels.numerics import precise_exp
+from skmix._kernels.rows import argmax_rows, log_sum_exp_rows, softmax_rows
 
 
 def _matrix(n, k, seed):

@@ -1,39 +1,77 @@
-"""Initial responsibilities for numeric data, chunk by chunk.
+"""Initial assignments of rows to components, as scikit-learn defines them.
 
-Each builder returns a function ``responsibilities(start, stop)`` giving the
-responsibilities of rows ``start:stop`` (call it on consecutive chunks, in
-order), as scikit-learn's ``init_params`` options define them.
+Each builder returns an :class:`InitialAssignment` of the rows of X to
+``n_components`` components, read chunk by chunk, as scikit-learn's
+``init_params`` options define it ('kmeans', 'k-means++', 'random',
+'random_from_data'). :func:`initialize` turns an assignment into a start's
+parameters through the family's initial M-step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import reduce
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
+from .._config import CHUNK_SIZE, KMEANS_MAX_ROWS
 from .._kernels import initialization as kernels
-from .._threads import one_openmp_thread
-from ..families._base import labelled_responsibilities
+from ..families import add_stats, one_hot
+from .em import log_weights_from_stats
+from .executor import SERIAL
+from .threads import one_openmp_thread
 
-#: k-means runs on at most this many rows (a random subsample beyond it; the
-#: labels of all rows are then their nearest centre), so
-#: that initialising a very long X does not cost more memory than X itself.
-KMEANS_MAX_ROWS = 10_000
+
+class InitialAssignment(NamedTuple):
+    """A start's assignment of the rows of X to ``n_components`` components.
+
+    Exactly one of ``responsibilities``, ``labels`` and ``selected_rows`` is
+    set:
+
+    - ``responsibilities(start, stop)``: soft responsibilities (m, k) of
+      rows ``start:stop`` (call it on consecutive chunks, in order);
+    - ``labels(start, stop)``: hard assignments (m,) of those rows, each
+      wholly to one component; ``nearest_centres`` (k, d), if set, says
+      that they are the nearest of those centres to the rows of X itself
+      (squared Euclidean distance, the first of ties), so that a family may
+      label and accumulate in one pass;
+    - ``selected_rows`` (k,): row ``selected_rows[c]`` wholly to component
+      c, every other row to none (it contributes exact zeros).
+    """
+
+    n_components: int
+    responsibilities: Callable | None = None
+    labels: Callable | None = None
+    nearest_centres: np.ndarray | None = None
+    selected_rows: np.ndarray | None = None
+
+    def responsibilities_of(self, start: int, stop: int) -> np.ndarray:
+        """Responsibilities (stop - start, k) of rows ``start:stop``."""
+        k = self.n_components
+        if self.responsibilities is not None:
+            return self.responsibilities(start, stop)
+        if self.labels is not None:
+            return one_hot(self.labels(start, stop), k)
+        rows = self.selected_rows
+        resp = np.zeros((stop - start, k))
+        inside = (rows >= start) & (rows < stop)
+        resp[rows[inside] - start, np.flatnonzero(inside)] = 1.0
+        return resp
 
 
 def take_rows(X, rows):
-    """``X[rows]`` for an index array ``rows``.
-
-    ``np.take`` for arrays: ``X[rows]`` took 1.05 ms for 90,000 of 100,000
-    rows x 2 here, ``np.take(X, rows, axis=0)`` 0.06 ms (same values). Other
-    row containers (the composite's encoded table, the coin family's rows)
-    are indexed as they define it.
-    """
+    """``X[rows]`` for an index array ``rows``: ``np.take`` for arrays (far
+    faster than fancy indexing; the same values), other row containers
+    (the composite's encoded table, lazily embedded rows) as they define
+    it."""
     if isinstance(X, np.ndarray):
         return np.take(X, rows, axis=0)
     return X[rows]
 
 
-def _nearest_centre_labels(X, centres):
+def nearest_centre_labels(X, centres):
     """Index of the nearest of ``centres`` (k, d) to each row of X."""
     X = np.ascontiguousarray(X, dtype=np.float64)
     out = np.empty(X.shape[0], dtype=np.int64)
@@ -66,15 +104,14 @@ def sample_rows(n_population, n_samples, rng, bitmap=False):
     Draws with replacement, in batches, keeping each value's first draw until
     ``n_samples`` distinct values are drawn: the distribution of
     scikit-learn's ``sample_without_replacement(method="tracking_selection")``,
-    which draws one ``rng.randint`` at a time (10,000 of 90,000 rows took
-    35 ms there, all of it holding the GIL, so parallel starts queued on it;
-    ~0.2 ms here). Memory: the draws, and a bit per value of the population.
+    which draws one ``rng.randint`` at a time holding the GIL. Memory: the
+    draws, and a bit per value of the population.
     """
     if n_samples >= n_population:
         rows = np.arange(n_population)
         seen = np.packbits(np.ones(n_population, dtype=bool), bitorder="little")
     else:
-        # Sorted by reading the bitmap (sorting the draws took twice as long).
+        # Sorted by reading the bitmap (cheaper than sorting the draws).
         seen = _draw_distinct(n_population, n_samples, rng)
         rows = np.empty(n_samples, dtype=np.int64)
         kernels.marked_values(seen, rows)
@@ -98,10 +135,8 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     scikit-learn's ``KMeans`` defaults: greedy k-means++ seeding (2 +
     log k trials per centre), then Lloyd iterations until no row changes
     cluster, the centres move by at most 1e-4 times the mean variance of the
-    features (in total squared distance), or 300 iterations. On 10,000 x 2
-    rows and 3 clusters ``KMeans`` took 4.5-5.9 ms, mostly holding the GIL,
-    so parallel starts queued on it; this takes 1.1-1.4 ms and releases the
-    GIL.
+    features (in total squared distance), or 300 iterations. Unlike
+    ``KMeans``, it releases the GIL, so parallel starts run it at once.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     if sample_weight is None:
@@ -115,10 +150,10 @@ def kmeans_centres(X, n_components, rng, sample_weight=None):
     return centres
 
 
-def kmeans_responsibilities(
+def kmeans_assignment(
     X, n_components, rng, sample_weight=None, reproduce_sklearn=True
-):
-    """Hard responsibilities from k-means (one k-means start, as sklearn).
+) -> InitialAssignment:
+    """Hard assignments from k-means (one k-means start, as sklearn).
 
     Up to ``KMEANS_MAX_ROWS`` rows and with ``reproduce_sklearn``,
     scikit-learn's ``KMeans`` on all rows, so that a start equals
@@ -133,52 +168,31 @@ def kmeans_responsibilities(
         rows = sample_rows(n_samples, KMEANS_MAX_ROWS, rng)
         weights = take_optional_rows(sample_weight, rows)
         centres = kmeans_centres(take_rows(X, rows), n_components, rng, weights)
-        return _nearest_centre_responsibilities(X, centres)
+        return _nearest_centre_assignment(X, centres)
     if not reproduce_sklearn:
         centres = kmeans_centres(X, n_components, rng, sample_weight)
-        return _nearest_centre_responsibilities(X, centres)
+        return _nearest_centre_assignment(X, centres)
     kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
     # One OpenMP thread, as the composite's seeding (see one_openmp_thread):
     # parallel starts otherwise run two OpenMP teams on two cores.
     with one_openmp_thread():
         kmeans.fit(X, sample_weight=sample_weight)
     labels = kmeans.labels_.astype(np.int64)
-    return labelled_responsibilities(
-        lambda start, stop: labels[start:stop], n_components
+    return InitialAssignment(
+        n_components, labels=lambda start, stop: labels[start:stop]
     )
 
 
-def _nearest_centre_responsibilities(X, centres):
-    """Labels of the nearest of ``centres``, carrying the centres too
-    (``nearest_centres``: a family may label and accumulate in one pass)."""
-    responsibilities = labelled_responsibilities(
-        lambda start, stop: _nearest_centre_labels(X[start:stop], centres),
+def _nearest_centre_assignment(X, centres):
+    """Labels of the nearest of ``centres``, carrying the centres too."""
+    return InitialAssignment(
         centres.shape[0],
+        labels=lambda start, stop: nearest_centre_labels(X[start:stop], centres),
+        nearest_centres=centres,
     )
-    responsibilities.nearest_centres = centres
-    return responsibilities
 
 
-def _selected_rows_responsibilities(indices, n_components):
-    """Responsibility 1 of row ``indices[k]`` for component k, 0 elsewhere.
-
-    The function carries the rows as ``selected_rows``, so that
-    ``initialize`` can accumulate them alone: every other row contributes
-    exact zeros to every statistic.
-    """
-    indices = np.asarray(indices)
-
-    def responsibilities(start, stop):
-        resp = np.zeros((stop - start, n_components))
-        inside = (indices >= start) & (indices < stop)
-        resp[indices[inside] - start, np.flatnonzero(inside)] = 1.0
-        return resp
-
-    responsibilities.selected_rows = indices
-    return responsibilities
-
-
-def kmeans_plusplus_responsibilities(
+def kmeans_plusplus_assignment(
     X, n_components, rng, sample_weight=None, reproduce_sklearn=True
 ):
     """One row per component, chosen by scikit-learn's k-means++ seeding
@@ -190,28 +204,26 @@ def kmeans_plusplus_responsibilities(
         random_state=rng,
         sample_weight=None if sample_weight is None else sample_weight[rows],
     )
-    return _selected_rows_responsibilities(rows[indices], n_components)
+    return InitialAssignment(n_components, selected_rows=np.asarray(rows[indices]))
 
 
-def random_from_data_responsibilities(
+def random_from_data_assignment(
     X, n_components, rng, sample_weight=None, reproduce_sklearn=True
 ):
     """One random row (with positive weight) per component.
 
     ``rng.choice`` as scikit-learn with ``reproduce_sklearn`` (it permutes
-    all rows: ~1-4 ms a start at 90,000 rows); otherwise ``sample_rows``.
+    all rows); otherwise ``sample_rows``.
     """
     rows = _positive_rows(X.shape[0], sample_weight)
     if reproduce_sklearn:
         indices = rng.choice(rows.shape[0], size=n_components, replace=False)
     else:
         indices = sample_rows(rows.shape[0], n_components, rng)
-    return _selected_rows_responsibilities(rows[indices], n_components)
+    return InitialAssignment(n_components, selected_rows=np.asarray(rows[indices]))
 
 
-def random_responsibilities(
-    X, n_components, rng, sample_weight=None, reproduce_sklearn=True
-):
+def random_assignment(X, n_components, rng, sample_weight=None, reproduce_sklearn=True):
     """Uniform random responsibilities, normalised per row (as sklearn,
     always: ``reproduce_sklearn`` is accepted for a common signature)."""
 
@@ -219,26 +231,74 @@ def random_responsibilities(
         resp = rng.uniform(size=(stop - start, n_components))
         return resp / resp.sum(axis=1, keepdims=True)
 
-    return responsibilities
+    return InitialAssignment(n_components, responsibilities=responsibilities)
 
 
-RESPONSIBILITY_BUILDERS = {
-    "kmeans": kmeans_responsibilities,
-    "k-means++": kmeans_plusplus_responsibilities,
-    "random_from_data": random_from_data_responsibilities,
-    "random": random_responsibilities,
+ASSIGNMENT_BUILDERS = {
+    "kmeans": kmeans_assignment,
+    "k-means++": kmeans_plusplus_assignment,
+    "random_from_data": random_from_data_assignment,
+    "random": random_assignment,
 }
 
 
-def initial_responsibilities(
+def initial_assignment(
     init_params, X, n_components, rng, sample_weight=None, reproduce_sklearn=True
-):
+) -> InitialAssignment:
     """Dispatch on ``init_params`` (kmeans, k-means++, random, random_from_data).
 
     ``reproduce_sklearn=False`` lets 'kmeans' use skmix's k-means on short
-    data too (see ``kmeans_responsibilities``) and 'random_from_data' draw
-    its rows without permuting all of them.
+    data too (see ``kmeans_assignment``) and 'random_from_data' draw its
+    rows without permuting all of them.
     """
-    return RESPONSIBILITY_BUILDERS[init_params](
+    return ASSIGNMENT_BUILDERS[init_params](
         X, n_components, rng, sample_weight, reproduce_sklearn
     )
+
+
+def initialize(family, X, sample_weight, assignment: InitialAssignment, reference=None):
+    """A start's parameters and log weights from an assignment of the rows.
+
+    The assignment's statistics are accumulated chunk by chunk and the
+    family's initial M-step gives the parameters, so initialisation reuses
+    the M-step and never holds an n_samples x n_components array.
+    ``reference`` is ``family.reference(X, n_components)`` if already known.
+    """
+    k = assignment.n_components
+    if reference is None:
+        reference = family.reference(X, k)
+    rows = assignment.selected_rows
+    if rows is not None and isinstance(X, np.ndarray):
+        # One row per component, the others at responsibility 0: they add
+        # exact zeros, so the selected rows alone give the same statistics
+        # (up to the order of summation) without a pass over X.
+        stats = family.accumulate_responsibilities(
+            X[rows],
+            np.eye(len(rows), k),
+            None if sample_weight is None else sample_weight[rows],
+            reference,
+        )
+        return family.initial_m_step(stats, reference), log_weights_from_stats(stats)
+    labels, centres = assignment.labels, assignment.nearest_centres
+
+    def one_chunk(start, stop):
+        rows = X[start:stop]
+        weights = None if sample_weight is None else sample_weight[start:stop]
+        if centres is not None:
+            stats = family.accumulate_nearest(rows, centres, k, weights, reference)
+            if stats is not None:
+                return stats
+        if labels is not None:
+            return family.accumulate_labels(
+                rows, labels(start, stop), k, weights, reference
+            )
+        return family.accumulate_responsibilities(
+            rows, assignment.responsibilities_of(start, stop), weights, reference
+        )
+
+    # Hard assignments may go by the family's longer chunks.
+    chunk_size = CHUNK_SIZE
+    if labels is not None:
+        chunk_size = family.label_chunk_rows or CHUNK_SIZE
+    stats = reduce(add_stats, SERIAL.map_chunks(one_chunk, X.shape[0], chunk_size))
+    return family.initial_m_step(stats, reference), log_weights_from_stats(stats)

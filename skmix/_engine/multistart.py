@@ -1,23 +1,34 @@
-"""Multi-start EM: seeds up front, parallel starts, validation selection."""
+"""Multi-start EM: plan the starts, run them, select one, continue from it.
+
+Guarantees:
+
+- Planning draws every start's seed from the fit's random state before any
+  start runs (and then the validation split), so results do not depend on
+  ``n_jobs``; a single start draws from the random state itself, exactly
+  as scikit-learn does, so one-start fits reproduce its results.
+- Every start runs EM on the training rows (all rows without a split) with
+  the whole ``max_iter`` budget; with a split it is then scored on the
+  validation rows at the parameters of its last E-step.
+- Selection is a policy object (``SelectionPolicy``): by default the best
+  validation score with a split, else the best training lower bound
+  (scikit-learn's rule), the first of equal scores.
+- After a validation selection, EM continues from the selected start on all
+  rows for the rest of the ``max_iter`` budget, its first iteration reusing
+  the start's last E-step (the statistics are additive).
+"""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
-from joblib.parallel import ParallelBackendBase
+from joblib import effective_n_jobs
 
-from .._threads import HelpDesk, borrow_executor, return_executor
-from ..families._base import add_stats
+from ..families import add_stats
 from .em import (
     EMResult,
-    ThreadChooser,
     accumulate,
     m_step,
     mean_log_likelihood_of,
@@ -26,47 +37,50 @@ from .em import (
     total_weight,
 )
 from .initialization import sample_rows, take_optional_rows, take_rows
+from .parallel import random_state_of, run_starts, seeded_random_state
+from .threads import ThreadChooser
 
 _SEED_MAX = np.iinfo(np.int32).max
 
 
-_IDLE_STATES: list = []  # RandomState objects no fit is using
-_IDLE_STATES_LOCK = threading.Lock()
+class StartOutcome(NamedTuple):
+    """What one start reached: its EM run on the training rows, and with a
+    validation split its mean validation log-likelihood (NaN without one)
+    and the statistics of that validation E-step.
 
-
-def _new_states_lock_in_child() -> None:
-    # Another thread may have held the lock at a fork: the child gets a new
-    # one (its pooled states are fine to keep).
-    global _IDLE_STATES_LOCK
-    _IDLE_STATES_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_states_lock_in_child)
-
-
-@contextmanager
-def seeded_random_state(seed):
-    """``np.random.RandomState(seed)``, reseeding one a fit has finished with.
-
-    Building a RandomState took 0.12 ms here, nearly all of it seeding a
-    throwaway generator from the operating system's entropy before the
-    seed replaces it; reseeding an existing one (``RandomState.seed``, the
-    same draws as a new ``RandomState(seed)``) took 2 us. It held the GIL,
-    so parallel starts queued on it. The state goes back to the pool on
-    exit: nothing may keep it.
+    ``failure`` is the reason a start failed, for a selection that skips
+    failed starts; a start's error currently ends the fit instead, so it is
+    always ``None``.
     """
-    with _IDLE_STATES_LOCK:
-        state = _IDLE_STATES.pop() if _IDLE_STATES else None
-    if state is None:
-        state = np.random.RandomState(seed)
-    else:
-        state.seed(seed)
-    try:
-        yield state
-    finally:
-        with _IDLE_STATES_LOCK:
-            _IDLE_STATES.append(state)
+
+    result: EMResult | None
+    validation_score: float = np.nan
+    validation_stats: Any = None
+    failure: BaseException | None = None
+
+
+class SelectionPolicy(Protocol):
+    """Which start a fit continues from."""
+
+    def select(self, outcomes: Sequence[StartOutcome], on_validation: bool) -> int:
+        """Index of the selected start."""
+
+
+class BestScore:
+    """Select the start with the best score: the validation score with a
+    split (``on_validation``), else the training lower bound; NaN scores
+    lose, and the first of equal scores wins."""
+
+    def select(self, outcomes: Sequence[StartOutcome], on_validation: bool) -> int:
+        scores = np.array(
+            [
+                outcome.validation_score
+                if on_validation
+                else outcome.result.lower_bound
+                for outcome in outcomes
+            ]
+        )
+        return int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
 
 
 class MultiStartResult(NamedTuple):
@@ -88,10 +102,8 @@ def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows
     training rows).
 
     The validation rows are a uniformly random subset drawn from ``rng``
-    (the fit's random state, after the starts' seeds: building a random
-    state of its own took 0.12 ms of a fit's serial set-up); the training
-    rows are read off their bitmap. (Copying the rows in one numba pass over
-    the bitmap was no faster than two ``np.take``: 0.32 ms at 100,000 x 2.)
+    (the fit's random state, after the starts' seeds); the training rows
+    are read off their bitmap.
     """
     n_samples = X.shape[0]
     n_validation = int(np.floor(validation_fraction * n_samples))
@@ -110,150 +122,108 @@ def split_rows(X, sample_weight, validation_fraction: float, rng, min_train_rows
     return X_train, w_train, X_val, w_val
 
 
-class _StartThreads(ParallelBackendBase):
-    """joblib backend of the parallel starts: threads of a ``ThreadPoolExecutor``
-    kept between calls, and optionally the calling thread.
+class StartsPlan(NamedTuple):
+    """Where each start's random state comes from, the rows it runs on, and
+    the threads of the fit.
 
-    joblib's own threading backend builds a ``multiprocessing`` thread pool
-    per call (its workers and three handler threads): its first task began
-    1.5-2.3 ms after the call here and it shut down in 0.6-0.8 ms, against
-    0.8-0.95 ms and 0.25-0.3 ms for a ``ThreadPoolExecutor`` built per call
-    (medians of 35 calls). That was 15% of an ``n_init=4`` fit of
-    100,000 x 2 x 3 on two threads. An executor kept from an earlier call
-    also saves starting its threads and joining them at the end.
-
-    With ``caller_runs_first=True`` the first task is held, not submitted:
-    the calling thread runs it with ``run_held_task`` (as joblib's
-    sequential backend runs every task), so ``n_jobs`` tasks need only
-    ``n_jobs - 1`` threads to be woken. On this 2-core VM, Linux often
-    woke two idle pool threads onto the same core, where they took turns
-    for the whole of a short fit: an ``n_init=4`` fit of 100,000 x 2 x 3
-    after a one-thread fit took a median 19.1 ms with two pool threads and
-    13.3 ms with the caller and one (one-thread fit: 20.9 ms). Built on
-    joblib's backend API for future-like backends (``submit`` and
-    ``retrieve_result_callback``, joblib >= 1.5).
+    ``seeds`` is ``None`` for a single start (it draws from the fit's
+    random state itself). ``split`` is ``(X_train, w_train, X_val, w_val)``
+    or ``None``. ``n_workers`` starts run at once, each with
+    ``threads_per_start`` threads for its E-steps (one each, unless there
+    are fewer starts than threads); ``n_threads`` is the fit's budget.
     """
 
-    supports_retrieve_callback = True
-    uses_threads = True
-    supports_sharedmem = True
+    rng: Any
+    seeds: np.ndarray | None
+    split: tuple | None
+    n_threads: int
+    n_workers: int
+    threads_per_start: int
 
-    def __init__(self, caller_runs_first=False, **kwargs):
-        super().__init__(**kwargs)
-        self._executor = None
-        self._caller_runs_first = caller_runs_first
-        self._holding = False
-        self._held = None
+    def start_state(self, index: int):
+        """Context manager yielding start ``index``'s random state."""
+        if self.seeds is None:
+            return nullcontext(self.rng)
+        return seeded_random_state(self.seeds[index])
 
-    def effective_n_jobs(self, n_jobs):
-        return max(1, n_jobs)
-
-    def configure(self, n_jobs=1, parallel=None, **backend_kwargs):
-        self.parallel = parallel
-        self._n_jobs = self.effective_n_jobs(n_jobs)
-        self._holding = self._caller_runs_first and self._n_jobs > 1
-        self._n_threads = self._n_jobs - self._holding
-        self._executor = borrow_executor(self._n_threads)
-        return self._n_jobs
-
-    def submit(self, func, callback=None):
-        if self._holding:
-            self._holding = False
-            future = Future()
-            self._held = (future, func)
-        else:
-            future = self._executor.submit(func)
-        if callback is not None:
-            future.add_done_callback(callback)
-        return future
-
-    def run_held_task(self):
-        """Run the task held for the calling thread, if one is (once).
-
-        Its outcome reaches joblib as a thread's would: through its future.
-        """
-        held, self._held = self._held, None
-        if held is None:
-            return
-        future, func = held
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            result = func()
-        except BaseException as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    def retrieve_result_callback(self, out):
-        return out.result()
-
-    def _cancel_held_task(self):
-        held, self._held = self._held, None
-        if held is not None:
-            held[0].cancel()
-
-    def terminate(self):
-        # joblib terminates once every task has returned: the executor is
-        # idle, and the next call may have it.
-        self._cancel_held_task()
-        if self._executor is not None:
-            return_executor(self._n_threads, self._executor)
-            self._executor = None
-
-    def abort_everything(self, ensure_ready=True):
-        # Tasks may still be queued or running: wait for them (their
-        # starts see the aborted queue) and let this executor go.
-        self._cancel_held_task()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-        if ensure_ready:
-            self.configure(n_jobs=self._n_jobs, parallel=self.parallel)
+    def training_rows(self, X, sample_weight):
+        """The rows and weights the starts run on."""
+        return (X, sample_weight) if self.split is None else self.split[:2]
 
 
-class _StartQueue:
-    """The starts not yet begun and the number running, shared by the
-    workers of a parallel fit."""
+def plan_starts(
+    X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
+) -> StartsPlan:
+    """Seeds first, then the validation split, then the threads."""
+    seeds = None if n_init == 1 else rng.randint(_SEED_MAX, size=n_init)
+    split = None
+    if n_init > 1 and validation_fraction > 0:
+        split = split_rows(X, sample_weight, validation_fraction, rng, min_train_rows)
+    n_threads = effective_n_jobs(n_jobs)
+    n_workers = max(1, min(n_threads, n_init))
+    threads_per_start = max(1, n_threads // n_workers)
+    return StartsPlan(rng, seeds, split, n_threads, n_workers, threads_per_start)
 
-    def __init__(self, n_starts: int):
-        self._next = 0
-        self._n_starts = n_starts
-        self._running = 0
-        self._lock = threading.Lock()
-        self._finished = threading.Condition(self._lock)
 
-    def claim(self):
-        """Index of the next start to run, or ``None`` if none is left."""
-        with self._lock:
-            if self._next == self._n_starts:
-                return None
-            self._running += 1
-            self._next += 1
-            return self._next - 1
+class _Start:
+    """Runs one start of a fit: its initialisation, EM on the training rows
+    and, with a split, its validation E-step."""
 
-    def abort(self) -> None:
-        """Begin no more starts (one failed, so the fit fails)."""
-        with self._lock:
-            self._next = self._n_starts
+    def __init__(self, family, X, sample_weight, init_fn, plan, em_options, n_init):
+        self.family, self.init_fn, self.plan = family, init_fn, plan
+        self.X, self.w = plan.training_rows(X, sample_weight)
+        self.em_options, self.n_init = em_options, n_init
+        self.choosers = [
+            ThreadChooser(plan.threads_per_start, self.X.shape[0])
+            for _ in range(n_init)
+        ]
 
-    def done(self) -> bool:
-        """A start claimed by this worker finished (or failed); whether the
-        starts are all finished now."""
-        with self._lock:
-            self._running -= 1
-            if self._is_finished():
-                self._finished.notify_all()
-                return True
-            return False
+    def __call__(self, index: int) -> StartOutcome:
+        with self.plan.start_state(index) as state:
+            params, log_weights = self.init_fn(self.X, self.w, state)
+        result = run_em(
+            self.family,
+            self.X,
+            self.w,
+            params,
+            log_weights,
+            n_threads=self.plan.threads_per_start,
+            chooser=self.choosers[index],
+            # All of max_iter: with a split, its last E-step completed on the
+            # validation rows is the first on all rows (see the continuation),
+            # so n_iter_ <= max_iter, as scikit-learn's.
+            **self.em_options,
+            label=f"Start {index}: " if self.n_init > 1 else "",
+        )
+        outcome = self._validated(result)
+        if self.em_options.get("verbose", 0) and self.n_init > 1:
+            say(_summary_line(index, outcome, self.plan.split is not None))
+        return outcome
 
-    def _is_finished(self) -> bool:
-        return self._next == self._n_starts and self._running == 0
+    def _validated(self, result: EMResult) -> StartOutcome:
+        """The start's outcome, scored on the validation rows (if any) at the
+        parameters of its last E-step, so that the two E-steps together are
+        one on all rows (see the continuation)."""
+        if self.plan.split is None:
+            return StartOutcome(result)
+        _, _, X_val, w_val = self.plan.split
+        prepared = result.stats_prepared
+        if prepared is None:  # max_iter=0
+            prepared = self.family.prepare(result.params, result.log_weights)
+        stats = accumulate(self.family, X_val, prepared, w_val)
+        score = float(stats.log_likelihood) / total_weight(X_val, w_val)
+        return StartOutcome(result, score, stats)
 
-    def wait_finished(self) -> None:
-        """Return once no start is left to begin and none is running."""
-        with self._lock:
-            self._finished.wait_for(self._is_finished)
+
+def _summary_line(index, outcome, split) -> str:
+    result = outcome.result
+    return (
+        f"Start {index}: "
+        + ("converged" if result.converged else "did not converge")
+        + f" after {result.n_iter} iterations, lower bound "
+        + f"{result.lower_bound:.6f}"
+        + (f", validation {outcome.validation_score:.6f}" if split else "")
+    )
 
 
 def fit_multistart(
@@ -268,236 +238,73 @@ def fit_multistart(
     n_jobs,
     em_options: dict,
     min_train_rows: int = 1,
+    policy: SelectionPolicy | None = None,
 ) -> MultiStartResult:
-    """Run ``n_init`` EM starts and return the best.
+    """Run ``n_init`` EM starts and return the selected one (the module
+    docstring says what each phase guarantees).
 
-    ``init_fn(X, sample_weight, rng)`` returns ``(params, log_weights)`` for
-    one start. ``random_state`` is an int seed or a ``RandomState``, as
-    scikit-learn's ``check_random_state`` returns. All seeds are drawn from
-    it before any start runs, so results do not depend on ``n_jobs``. With
-    ``n_init > 1`` and ``validation_fraction > 0`` every start runs on the
-    training rows, the start with the best validation mean log-likelihood
-    (at the parameters of its last E-step) wins, and EM then continues from
-    it on all rows for the rest of the ``max_iter`` budget. Otherwise the
-    best training log-likelihood wins (scikit-learn's rule), as it does when
-    the split would leave fewer than ``min_train_rows`` training rows with
-    positive weight (the number of components: fewer rows cannot start
-    them all apart) or no validation row.
+    ``init_fn(X, sample_weight, rng)`` returns one start's ``(params,
+    log_weights)``; ``random_state`` is an int seed or a ``RandomState``; no
+    row is held out when fewer than ``min_train_rows`` training rows with
+    positive weight would be left (see ``split_rows``).
     """
-    if not hasattr(random_state, "randint"):
-        # An int seed: the same fit, drawing from a pooled state reseeded
-        # with it (the state goes back to the pool when the fit returns).
-        with seeded_random_state(random_state) as rng:
-            return fit_multistart(
-                family,
-                X,
-                sample_weight,
-                init_fn,
-                n_init=n_init,
-                random_state=rng,
-                validation_fraction=validation_fraction,
-                n_jobs=n_jobs,
-                em_options=em_options,
-                min_train_rows=min_train_rows,
-            )
-    rng = random_state
-    if n_init == 1:
-        # A single start draws from random_state itself, exactly as
-        # scikit-learn does, so one-start fits reproduce its results.
-        def start_rng(index):
-            return nullcontext(rng)
-
-    else:
-        seeds = rng.randint(_SEED_MAX, size=n_init)
-
-        def start_rng(index):
-            return seeded_random_state(seeds[index])
-
-    split = None
-    if n_init > 1 and validation_fraction > 0:
-        split = split_rows(X, sample_weight, validation_fraction, rng, min_train_rows)
-    if split is None:
-        X_train, w_train = X, sample_weight
-    else:
-        X_train, w_train, X_val, w_val = split
-
-    n_threads = effective_n_jobs(n_jobs)
-    n_workers = max(1, min(n_threads, n_init))
-    # Each worker runs its starts with the threads no other worker has (one
-    # each, unless there are fewer starts than threads); a worker without a
-    # start left joins the E-steps of the others at the desk, so no more
-    # threads than n_jobs ever run. Starts stop after very different numbers
-    # of iterations (random_from_data starts of 100,000 x 2 x 3 took 7-17
-    # ms), and the desk lets the last start use both threads from the moment
-    # the other runs out, even within an E-step. Before, the last start took
-    # a second thread from the chunk pool at its next E-step: n_init=4 with
-    # n_jobs=2 took 26.3-26.5 ms there, 23.8-24.0 ms with the desk (min of
-    # 25 fits, processes alternated); k-means starts (even) unchanged.
-    threads_per_start = max(1, n_threads // n_workers)
-    desk = HelpDesk() if n_workers > 1 else None
-    queue = _StartQueue(n_init)
-
-    choosers = [
-        ThreadChooser(threads_per_start, X_train.shape[0]) for _ in range(n_init)
-    ]
-
-    def one_start(index):
-        with start_rng(index) as start_state:
-            params, log_weights = init_fn(X_train, w_train, start_state)
-        result = run_em(
-            family,
-            X_train,
-            w_train,
-            params,
-            log_weights,
-            n_threads=threads_per_start,
-            chooser=choosers[index],
-            # All of max_iter: with a split, its last E-step completed on the
-            # validation rows is the first on all rows (see the continuation),
-            # so n_iter_ <= max_iter, as scikit-learn's.
-            **em_options,
-            label=f"Start {index}: " if n_init > 1 else "",
+    policy = BestScore() if policy is None else policy
+    with random_state_of(random_state) as rng:
+        plan = plan_starts(
+            X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
         )
-        val, val_stats = np.nan, None
-        if split is not None:
-            # At the parameters of the start's last E-step, so that the two
-            # E-steps together are one on all rows (see the continuation).
-            val_stats = accumulate(
-                family, X_val, result.stats_params, result.stats_log_weights, w_val
-            )
-            val = float(val_stats.log_likelihood) / total_weight(X_val, w_val)
-        if em_options.get("verbose", 0) and n_init > 1:
-            say(
-                f"Start {index}: "
-                + ("converged" if result.converged else "did not converge")
-                + f" after {result.n_iter} iterations, lower bound "
-                + f"{result.lower_bound:.6f}"
-                + (f", validation {val:.6f}" if split is not None else "")
-            )
-        return result, val, val_stats
-
-    outcomes = [None] * n_init
-
-    calling_thread = threading.current_thread()
-
-    def drain():
-        # Each worker runs starts until none are left; a worker without a
-        # start then joins the E-steps of the starts still running (the
-        # calling thread once out of its joblib task, below).
-        with desk.serving() if desk else nullcontext():
-            for index in iter(queue.claim, None):
-                try:
-                    outcomes[index] = one_start(index)
-                except BaseException:
-                    queue.abort()  # the fit fails: no worker begins another start
-                    raise
-                finally:
-                    if queue.done() and desk:
-                        desk.close()
-        if desk and threading.current_thread() is not calling_thread:
-            desk.help()
-
-    workers = None
-    if n_workers == 1:
-        drain()
-    else:
-        # The workers are joblib.Parallel's tasks, run by ``_StartThreads``
-        # (shared memory whatever joblib backend the caller configured): the
-        # calling thread runs the first (run_held_task), pool threads the
-        # others. The calling thread then helps at the desk and waits for the
-        # queue rather than in joblib's result loop, which polls for finished
-        # tasks every 10 ms (a fit of ~50 ms lost 0-10 ms there); it collects
-        # the workers' results (and re-raises their errors) once the starts
-        # are done, after the continuation. (Helping inside its joblib task
-        # put the task's completion after the last start, on the fit's
-        # critical path: 0.05 ms.)
-        starts = _StartThreads(caller_runs_first=True)
-        workers = Parallel(
-            n_jobs=n_workers,
-            backend=starts,
-            return_as="generator",
-            pre_dispatch="all",  # all at once (not parsing "2 * n_jobs")
-        )(delayed(drain)() for _ in range(n_workers))
-    try:
-        if workers is not None:
-            try:
-                starts.run_held_task()
-                if desk:
-                    desk.help()
-            finally:
-                queue.wait_finished()
-            if any(outcome is None for outcome in outcomes):
-                list(workers)  # a start failed: raise its error
-                raise RuntimeError("a parallel start ended without a result")
-        best_index, best = _select(outcomes, split is not None)
-        if split is not None:
-            if em_options.get("verbose", 0):
-                say(f"Continuing from start {best_index} on all rows")
-            best = _continue_on_all_rows(
-                family,
-                X,
-                sample_weight,
-                best,
-                outcomes[best_index][2],
-                em_options,
-                choosers,
-                n_threads,
-            )
-    except BaseException:
-        queue.abort()
-        raise
-    finally:
-        if workers is not None:
-            if desk:
-                desk.close()  # the helpers leave, even if a start failed
-            starts.run_held_task()  # not run if this thread was interrupted
-            list(workers)
-    train = np.array([res.lower_bound for res, _, _ in outcomes])
-    val = np.array([v for _, v, _ in outcomes])
+        start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
+        with run_starts(start, n_init, plan.n_workers) as outcomes:
+            best_index = policy.select(outcomes, plan.split is not None)
+            best = outcomes[best_index].result
+            if plan.split is not None:
+                if em_options.get("verbose", 0):
+                    say(f"Continuing from start {best_index} on all rows")
+                best = _continue_on_all_rows(
+                    family, X, sample_weight, outcomes[best_index], em_options, start
+                )
     return MultiStartResult(
         best=best,
         best_index=best_index,
-        train_log_likelihoods=train,
-        validation_log_likelihoods=val,
-        start_n_iter=np.array([res.n_iter for res, _, _ in outcomes]),
-        start_converged=np.array([res.converged for res, _, _ in outcomes]),
+        train_log_likelihoods=np.array([o.result.lower_bound for o in outcomes]),
+        validation_log_likelihoods=np.array([o.validation_score for o in outcomes]),
+        start_n_iter=np.array([o.result.n_iter for o in outcomes]),
+        start_converged=np.array([o.result.converged for o in outcomes]),
     )
 
 
-def _select(outcomes, on_validation: bool):
-    """Index and result of the best start (the first of equal scores)."""
-    scores = np.array(
-        [v if on_validation else res.lower_bound for res, v, _ in outcomes]
-    )
-    best_index = int(np.argmax(np.where(np.isnan(scores), -np.inf, scores)))
-    return best_index, outcomes[best_index][0]
-
-
-def _continue_on_all_rows(
-    family, X, sample_weight, first, validation_stats, em_options, choosers, n_threads
-):
-    """EM from the best start on all rows, for the rest of the ``max_iter``
-    budget.
+def _first_iteration_on_all_rows(family, X, sample_weight, outcome, em_options):
+    """``(params, log_weights, lower_bound)`` of the first EM iteration on
+    all rows from the selected start.
 
     The start's last E-step on the training rows and its validation E-step,
     both at the same parameters, add up to an E-step on all rows (the
     statistics are additive): its M-step is the first iteration on all
-    rows, without a pass over X. That saves one pass over all rows in the
-    fit's serial part (1.0-1.3 ms of a 17 ms n_init=4 fit of 100,000 x 2 x 3
-    on two threads).
+    rows, without a pass over X.
     """
-    if first.stats is None:  # max_iter=0: no iteration at all
-        return first
-    stats = add_stats(first.stats, validation_stats)
-    lower_bound = mean_log_likelihood_of(
-        stats, total_weight(X, sample_weight), first.n_iter
-    )
+    first = outcome.result
+    stats = add_stats(first.stats, outcome.validation_stats)
+    weight = total_weight(X, sample_weight)
+    lower_bound = mean_log_likelihood_of(stats, weight, first.n_iter)
+    prepared = first.stats_prepared
     params, log_weights = m_step(
         family,
         stats,
-        first.stats_params,
-        first.stats_log_weights,
+        prepared.params,
+        prepared.log_weights,
         em_options.get("fit_weights", True),
+    )
+    return params, log_weights, lower_bound
+
+
+def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
+    """EM from the selected start on all rows, for the rest of the
+    ``max_iter`` budget."""
+    first = outcome.result
+    if first.stats is None:  # max_iter=0: no iteration at all
+        return first
+    params, log_weights, lower_bound = _first_iteration_on_all_rows(
+        family, X, sample_weight, outcome, em_options
     )
     remaining = em_options["max_iter"] - first.n_iter
     if remaining <= 0:
@@ -506,9 +313,10 @@ def _continue_on_all_rows(
         )
     # The continuation is often one or two E-steps: rather than probe one
     # thread against several again, it starts with what the starts' probes
-    # found on (90% of) the same rows.
-    learned = [c.learned for c in choosers if c.learned is not None]
+    # found on (most of) the same rows.
+    learned = [c.learned for c in start.choosers if c.learned is not None]
     prefer_threads = 2 * sum(learned) >= len(learned) if learned else None
+    n_threads = start.plan.n_threads
     best = run_em(
         family,
         X,

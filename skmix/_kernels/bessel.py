@@ -28,7 +28,13 @@ import math
 import numpy as np
 from numba import njit
 
-_JIT = dict(cache=True, nogil=True)
+from .._config import (
+    BESSEL_TABLE_STEP,
+    BESSEL_TABLE_TERMS,
+    BESSEL_TABLE_Z_MAX,
+    BESSEL_TABLE_Z_MIN,
+    STRICT_JIT_OPTIONS,
+)
 
 _EULER_GAMMA = 0.5772156649015329
 _HALF_LOG_HALF_PI = 0.5 * math.log(0.5 * math.pi)
@@ -97,7 +103,7 @@ _K1_CHEB = np.array(
 )
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def _k01e_series(z):
     """Ke_0(z), Ke_1(z) for 0 < z < 2 from the A&S 9.6.10-11 series.
 
@@ -129,7 +135,7 @@ def _k01e_series(z):
     return k0 * scale, k1 * scale
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def _k01e_chebyshev(z):
     """Ke_0(z), Ke_1(z) for z >= 2: both Clenshaw recurrences in one loop."""
     x = 4.0 / z - 1.0
@@ -149,7 +155,7 @@ def _k01e_chebyshev(z):
     return (x * a1 - a2 + _K0_CHEB[0]) / root, (x * b1 - b2 + _K1_CHEB[0]) / root
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def k01e(z):
     """Exponentially scaled K_0(z) e^z and K_1(z) e^z for z > 0."""
     if z < 2.0:
@@ -157,7 +163,7 @@ def k01e(z):
     return _k01e_chebyshev(z)
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def log_kve_ratio(order2, z):
     """(log Ke_nu(z), K_{nu-1}(z) / K_nu(z)) for nu = order2 / 2 >= 0, z > 0.
 
@@ -194,13 +200,13 @@ def log_kve_ratio(order2, z):
     return log_scale + math.log(product), 1.0 / ratio
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def log_kv(order2, z):
     """log K_nu(z) for nu = order2 / 2 (see :func:`log_kve_ratio`)."""
     return log_kve_ratio(order2, z)[0] - z
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def log_kve_ratio_array(order2, z, log_kve, ratio):
     """Vector form of :func:`log_kve_ratio` over the array ``z`` (for tests)."""
     for i in range(z.shape[0]):
@@ -217,12 +223,12 @@ def log_kve_ratio_array(order2, z, log_kve, ratio):
 # short Horner recurrences and no logarithm of its own. Outside
 # [TABLE_Z_MIN, TABLE_Z_MAX] callers use log_kve_ratio.
 
-TABLE_Z_MIN = 1e-7
-TABLE_Z_MAX = 1e10
+TABLE_Z_MIN = BESSEL_TABLE_Z_MIN
+TABLE_Z_MAX = BESSEL_TABLE_Z_MAX
 TABLE_LOG_Z_MIN = math.log(TABLE_Z_MIN)
-TABLE_STEP = 0.125
+TABLE_STEP = BESSEL_TABLE_STEP
 TABLE_INV_STEP = 1.0 / TABLE_STEP
-TABLE_TERMS = 9
+TABLE_TERMS = BESSEL_TABLE_TERMS
 TABLE_INTERVALS = int(math.ceil((math.log(TABLE_Z_MAX) - TABLE_LOG_Z_MIN) / TABLE_STEP))
 
 _TABLES = {}
@@ -265,7 +271,7 @@ def log_kve_ratio_table(order2):
     return table
 
 
-@njit(**_JIT)
+@njit(**STRICT_JIT_OPTIONS)
 def table_log_kve_ratio(table, log_z):
     """(log Ke_nu(z), log(K_{nu-1}(z)/K_nu(z))) from a table, for
     TABLE_Z_MIN <= z <= TABLE_Z_MAX (clamped to the table outside)."""

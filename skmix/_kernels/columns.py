@@ -16,19 +16,18 @@ import math
 import numpy as np
 from numba import njit
 
-from .._config import ROW_BLOCK
-from ._math import JIT_OPTIONS as _JIT
-from ._math import fast_log
+from .._config import COLUMN_BLOCK_ROWS, JIT_OPTIONS
+from .numerics import fast_log
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_row(XT, j, y):
     """y = log XT[j]; NaN stays NaN.
 
     The vectorised ``fast_log`` for positive normal numbers (``math.log``
-    does not vectorise here), then ``math.log`` for any other entry (NaN, 0,
+    stays scalar), then ``math.log`` for any other entry (NaN, 0,
     subnormal, inf), which a column rarely has.
     """
     n = XT.shape[1]
@@ -45,7 +44,7 @@ def _log_row(XT, j, y):
                 y[i] = math.log(x)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _column_values(XT, j, log_scale, y):
     """y = XT[j] (or log XT[j] when log_scale); NaN stays NaN."""
     n = XT.shape[1]
@@ -56,7 +55,7 @@ def _column_values(XT, j, log_scale, y):
             y[i] = XT[j, i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _normal_values(XT, log_scale):
     """(Y, complete): Y = XT (or log XT) as a C-contiguous array, and whether
     each column is free of missing entries (those take loops without
@@ -78,13 +77,15 @@ def _normal_values(XT, log_scale):
     return Y, complete
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gaussian_log_prob(XT, means, variances, log_scale, out):
     """out[c, i] += sum_j -log(2 pi v_cj)/2 - (y_ij - m_cj)^2 / (2 v_cj) - J_ij.
 
-    y = x and J = 0 (normal), or y = log x and J = log x (log-normal).
-    Complete columns go four per sweep over ``out`` (a quarter of the loads
-    and stores of ``out``), in blocks of ``ROW_BLOCK`` rows.
+    y = x and J = 0 (normal), or y = log x and J = log x (log-normal, with
+    ``log_scale``), over the observed entries of XT (d, n); means, variances
+    (k, d) float64; out (k, n) float64, added to. Complete columns go four
+    per sweep over ``out`` (a quarter of the loads and stores of ``out``),
+    in blocks of ``COLUMN_BLOCK_ROWS`` rows.
     """
     d, n = XT.shape
     k = means.shape[0]
@@ -97,8 +98,8 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
         for j in range(d):
             scale[c, j] = math.sqrt(0.5 / variances[c, j])
             const[c, j] = -0.5 * (_LOG_2PI + math.log(variances[c, j]))
-    for lo in range(0, n, ROW_BLOCK):
-        hi = min(lo + ROW_BLOCK, n)
+    for lo in range(0, n, COLUMN_BLOCK_ROWS):
+        hi = min(lo + COLUMN_BLOCK_ROWS, n)
         m = hi - lo
         for c in range(k):
             o = out[c, lo:hi]
@@ -140,12 +141,15 @@ def gaussian_log_prob(XT, means, variances, log_scale, out):
                 out[c, i] += jacobian[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def gaussian_moments(XT, resp, centre, log_scale):
-    """Sums of r, r z and r z^2 with z = y - centre[c, j] (y as above).
+    """Sums of r, r z and r z^2 with z = y - centre[c, j] (y as above), per
+    (component, column) over the observed entries: (n_obs, s1, s2), new
+    (k, d) float64. resp : (k, n) float64, the weighted responsibilities.
+    centre : (k, d) float64.
 
     Complete columns go two per sweep over ``resp`` and share its sum, in
-    blocks of ``ROW_BLOCK`` rows (partial sums per block).
+    blocks of ``COLUMN_BLOCK_ROWS`` rows (partial sums per block).
     """
     d, n = XT.shape
     k = resp.shape[0]
@@ -155,12 +159,12 @@ def gaussian_moments(XT, resp, centre, log_scale):
     n_obs = np.zeros((k, d))
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d))
-    for lo in range(0, n, ROW_BLOCK):
-        hi = min(lo + ROW_BLOCK, n)
+    for lo in range(0, n, COLUMN_BLOCK_ROWS):
+        hi = min(lo + COLUMN_BLOCK_ROWS, n)
         m = hi - lo
         for c in range(k):
             # 1-D views of the block and loops from 0: ``range(lo, hi)``
-            # keeps the loop with selects (the holes below) from vectorising.
+            # kept the loop with selects (the holes below) from vectorising.
             r_c = resp[c, lo:hi]
             total = 0.0
             for i in range(m):
@@ -217,45 +221,96 @@ def gaussian_moments(XT, resp, centre, log_scale):
     return n_obs, s1, s2
 
 
-@njit(**_JIT)
+def _linear_kernels(with_log):
+    """The log densities and moments of the column families that are linear
+    in x (and, ``with_log``, in log x) given the component: one body each,
+    compiled with and without log x."""
+
+    @njit(**JIT_OPTIONS)
+    def log_prob(XT, coef_x, coef_log_x, const, out):
+        """out[c, i] += sum_j coef_x[c, j] x_ij (+ coef_log_x[c, j] log x_ij)
+        + const[c, j] over the observed x_ij of XT (d, n); coef_x,
+        coef_log_x (unused without log x), const (k, d) float64; out (k, n)
+        float64, added to."""
+        d, n = XT.shape
+        k = coef_x.shape[0]
+        if with_log:
+            log_x = np.empty(n)
+        for j in range(d):
+            if with_log:
+                _column_values(XT, j, True, log_x)
+            for c in range(k):
+                a = coef_x[c, j]
+                e = const[c, j]
+                if with_log:
+                    b = coef_log_x[c, j]
+                for i in range(n):
+                    x = XT[j, i]
+                    # Each sum whole inside its select: LLVM fuses its
+                    # multiply-adds as it did in the two kernels this was.
+                    if with_log:
+                        out[c, i] += (a * x + b * log_x[i] + e) if x == x else 0.0
+                    else:
+                        out[c, i] += (a * x + e) if x == x else 0.0
+
+    @njit(**JIT_OPTIONS)
+    def moments(XT, resp):
+        """(n_obs, s1) or, with log x, (n_obs, s1, s_log), new (k, d)
+        float64: the sums of r, r x (and r log x) per (component, column)
+        over the observed entries of XT (d, n); resp (k, n) float64, the
+        weighted responsibilities."""
+        d, n = XT.shape
+        k = resp.shape[0]
+        n_obs = np.zeros((k, d))
+        s1 = np.zeros((k, d))
+        if with_log:
+            s_log = np.zeros((k, d))
+            log_x = np.empty(n)
+        for j in range(d):
+            if with_log:
+                _column_values(XT, j, True, log_x)
+            for c in range(k):
+                a0 = 0.0
+                a1 = 0.0
+                if with_log:
+                    a2 = 0.0
+                for i in range(n):
+                    x = XT[j, i]
+                    ok = x == x
+                    r = resp[c, i] if ok else 0.0
+                    a0 += r
+                    a1 += r * (x if ok else 0.0)
+                    if with_log:
+                        a2 += r * (log_x[i] if ok else 0.0)
+                n_obs[c, j] = a0
+                s1[c, j] = a1
+                if with_log:
+                    s_log[c, j] = a2
+        if with_log:
+            return n_obs, s1, s_log
+        return n_obs, s1
+
+    return log_prob, moments
+
+
+_linear_log_prob, sum_moments = _linear_kernels(False)
+#: The gamma column's: out[c, i] += sum_j coef_x x + coef_log_x log x + const
+#: over the observed x (``_linear_kernels``).
+gamma_log_prob, gamma_moments = _linear_kernels(True)
+
+
+@njit(inline="always", **JIT_OPTIONS)
 def linear_log_prob(XT, coef, const, out):
-    """out[c, i] += sum_j coef[c, j] x_ij + const[c, j] (observed x only)."""
-    d, n = XT.shape
-    k = coef.shape[0]
-    for j in range(d):
-        for c in range(k):
-            a = coef[c, j]
-            b = const[c, j]
-            for i in range(n):
-                x = XT[j, i]
-                out[c, i] += (a * x + b) if x == x else 0.0
+    """out[c, i] += sum_j coef[c, j] x_ij + const[c, j] over the observed
+    x_ij of XT (d, n); coef, const (k, d) float64; out (k, n) float64,
+    added to."""
+    _linear_log_prob(XT, coef, coef, const, out)
 
 
-@njit(**_JIT)
-def sum_moments(XT, resp):
-    """Sums of r and r x per (component, column)."""
-    d, n = XT.shape
-    k = resp.shape[0]
-    n_obs = np.zeros((k, d))
-    s1 = np.zeros((k, d))
-    for j in range(d):
-        for c in range(k):
-            a0 = 0.0
-            a1 = 0.0
-            for i in range(n):
-                x = XT[j, i]
-                ok = x == x
-                r = resp[c, i] if ok else 0.0
-                a0 += r
-                a1 += r * (x if ok else 0.0)
-            n_obs[c, j] = a0
-            s1[c, j] = a1
-    return n_obs, s1
-
-
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def poisson_log_base(XT, out):
-    """out[c, i] -= sum_j log(x_ij!) for every component c."""
+    """out[c, i] -= sum_j log(x_ij!) over the observed x_ij of XT (d, n), for
+    every component c; out (k, n) float64, added to."""
     d, n = XT.shape
     base = np.zeros(n)
     for j in range(d):
@@ -268,9 +323,11 @@ def poisson_log_base(XT, out):
             out[c, i] += base[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def binomial_log_base(XT, n_trials, out):
-    """out[c, i] += sum_j log C(N_j, x_ij) for every component c."""
+    """out[c, i] += sum_j log C(N_j, x_ij) over the observed x_ij of XT
+    (d, n), for every component c: n_trials (d,) float64, the N_j; out
+    (k, n) float64, added to."""
     d, n = XT.shape
     base = np.zeros(n)
     for j in range(d):
@@ -287,54 +344,12 @@ def binomial_log_base(XT, n_trials, out):
             out[c, i] += base[i]
 
 
-@njit(**_JIT)
-def gamma_log_prob(XT, coef_x, coef_log_x, const, out):
-    """out[c, i] += sum_j coef_x x + coef_log_x log x + const (observed x)."""
-    d, n = XT.shape
-    k = coef_x.shape[0]
-    log_x = np.empty(n)
-    for j in range(d):
-        _column_values(XT, j, True, log_x)
-        for c in range(k):
-            a = coef_x[c, j]
-            b = coef_log_x[c, j]
-            e = const[c, j]
-            for i in range(n):
-                x = XT[j, i]
-                out[c, i] += (a * x + b * log_x[i] + e) if x == x else 0.0
-
-
-@njit(**_JIT)
-def gamma_moments(XT, resp):
-    """Sums of r, r x and r log x per (component, column)."""
-    d, n = XT.shape
-    k = resp.shape[0]
-    n_obs = np.zeros((k, d))
-    s1 = np.zeros((k, d))
-    s_log = np.zeros((k, d))
-    log_x = np.empty(n)
-    for j in range(d):
-        _column_values(XT, j, True, log_x)
-        for c in range(k):
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            for i in range(n):
-                x = XT[j, i]
-                ok = x == x
-                r = resp[c, i] if ok else 0.0
-                a0 += r
-                a1 += r * (x if ok else 0.0)
-                a2 += r * (log_x[i] if ok else 0.0)
-            n_obs[c, j] = a0
-            s1[c, j] = a1
-            s_log[c, j] = a2
-    return n_obs, s1, s_log
-
-
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def categorical_log_prob(XT, log_probs, offsets, out):
-    """out[c, i] += log_probs[c, offsets[j] + x_ij] (x_ij an integer code)."""
+    """out[c, i] += log_probs[c, offsets[j] + x_ij] over the observed x_ij of
+    XT (d, n), integer codes; log_probs (k, n_levels_total) float64, the
+    levels of column j at offsets[j]:offsets[j + 1] (offsets (d + 1,)
+    int64); out (k, n) float64, added to."""
     d, n = XT.shape
     k = log_probs.shape[0]
     for j in range(d):
@@ -347,9 +362,12 @@ def categorical_log_prob(XT, log_probs, offsets, out):
                     out[c, i] += log_probs[c, level]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def categorical_counts(XT, resp, offsets, n_levels_total):
-    """Sums of r (per column) and of r per level (flat level index)."""
+    """(n_obs (k, d), counts (k, n_levels_total)), new float64: the sums of
+    r per column and per level (flat level index, as in
+    ``categorical_log_prob``) over the observed entries of XT (d, n); resp
+    (k, n) float64, the weighted responsibilities."""
     d, n = XT.shape
     k = resp.shape[0]
     n_obs = np.zeros((k, d))

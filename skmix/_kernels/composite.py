@@ -10,21 +10,18 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, exp_tile
-
-#: The log-responsibility (relative to the row's largest) below which
-#: ``exp_tile`` clamps terms; ``normalise`` makes such responsibilities 0.
-_LOG_ZERO = -600.0
+from .._config import JIT_OPTIONS, LOG_NEGLIGIBLE, TILE, TILE_STRIDE
+from .numerics import exp_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def normalise(log_prob, sample_weight, weighted):
-    """Turn log_prob (k, n) in place into weighted responsibilities.
+    """Turn log_prob (k, n) float64 in place into weighted responsibilities
+    (sample_weight (n,) float64, read if ``weighted``).
 
     resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...),
     and 0 where log_prob[c, i] is below the row's largest by more than
-    -_LOG_ZERO.
+    -LOG_NEGLIGIBLE.
     Returns (sum_i resp[:, i], sum_i w_i lse_i). Works on a copy of one tile
     of rows at a time, so that the shared tile code runs in the L1 cache.
     """
@@ -54,19 +51,21 @@ def normalise(log_prob, sample_weight, weighted):
             # which copy of the loop LLVM's overlap check picks.
             out = log_prob[c, start : start + m]
             for t in range(m):
-                # exp_tile floors negligible terms at exp(_LOG_ZERO); as
+                # exp_tile floors negligible terms at exp(LOG_NEGLIGIBLE); as
                 # responsibilities they are 0, or a far row's x times the
                 # floor (1e300 x 3e-261) would move the other components.
-                r = tile[c, t] * s[t] if out[t] - mx[t] > _LOG_ZERO else 0.0
+                r = tile[c, t] * s[t] if out[t] - mx[t] > LOG_NEGLIGIBLE else 0.0
                 out[t] = r
                 total += r
             resp_sum[c] += total
     return resp_sum, log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_log_prob(XT, log_missing, log_observed, out):
-    """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj))."""
+    """out[c, i] += sum_j (log q_cj if x_ij missing else log(1 - q_cj)):
+    XT (d, n) with NaN for missing entries; log_missing, log_observed (k, d)
+    float64, log q and log(1 - q); out (k, n) float64, added to."""
     d, n = XT.shape
     k = log_missing.shape[0]
     for j in range(d):
@@ -78,9 +77,10 @@ def missing_log_prob(XT, log_missing, log_observed, out):
                 out[c, i] += b if x == x else a
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def missing_counts(XT, resp):
-    """Sum of r over the missing entries, per (component, column)."""
+    """Sum of r over the missing entries of XT (d, n), per (component,
+    column): resp (k, n) float64; returns (k, d) float64, new."""
     d, n = XT.shape
     k = resp.shape[0]
     counts = np.zeros((k, d))
@@ -94,11 +94,13 @@ def missing_counts(XT, resp):
     return counts
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def standardise(ZT, fixed_scales, sample_weight, weighted):
     """Weighted z-scores of the rows of ZT (n_features, n_rows), as (n_rows,
-    n_features); NaN (missing) becomes 0, the mean. A feature with a finite
-    ``fixed_scales`` entry is centred and multiplied by it instead."""
+    n_features) float64, new; NaN (missing) becomes 0, the mean. A feature
+    with a finite ``fixed_scales`` ((n_features,) float64) entry is centred
+    and multiplied by it instead. sample_weight (n_rows,) float64 is read
+    if ``weighted``."""
     d, n = ZT.shape
     mean = np.empty(d)
     scale = np.empty(d)
@@ -162,10 +164,10 @@ def standardise(ZT, fixed_scales, sample_weight, weighted):
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def nearest(Z, centres):
-    """Index of the nearest row of ``centres`` to each row of Z (squared
-    Euclidean distance; the first of equals)."""
+    """Index of the nearest row of ``centres`` (k, d) to each row of Z (n, d)
+    (squared Euclidean distance; the first of equals), as (n,) int64, new."""
     n, d = Z.shape
     k = centres.shape[0]
     labels = np.empty(n, dtype=np.int64)

@@ -3,19 +3,21 @@
 import numpy as np
 from numba import njit
 
-from ._math import JIT_OPTIONS as _JIT
-from ._math import TILE, TILE_STRIDE, load_tile
-from .gaussian import _nearest_in_tile
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .gaussian.distances import nearest_in_tile
+from .tiles import load_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def nearest_centre_labels(X, centres, out):
     """out[t] = the index of the centre nearest to X[t].
 
+    X : (n, d) float64 or float32. centres : (k, d) float64. out : (n,)
+    integer, written.
+
     Squared Euclidean distances, summed feature by feature (no
     |x|^2 - 2 x.c + |c|^2 cancellation); ties go to the first centre. A
-    tile of rows at a time, across rows, so the loops vectorise (row by row
-    took 2.5x longer).
+    tile of rows at a time, across rows, so that the loops vectorise.
     """
     n, d = X.shape
     xt = np.empty((d, TILE_STRIDE))
@@ -25,12 +27,12 @@ def nearest_centre_labels(X, centres, out):
     for start in range(0, n, TILE):
         m = min(TILE, n - start)
         load_tile(X, start, m, xt)
-        _nearest_in_tile(xt, m, centres, distance, best_distance, best)
+        nearest_in_tile(xt, m, centres, distance, best_distance, best)
         for t in range(m):
             out[start + t] = int(best[t])
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def draw_distinct(draws, seen, count, n_samples):
     """Mark in ``seen`` the values of ``draws`` not marked yet, in order,
     until ``n_samples`` are marked; return the new count of marked values.
@@ -50,7 +52,7 @@ def draw_distinct(draws, seen, count, n_samples):
     return count
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def marked_values(seen, out):
     """The values marked in the bitmap ``seen``, in increasing order, into
     ``out`` (as long as their number)."""
@@ -67,20 +69,19 @@ def marked_values(seen, out):
             bits ^= low
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _copy_row(source, target):
     """target[:] = source, as a loop: numba's array-to-slice assignment
-    added ~3 s to the compilation of ``kmeans_plusplus``."""
+    makes ``kmeans_plusplus`` much slower to compile."""
     for i in range(source.shape[0]):
         target[i] = source[i]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _row_distances(X, row, out):
-    """out[t] = |X[t] - row|^2, row by row. (Through ``load_tile`` and the
-    E-steps' ``_squared_distance`` it was as fast at d = 2-10 but took
-    11.7 ms instead of 7.3-9.4 for k-means++ on 10,000 x 50 rows: the tile
-    copy is a second pass for one distance per row.)"""
+    """out[t] = |X[t] - row|^2, row by row: not through ``load_tile`` and
+    the E-steps' ``squared_distance``, whose tile copy is a second pass over
+    X for one distance per row."""
     n, d = X.shape
     for t in range(n):
         acc = 0.0
@@ -90,11 +91,11 @@ def _row_distances(X, row, out):
         out[t] = acc
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _weighted_choice(cumulative, u):
     """The first index whose cumulative weight reaches u * total (as
-    ``np.searchsorted``, clipped to the last index; a plain binary search
-    here: numba's ``searchsorted`` took ~4 s to compile)."""
+    ``np.searchsorted``, clipped to the last index; a plain binary search:
+    numba's ``searchsorted`` is slow to compile)."""
     n = cumulative.shape[0]
     target = u * cumulative[n - 1]
     lo, hi = 0, n
@@ -107,15 +108,18 @@ def _weighted_choice(cumulative, u):
     return min(lo, n - 1)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def kmeans_plusplus(X, weights, uniforms, n_local_trials, centres):
     """Greedy k-means++ seeding, as scikit-learn's ``_kmeans_plusplus``.
 
     The first centre is a row drawn with probability proportional to its
     weight; each next one is the best (lowest weighted potential) of
     ``n_local_trials`` rows drawn with probability proportional to weight
-    times squared distance to the nearest centre so far. ``uniforms`` holds
-    the 1 + (k - 1) * n_local_trials uniform numbers the draws use.
+    times squared distance to the nearest centre so far.
+
+    X : (n, d) float64. weights : (n,) float64. uniforms : (1 + (k - 1)
+    n_local_trials,) float64, the uniform numbers the draws use, in order.
+    centres : (k, d) float64, written.
     """
     n = X.shape[0]
     k = centres.shape[0]
@@ -156,13 +160,11 @@ def kmeans_plusplus(X, weights, uniforms, n_local_trials, centres):
             closest[t] = best_closest[t]
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def mean_column_variance(X):
-    """np.mean(np.var(X, axis=0)), in two passes over the rows.
-
-    ``np.var`` took ~0.45 ms on 10,000 x 2 rows (temporaries and strided
-    reductions, holding the GIL), once per k-means start; this ~0.02 ms.
-    """
+    """np.mean(np.var(X, axis=0)) of X (n, d), in two passes over the rows,
+    without ``np.var``'s temporaries and strided reductions (and without
+    holding the GIL)."""
     n, d = X.shape
     mean = np.zeros(d)
     for t in range(n):
@@ -178,7 +180,7 @@ def mean_column_variance(X):
     return total.sum() / (n * d)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def lloyd(X, weights, centres, tol, max_iter):
     """Lloyd's k-means iterations from ``centres`` (updated in place).
 
@@ -186,6 +188,9 @@ def lloyd(X, weights, centres, tol, max_iter):
     ``tol`` in total squared distance, or after ``max_iter`` iterations (as
     scikit-learn's ``KMeans``). A cluster left empty takes the row farthest
     from its own centre. Returns the number of iterations.
+
+    X : (n, d) float64. weights : (n,) float64. centres : (k, d) float64,
+    the starting centres, updated.
     """
     n, d = X.shape
     k = centres.shape[0]
@@ -200,7 +205,7 @@ def lloyd(X, weights, centres, tol, max_iter):
         for start in range(0, n, TILE):
             m = min(TILE, n - start)
             load_tile(X, start, m, xt)
-            _nearest_in_tile(
+            nearest_in_tile(
                 xt,
                 m,
                 centres,
@@ -249,7 +254,7 @@ def lloyd(X, weights, centres, tol, max_iter):
     return max_iter
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def kmeans(X, weights, uniforms, n_local_trials, centres, max_iter):
     """k-means++ seeding (``kmeans_plusplus``) then ``lloyd`` with
     scikit-learn's tolerance, 1e-4 of the mean column variance: one call

@@ -16,27 +16,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import (
-    JIT_OPTIONS,
-    TILE_STRIDE,
-    _float64_bits_as_int64,
-    fast_exp,
-    normalise_tile,
-)
-
-#: Rows per tile of the fused E-step. Rows are transposed into a
-#: (n_categories, TILE) buffer so that the inner loops run across rows,
-#: which LLVM vectorises even for 2 categories.
-TILE = 256
-
-_JIT = JIT_OPTIONS
-
-#: The log-responsibility (relative to the row's largest) at which
-#: ``normalise_tile`` clamps terms; the E-step makes such responsibilities 0.
-_LOG_ZERO = -600.0
+from .._config import JIT_OPTIONS, LOG_NEGLIGIBLE, TILE, TILE_STRIDE
+from .numerics import fast_exp, float64_bits_as_int64, normalise_tile
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_factorial(x, table):
     """``log x! = lgamma(x + 1)``: table lookup for small integers."""
     if x < table.shape[0]:
@@ -46,10 +30,12 @@ def _log_factorial(x, table):
     return math.lgamma(x + 1.0)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
-    """Transpose rows ``start:start + n_rows`` into ``xt``; store each row's
-    log multinomial coefficient ``log n! - sum_j log x_j!``."""
+    """Transpose rows ``start:start + n_rows`` of X (n, n_categories) into
+    xt (n_categories, >= n_rows) float64; write each row's log multinomial
+    coefficient ``log n! - sum_j log x_j!`` to coefficient (>= n_rows,)
+    float64. log_factorial : (L,) float64, log y! for y < L."""
     n_categories = X.shape[1]
     last = np.float64(log_factorial.shape[0] - 1)
     # Optimistic pass: table lookups, clamped so the index is always valid;
@@ -65,7 +51,7 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             # AVX2 lacks): rounded, it sits in the low mantissa bits of
             # clamped + 2^52. Any fractional count makes `inexact` positive.
             clamped = min(value, last)
-            index = _float64_bits_as_int64(clamped + 4503599627370496.0) & (
+            index = float64_bits_as_int64(clamped + 4503599627370496.0) & (
                 0xFFFFFFFFFFFFF
             )
             inexact += abs(value - index)
@@ -88,7 +74,7 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             coefficient[r] = log_coef
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _stirling_rest(y):
     """``log y! - (y log y - y)``, finite for every finite y >= 0 (Stirling's
     series beyond 1e3: 1/2 log(2 pi y) + 1/(12 y), error below 1e-11)."""
@@ -99,7 +85,7 @@ def _stirling_rest(y):
     return 0.5 * math.log(2.0 * math.pi * y) + 1.0 / (12.0 * y)
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _log_coefficient_huge(xt, r, total):
     """``log n! - sum_j log x_j!`` of row ``r`` where ``log n!`` overflows
     (n beyond ~2.5e305): with n = sum_j x_j the terms y log y - y of
@@ -116,9 +102,12 @@ def _log_coefficient_huge(xt, r, total):
     return log_coef
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
-    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)."""
+    """``joint[c, r] = log w_c + sum_j x_rj log p_cj`` (coefficient excluded)
+    for r < n_rows: xt (n_categories, >= n_rows) the tile; log_probs
+    (k, n_categories), log_weights (k,) float64; joint (k, >= n_rows)
+    float64, written."""
     n_components, n_categories = log_probs.shape
     for c in range(n_components):
         log_weight = log_weights[c]
@@ -130,7 +119,7 @@ def _joint_log_prob(xt, n_rows, log_probs, log_weights, joint):
                 joint[c, r] += xt[j, r] * log_p
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_accumulate(
     X, log_probs, log_weights, sample_weight, log_factorial, counts, resp_sum
 ):
@@ -142,6 +131,13 @@ def multinomial_accumulate(
     ``counts[c, j]``, and returns ``sum_i s_i log p(x_i)`` including the
     multinomial coefficient. Never holds more than one tile of
     responsibilities.
+
+    X : (n, n_categories) float64, counts. log_probs : (k, n_categories)
+        float64, floored (finite). log_weights : (k,) float64, some finite.
+    sample_weight : (n,) float64, or empty for unit weights.
+    log_factorial : (L,) float64, log y! for y < L (larger and fractional
+        counts use ``math.lgamma``).
+    counts : (k, n_categories) and resp_sum : (k,) float64, added to.
     """
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
@@ -152,7 +148,7 @@ def multinomial_accumulate(
     row_max = np.empty(TILE)
     scale = np.empty(TILE)
     log_likelihood = 0.0
-    negligible = fast_exp(_LOG_ZERO)
+    negligible = fast_exp(LOG_NEGLIGIBLE)
     for start in range(0, n_samples, TILE):
         n_rows = min(TILE, n_samples - start)
         _load_tile(X, start, n_rows, log_factorial, xt, coefficient)
@@ -167,7 +163,7 @@ def multinomial_accumulate(
         else:
             for r in range(n_rows):
                 log_likelihood += coefficient[r]
-        # normalise_tile floors negligible terms at exp(_LOG_ZERO): as
+        # normalise_tile floors negligible terms at exp(LOG_NEGLIGIBLE): as
         # responsibilities they are 0, or a row of huge counts would add its
         # counts times the floor (1e300 x 3e-261) to every component.
         for c in range(n_components):
@@ -187,9 +183,11 @@ def multinomial_accumulate(
     return log_likelihood
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def multinomial_log_prob(X, log_probs, log_factorial, out):
-    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included."""
+    """``out[i, c] = log p(x_i | c)``, multinomial coefficient included:
+    X (n, n_categories), log_probs (k, n_categories) and log_factorial as
+    in ``multinomial_accumulate``; out (n, k) float64, written."""
     n_samples, n_categories = X.shape
     n_components = log_probs.shape[0]
     xt = np.empty((n_categories, TILE_STRIDE))

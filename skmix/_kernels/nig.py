@@ -29,15 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._math import (
-    JIT_OPTIONS,
-    TILE,
-    TILE_STRIDE,
-    fast_exp,
-    fast_log,
-    load_tile,
-    normalise_tile,
-)
+from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
 from .bessel import (
     TABLE_INTERVALS,
     TABLE_INV_STEP,
@@ -47,11 +39,11 @@ from .bessel import (
     TABLE_Z_MIN,
     log_kve_ratio,
 )
+from .numerics import fast_exp, fast_log, normalise_tile
+from .tiles import load_tile
 
-_JIT = JIT_OPTIONS
 
-
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def _component_tile(
     xt,
     m,
@@ -62,23 +54,27 @@ def _component_tile(
     log_const,
     order2,
     table,
-    z,
-    y,
-    q,
-    lin,
-    work,
-    index,
+    scratch,
     log_prob,
     mean_w,
     mean_inv_w,
 ):
-    """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component.
+    """log f(x_t) (plus log_const), E[W | x_t], E[1/W | x_t] of one component
+    for the tile xt (d, >= m), written to log_prob, mean_w, mean_inv_w
+    ((>= m,) float64) for t < m.
 
-    Bessel terms come from the order's polynomial table (log z is free:
-    (log A + log B) / 2); rows with z outside the table use the direct
-    evaluation. ``work`` (4, TILE) and ``index`` (TILE) are scratch. Leaves
-    z[:, t] = x_t - mu (the centred tile) for the statistics.
+    location, white_skew : (d,) float64, mu and g = U^T gamma. U : (d, d)
+    float64, the upper factor of the precision. tail : lambda. log_const :
+    the component's log_const (see the module). order2 : 2 nu = d + 1.
+    table : (TABLE_INTERVALS, 2, TABLE_TERMS) float64, the order's
+    polynomial pieces (``log_kve_ratio_table``). scratch : ``_scratch(d)``;
+    its first buffer z (d, >= m) holds x_t - mu (the centred tile) on
+    return, for the statistics.
+
+    Bessel terms come from the table (log z is free: (log A + log B) / 2);
+    rows with z outside the table use the direct evaluation.
     """
+    z, y, q, lin, work, index = scratch
     d = xt.shape[0]
     for i in range(d):
         mi = location[i]
@@ -158,7 +154,21 @@ def _component_tile(
             mean_inv_w[t] = (sqrt_a * ratio * math.sqrt(b) + order2) / b
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
+def _scratch(d):
+    """Scratch space of ``_component_tile``: z (d, TILE_STRIDE), y, q, lin
+    (TILE,), work (4, TILE_STRIDE) float64 and index (TILE,) int64."""
+    return (
+        np.empty((d, TILE_STRIDE)),
+        np.empty(TILE),
+        np.empty(TILE),
+        np.empty(TILE),
+        np.empty((4, TILE_STRIDE)),
+        np.empty(TILE, dtype=np.int64),
+    )
+
+
+@njit(**JIT_OPTIONS)
 def accumulate(
     X,
     sample_weight,
@@ -183,17 +193,23 @@ def accumulate(
     With responsibilities r, s = E[W | x], t = E[1/W | x] and z = x - mu_k,
     adds sum r, sum r s, sum r t, sum r z, sum r t z and the upper triangle of
     sum r t z z^T (only its diagonal unless ``full_scatter``) into the outputs;
-    returns sum_rows w log p(x). ``log_const`` includes the log weights.
+    returns sum_rows w log p(x).
+
+    X : (n, d) float64 or float32. sample_weight : (n,) float64, read if
+        ``weighted``. locations, white_skew : (k, d) float64, mu_k and
+        g_k = U_k^T gamma_k. prec_chol : (k, d, d) float64, the upper
+        factors U_k. tails : (k,) float64, lambda_k. log_const : (k,)
+        float64, log_const_k including the log weights (see the module).
+        order2 : 2 nu = d + 1. table : the order's polynomial pieces
+        (``skmix._kernels.bessel.log_kve_ratio_table``).
+    resp_sum, sum_w, sum_inv_w : (k,) float64; sum_z, sum_tz : (k, d)
+        float64; sum_tzz : (k, d, d) float64: the sums, added to.
     """
     n, d = X.shape
     k = locations.shape[0]
     xt = np.empty((d, TILE_STRIDE))
-    z = np.empty((d, TILE_STRIDE))
-    y = np.empty(TILE)
-    q = np.empty(TILE)
-    lin = np.empty(TILE)
-    work = np.empty((4, TILE_STRIDE))
-    index = np.empty(TILE, dtype=np.int64)
+    scratch = _scratch(d)
+    z, y = scratch[0], scratch[1]
     rtz = np.empty(TILE)
     mx = np.empty(TILE)
     s = np.empty(TILE)
@@ -215,12 +231,7 @@ def accumulate(
                 log_const[c],
                 order2,
                 table,
-                z,
-                y,
-                q,
-                lin,
-                work,
-                index,
+                scratch,
                 logp[c],
                 mean_w[c],
                 mean_inv_w[c],
@@ -264,7 +275,7 @@ def accumulate(
     return ll
 
 
-@njit(**_JIT)
+@njit(**JIT_OPTIONS)
 def log_prob_moments(
     X,
     locations,
@@ -279,19 +290,18 @@ def log_prob_moments(
     out_mean_inv_w,
     moments,
 ):
-    """out_log_prob[t, k] = log f_k(x_t) (plus log_const[k] as given).
+    """out_log_prob[t, k] = log f_k(x_t) (plus log_const[k] as given), and
+    with ``moments`` out_mean_w[t, k] = E[W | x_t] and out_mean_inv_w[t, k] =
+    E[1/W | x_t] under component k.
 
-    With ``moments`` also E[W | x_t] and E[1/W | x_t] under component k.
+    X : (n, d) float64 or float32; the parameters as in ``accumulate``.
+    out_log_prob : (n, k) float64, written. out_mean_w, out_mean_inv_w :
+        (n, k) float64, written if ``moments`` (else unused).
     """
     n, d = X.shape
     k = locations.shape[0]
     xt = np.empty((d, TILE_STRIDE))
-    z = np.empty((d, TILE_STRIDE))
-    y = np.empty(TILE)
-    q = np.empty(TILE)
-    lin = np.empty(TILE)
-    work = np.empty((4, TILE_STRIDE))
-    index = np.empty(TILE, dtype=np.int64)
+    scratch = _scratch(d)
     logp = np.empty(TILE)
     mean_w = np.empty(TILE)
     mean_inv_w = np.empty(TILE)
@@ -309,12 +319,7 @@ def log_prob_moments(
                 log_const[c],
                 order2,
                 table,
-                z,
-                y,
-                q,
-                lin,
-                work,
-                index,
+                scratch,
                 logp,
                 mean_w,
                 mean_inv_w,

@@ -1,5 +1,27 @@
-"""Mixture families: stateless strategies over parameter NamedTuples."""
+"""Mixture families: stateless strategies over parameter NamedTuples.
 
-from ._base import MixtureFamily, add_stats
+:class:`MixtureFamily` is the contract between a family and the EM engine
+(its module docstring lists every method, hook and equality in one place).
+"""
 
-__all__ = ["MixtureFamily", "add_stats"]
+from ._base import (
+    MixtureFamily,
+    Prepared,
+    Runner,
+    add_stats,
+    chunk_bounds,
+    kernel_weights,
+    one_hot,
+    softmax_in_place,
+)
+
+__all__ = [
+    "MixtureFamily",
+    "Prepared",
+    "Runner",
+    "add_stats",
+    "chunk_bounds",
+    "kernel_weights",
+    "one_hot",
+    "softmax_in_place",
+]

@@ -3,38 +3,116 @@
 A family is a stateless strategy object: it holds configuration only (for
 example ``covariance_type`` and ``reg_covar``) and works on a parameter
 ``NamedTuple`` of arrays. The EM engine (:mod:`skmix._engine`) knows nothing
-else about a family than the methods below.
+else about a family than :class:`MixtureFamily`'s methods, and a family
+knows nothing of threads, chunks or starts: work it shares out goes through
+the runner the engine hands it.
 
-Statistics returned by :meth:`MixtureFamily.accumulate` and
-:meth:`MixtureFamily.accumulate_responsibilities` are a ``NamedTuple`` of
-arrays that are **additive over rows**: the statistics of ``X`` equal the sum
-of the statistics of any split of ``X`` into chunks (for the same
-parameters). Every statistics tuple has the two fields
+Statistics
+----------
+:meth:`~MixtureFamily.accumulate` and the ``accumulate_*`` hooks return a
+``NamedTuple`` of arrays that are **additive over rows**: the statistics of
+``X`` equal the field-wise sum (:func:`add_stats`) of the statistics of any
+split of ``X`` into chunks (for the same parameters; up to rounding).
+Every statistics tuple has the two fields
 
 ``resp_sum`` : ndarray of shape (n_components,)
     The (sample-weighted) sum of responsibilities of each component.
 ``log_likelihood`` : float ndarray of shape ()
     The (sample-weighted) sum over rows of ``log p(x)`` under the mixture
-    (0 for :meth:`accumulate_responsibilities`).
+    (0 for statistics of given responsibilities).
+
+One EM iteration
+----------------
+The engine calls ``prepared = prepare(params, log_weights)`` once per
+E-step, ``accumulate(X_chunk, prepared, w_chunk)`` for every chunk of rows
+(or ``accumulate_chunks`` once), adds the chunks' statistics in chunk order,
+and calls ``m_step(stats, params)``. Initialisation assigns rows to
+components (soft responsibilities, labels, the nearest of given centres, or
+one selected row per component), accumulates their statistics with
+``accumulate_responsibilities`` (or ``accumulate_labels`` /
+``accumulate_nearest``) about ``reference(X, n_components)``, and calls
+``initial_m_step(stats, reference)``.
+
+Required methods (abstract): ``accumulate``, ``accumulate_responsibilities``,
+``initial_m_step``, ``m_step``, ``log_prob``, ``sample``, ``n_parameters``.
+
+Optional hooks, their defaults, and the equalities an override must keep
+(``==`` exact, bit for bit; ``~`` equal up to rounding):
+
+``prepare(params, log_weights)``
+    Default ``Prepared(params, log_weights)``. An override returns what its
+    kernels need, computed once per E-step (for example the log normalising
+    constants); it must keep the attributes ``params`` and ``log_weights``.
+    Nothing may modify a prepared value after ``prepare`` returned it.
+``accumulate_chunks(X, prepared, sample_weight, chunk_size, run)``
+    Default ``None`` (the engine then maps ``accumulate`` over the chunks).
+    Else ``== reduce(add_stats, [accumulate(X[a:b], prepared, w[a:b]) for
+    (a, b) in chunks of chunk_size])`` whatever ``run`` does with the work
+    (see :data:`Runner`).
+``accumulate_labels(X, labels, n_components, sample_weight, reference)``
+    Default ``accumulate_responsibilities(X, one_hot(labels, n_components),
+    ...)``; an override ``~`` it.
+``accumulate_nearest(X, centres, n_components, sample_weight, reference)``
+    Default ``None`` (the engine labels rows itself). Else ``==
+    accumulate_labels`` of each row's nearest centre (squared Euclidean
+    distance, the first of ties).
+``reference(X, n_components)``
+    Default ``None``: the value initial statistics are centred on.
+``infer(X, prepared, mode, out, labels, scores)``
+    Default: ``log_prob`` by blocks of ``INFER_ROWS`` rows and row kernels.
+    An override ``~`` it: LOG_PROB ``log_prob(X, params) + log_weights``,
+    SCORES their log-sum-exp, PROBABILITIES their softmax, LABELS their
+    argmax.
+``embed(X)``
+    Default ``(X, None)``: a numeric view of the rows that starts are seeded
+    on (k-means distances), and each feature's scale (see :meth:`embed`).
+``match_clusters(X, labels, sample_weight)``
+    Default: ``labels``. Which component each seeded cluster starts.
+``label_chunk_rows``, ``relative_weights``
+    Class attributes (see their comments).
 """
 
 from __future__ import annotations
 
+import abc
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._config import LABELS, PROBABILITIES, SCORES
-from .._kernels._math import (
+from .._config import CHUNK_SIZE, INFER_ROWS, LABELS, PROBABILITIES, SCORES
+from .._kernels.rows import (
     argmax_rows,
     column_sums,
     log_sum_exp_rows,
     softmax_rows,
 )
 
-#: Rows per :meth:`MixtureFamily.log_prob` call of the default
-#: :meth:`MixtureFamily.infer` (its result is the memory it holds).
-INFER_ROWS = 16384
+#: ``run(work, n_units)``: how the engine lets a family share work out
+#: (the argument ``run`` of :meth:`MixtureFamily.accumulate_chunks`). It
+#: calls ``work()`` on the calling thread and on up to ``n_units - 1`` other
+#: workers at once, and returns when every call has returned, re-raising
+#: the first error. ``work`` takes its units (blocks of rows) from a counter
+#: of its own until none is left and writes each unit's result in the
+#: unit's own place, so results never depend on how many workers ran it.
+#: ``lambda work, n_units: work()`` is a valid runner.
+Runner = Callable[[Callable[[], None], int], None]
+
+
+class Prepared(NamedTuple):
+    """What :meth:`MixtureFamily.prepare` returns by default."""
+
+    params: Any
+    log_weights: np.ndarray
+
+
+def chunk_bounds(n_samples: int, chunk_size: int = CHUNK_SIZE) -> list[tuple]:
+    """The (start, stop) row ranges of the engine's partition of
+    ``n_samples`` rows into chunks (one empty chunk for no rows)."""
+    return [
+        (start, min(start + chunk_size, n_samples))
+        for start in range(0, n_samples, chunk_size)
+    ] or [(0, 0)]
 
 
 def kernel_weights(sample_weight):
@@ -52,20 +130,12 @@ def one_hot(labels: np.ndarray, n_components: int) -> np.ndarray:
     return resp
 
 
-def labelled_responsibilities(labels, n_components: int):
-    """Responsibilities of hard assignments, as a chunk function.
-
-    ``labels(start, stop)`` gives the component of rows ``start:stop``;
-    ``responsibilities(start, stop)`` gives their indicator rows. The
-    function carries ``labels``, so that initialisation hands them to
-    :meth:`MixtureFamily.accumulate_labels` rather than an n x k array.
-    """
-
-    def responsibilities(start, stop):
-        return one_hot(labels(start, stop), n_components)
-
-    responsibilities.labels = labels
-    return responsibilities
+def softmax_in_place(weighted: np.ndarray) -> int:
+    """Component probabilities from weighted log densities ``log p(x | k)
+    + log w_k`` (n, k), in place, row by row; returns the number of rows
+    whose largest value is not finite (density 0 under every component),
+    which are left as they were."""
+    return softmax_rows(weighted)
 
 
 def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
@@ -73,16 +143,16 @@ def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
     return type(a)(*(x + y for x, y in zip(a, b)))
 
 
-class MixtureFamily:
-    """Interface of a mixture family (documentation and defaults).
+class MixtureFamily(abc.ABC):
+    """The contract between the EM engine and a mixture family.
 
-    Subclasses implement every method that raises ``NotImplementedError``.
+    See the module docstring for the whole contract in one place: the
+    required methods below are abstract; the optional hooks have defaults.
     """
 
     #: Rows per chunk given to :meth:`accumulate_labels` and
     #: :meth:`accumulate_nearest`, or ``None`` for the engine's chunk size.
-    #: A family that holds no n x k array for them may take longer chunks
-    #: (fewer calls from Python).
+    #: A family that holds no n x k array for them may take longer chunks.
     label_chunk_rows: int | None = None
 
     #: Whether a fit depends on the sample weights only through their ratios,
@@ -90,42 +160,59 @@ class MixtureFamily:
     #: units of weight says no).
     relative_weights: bool = True
 
+    # ------------------------------------------------------------ E-step
+    def prepare(self, params: Any, log_weights: np.ndarray) -> Any:
+        """What every chunk of one E-step (and :meth:`infer`) needs of
+        ``params`` and the mixing log-weights, computed once.
+
+        The default keeps the two as they are. An override returns an
+        object with the attributes ``params`` and ``log_weights`` (those
+        given) and whatever its kernels take; the engine never modifies it.
+        """
+        return Prepared(params, log_weights)
+
+    @abc.abstractmethod
     def accumulate(
-        self,
-        X: np.ndarray,
-        params: Any,
-        log_weights: np.ndarray,
-        sample_weight: np.ndarray | None,
+        self, X: np.ndarray, prepared: Any, sample_weight: np.ndarray | None
     ) -> NamedTuple:
         """E-step over one chunk of rows, fused with the statistics.
 
         Returns the expected complete-data sufficient statistics of the chunk
-        under ``params`` and mixing weights ``exp(log_weights)``, including
-        ``resp_sum`` and the summed ``log_likelihood``. ``sample_weight`` is
-        ``None`` (every row counts once) or a float64 array of the chunk's
-        length.
+        under ``prepared`` (from :meth:`prepare`), including ``resp_sum`` and
+        the summed ``log_likelihood``. ``sample_weight`` is ``None`` (every
+        row counts once) or a float64 array of the chunk's length.
         """
-        raise NotImplementedError
 
     def accumulate_chunks(
         self,
         X: np.ndarray,
-        params: Any,
-        log_weights: np.ndarray,
+        prepared: Any,
         sample_weight: np.ndarray | None,
         chunk_size: int,
-        n_threads: int = 1,
+        run: Runner,
     ) -> NamedTuple | None:
-        """Optional: :meth:`accumulate` over all rows, with ``n_threads``.
+        """Optional: :meth:`accumulate` over all rows in one call.
 
-        Must return exactly the statistics of :meth:`accumulate` applied to
-        each chunk of ``chunk_size`` rows and summed left to right, whatever
-        ``n_threads`` (so that results never depend on it), or ``None``, and
-        the engine then calls :meth:`accumulate` chunk by chunk (on threads
-        of its own). The default returns ``None``.
+        Must return exactly (bit for bit) the statistics of
+        :meth:`accumulate` applied to each chunk of ``chunk_size`` rows and
+        summed left to right, whatever ``run`` (:data:`Runner`) does with
+        the work it is given, or ``None``: the engine then calls
+        :meth:`accumulate` chunk by chunk itself. The default returns
+        ``None``.
         """
         return None
 
+    # ---------------------------------------------------- initialisation
+    def reference(self, X: np.ndarray, n_components: int) -> Any:
+        """A data summary that initial statistics are centred on (default:
+        None), computed once for the rows a start is initialised from.
+
+        It is passed to :meth:`accumulate_responsibilities` for every chunk
+        and then to :meth:`initial_m_step`.
+        """
+        return None
+
+    @abc.abstractmethod
     def accumulate_responsibilities(
         self,
         X: np.ndarray,
@@ -133,14 +220,11 @@ class MixtureFamily:
         sample_weight: np.ndarray | None,
         reference: Any,
     ) -> NamedTuple:
-        """Statistics of one chunk for given responsibilities ``resp``.
+        """Statistics of one chunk for given responsibilities ``resp`` (n, k).
 
-        Used for initialisation: ``m_step`` of the summed result is the
-        M-step applied to ``resp``. ``reference`` is a family-specific value
-        computed once for the whole data by :meth:`reference` (for example a
-        centre used for numerically stable centred sums).
+        :meth:`initial_m_step` of their sum over chunks is the weighted
+        maximum-likelihood estimate given ``resp``.
         """
-        raise NotImplementedError
 
     def accumulate_labels(
         self,
@@ -172,39 +256,40 @@ class MixtureFamily:
         """:meth:`accumulate_labels` of the labels of the nearest of
         ``centres`` (squared Euclidean distance, the first of ties), or
         ``None`` (the default), and the engine labels the rows itself.
-
-        The Gaussian family labels and accumulates in one pass.
         """
         return None
 
-    def reference(self, X: np.ndarray, n_components: int) -> Any:
-        """A data summary used to centre initial statistics (default: None).
+    # ------------------------------------------------------------ M-step
+    @abc.abstractmethod
+    def initial_m_step(self, stats: NamedTuple, reference: Any) -> Any:
+        """Parameters from the statistics of given responsibilities.
 
-        It is passed to :meth:`accumulate_responsibilities` for every chunk and
-        then, as ``params``, to :meth:`m_step`.
+        ``stats`` are sums of :meth:`accumulate_responsibilities` (or its
+        label hooks) about ``reference``. This is the first M-step of a
+        start: there are no previous parameters (an empty component gets a
+        defined value of its own).
         """
-        return None
 
-    def m_step(self, stats: NamedTuple, params: Any | None) -> Any:
-        """Parameters maximising the expected complete-data log-likelihood.
+    @abc.abstractmethod
+    def m_step(self, stats: NamedTuple, params: Any) -> Any:
+        """Parameters maximising the expected complete-data log-likelihood
+        of E-step statistics (or not decreasing it, for an ECM step).
 
-        ``params`` is what the statistics were computed under: the
-        parameters given to :meth:`accumulate`, or at initialisation the
-        value :meth:`reference` returned (the ``reference`` given to
-        :meth:`accumulate_responsibilities`). A family may use it for centred
-        statistics or to keep an empty component where it was.
+        ``params`` are the parameters the statistics were computed under
+        (given to :meth:`prepare`): a family may use them for centred
+        statistics, for the parts a conditional step keeps, or to keep an
+        empty component where it was.
         """
-        raise NotImplementedError
 
+    # --------------------------------------------------------- inference
+    @abc.abstractmethod
     def log_prob(self, X: np.ndarray, params: Any) -> np.ndarray:
         """Per-component log densities, shape (n_samples, n_components)."""
-        raise NotImplementedError
 
     def infer(
         self,
         X: np.ndarray,
-        params: Any,
-        log_weights: np.ndarray,
+        prepared: Any,
         mode: int,
         out: np.ndarray | None = None,
         labels: np.ndarray | None = None,
@@ -217,15 +302,17 @@ class MixtureFamily:
         with those weighted log densities, ``labels`` (n,) with each row's
         most probable component, ``scores`` (n,) with each row's log density
         under the mixture, or ``out`` with the component probabilities.
-        Returns the number of rows whose largest weighted log density is not
-        finite (density 0 under every component: their label is 0, their
-        probabilities are left as log densities, and the caller raises).
+        ``prepared`` is :meth:`prepare`'s. Returns the number of rows whose
+        largest weighted log density is not finite (density 0 under every
+        component: their label is 0, their probabilities are left as log
+        densities, and the caller raises).
 
         This default takes :meth:`log_prob` ``INFER_ROWS`` rows at a time
         and numba kernels along its rows (log-sum-exp with libm's exp and
         log, softmax, argmax). A family with a fused kernel overrides it.
         """
         lost = 0
+        params, log_weights = prepared.params, prepared.log_weights
         for start in range(0, X.shape[0], INFER_ROWS):
             rows = slice(start, start + INFER_ROWS)
             # C order for the row kernels (a family may build its log
@@ -242,6 +329,29 @@ class MixtureFamily:
                 out[rows] = weighted
         return lost
 
+    # ----------------------------------------------------------- seeding
+    def embed(self, X: np.ndarray) -> tuple[Any, np.ndarray | None]:
+        """A numeric view ``(Z, scales)`` of the rows, for seeding starts.
+
+        ``Z`` (n, m) is what k-means measures distances on (the engine may
+        take its rows lazily: ``embed(X[rows])`` must equal
+        ``embed(X)[0][rows]``); ``scales`` (m,) is ``None`` or, for seeding
+        that standardises, each feature's fixed scale (NaN: standardise the
+        feature by its weighted standard deviation). The default is X
+        itself.
+        """
+        return X, None
+
+    def match_clusters(
+        self, X: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None
+    ) -> np.ndarray:
+        """Labels of seeded clusters, renumbered so that each cluster starts
+        the component that suits it (components of different kinds). The
+        default keeps them."""
+        return labels
+
+    # ---------------------------------------------------------- sampling
+    @abc.abstractmethod
     def sample(
         self, params: Any, n_samples_per_component: np.ndarray, rng
     ) -> np.ndarray:
@@ -249,11 +359,10 @@ class MixtureFamily:
 
         Rows are returned grouped by component, in component order.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def n_parameters(self, params: Any) -> int:
         """Number of free parameters, mixing weights excluded."""
-        raise NotImplementedError
 
 
 def column_means(X) -> np.ndarray:

@@ -24,12 +24,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.cluster import KMeans, kmeans_plusplus
+from scipy.optimize import linear_sum_assignment
 
 from .._config import CHUNK_SIZE
 from .._kernels import composite as kernels
-from .._threads import one_openmp_thread
-from ._base import MixtureFamily, add_stats, kernel_weights, labelled_responsibilities
+from ._base import MixtureFamily, add_stats, chunk_bounds, kernel_weights, one_hot
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
 
 
@@ -53,6 +52,17 @@ class CompositeParams(NamedTuple):
 
     groups: tuple
     missing: np.ndarray | None
+
+
+class CompositePrepared(NamedTuple):
+    """The E-step's view of the parameters (``CompositeFamily.prepare``):
+    each group's centre (``ColumnFamily.centre``) and, for a table of one
+    column family alone, what its fused E-step takes (else None)."""
+
+    params: CompositeParams
+    log_weights: np.ndarray
+    centres: list
+    fused: Any
 
 
 class StatsTuple(tuple):
@@ -230,8 +240,12 @@ class CompositeFamily(MixtureFamily):
             resp_sum, np.asarray(log_likelihood), StatsTuple(group_stats), missing_sum
         )
 
-    def accumulate(self, X, params, log_weights, sample_weight):
-        XT = transpose_chunk(X)
+    def prepare(self, params, log_weights):
+        centres = [
+            group.family.centre(group_params)
+            for group, group_params in zip(self.groups, params.groups, strict=True)
+        ]
+        fused = None
         if (
             len(self.groups) == 1
             and self.groups[0].components is None
@@ -239,8 +253,17 @@ class CompositeFamily(MixtureFamily):
         ):
             # A table of one block: its family may do the E-step in one pass.
             group = self.groups[0]
+            fused = group.family.prepare_fused(
+                params.groups[0], group.conf, log_weights
+            )
+        return CompositePrepared(params, log_weights, centres, fused)
+
+    def accumulate(self, X, prepared, sample_weight):
+        XT = transpose_chunk(X)
+        if prepared.fused is not None:
+            group = self.groups[0]
             fused = group.family.fused_e_step(
-                XT, params.groups[0], group.conf, log_weights, sample_weight
+                XT, prepared.fused, group.conf, sample_weight
             )
             if fused is not None:
                 resp_sum, log_likelihood, stats = fused
@@ -252,15 +275,11 @@ class CompositeFamily(MixtureFamily):
                 )
         n = XT.shape[1]
         log_prob = np.empty((self.n_components, n))
-        log_prob[:] = np.asarray(log_weights, dtype=np.float64)[:, None]
-        self._add_log_prob(XT, params, log_prob)
+        log_prob[:] = np.asarray(prepared.log_weights, dtype=np.float64)[:, None]
+        self._add_log_prob(XT, prepared.params, log_prob)
         weights, weighted = kernel_weights(sample_weight)
         resp_sum, log_likelihood = kernels.normalise(log_prob, weights, weighted)
-        centres = [
-            group.family.centre(group_params)
-            for group, group_params in zip(self.groups, params.groups, strict=True)
-        ]
-        return self._stats(XT, log_prob, centres, resp_sum, log_likelihood)
+        return self._stats(XT, log_prob, prepared.centres, resp_sum, log_likelihood)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
         XT = transpose_chunk(X)
@@ -285,8 +304,17 @@ class CompositeFamily(MixtureFamily):
         return group.components.shape[0]
 
     # ----------------------------------------------------------- M-step
+    def initial_m_step(self, stats, reference):
+        """The M-step without previous parameters (an empty component gets
+        the pooled values of its columns)."""
+        return self._m_step(stats, None)
+
     def m_step(self, stats, params):
-        previous = params if isinstance(params, CompositeParams) else None
+        return self._m_step(stats, params)
+
+    def _m_step(self, stats, previous):
+        """Each group's M-step (keeping ``previous`` parameters for empty
+        components, if given) and the missingness probabilities."""
         group_params = []
         for i, (group, group_stats) in enumerate(
             zip(self.groups, stats.groups, strict=True)
@@ -400,208 +428,49 @@ class CompositeFamily(MixtureFamily):
             scales.append(np.full(rows[-1].shape[0], group.family.embed_scale))
         return np.concatenate(rows, axis=0).T, np.concatenate(scales)
 
+    def match_clusters(self, X, labels, sample_weight):
+        """Hand each seeded cluster to the component whose family fits it best.
 
-# ------------------------------------------------------------------ starts
-#: Seeding works on at most this many rows (a weighted subsample beyond).
-SEED_MAX_ROWS = 20_000
-
-
-def _standardise(Z, fixed_scales, sample_weight):
-    """Weighted z-scores per feature; missing (NaN) becomes 0 (the mean).
-
-    Features with a fixed scale (indicators of labels) are centred and
-    multiplied by it instead: standardised indicators would dominate the
-    distances and make k-means split on any yes/no column. Returns a
-    C-contiguous (n_rows, n_features) array.
-    """
-    ZT = np.ascontiguousarray(np.asarray(Z, dtype=np.float64).T)
-    weights, weighted = kernel_weights(sample_weight)
-    fixed = np.ascontiguousarray(fixed_scales, dtype=np.float64)
-    return kernels.standardise(ZT, fixed, weights, weighted)
-
-
-def _row_hashes(Z):
-    """A 64-bit hash of the bits of each row of a C-contiguous float64 Z."""
-    bits = Z.view(np.uint64)
-    key = np.zeros(Z.shape[0], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(Z.shape[1]):
-            key = (key ^ bits[:, j]) * np.uint64(0x9E3779B97F4A7C15)
-            key ^= key >> np.uint64(29)
-    return key
-
-
-def _distinct_rows(Z):
-    """Distinct rows of Z, and the index of each row's distinct row.
-
-    Rows are grouped by a 64-bit hash of their bits (a 1-D unique of the
-    hashes, where ``np.unique(axis=0)`` sorts whole rows: ``_distinct_rows``
-    in ``doc/performance.rst``); the grouping is checked row by row, and a
-    hash collision falls back to ``np.unique(axis=0)``.
-    """
-    Z = np.ascontiguousarray(Z + 0.0)  # + 0.0 turns -0.0 into 0.0
-    _, first, inverse = np.unique(
-        _row_hashes(Z), return_index=True, return_inverse=True
-    )
-    distinct = Z[first]
-    if not np.array_equal(distinct[inverse], Z):
-        distinct, inverse = np.unique(Z, axis=0, return_inverse=True)
-        return distinct, inverse.ravel()
-    # Lexicographic order, as np.unique(axis=0): unlike the hash order it does
-    # not change when rounding perturbs the values (weights vs repeated rows).
-    order = np.argsort(distinct[:, 0], kind="stable")
-    if np.any(np.diff(distinct[order, 0]) == 0):
-        order = np.lexsort(distinct.T[::-1])
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.shape[0])
-    return distinct[order], rank[inverse]
-
-
-def _ranks(Z):
-    """Each column of Z (n, f) replaced by the ranks of its values (ties
-    share one; NaN stays NaN)."""
-    ranks = np.full(Z.shape, np.nan)
-    for j in range(Z.shape[1]):
-        observed = ~np.isnan(Z[:, j])
-        _, rank = np.unique(Z[observed, j], return_inverse=True)
-        ranks[observed, j] = rank
-    return ranks
-
-
-def _nearest(Z, centres):
-    """Index of the nearest centre of each row of Z."""
-    return kernels.nearest(
-        np.ascontiguousarray(Z, dtype=np.float64),
-        np.ascontiguousarray(centres, dtype=np.float64),
-    )
-
-
-def one_hot_responsibilities(labels, n_components):
-    """Chunk function of one-hot responsibilities for hard ``labels``."""
-    return labelled_responsibilities(
-        lambda start, stop: labels[start:stop], n_components
-    )
-
-
-def seeded_responsibilities(
-    init_params, family, X, n_components, rng, sample_weight=None
-):
-    """Initial responsibilities seeded from the data, as a chunk function.
-
-    Rows are embedded numerically (family ``embed``, standardised, missing at
-    the mean), merged into distinct rows with summed weights (so a weight of
-    2 and a repeated row give the same start), and seeded on those:
-
-    - 'kmeans': weighted k-means (one k-means++ start) -> nearest centre;
-    - 'k-means++': k-means++ seeds -> nearest seed;
-    - 'random_from_data': distinct random rows -> nearest row;
-    - 'random': random responsibilities on a random subsample of rows.
-
-    Seeds are distinct rows, so no two components start identical.
-    """
-    n_samples = X.shape[0]
-    if init_params == "random":
-        return _random_subsample_responsibilities(
-            n_samples, n_components, rng, sample_weight
-        )
-    embedded, scales = family.embed(X)
-    Z = _standardise(embedded, scales, sample_weight)
-    positive = (
-        np.arange(n_samples)
-        if sample_weight is None
-        else np.flatnonzero(sample_weight > 0)
-    )
-    distinct, inverse = _distinct_rows(Z[positive])
-    if distinct.shape[0] < n_components:
-        # Standardising can merge distinct rows (1e-300 and 2e-300 beside
-        # 1e300); their ranks keep them apart.
-        Z = _standardise(_ranks(embedded), scales, sample_weight)
-        distinct, inverse = _distinct_rows(Z[positive])
-    weights = np.bincount(
-        inverse,
-        weights=None if sample_weight is None else sample_weight[positive],
-        minlength=distinct.shape[0],
-    ).astype(np.float64)
-    if distinct.shape[0] < n_components:
-        weighted = ""
-        if sample_weight is not None:
-            weighted = (
-                f" among the {positive.shape[0]} of {n_samples} rows with a "
-                "positive weight (weights below the largest by more than the "
-                "range of double precision count as 0)"
+        With components of different families (groups that cover some of
+        the components), which cluster starts which component matters:
+        every family is fitted to every cluster and the clusters are
+        assigned to components maximising the total log-likelihood (a
+        linear assignment problem). Otherwise the labels are kept.
+        """
+        if all(group.components is None for group in self.groups):
+            return labels
+        k = self.n_components
+        bounds = chunk_bounds(X.shape[0])
+        score = np.zeros((k, k))  # cluster x component
+        for group in self.groups:
+            single = CompositeFamily(
+                [group._replace(components=None)], k, reg_covar=self.reg_covar
             )
-        raise ValueError(
-            f"The data have only {distinct.shape[0]} distinct rows (after "
-            f"encoding){weighted}, fewer than n_components={n_components}; "
-            "components would start identical. Use fewer components."
-        )
-    if init_params == "kmeans":
-        kmeans = KMeans(n_clusters=n_components, n_init=1, random_state=rng)
-        with one_openmp_thread():
-            centres = kmeans.fit(distinct, sample_weight=weights).cluster_centers_
-    elif init_params == "k-means++":
-        centres, _ = kmeans_plusplus(
-            distinct, n_components, sample_weight=weights, random_state=rng
-        )
-    else:  # random_from_data
-        rows = rng.choice(
-            distinct.shape[0], n_components, replace=False, p=weights / weights.sum()
-        )
-        centres = distinct[rows]
-    labels = _nearest(Z, np.asarray(centres, dtype=np.float64))
-    # A seed is a data row, so it is its own nearest centre unless tied.
-    centres = np.asarray(centres, dtype=np.float64)
-    # Components no row is nearest to (a bincount: np.setdiff1d sorts all
-    # labels).
-    for c in np.flatnonzero(np.bincount(labels, minlength=n_components) == 0):
-        labels[_nearest(centres[c : c + 1], Z)[0]] = c
-    return one_hot_responsibilities(labels, n_components)
-
-
-def seeding_rows(X, sample_weight, rng):
-    """The rows a start is seeded and initialised from, and their weights.
-
-    All rows, or beyond ``SEED_MAX_ROWS`` rows with positive weight a
-    uniformly random ``SEED_MAX_ROWS`` of those: k-means on them and the
-    first M-step from their labels give as good a start, without
-    embedding, standardising and labelling every row of a large table
-    (``SEED_MAX_ROWS`` in ``doc/performance.rst``).
-    """
-    positive = (
-        np.arange(X.shape[0])
-        if sample_weight is None
-        else np.flatnonzero(sample_weight > 0)
-    )
-    if positive.shape[0] <= SEED_MAX_ROWS:
-        return X, sample_weight
-    rows = positive[_random_subset(positive.shape[0], SEED_MAX_ROWS, rng)]
-    return X[rows], None if sample_weight is None else sample_weight[rows]
-
-
-def _random_subset(n, size, rng):
-    """Sorted indices of a uniformly random subset of ``size`` of range(n).
-
-    The rows with the ``size`` smallest of n uniform keys, in linear time
-    (``rng.choice(n, size, replace=False)`` permutes all n indices).
-    """
-    keys = rng.random_sample(n)
-    return np.sort(np.argpartition(keys, size - 1)[:size])
-
-
-def _random_subsample_responsibilities(n_samples, n_components, rng, sample_weight):
-    rows = (
-        np.arange(n_samples)
-        if sample_weight is None
-        else np.flatnonzero(sample_weight > 0)
-    )
-    size = min(rows.shape[0], max(n_components, 10 * n_components))
-    chosen = np.sort(rng.choice(rows, size, replace=False))
-    resp_chosen = rng.dirichlet(np.ones(n_components), size=size)
-
-    def responsibilities(start, stop):
-        resp = np.zeros((stop - start, n_components))
-        inside = (chosen >= start) & (chosen < stop)
-        resp[chosen[inside] - start] = resp_chosen[inside]
-        return resp
-
-    return responsibilities
+            reference = single.reference(X, k)
+            stats = None
+            for start, stop in bounds:
+                weights = None if sample_weight is None else sample_weight[start:stop]
+                part = single.accumulate_responsibilities(
+                    X[start:stop], one_hot(labels[start:stop], k), weights, reference
+                )
+                stats = part if stats is None else add_stats(stats, part)
+            params = single.initial_m_step(stats, reference)
+            cluster_ll = np.zeros(k)
+            for start, stop in bounds:
+                log_prob = single.log_prob(X[start:stop], params)
+                mine = log_prob[np.arange(stop - start), labels[start:stop]]
+                if sample_weight is not None:
+                    mine = mine * sample_weight[start:stop]
+                cluster_ll += np.bincount(labels[start:stop], weights=mine, minlength=k)
+            score[:, group.components] = cluster_ll[:, None]
+        # A family that gives a cluster density 0 (or an undefined one)
+        # ranks below every finite score, so that the assignment is always
+        # defined (scipy refuses NaN and all-infinite costs).
+        finite = np.isfinite(score)
+        floor = score[finite].min() - 1.0 if finite.any() else 0.0
+        score = np.where(finite | (score == np.inf), score, floor)
+        score = np.minimum(score, np.finfo(np.float64).max)
+        clusters, components = linear_sum_assignment(score, maximize=True)
+        mapping = np.empty(k, dtype=np.int64)
+        mapping[clusters] = components
+        return mapping[labels]

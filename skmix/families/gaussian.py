@@ -8,29 +8,21 @@ formulas and avoids the E[x^2] - mean^2 cancellation.
 from __future__ import annotations
 
 import math
-import threading
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._config import (
+    CHUNKS_PER_CALL,
+    CLAIM_ROWS,
+    LABEL_CHUNK_ROWS,
+    LABEL_GROUP_MIN_WORK,
+)
 from .._kernels import gaussian as kernels
-from .._threads import MIN_ROWS_FOR_THREADS, run_in_threads
-from ._base import MixtureFamily, column_means, kernel_weights
+from ._base import MixtureFamily, Runner, column_means, kernel_weights
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-#: Rows per block that the threads of one E-step claim (the engine's chunks
-#: hold several). Finer than the engine's 16,384-row chunks so that two
-#: threads finish together: with 100,000 rows in 7 chunks one thread ran 4
-#: (a helper thread starts 0.05-0.3 ms late); same-process, two threads at
-#: 100,000 x 10 x 5 diag 1.83 -> 1.61 ms (min of 40), one thread unchanged.
-#: Each chunk's statistics are the ordered sum of its blocks whichever path
-#: computes them, so results stay independent of the thread count.
-CLAIM_ROWS = 4096
-#: Chunks per kernel call of an E-step (1,048,576 rows at the engine's chunk
-#: size): bounds the memory of the per-block statistics for any n.
-CHUNKS_PER_CALL = 64
 _LOG_2PI = math.log(2.0 * math.pi)
 _RESP_EPS = 10 * np.finfo(np.float64).eps
 
@@ -48,6 +40,22 @@ class GaussianParams(NamedTuple):
     means: np.ndarray
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
+
+
+class GaussianPrepared(NamedTuple):
+    """The E-step's view of the parameters (``GaussianFamily.prepare``).
+
+    ``log_norm`` is log w_k + log det U_k - d/2 log(2 pi) per component;
+    ``centre`` the point the full and tied kernels shift each tile to (the
+    mean of the means), None for diagonal covariances.
+    """
+
+    params: Any
+    log_weights: np.ndarray
+    means: np.ndarray
+    precisions: np.ndarray
+    log_norm: np.ndarray
+    centre: np.ndarray | None
 
 
 class GaussianStats(NamedTuple):
@@ -76,17 +84,9 @@ _CLAIMED_KERNELS = {
 }
 
 
-#: Full covariances with (n_components - 1) n_features at least this take
-#: ``grouped_label_moments`` for their k-means initialisation; fewer
-#: components or features, where grouping costs more than it saves, take
-#: ``label_moments``. Measured at 90,000 rows, grouping won from d = 24 at
-#: k = 2, d = 10-16 at k = 3, d = 6 at k = 4, d = 5 at k = 5 and d = 2 at
-#: k = 10.
-LABEL_GROUP_MIN_WORK = 18
-
-
 def _groups_labels(covariance_type, n_components, n_features):
-    """Whether label statistics group the rows by label (see above)."""
+    """Whether label statistics group the rows by label
+    (``LABEL_GROUP_MIN_WORK``)."""
     return (
         covariance_type == "full"
         and (n_components - 1) * n_features >= LABEL_GROUP_MIN_WORK
@@ -115,7 +115,12 @@ def _as_float64(X):
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
-def _symmetrise_upper(upper):
+def _serial(work, n_units):
+    """The runner of work on the calling thread alone (see ``Runner``)."""
+    work()
+
+
+def symmetrise_upper(upper):
     """Full symmetric matrices from their upper triangles (last two axes)."""
     upper = np.ascontiguousarray(upper, dtype=np.float64)
     if upper.ndim == 2:
@@ -157,8 +162,7 @@ class GaussianFamily(MixtureFamily):
     def _centre_of_means(means):
         """The centre the full and tied kernels shift each tile to: the mean
         of the means, as ``means.mean(axis=0)`` computes it (the same sum
-        and division) without its Python layers (~9 us an iteration, 10% of
-        an EM iteration on 272 rows)."""
+        and division) without its Python layers."""
         return np.add.reduce(means, axis=0) / means.shape[0]
 
     # --------------------------------------------------- contract
@@ -177,22 +181,9 @@ class GaussianFamily(MixtureFamily):
             np.zeros(lead + (k,)), np.zeros(lead), np.zeros(lead + (k, d)), sum_zz
         )
 
-    def _kernel_args(self, params, log_weights):
-        """Means, precision factors, log_norm and the full / tied kernels' centre.
-
-        The engine calls ``accumulate`` once per chunk with the same
-        ``params`` and ``log_weights`` objects, so the last result is kept
-        (with the objects themselves, so that their ids are not reused)
-        rather than recomputed per chunk: a few numpy calls per chunk were
-        ~10% of a small iteration. One entry per thread: parallel starts
-        share the family, and a single entry made them evict each other's
-        arguments at every chunk.
-        """
-        cache = self.__dict__.setdefault("_args_cache", {})
-        thread = threading.get_ident()
-        cached = cache.get(thread)
-        if cached is not None and cached[0] is params and cached[1] is log_weights:
-            return cached[2]
+    def prepare(self, params, log_weights):
+        """Means, precision factors, ``log_norm`` and the full / tied
+        kernels' centre, as the kernels take them (see ``GaussianPrepared``)."""
         means = np.ascontiguousarray(params.means, dtype=np.float64)
         precisions = np.ascontiguousarray(params.precisions_cholesky)
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
@@ -201,28 +192,20 @@ class GaussianFamily(MixtureFamily):
             if self.covariance_type in ("full", "tied")
             else None
         )
-        args = (means, precisions, log_norm, centre)
-        cache[thread] = (params, log_weights, args)
-        return args
+        return GaussianPrepared(
+            params, log_weights, means, precisions, log_norm, centre
+        )
 
-    def __getstate__(self):
-        # The cached kernel arguments are not part of the model.
-        state = self.__dict__.copy()
-        state.pop("_args_cache", None)
-        return state
-
-    def accumulate(self, X, params, log_weights, sample_weight):
+    def accumulate(self, X, prepared, sample_weight):
         X = _as_float64(X)
         chunk_size = max(X.shape[0], 1)
-        return self._accumulate(X, params, log_weights, sample_weight, chunk_size)
+        return self._accumulate(X, prepared, sample_weight, chunk_size, _serial)
 
-    def accumulate_chunks(
-        self, X, params, log_weights, sample_weight, chunk_size, n_threads=1
-    ):
+    def accumulate_chunks(self, X, prepared, sample_weight, chunk_size, run):
         """``accumulate`` of every chunk of ``chunk_size`` rows, summed in order.
 
         The same numbers as calling :meth:`accumulate` per chunk and adding
-        the results left to right, for any ``n_threads``: the threads claim
+        the results left to right, whatever ``run`` does: the workers claim
         blocks of rows inside one kernel call each. Returns ``None`` when X
         is not C-contiguous float64 (converting all of it at once would copy
         X), or when ``chunk_size`` is above ``CLAIM_ROWS`` and not a multiple
@@ -233,17 +216,14 @@ class GaussianFamily(MixtureFamily):
             return None
         if chunk_size > CLAIM_ROWS and chunk_size % CLAIM_ROWS:
             return None
-        return self._accumulate(
-            X, params, log_weights, sample_weight, chunk_size, n_threads
-        )
+        return self._accumulate(X, prepared, sample_weight, chunk_size, run)
 
-    def _accumulate(
-        self, X, params, log_weights, sample_weight, chunk_size, n_threads=1
-    ):
+    def _accumulate(self, X, prepared, sample_weight, chunk_size, run: Runner):
         """Statistics of X as chunks of ``chunk_size`` rows, each the ordered
         sum of its blocks of at most ``CLAIM_ROWS`` rows (the unit the
-        threads claim), and the chunks summed in order."""
-        means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
+        workers of ``run`` claim), and the chunks summed in order."""
+        means, precisions = prepared.means, prepared.precisions
+        log_norm, centre = prepared.log_norm, prepared.centre
         k, d = means.shape
         block = min(chunk_size, CLAIM_ROWS)
         blocks_per_chunk = -(-chunk_size // block)
@@ -271,14 +251,10 @@ class GaussianFamily(MixtureFamily):
                 parts.sum_zz,
                 parts.log_likelihood,
             )
-            run_in_threads(
-                lambda: kernel(*args, block, counter, part_arrays),
-                min(n_threads, n_blocks),
-                shareable=n_blocks > 1 and X.shape[0] >= MIN_ROWS_FOR_THREADS,
-            )
+            run(lambda: kernel(*args, block, counter, part_arrays), n_blocks)
             if X.shape[0] <= block:
                 # One block in all: its statistics are the sums (0 + x = x),
-                # without the folding calls (~10 us of a small iteration).
+                # without the folding calls.
                 return GaussianStats(
                     parts.resp_sum[0],
                     parts.log_likelihood[0:1].reshape(()),
@@ -313,14 +289,8 @@ class GaussianFamily(MixtureFamily):
             reference,
         )
 
-    #: The labels of a chunk take 8 bytes a row (0.5 MB), not an n x k
-    #: array (``accumulate_nearest`` stores none). Fewer chunks are fewer
-    #: round trips between Python (holding the GIL) and the kernels:
-    #: initialising from k-means labels of 90,000 x 2 rows took 1.50 -> 1.43
-    #: ms alone (medians), and while another start ran 1.71-1.73 -> 1.50-1.53
-    #: ms (10th percentiles; the medians, 1.77-1.80 -> 1.69-1.82 ms, were
-    #: noisy), 16,384 -> 65,536 rows a chunk.
-    label_chunk_rows = 65536
+    #: Hard assignments take 8 bytes a row here, not an n x k array.
+    label_chunk_rows = LABEL_CHUNK_ROWS
 
     def accumulate_labels(self, X, labels, n_components, sample_weight, reference):
         """``accumulate_responsibilities`` of the indicator rows of ``labels``
@@ -353,10 +323,8 @@ class GaussianFamily(MixtureFamily):
         X = _as_float64(X)
         d = X.shape[1]
         resp_sum, sum_z = np.zeros(k), np.zeros((k, d))
-        # One numba pass (it used to be numpy with BLAS products and k passes
-        # for 'full': ~5 of the ~6 ms that initialising 90,000 x 2 rows took,
-        # most of it holding the GIL against parallel starts).
-        # The kernels take sum_zz 3-D for every covariance type.
+        # One numba pass that releases the GIL (parallel starts initialise
+        # at once). The kernels take sum_zz 3-D for every covariance type.
         stats_shape, kernel_shape = {
             "full": ((k, d, d), (k, d, d)),
             "tied": ((d, d), (1, d, d)),
@@ -376,8 +344,16 @@ class GaussianFamily(MixtureFamily):
         )
         return GaussianStats(resp_sum, np.zeros(()), sum_z, sum_zz.reshape(stats_shape))
 
+    def initial_m_step(self, stats, reference):
+        """The M-step about the reference means (every centre the column
+        means of the rows the start is initialised from)."""
+        return self._m_step(stats, reference.means)
+
     def m_step(self, stats, params):
-        centres = params.means
+        return self._m_step(stats, params.means)
+
+    def _m_step(self, stats, centres):
+        """Means and covariances from statistics centred on ``centres``."""
         if self.covariance_type in ("diag", "spherical"):
             return self._diagonal_m_step(stats, centres)
         return self._full_m_step(stats, centres)
@@ -478,19 +454,20 @@ class GaussianFamily(MixtureFamily):
         X = _as_float64(X)
         k = params.means.shape[0]
         out = np.empty((X.shape[0], k))
-        self.infer(X, params, np.zeros(k), kernels.LOG_PROB, out=out)
+        self.infer(X, self.prepare(params, np.zeros(k)), kernels.LOG_PROB, out=out)
         return out
 
-    def infer(self, X, params, log_weights, mode, out=None, labels=None, scores=None):
+    def infer(self, X, prepared, mode, out=None, labels=None, scores=None):
         """:meth:`MixtureFamily.infer` by the fused kernels (``full_infer``,
         ``diag_infer``): each tile's log densities go straight to what
         ``mode`` asks, with no (n, k) array stored or read again."""
         X = _as_float64(X)
-        k = params.means.shape[0]
+        means, precisions = prepared.means, prepared.precisions
+        log_norm, centre = prepared.log_norm, prepared.centre
+        k = means.shape[0]
         out = np.empty((0, k)) if out is None else out
         labels = np.empty(0, dtype=np.intp) if labels is None else labels
         scores = np.empty(0) if scores is None else scores
-        means, precisions, log_norm, centre = self._kernel_args(params, log_weights)
         outputs = (mode, out, labels, scores)
         if self.covariance_type in ("full", "tied"):
             if self.covariance_type == "tied":

@@ -10,7 +10,7 @@ responsibility-weighted count sums ``sum_i r_ic x_i``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import gammaln
@@ -36,6 +36,14 @@ class MultinomialParams(NamedTuple):
 
     #: (n_components, n_categories); each row sums to 1.
     probabilities: np.ndarray
+
+
+class MultinomialPrepared(NamedTuple):
+    """The E-step's view of the parameters: the floored log probabilities."""
+
+    params: Any
+    log_weights: np.ndarray
+    log_probabilities: np.ndarray
 
 
 class MultinomialStats(NamedTuple):
@@ -97,15 +105,20 @@ class MultinomialFamily(MixtureFamily):
         # of the weights matters, not only their ratios.
         return self.alpha == 0
 
-    def accumulate(self, X, params, log_weights, sample_weight):
+    def prepare(self, params, log_weights):
+        return MultinomialPrepared(
+            params, log_weights, safe_log_probabilities(params.probabilities)
+        )
+
+    def accumulate(self, X, prepared, sample_weight):
         X = _as_float64(X)
-        n_components, n_categories = params.probabilities.shape
+        n_components, n_categories = prepared.log_probabilities.shape
         counts = np.zeros((n_components, n_categories))
         resp_sum = np.zeros(n_components)
         log_likelihood = multinomial_accumulate(
             X,
-            safe_log_probabilities(params.probabilities),
-            np.asarray(log_weights, dtype=np.float64),
+            prepared.log_probabilities,
+            np.asarray(prepared.log_weights, dtype=np.float64),
             _NO_WEIGHTS if sample_weight is None else sample_weight,
             LOG_FACTORIAL,
             counts,
@@ -120,13 +133,22 @@ class MultinomialFamily(MixtureFamily):
             resp = resp * sample_weight[:, None]
         return MultinomialStats(resp.sum(axis=0), resp.T @ X, np.asarray(0.0))
 
+    def initial_m_step(self, stats, reference):
+        """:meth:`m_step` of the first M-step: a component without any count
+        gets uniform probabilities."""
+        return self._m_step(stats, None)
+
     def m_step(self, stats, params):
         """``p_cj = (counts_cj + alpha) / sum_l (counts_cl + alpha)``.
 
         A component without any count (empty, or holding only rows of total
-        0, with ``alpha = 0``) keeps its previous probabilities, or uniform
-        ones at initialisation.
+        0, with ``alpha = 0``) keeps its previous probabilities.
         """
+        return self._m_step(stats, params)
+
+    def _m_step(self, stats, params):
+        """The M-step; empty components keep ``params`` or, for None, get
+        uniform probabilities."""
         counts = np.asarray(stats.counts, dtype=np.float64) + self.alpha
         totals = counts.sum(axis=1, keepdims=True)
         empty = ~(totals[:, 0] > 0)
@@ -139,6 +161,16 @@ class MultinomialFamily(MixtureFamily):
             else:
                 probabilities[empty] = params.probabilities[empty]
         return MultinomialParams(probabilities)
+
+    def embed(self, X):
+        """Row proportions ``x / row total`` (a row of total 0 counts as
+        uniform): what starts are seeded on."""
+        X = np.asarray(X, dtype=np.float64)
+        totals = X.sum(axis=1)
+        proportions = np.full(X.shape, 1.0 / X.shape[1])
+        seen = totals > 0
+        proportions[seen] = X[seen] / totals[seen, None]
+        return proportions, None
 
     def log_prob(self, X, params):
         X = _as_float64(X)

@@ -37,7 +37,7 @@ mu alone (an ECM step; EM stays monotone).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
@@ -45,7 +45,7 @@ from scipy.optimize import brentq
 from .._kernels import nig as kernels
 from .._kernels.bessel import log_kve_ratio_table
 from ._base import MixtureFamily, column_means, kernel_weights
-from .gaussian import GaussianFamily, _symmetrise_upper
+from .gaussian import GaussianFamily, symmetrise_upper
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -76,6 +76,19 @@ class NIGParams(NamedTuple):
     dispersions: np.ndarray | None
     tail_shapes: np.ndarray | None
     precisions_cholesky: np.ndarray | None
+
+
+class NIGPrepared(NamedTuple):
+    """The E-step's view of the parameters (``NIGFamily.prepare``): the
+    locations and :meth:`NIGFamily.kernel_inputs`."""
+
+    params: Any
+    log_weights: np.ndarray
+    locations: np.ndarray
+    stack: np.ndarray
+    white_skew: np.ndarray
+    tails: np.ndarray
+    log_const: np.ndarray
 
 
 class NIGStats(NamedTuple):
@@ -193,22 +206,26 @@ class NIGFamily(MixtureFamily):
             np.zeros((k, d, d)),
         )
 
-    def accumulate(self, X, params, log_weights, sample_weight):
-        X = _as_float64(X)
+    def prepare(self, params, log_weights):
         locations = np.ascontiguousarray(params.locations, dtype=np.float64)
-        k, d = locations.shape
+        return NIGPrepared(
+            params, log_weights, locations, *self.kernel_inputs(params, log_weights)
+        )
+
+    def accumulate(self, X, prepared, sample_weight):
+        X = _as_float64(X)
+        k, d = prepared.locations.shape
         stats = self._empty_stats(k, d)
-        stack, white_skew, tails, log_const = self.kernel_inputs(params, log_weights)
         weights, weighted = kernel_weights(sample_weight)
         ll = kernels.accumulate(
             X,
             weights,
             weighted,
-            locations,
-            stack,
-            white_skew,
-            tails,
-            log_const,
+            prepared.locations,
+            prepared.stack,
+            prepared.white_skew,
+            prepared.tails,
+            prepared.log_const,
             d + 1,
             log_kve_ratio_table(d + 1),
             self.covariance_type in ("full", "tied"),
@@ -250,14 +267,22 @@ class NIGFamily(MixtureFamily):
             sum_zz,
         )
 
+    def initial_m_step(self, stats, reference):
+        """The moment-matched start of each cluster: its mean as location,
+        gamma = 0, its covariance (plus ``reg_covar``) as dispersion and
+        lambda = 1 (statistics with W = 1 about the :meth:`reference`)."""
+        return self._m_step(stats, reference, init=True)
+
     def m_step(self, stats, params):
         """Expanded-parameter M-step, then the move to the gauge m_k = 1.
 
-        ``params`` are the parameters the statistics were computed under, or
-        the :meth:`reference` at initialisation (then: the moment-matched
-        start of each cluster, gamma = 0, lambda = 1).
+        ``params`` are the parameters the statistics were computed under.
         """
-        init = params.skewness is None
+        return self._m_step(stats, params, init=False)
+
+    def _m_step(self, stats, params, init):
+        """The M-step of :meth:`m_step`, or of :meth:`initial_m_step` with
+        ``init`` (``params`` is then the reference)."""
         n = np.asarray(stats.resp_sum, dtype=np.float64)
         k, d = stats.sum_z.shape
         empty = n <= _EMPTY_SHARE * max(n.sum(), np.finfo(float).tiny)
@@ -326,7 +351,7 @@ class NIGFamily(MixtureFamily):
         """
         offset = z_bar - shift
         if self.covariance_type in ("full", "tied"):
-            scatter = _symmetrise_upper(stats.sum_tzz) / n[:, None, None]
+            scatter = symmetrise_upper(stats.sum_tzz) / n[:, None, None]
             scatter_t = (
                 scatter
                 - _outer(z_tilde, shift)

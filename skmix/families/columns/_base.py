@@ -180,14 +180,21 @@ class ColumnFamily:
     def m_step(self, stats, conf, previous, reg_covar):
         raise NotImplementedError
 
-    def fused_e_step(self, XT, params, conf, log_weights, sample_weight):
+    def prepare_fused(self, params, conf, log_weights):
+        """Optional: what :meth:`fused_e_step` takes of ``params`` and the
+        mixing log-weights, computed once per E-step, or ``None`` (the
+        default) for a family without a fused E-step."""
+        return None
+
+    def fused_e_step(self, XT, fused, conf, sample_weight):
         """Optional: the whole E-step of a table made of this block alone.
 
+        ``fused`` is what :meth:`prepare_fused` returned (never None).
         Returns ``(resp_sum, log_likelihood, stats)``, the same numbers (up
         to rounding) as ``add_log_prob``, normalisation and ``accumulate``
         in one pass over the rows, or ``None`` to take that general path
-        (the default; also for a chunk the fused kernel cannot handle, such
-        as one with missing entries).
+        (for a chunk the fused kernel cannot handle, such as one with
+        missing entries).
         """
         return None
 

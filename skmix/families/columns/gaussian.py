@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -36,29 +35,13 @@ class GaussianStats(NamedTuple):
     s2: np.ndarray
 
 
-_FUSED_CACHE = threading.local()
+class FusedArguments(NamedTuple):
+    """What the fused E-step takes (``Gaussian.prepare_fused``): means,
+    1 / standard deviations and log normalisers (with the log weights)."""
 
-
-def _fused_arguments(params, log_weights):
-    """Means, 1 / standard deviations and log normalisers for the fused
-    kernel. The engine passes the same ``params`` and ``log_weights`` objects
-    for every chunk of an E-step, so the last result (with the objects, so
-    that their ids are not reused) is kept per thread, and the numpy work
-    runs once per E-step rather than once per chunk (``_FUSED_CACHE`` in
-    ``doc/performance.rst``)."""
-    cached = getattr(_FUSED_CACHE, "entry", None)
-    if cached is not None and cached[0] is params and cached[1] is log_weights:
-        return cached[2]
-    means = np.ascontiguousarray(params.means, dtype=np.float64)
-    precisions = 1.0 / np.sqrt(params.variances)
-    log_norm = (
-        np.asarray(log_weights, dtype=np.float64)
-        + np.log(precisions).sum(axis=1)
-        - 0.5 * means.shape[1] * _LOG_2PI
-    )
-    args = (means, precisions, log_norm)
-    _FUSED_CACHE.entry = (params, log_weights, args)
-    return args
+    means: np.ndarray
+    precisions: np.ndarray
+    log_norm: np.ndarray
 
 
 #: Normal columns hold values of magnitude at most this: the E-step sums
@@ -112,14 +95,25 @@ class Gaussian(ColumnFamily):
         n_obs, s1, s2 = kernels.gaussian_moments(XT, resp, centre, self._log_scale)
         return GaussianStats(n_obs, centre * n_obs, s1, s2)
 
-    def fused_e_step(self, XT, params, conf, log_weights, sample_weight):
-        """E-step of complete normal columns alone: the diagonal Gaussian
-        mixture's fused kernel (one pass over the rows instead of three:
-        log densities, normalisation, moments). ``None`` for log-normal
-        columns and for chunks with missing entries."""
+    def prepare_fused(self, params, conf, log_weights):
+        """The fused E-step's arguments; ``None`` for log-normal columns."""
         if self._log_scale:
             return None
-        means, precisions, log_norm = _fused_arguments(params, log_weights)
+        means = np.ascontiguousarray(params.means, dtype=np.float64)
+        precisions = 1.0 / np.sqrt(params.variances)
+        log_norm = (
+            np.asarray(log_weights, dtype=np.float64)
+            + np.log(precisions).sum(axis=1)
+            - 0.5 * means.shape[1] * _LOG_2PI
+        )
+        return FusedArguments(means, precisions, log_norm)
+
+    def fused_e_step(self, XT, fused, conf, sample_weight):
+        """E-step of complete normal columns alone: the diagonal Gaussian
+        mixture's fused kernel (one pass over the rows instead of three:
+        log densities, normalisation, moments). ``None`` for chunks with
+        missing entries."""
+        means, precisions, log_norm = fused
         d = means.shape[1]
         weights, weighted = kernel_weights(sample_weight)
         result = gaussian_kernels.diag_accumulate_columns(

@@ -1,6 +1,10 @@
-"""A process-wide thread pool and ``run_in_threads``, shared by the engine and
-the families whose kernels share out work themselves, and the executors of
-the parallel starts."""
+"""The engine's threads: a process-wide pool and ``run_in_threads``, the
+help desk where the idle threads of parallel starts join the others'
+E-steps, the executors of the parallel starts, the choice of a thread count
+per E-step (``ThreadChooser``), and the BLAS / OpenMP thread limits.
+
+Only the engine schedules threads: a family's kernels that share work out
+receive a runner from the engine (see :mod:`skmix._engine.executor`)."""
 
 from __future__ import annotations
 
@@ -10,22 +14,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-#: Fewer rows than this (two of the blocks that the Gaussian kernels'
-#: threads claim) never use threads, nor are offered at a ``HelpDesk``.
-#: From it on, the engine's ``run_em`` times its E-steps on one thread and
-#: on all of them and uses the faster (``ThreadChooser``). At 65,536 rows,
-#: as before the threads claimed blocks finer than chunks, n_jobs=2 missed
-#: gains: lowered to 8,192, its iterations at 20,000 x 10 x 5 went 1.91 ->
-#: 1.22 ms (full), 0.87 -> 0.65 (tied), 0.62 -> 0.52 (diag), and at 10,000
-#: x 10 x 5 full 0.95 -> 0.67; where two threads were no faster (5,000
-#: rows; diag at 10,000) the choosers kept one and the iterations took as
-#: long as before. Why measure rather than guess: waking a sleeping helper
-#: thread took 0.05-0.3 ms (median 0.11) here, and the two vCPUs share much
-#: of their floating-point throughput, at times all of it: two threads ran
-#: an iteration 1.0x (100,000 x 2 x 3, diagonal) to 1.9x faster than one,
-#: and for stretches of minutes no faster at all. Results never depend on
-#: the thread count, so a timing-based choice is safe.
-MIN_ROWS_FOR_THREADS = 8192
+import numpy as np
+
+from .._config import (
+    MIN_ROWS_FOR_THREADS,
+    THREAD_EARLY_REPROBES,
+    THREAD_PROBES,
+    THREAD_REPROBE_EVERY,
+)
 
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
@@ -50,8 +46,19 @@ def _forget_threads_in_child() -> None:
     _BLAS_LOCK = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_threads_in_child)
+_FORK_HANDLERS: set = set()
+
+
+def at_fork_in_child(handler) -> None:
+    """Run ``handler`` in every child forked from now on.
+
+    Called when the state the handler resets is first used (a pool, an
+    executor, a lock taken), so that importing skmix registers nothing.
+    Registering a handler twice (two threads at once) only runs it twice.
+    """
+    if handler not in _FORK_HANDLERS and hasattr(os, "register_at_fork"):
+        _FORK_HANDLERS.add(handler)
+        os.register_at_fork(after_in_child=handler)
 
 
 def borrow_executor(n_threads: int) -> ThreadPoolExecutor:
@@ -61,6 +68,7 @@ def borrow_executor(n_threads: int) -> ThreadPoolExecutor:
     Each caller owns its executor until it returns it, so the parallel
     starts of concurrent fits never queue behind each other's.
     """
+    at_fork_in_child(_forget_threads_in_child)
     with _IDLE_LOCK:
         idle = _IDLE_EXECUTORS.get(n_threads)
         if idle:
@@ -78,6 +86,7 @@ def thread_pool(n_threads: int) -> ThreadPoolExecutor:
     """A process-wide pool per thread count (starting threads every EM
     iteration would cost more than a small iteration itself). Its tasks never
     wait on each other, so concurrent fits can share it safely."""
+    at_fork_in_child(_forget_threads_in_child)
     with _POOLS_LOCK:
         pool = _POOLS.get(n_threads)
         if pool is None:
@@ -226,8 +235,9 @@ _CONTROLLER_LOCK = threading.Lock()
 
 def _controller():
     """threadpoolctl's controller of the loaded BLAS / OpenMP libraries, built
-    once (a scan of the loaded libraries, ~25 ms)."""
+    once (it scans the loaded libraries)."""
     global _CONTROLLER
+    at_fork_in_child(_forget_threads_in_child)
     with _CONTROLLER_LOCK:
         if _CONTROLLER is None:
             from threadpoolctl import ThreadpoolController
@@ -240,12 +250,10 @@ def one_openmp_thread():
     """Context manager: OpenMP code called from this thread (scikit-learn's
     ``KMeans``) runs on one thread.
 
-    ``KMeans`` on 20,000 x 10 rows took 45-60 ms with two OpenMP threads
-    whenever the process had paused for even 10 ms before (waking the idle
-    OpenMP team), 13-20 ms on one thread, and back to back 15 ms on two: the
-    second thread never paid off at the sizes seeding uses, and parallel
-    starts would run two teams at once on two cores. OpenMP's thread count
-    is a per-thread setting, so concurrent starts do not interfere.
+    A second OpenMP thread does not pay off at the sizes seeding uses (see
+    ``one_openmp_thread`` in doc/performance.rst), and parallel starts would
+    run several OpenMP teams at once. OpenMP's thread count is a per-thread
+    setting, so concurrent starts do not interfere.
     """
     return _controller().limit(limits=1, user_api="openmp")
 
@@ -261,17 +269,17 @@ def one_blas_thread():
 
     After a multithreaded BLAS call (a NumPy matrix product in an
     initialisation, the distances of scikit-learn's k-means++), OpenBLAS's
-    worker threads keep spinning for about 2^28 cycles (~0.1 s) and take the
-    second core: the composite E-step on two threads ran 3.2 ms instead of
-    1.7 ms for the whole of a short fit, and the thread probes of the first
-    E-steps concluded that threads do not pay. skmix's own work never needs
-    BLAS threads (its kernels are numba; tiny matrices are slower on several
-    BLAS threads). BLAS's thread count is process-wide, so concurrent fits
+    worker threads keep spinning for a while and take the cores that the
+    fit's own threads need (see ``one_blas_thread`` in
+    doc/performance.rst). skmix's own work never needs BLAS threads (its
+    kernels are numba; tiny matrices are slower on several BLAS threads).
+    BLAS's thread count is process-wide, so concurrent fits
     share one limit: the first to enter sets it, the last to leave restores
     it (nested or parallel ``threadpool_limits`` would otherwise restore each
     other's values).
     """
     global _BLAS_USERS, _BLAS_LIMITER
+    at_fork_in_child(_forget_threads_in_child)
     with _BLAS_LOCK:
         if _BLAS_USERS == 0:
             _BLAS_LIMITER = _controller().limit(limits=1, user_api="blas")
@@ -284,3 +292,83 @@ def one_blas_thread():
             if _BLAS_USERS == 0:
                 _BLAS_LIMITER.restore_original_limits()
                 _BLAS_LIMITER = None
+
+
+def uses_threads(n_samples: int, n_threads: int) -> bool:
+    """Whether work over ``n_samples`` rows may use ``n_threads > 1``."""
+    return n_threads > 1 and n_samples >= MIN_ROWS_FOR_THREADS
+
+
+class ThreadChooser:
+    """Choose one thread or ``n_threads`` for each E-step from timings.
+
+    The first ``n_probes`` E-steps alternate ``n_threads`` and one thread
+    (threads first: many runs are short, and threads usually win); then the
+    mode with the fastest E-step is used, and every ``reprobe_every``
+    E-steps the other mode runs once and takes over if it beat the last four
+    E-steps of the current one (the machine's load changes over a long
+    fit). On one thread, threads are re-probed sooner too, after each of
+    ``early_reprobes`` E-steps, since a probe can hit a slow moment: a
+    wrong choice of one thread costs more than a wrong choice of threads.
+    Results never depend on the choice (see doc/performance.rst,
+    ``ThreadChooser``).
+    """
+
+    n_probes = THREAD_PROBES
+    early_reprobes = THREAD_EARLY_REPROBES
+    reprobe_every = THREAD_REPROBE_EVERY
+
+    def __init__(self, n_threads: int, n_samples: int, prefer_threads=None):
+        # prefer_threads: what an earlier chooser on the same data learned
+        # (True / False), used instead of the probes; None: probe.
+        self.modes = (1,)
+        self.current = 1
+        self.probes = []  # modes of the probe E-steps still to run
+        if uses_threads(n_samples, n_threads):
+            self.modes = (1, n_threads)
+            if prefer_threads is None:
+                self.probes = [n_threads, 1] * (self.n_probes // 2)
+            else:
+                self.current = n_threads if prefer_threads else 1
+        self.fastest = {}
+        self.recent = []
+        self.count = 0  # E-steps since the probes
+
+    @property
+    def learned(self):
+        """Whether threads won the probes (None before the probes ended)."""
+        if len(self.modes) == 1 or self.probes:
+            return None
+        return self.current > 1
+
+    def threads(self) -> int:
+        """Threads for the next E-step."""
+        if len(self.modes) == 1:
+            return 1
+        if self.probes:
+            return self.probes[0]
+        early = self.current == 1 and self.count in self.early_reprobes
+        if early or (self.count > 0 and self.count % self.reprobe_every == 0):
+            return self._other()
+        return self.current
+
+    def record(self, threads: int, seconds: float) -> None:
+        """Time of the E-step just run with ``threads``."""
+        if len(self.modes) == 1:
+            return
+        if self.probes:
+            self.probes.pop(0)
+            self.fastest[threads] = min(self.fastest.get(threads, np.inf), seconds)
+            if not self.probes:
+                self.current = min(self.fastest, key=self.fastest.get)
+            return
+        self.count += 1
+        if threads != self.current:
+            if self.recent and seconds < min(self.recent):
+                self.current = threads
+                self.recent = []
+        else:
+            self.recent = (self.recent + [seconds])[-4:]
+
+    def _other(self) -> int:
+        return self.modes[1] if self.current == self.modes[0] else self.modes[0]
