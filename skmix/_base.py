@@ -93,6 +93,19 @@ class InconsistentVersionWarning(sklearn_exceptions.InconsistentVersionWarning):
         )
 
 
+def _interrupted(error):
+    """Whether ``error`` is Ctrl-C that reached Python inside a numba call:
+    numba's dispatcher (or a helper it calls) then returns a result with the
+    KeyboardInterrupt set, which Python reports as a SystemError caused by
+    it (possibly through further SystemErrors)."""
+    seen = 0
+    while isinstance(error, SystemError) and seen < 16:
+        error, seen = error.__cause__ or error.__context__, seen + 1
+        if isinstance(error, KeyboardInterrupt):
+            return True
+    return False
+
+
 def _random_state_or_seed(random_state):
     """``check_random_state(random_state)``, except that an int stays an int
     (``fit_multistart`` then draws from a reseeded pooled state: the same
@@ -421,10 +434,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
         saved_state = self.__dict__.copy()
         try:
             self._fit(X, sample_weight)
-        except BaseException:
+        except BaseException as error:
             # A failed fit leaves a previously fitted estimator untouched.
             self.__dict__.clear()
             self.__dict__.update(saved_state)
+            if _interrupted(error):
+                raise KeyboardInterrupt from None
             raise
         return self
 
