@@ -12,6 +12,15 @@ why it has its value, and the measurements behind a tuning constant are in
 #: and unpickling under another release warns (``BaseMixture.__setstate__``).
 VERSION = "0.1.0"
 
+# ---------------------------------------------------------- input limits
+
+#: Normal families (Gaussian and NIG mixtures, gaussian columns) accept
+#: values of magnitude at most this: their E- and M-steps square deviations,
+#: and covariances beyond ~1.8e308 (deviations beyond ~1.3e154) are not
+#: doubles. 1e150 leaves room for sums over 1e8 rows. Larger data are
+#: refused with the reason (rescaling them is exact).
+MAX_SQUARED_MAGNITUDE = 1e150
+
 # --------------------------------------------------------------- tables
 
 #: ``families='auto'`` models a column of non-negative integers as Poisson

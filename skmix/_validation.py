@@ -7,6 +7,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._config import MAX_SQUARED_MAGNITUDE
+
 
 def check_shape(value, shape, name):
     """Raise a ValueError unless ``value.shape == shape``."""
@@ -40,4 +42,20 @@ def check_n_samples(n_samples):
         raise ValueError(
             f"Invalid value for 'n_samples': {n_samples!r}. The sampling "
             "requires at least one sample."
+        )
+
+
+def check_magnitude(X):
+    """Raise a ValueError naming the largest value if X holds values beyond
+    ``MAX_SQUARED_MAGNITUDE`` (their squares, the covariances, overflow)."""
+    if not X.size:
+        return
+    with np.errstate(over="ignore"):
+        largest = max(float(np.max(X)), -float(np.min(X)))
+    if largest > MAX_SQUARED_MAGNITUDE:
+        power = int(np.floor(np.log10(largest))) - 1
+        raise ValueError(
+            f"X holds values of magnitude up to {largest:.3g}, whose squares (the "
+            "covariances) overflow double precision (the limit is "
+            f"{MAX_SQUARED_MAGNITUDE:g}). Rescale X, e.g. divide it by 1e{power}."
         )

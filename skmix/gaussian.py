@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
-from ._validation import check_shape, check_weights_init
+from ._validation import check_magnitude, check_shape, check_weights_init
 from .families.gaussian import GaussianFamily, GaussianParams
 
 _PRECISION_SHAPES = {
@@ -200,6 +200,12 @@ class GaussianMixtureEM(BaseMixture):
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
+
+    def _validate_X(self, X, reset):
+        X = super()._validate_X(X, reset)
+        if reset:
+            check_magnitude(X)
+        return X
 
     def _make_family(self, X):
         return GaussianFamily(self.covariance_type, self.reg_covar)

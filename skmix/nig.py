@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseMixture
 from ._docstrings import fill_docstring
+from ._validation import check_magnitude
 from .families.nig import NIGFamily, NIGParams, nig_moments
 
 
@@ -157,6 +158,12 @@ class NIGMixture(BaseMixture):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
+
+    def _validate_X(self, X, reset):
+        X = super()._validate_X(X, reset)
+        if reset:
+            check_magnitude(X)
+        return X
 
     def _make_family(self, X):
         return NIGFamily(self.covariance_type, self.reg_covar)

@@ -483,10 +483,14 @@ class GaussianFamily(MixtureFamily):
         cov_type = self.covariance_type
         parts = []
         for k, (mean, count) in enumerate(zip(means, n_samples_per_component)):
+            # Covariances are positive definite by construction; NumPy's
+            # check, with an absolute tolerance, warns for large ones.
             if cov_type == "full":
-                parts.append(rng.multivariate_normal(mean, cov[k], int(count)))
+                parts.append(
+                    rng.multivariate_normal(mean, cov[k], int(count), "ignore")
+                )
             elif cov_type == "tied":
-                parts.append(rng.multivariate_normal(mean, cov, int(count)))
+                parts.append(rng.multivariate_normal(mean, cov, int(count), "ignore"))
             else:
                 scale = np.sqrt(cov[k])
                 parts.append(mean + rng.standard_normal((count, len(mean))) * scale)

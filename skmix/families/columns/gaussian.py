@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._config import MAX_SQUARED_MAGNITUDE
 from ..._kernels import columns as kernels
 from ..._kernels import gaussian as gaussian_kernels
 from .._base import kernel_weights
@@ -44,12 +45,6 @@ class FusedArguments(NamedTuple):
     log_norm: np.ndarray
 
 
-#: Normal columns hold values of magnitude at most this: the E-step sums
-#: squared deviations, which overflow double precision beyond about 1e154
-#: (1e150 leaves room for sums over 1e8 rows).
-MAX_MAGNITUDE = 1e150
-
-
 class Gaussian(ColumnFamily):
     """Normal distribution per component; variances get ``reg_covar`` added."""
 
@@ -61,11 +56,11 @@ class Gaussian(ColumnFamily):
         self.check_values(values, column)
         if not self._log_scale and values.size:
             largest = float(np.max(np.abs(values)))
-            if largest > MAX_MAGNITUDE:
+            if largest > MAX_SQUARED_MAGNITUDE:
                 raise ValueError(
                     f"Column {column!r} ({self.name}) holds values of magnitude "
                     f"up to {largest:.3g}, whose squares overflow double "
-                    f"precision (limit {MAX_MAGNITUDE:g}). Rescale the column "
+                    f"precision (limit {MAX_SQUARED_MAGNITUDE:g}). Rescale the column "
                     "(divide it by a power of ten), or model a positive column "
                     "as 'lognormal'."
                 )
@@ -147,6 +142,24 @@ class Gaussian(ColumnFamily):
             means = keep_previous(means, previous.means, n_obs)
             variances = keep_previous(variances, previous.variances, n_obs)
         return GaussianParams(means, variances)
+
+    def invalid_params(self, params, conf):
+        problem = super().invalid_params(params, conf)
+        if problem is not None:
+            return problem
+        zero = np.argwhere(~(params.variances > 0))
+        if zero.size:
+            component, column = (int(i) for i in zero[0])
+            scale = "log " if self._log_scale else ""
+            return (
+                component,
+                column,
+                (
+                    f"collapsed: the variance of its {scale}values is 0 (its rows "
+                    "share one value)"
+                ),
+            )
+        return None
 
     def sample(self, params, conf, component, n_samples, rng):
         draws = rng.normal(
