@@ -333,6 +333,23 @@ class BaseMixture(DensityMixin, BaseEstimator):
             )
         return sample_weight
 
+    def _rescaled_weights(self, sample_weight, family):
+        """``_scaled_weights``, refusing weights whose range leaves fewer rows
+        of positive weight than components (below the largest weight by more
+        than double precision's range, a weight becomes 0)."""
+        scaled = self._scaled_weights(sample_weight, family)
+        kept = np.count_nonzero(scaled)
+        if kept < self._n_components():
+            lost = np.count_nonzero(sample_weight) - kept
+            raise ValueError(
+                f"sample_weight spans more than double precision's range: "
+                f"relative to the largest weight, {lost} positive weights are 0, "
+                f"which leaves {kept} rows with a positive weight, fewer than "
+                f"n_components={self._n_components()}. Raise the smallest weights "
+                "or use fewer components."
+            )
+        return scaled
+
     def _n_components(self):
         """Number of components (an estimator may derive it, e.g. from a list)."""
         return self.n_components
@@ -472,7 +489,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         sample_weight = self._checked_sample_weight(X, sample_weight)
         family = self._make_family(X)
         if sample_weight is not None:
-            sample_weight = self._scaled_weights(sample_weight, family)
+            sample_weight = self._rescaled_weights(sample_weight, family)
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
