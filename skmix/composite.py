@@ -439,6 +439,7 @@ class CompositeMixture(EncodedTableMixture):
             missing=self.missing,
             reg_covar=self.reg_covar,
             missing_columns=self._encoder.missing_columns_,
+            column_names=[self._column_name(p) for p in range(X.shape[1])],
         )
 
     def _column_name(self, position):

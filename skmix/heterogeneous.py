@@ -137,7 +137,10 @@ class HeterogeneousMixture(EncodedTableMixture):
 
     def _make_family(self, X):
         return CompositeFamily(
-            self._encoder.groups_, len(self.components), reg_covar=self.reg_covar
+            self._encoder.groups_,
+            len(self.components),
+            reg_covar=self.reg_covar,
+            column_names=[self._column_name(p) for p in range(X.shape[1])],
         )
 
     def _set_fitted_params(self, params):

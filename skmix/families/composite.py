@@ -194,6 +194,8 @@ class CompositeFamily(MixtureFamily):
         Added to the variances of normal and log-normal columns.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
+    column_names : sequence, optional
+        The input name of each encoded column, for error messages.
     """
 
     def __init__(
@@ -203,12 +205,16 @@ class CompositeFamily(MixtureFamily):
         missing="ignore",
         reg_covar=1e-6,
         missing_columns=None,
+        column_names=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
         self.missing = missing
         self.reg_covar = reg_covar
         self.missing_columns = missing_columns
+        self.column_names = column_names
+        #: Whether every M-step checks its parameters (``_check_group_params``).
+        self.checks_params = True
 
     # ----------------------------------------------------------- E-step
     def _add_log_prob(self, XT, params, out):
@@ -323,12 +329,36 @@ class CompositeFamily(MixtureFamily):
             group_params.append(
                 group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
             )
+            self._check_group_params(group, group_params[-1])
         missing = None
         if self.missing == "model":
             n_columns = stats.missing_sum.shape[1]
             resp_sum = np.repeat(stats.resp_sum[:, None], n_columns, axis=1)
             missing = clip_probability(ratio_or_pooled(stats.missing_sum, resp_sum))
         return CompositeParams(tuple(group_params), missing)
+
+    def _check_group_params(self, group, params):
+        """Raise a ValueError naming the component and the column if the
+        M-step left a parameter its log density cannot use (a variance of
+        0: every row of the component shares one value, with reg_covar 0)."""
+        if not self.checks_params:
+            return
+        problem = group.family.invalid_params(params, group.conf)
+        if problem is None:
+            return
+        local, column, what = problem
+        component = local if group.components is None else group.components[local]
+        position = group.start + column
+        name = (
+            f"encoded column {position}"
+            if self.column_names is None
+            else f"column {self.column_names[position]!r}"
+        )
+        raise ValueError(
+            f"Fitting failed: component {int(component)}'s {group.family.name} "
+            f"model of {name} {what} (reg_covar={self.reg_covar:g}). Increase "
+            "reg_covar, use fewer components, or declare the column's family."
+        )
 
     # ----------------------------------------------------------- inference
     def log_prob(self, X, params):
@@ -443,9 +473,12 @@ class CompositeFamily(MixtureFamily):
         bounds = chunk_bounds(X.shape[0])
         score = np.zeros((k, k))  # cluster x component
         for group in self.groups:
+            # A family that cannot fit a cluster (a variance of 0) ranks it
+            # last, rather than failing the fit.
             single = CompositeFamily(
                 [group._replace(components=None)], k, reg_covar=self.reg_covar
             )
+            single.checks_params = False
             reference = single.reference(X, k)
             stats = None
             for start, stop in bounds:

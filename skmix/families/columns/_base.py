@@ -131,6 +131,18 @@ class ColumnFamily:
         )
         return np.asarray(values, dtype=np.float64)
 
+    def invalid_params(self, params, conf):
+        """``(component, column, what)`` of the first parameter the
+        family's log density cannot use (NaN or infinite, or out of its
+        range), or None. The composite family checks every M-step's
+        parameters with it, so that no fit returns them."""
+        for values in params:
+            bad = np.argwhere(~np.isfinite(values))
+            if bad.size:
+                component, column = (int(i) for i in bad[0])
+                return component, column, "has a non-finite parameter"
+        return None
+
     def maximum(self, conf):
         """Largest value of each of the block's columns (None: no bound)."""
         return None

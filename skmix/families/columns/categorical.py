@@ -75,6 +75,14 @@ class Categorical(LabelFamily):
             probabilities[:, conf[j] : conf[j + 1]] = block
         return CategoricalParams(probabilities)
 
+    def invalid_params(self, params, conf):
+        bad = np.argwhere(~np.isfinite(params.probabilities))
+        if not bad.size:
+            return None
+        component, level = (int(i) for i in bad[0])
+        column = int(np.searchsorted(conf, level, side="right")) - 1
+        return component, column, "has a non-finite level probability"
+
     def n_parameters(self, conf, n_components, n_columns):
         return int(n_components * (conf[-1] - n_columns))
 
