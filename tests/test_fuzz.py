@@ -22,45 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ._fuzz import ACCEPTED, CASE_KINDS, ESTIMATORS, make_case
-from ._fuzz_oracle import Outcome, check_result, classify_error, run_case
+from ._fuzz_oracle import check_result, classify_error, run_case
 
 #: Variants of each kind in the sweep (kinds cycle through their variants).
 SWEEP_VARIANTS = 24
-
-#: Defects the corpus finds in code that issue 23's phase B fixes (the EM
-#: engine, ``_base``, the Gaussian, NIG and multinomial families and their
-#: estimators), as (estimator, case kind, call): each must still be found,
-#: so this set only shrinks.
-KNOWN_DEFECTS = {
-    # |x| beyond ~1e154: squares overflow; the fit blames "singleton or
-    # collapsed samples".
-    ("gaussian", "scaled_1e+155", "fit"),
-    ("gaussian", "scaled_1e+200", "fit"),
-    ("gaussian", "scaled_1e+300", "fit"),
-    ("gaussian", "one_value_1e+155", "fit"),
-    ("gaussian", "one_value_1e+300", "fit"),
-    ("gaussian", "mixed_scales", "fit"),
-    ("nig", "scaled_1e+155", "fit"),
-    ("nig", "scaled_1e+200", "fit"),
-    ("nig", "scaled_1e+300", "fit"),
-    ("nig", "one_value_1e+155", "fit"),
-    ("nig", "one_value_1e+300", "fit"),
-    ("nig", "mixed_scales", "fit"),
-    # Huge counts: sample's default number of trials overflows int64.
-    ("coin", "scaled_1e+155", "sample"),
-    ("coin", "scaled_1e+200", "sample"),
-    ("coin", "scaled_1e+300", "sample"),
-    ("coin", "one_value_1e+100", "sample"),
-    ("coin", "one_value_1e+155", "sample"),
-    ("coin", "one_value_1e+300", "sample"),
-    ("coin", "mixed_scales", "sample"),
-    # sample(n_trials=inf or 1e30): NumPy's "n < 0".
-    ("coin", "sample_args", "sample"),
-}
-
-
-def _key(outcome: Outcome):
-    return (outcome.estimator, outcome.kind, outcome.call)
 
 
 def _defects(outcomes):
@@ -101,14 +66,8 @@ def sweep():
 def test_every_case_ends_in_a_result_or_a_clear_error(sweep, estimator):
     outcomes = sweep[estimator]
     assert len(outcomes) > 200
-    unexpected = [o for o in _defects(outcomes) if _key(o) not in KNOWN_DEFECTS]
-    assert not unexpected, _describe(unexpected)
-
-
-def test_known_defects_are_still_found(sweep):
-    found = {_key(o) for outcomes in sweep.values() for o in _defects(outcomes)}
-    fixed = KNOWN_DEFECTS - found
-    assert not fixed, f"fixed: remove them from KNOWN_DEFECTS: {sorted(fixed)}"
+    defects = _defects(outcomes)
+    assert not defects, _describe(defects)
 
 
 @settings(
@@ -126,8 +85,7 @@ def test_known_defects_are_still_found(sweep):
 )
 def test_random_cases_end_in_a_result_or_a_clear_error(estimator, kind, seed, variant):
     defects = _defects(_run(estimator, kind, seed, variant))
-    unexpected = [o for o in defects if _key(o) not in KNOWN_DEFECTS]
-    assert not unexpected, _describe(unexpected)
+    assert not defects, _describe(defects)
 
 
 # ------------------------------------------------------------ the oracle
