@@ -209,3 +209,66 @@ def test_coin_scores_of_huge_counts_match_mpmath(scale):
     np.testing.assert_allclose(model.score_samples(rows), expected, rtol=1e-11)
     # Counts whose total overflows have density 0 to double precision.
     assert model.score_samples(np.array([[1e308, 1e308]]))[0] == -np.inf
+
+
+# --------------------------------------------- the last M-step's parameters
+@pytest.mark.parametrize("max_iter", [0, 1, 2, 3, 5])
+def test_a_collapsed_column_variance_is_an_error_not_nan_scores(max_iter):
+    # A third of the rows share one value; with reg_covar=0 a component's
+    # variance of that column can reach 0 at any M-step, and the last one's
+    # parameters were returned unchecked (NaN scores on the training rows).
+    failures = 0
+    for seed in range(40):
+        rng = np.random.RandomState(seed)
+        X = rng.normal(size=(30, 2))
+        X[:10, 0] = 1.5
+        model = CompositeMixture(3, max_iter=max_iter, reg_covar=0, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                model.fit(X)
+            except ValueError as error:
+                assert "column 0 collapsed: the variance" in str(error)
+                assert "reg_covar=0" in str(error)
+                failures += 1
+                continue
+        assert np.all(model.params_[0]["var"] > 0)
+        assert np.all(np.isfinite(model.score_samples(X)))
+    assert failures > 0
+
+
+def test_a_collapsed_lognormal_component_is_named():
+    X = np.r_[np.full(12, 2.0), np.random.RandomState(0).lognormal(4, 0.2, 20)]
+    model = HeterogeneousMixture(("lognormal", "lognormal"), reg_covar=0, max_iter=0)
+    with pytest.raises(ValueError, match="lognormal model of column 0 collapsed"):
+        model.fit(X[:, None])
+
+
+# --------------------------------------------- magnitudes and counts
+@pytest.mark.parametrize("estimator", [GaussianMixtureEM, NIGMixture])
+def test_normal_mixtures_refuse_values_whose_squares_overflow(estimator):
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    with pytest.raises(ValueError, match="squares .* overflow .* divide it by 1e15"):
+        estimator(2).fit(X * 1e155)
+    X[0, 1] = 1e300  # one value is enough
+    with pytest.raises(ValueError, match="magnitude up to 1e\\+300"):
+        estimator(2).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = estimator(2, random_state=0).fit(X[1:] * 1e140)
+    assert np.isfinite(model.lower_bound_)
+
+
+def test_coin_sampling_of_huge_counts_and_bad_trials():
+    rng = np.random.RandomState(0)
+    X = np.array([rng.multinomial(20, [0.8, 0.2]) for _ in range(30)], float)
+    model = CoinMixture(2, random_state=0).fit(X * 1e100)
+    with pytest.raises(ValueError, match="mean total .* exceeds 2.*53.* n_trials"):
+        model.sample(3)
+    drawn, _ = model.sample(3, n_trials=10)
+    np.testing.assert_array_equal(drawn.sum(axis=1), 10)
+    for n_trials in (np.inf, 1e30, -1, 2.5, 1 + 2j):
+        with pytest.raises(ValueError, match="Invalid value for 'n_trials'"):
+            model.sample(3, n_trials=n_trials)
+    with pytest.raises(ValueError, match="Row 0 of X has counts that sum beyond"):
+        CoinMixture(2).fit(np.r_[[[1e308, 1e308]], X])

@@ -137,9 +137,10 @@ class ColumnFamily:
         range), or None. The composite family checks every M-step's
         parameters with it, so that no fit returns them."""
         for values in params:
-            bad = np.argwhere(~np.isfinite(values))
-            if bad.size:
-                component, column = (int(i) for i in bad[0])
+            if not np.isfinite(values).all():
+                component, column = (
+                    int(i) for i in np.argwhere(~np.isfinite(values))[0]
+                )
                 return component, column, "has a non-finite parameter"
         return None
 

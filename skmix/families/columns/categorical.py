@@ -76,9 +76,9 @@ class Categorical(LabelFamily):
         return CategoricalParams(probabilities)
 
     def invalid_params(self, params, conf):
-        bad = np.argwhere(~np.isfinite(params.probabilities))
-        if not bad.size:
+        if np.isfinite(params.probabilities).all():
             return None
+        bad = np.argwhere(~np.isfinite(params.probabilities))
         component, level = (int(i) for i in bad[0])
         column = int(np.searchsorted(conf, level, side="right")) - 1
         return component, column, "has a non-finite level probability"

@@ -144,10 +144,14 @@ class Gaussian(ColumnFamily):
         return GaussianParams(means, variances)
 
     def invalid_params(self, params, conf):
+        variances = params.variances
+        if np.isfinite(params.means).all() and (variances > 0).all():
+            if np.isfinite(variances).all():
+                return None
         problem = super().invalid_params(params, conf)
         if problem is not None:
             return problem
-        zero = np.argwhere(~(params.variances > 0))
+        zero = np.argwhere(~(variances > 0))
         if zero.size:
             component, column = (int(i) for i in zero[0])
             scale = "log " if self._log_scale else ""
