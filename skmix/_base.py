@@ -36,7 +36,13 @@ from ._config import (
     VERSION,
 )
 from ._engine import LocalThreads, fit_multistart, one_blas_thread, start_initializer
-from ._validation import check_n_samples
+from ._validation import (
+    as_numpy,
+    check_n_samples,
+    fields_to_float64,
+    fitted_arrays_to_float32,
+    is_plain_float_matrix,
+)
 from .families import softmax_in_place
 
 
@@ -115,30 +121,6 @@ def _random_state_or_seed(random_state):
     return check_random_state(random_state)
 
 
-def _is_plain_float_matrix(X, min_samples):
-    """Whether ``validate_data(X, dtype=[float64, float32])`` would return X
-    itself with nothing to report: a NumPy float64 / float32 matrix (not a
-    subclass) of finite values, with ``min_samples`` rows and a column.
-
-    Finiteness is scikit-learn's first test, a finite sum; anything else
-    (the element-wise test a non-finite sum calls for, or none under
-    ``assume_finite``) is left to ``validate_data``.
-    """
-    if not (
-        type(X) is np.ndarray
-        and X.ndim == 2
-        and X.dtype in _PLAIN_DTYPES
-        and X.shape[0] >= min_samples
-        and X.shape[1] >= 1
-    ):
-        return False
-    with np.errstate(over="ignore"):
-        return bool(np.isfinite(X.sum()))
-
-
-_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-
-
 def check_densities(weighted, first_row=0):
     """Raise if a row has density 0 under every component.
 
@@ -207,6 +189,9 @@ class BaseMixture(DensityMixin, BaseEstimator):
     }
 
     _fit_weights = True
+    #: float32 X gives float32 fitted arrays and outputs (computed in
+    #: float64), as scikit-learn's estimator this one replaces does.
+    _keeps_float32 = False
 
     # ------------------------------------------------- pickling
     def __getstate__(self):
@@ -285,8 +270,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     # ----------------------------------------------------------- hooks
     def _validate_X(self, X, reset):
-        """Validated float array (float64 or float32) of at least 1 row."""
-        if _is_plain_float_matrix(X, 2 if reset else 1) and (
+        """Validated float array (float64 or float32) of at least 1 row
+        (array-API input converted to NumPy, see ``as_numpy``)."""
+        X = as_numpy(X)
+        if is_plain_float_matrix(X, 2 if reset else 1) and (
             reset
             or (
                 getattr(self, "n_features_in_", None) == X.shape[1]
@@ -408,9 +395,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         start: the previous fit's parameters for a warm start, else as
         ``_start_recipe`` declares."""
         if warm:
-            recipe = StartRecipe(
-                fixed=(self._get_fitted_params(), np.log(self.weights_))
-            )
+            recipe = StartRecipe(fixed=self._fitted_params())
         else:
             recipe = self._start_recipe(family, X)
         return start_initializer(
@@ -465,7 +450,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
         positive weight."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                as_numpy(sample_weight, "sample_weight"),
+                X,
+                dtype=np.float64,
+                ensure_non_negative=True,
             )
             if not np.any(sample_weight > 0):
                 raise ValueError(
@@ -517,6 +505,16 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 ),
             )
         self._store_fit(family, result, X.shape[0])
+        if self._keeps_float32 and X.dtype == np.float32:
+            fitted_arrays_to_float32(self)
+
+    def _fitted_params(self):
+        """``_get_fitted_params`` with float64 arrays, and the log weights:
+        what inference, sampling and warm starts compute with."""
+        params = fields_to_float64(self._get_fitted_params())
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(np.asarray(self.weights_, dtype=np.float64))
+        return params, log_weights
 
     def _store_fit(self, family, result, n_samples):
         """The fitted attributes from the engine's result on ``n_samples`` rows."""
@@ -581,14 +579,18 @@ class BaseMixture(DensityMixin, BaseEstimator):
         probabilities and a row has density 0 under every component.
         """
         check_is_fitted(self)
-        return self._infer_rows(self._validate_X(X, reset=False), mode)
+        X = self._validate_X(X, reset=False)
+        out, labels, scores = self._infer_rows(X, mode)
+        if self._keeps_float32 and X.dtype == np.float32:
+            # scikit-learn's outputs follow X's dtype (computed in float64).
+            out, scores = out.astype(np.float32), scores.astype(np.float32)
+        return out, labels, scores
 
     def _infer_rows(self, X, mode, first_row=0):
         """:meth:`_infer` on validated rows X, the first being row
         ``first_row`` of the caller's X (for the error's row numbers)."""
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        prepared = self._family.prepare(self._get_fitted_params(), log_weights)
+        params, log_weights = self._fitted_params()
+        prepared = self._family.prepare(params, log_weights)
         n, k = X.shape[0], len(log_weights)
         out = np.empty((n if mode in (LOG_PROB, PROBABILITIES) else 0, k))
         labels = np.empty(n if mode == LABELS else 0, dtype=np.intp)
@@ -712,9 +714,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _draw(self, n_samples, **family_options):
         """Component counts from the weights, then rows from the family."""
         rng = check_random_state(self.random_state)
-        n_per_component = rng.multinomial(n_samples, self.weights_)
+        weights = self.weights_
+        if weights.dtype != np.float64:  # float32 sums may pass 1 by an ulp
+            weights = weights.astype(np.float64) / weights.sum(dtype=np.float64)
+        n_per_component = rng.multinomial(n_samples, weights)
         X = self._family.sample(
-            self._get_fitted_params(), n_per_component, rng, **family_options
+            self._fitted_params()[0], n_per_component, rng, **family_options
         )
         y = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return X, y

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
-from ._validation import check_magnitude, check_shape, check_weights_init
+from ._validation import as_numpy, check_magnitude, check_shape, check_weights_init
 from .families.gaussian import GaussianFamily, GaussianParams
 
 _PRECISION_SHAPES = {
@@ -23,7 +23,7 @@ _PRECISION_SHAPES = {
 
 def _check_precisions_init(precisions, covariance_type, n_components, n_features):
     precisions = check_array(
-        precisions,
+        as_numpy(precisions, "precisions_init"),
         dtype=np.float64,
         ensure_2d=False,
         allow_nd=covariance_type == "full",
@@ -79,7 +79,10 @@ class GaussianMixtureEM(BaseMixture):
     parameters, fitted attributes and results from the same start, plus
     ``n_jobs`` (parallel starts, or threads over row chunks for one start),
     ``validation_fraction`` (choose among starts by held-out
-    log-likelihood) and ``sample_weight`` in :meth:`fit`.
+    log-likelihood) and ``sample_weight`` in :meth:`fit`. As scikit-learn's,
+    float32 X gives float32 fitted arrays and outputs (skmix computes in
+    float64 and rounds them). Array-API arrays (``array_api_dispatch`` on
+    or not) are converted to NumPy, and results are NumPy arrays.
 
     Parameters
     ----------
@@ -152,6 +155,8 @@ class GaussianMixtureEM(BaseMixture):
     True
     """
 
+    _keeps_float32 = True
+
     _parameter_constraints: dict = {
         **BaseMixture._parameter_constraints,
         "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
@@ -201,13 +206,8 @@ class GaussianMixtureEM(BaseMixture):
         self.means_init = means_init
         self.precisions_init = precisions_init
 
-    def _validate_X(self, X, reset):
-        X = super()._validate_X(X, reset)
-        if reset:
-            check_magnitude(X)
-        return X
-
     def _make_family(self, X):
+        check_magnitude(X)  # at fit only: squares of X must not overflow
         return GaussianFamily(self.covariance_type, self.reg_covar)
 
     def _start_recipe(self, family, X):
@@ -221,7 +221,9 @@ class GaussianMixtureEM(BaseMixture):
             with np.errstate(divide="ignore"):
                 log_weights_init = np.log(check_weights_init(self.weights_init, k))
         if self.means_init is not None:
-            means_init = check_array(self.means_init, dtype=np.float64)
+            means_init = check_array(
+                as_numpy(self.means_init, "means_init"), dtype=np.float64
+            )
             check_shape(means_init, (k, d), "means")
         if self.precisions_init is not None:
             precisions = _check_precisions_init(

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._table import ComponentTableEncoder
+from ._validation import as_numpy
 from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
 from .families.composite import CompositeFamily, EncodedTable
@@ -114,7 +115,7 @@ class HeterogeneousMixture(EncodedTableMixture):
             return X  # rows this estimator validated
         X = validate_data(
             self,
-            X,
+            as_numpy(X),
             reset=reset,
             dtype=np.float64,
             ensure_all_finite="allow-nan",

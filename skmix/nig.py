@@ -159,13 +159,8 @@ class NIGMixture(BaseMixture):
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
 
-    def _validate_X(self, X, reset):
-        X = super()._validate_X(X, reset)
-        if reset:
-            check_magnitude(X)
-        return X
-
     def _make_family(self, X):
+        check_magnitude(X)  # at fit only: squares of X must not overflow
         return NIGFamily(self.covariance_type, self.reg_covar)
 
     def _set_fitted_params(self, params):

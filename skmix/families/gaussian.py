@@ -349,6 +349,32 @@ class GaussianFamily(MixtureFamily):
         means of the rows the start is initialised from)."""
         return self._m_step(stats, reference.means)
 
+    def adjust_selected_rows_start(self, params, X, sample_weight):
+        """For 'tied', scikit-learn's covariance of a start that selected one
+        row per component (its ``_estimate_gaussian_covariances_tied`` of
+        one-hot rows): ``(sum_i w_i x_i x_i^T - sum_k n_k mu_k mu_k^T) /
+        sum_k n_k`` plus ``reg_covar``, where the first sum runs over every
+        row of X (n_k is 1 + 10 eps); the other types are unchanged."""
+        if self.covariance_type != "tied":
+            return params
+        X = np.asarray(X)
+        d = X.shape[1]
+        second = np.zeros((d, d))
+        for start in range(0, X.shape[0], LABEL_CHUNK_ROWS):
+            rows = np.asarray(X[start : start + LABEL_CHUNK_ROWS], dtype=np.float64)
+            if sample_weight is not None:
+                second += (
+                    rows * sample_weight[start : start + len(rows), None]
+                ).T @ rows
+            else:
+                second += rows.T @ rows
+        means = params.means
+        n_k = np.full(means.shape[0], 1.0 + _RESP_EPS)
+        covariance = (second - (n_k * means.T) @ means) / n_k.sum()
+        covariance.flat[:: d + 1] += self.reg_covar
+        precisions_cholesky, covariance = self.precisions_cholesky(covariance)
+        return GaussianParams(means, covariance, precisions_cholesky)
+
     def m_step(self, stats, params):
         return self._m_step(stats, params.means)
 
