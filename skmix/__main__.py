@@ -7,59 +7,22 @@ FILE.csv`` fits the numeric columns of a CSV file.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 
 import numpy as np
 
 from ._cli_files import write_figures, write_labels
+from ._cli_input import (
+    add_input_arguments,
+    compile_notice,
+    one_line,
+    positive_float,
+    positive_int,
+    read_input,
+    refit_on_all_rows,
+)
 from ._selection import MCLUST_NAMES, select_by_bic
-from .datasets import load_faithful
-
-#: Cells read as missing values (their rows are dropped, not their column).
-MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?", "."}
-
-
-def _cell_value(text):
-    """A cell as a float: NaN for a missing marker; ValueError otherwise."""
-    text = text.strip()
-    if text.lower() in MISSING_MARKERS:
-        return np.nan
-    return float(text)
-
-
-def _read_numeric_csv(path):
-    """Numeric columns of a CSV file with a header row.
-
-    Returns ``(X, names, dropped_rows, skipped_columns, kept_rows)``: a
-    column is numeric when every cell is a number or a missing marker
-    (empty, NA, NaN, ...); rows with a missing or non-finite value in a
-    numeric column are dropped; ``kept_rows`` indexes the data rows kept.
-    """
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 3:
-        raise ValueError(f"{path}: expected a header row and at least two data rows.")
-    header, body = rows[0], rows[1:]
-    columns, names, skipped = [], [], []
-    for j, name in enumerate(header):
-        name = name.strip() or f"column {j + 1}"
-        try:
-            values = [_cell_value(row[j]) for row in body]
-        except (ValueError, IndexError):
-            skipped.append(name)
-            continue
-        if np.isnan(values).all():
-            skipped.append(name)
-            continue
-        columns.append(values)
-        names.append(name)
-    if not columns:
-        raise ValueError(f"{path}: no numeric column found.")
-    X = np.array(columns).T
-    finite = np.all(np.isfinite(X), axis=1)
-    return X[finite], names, int((~finite).sum()), skipped, np.flatnonzero(finite)
 
 
 def _cell(bic, singular):
@@ -128,12 +91,16 @@ def main(argv=None):
         "file",
         nargs="?",
         help=(
-            "CSV file with a header row; numeric columns are used, and rows "
+            "delimited text file with a header row (',', ';', tab, '|' or "
+            "spaces; decimal commas read); numeric columns are used, and rows "
             "with an empty or NA cell in them are dropped"
         ),
     )
     parser.add_argument(
-        "--max-components", type=int, default=9, help="largest G tried (default 9)"
+        "--max-components",
+        type=positive_int,
+        default=9,
+        help="largest G tried (default 9)",
     )
     parser.add_argument(
         "--covariance-types",
@@ -141,10 +108,16 @@ def main(argv=None):
         help="comma-separated subset of full,tied,diag,spherical",
     )
     parser.add_argument(
-        "--n-init", type=int, default=10, help="EM starts per model (default 10)"
+        "--n-init",
+        type=positive_int,
+        default=10,
+        help="EM starts per model (default 10)",
     )
     parser.add_argument(
-        "--tol", type=float, default=1e-6, help="convergence tolerance (default 1e-6)"
+        "--tol",
+        type=positive_float,
+        default=1e-6,
+        help="convergence tolerance (default 1e-6)",
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
@@ -162,27 +135,19 @@ def main(argv=None):
         help="write each row's number in the file (1 = first data row), most "
         "probable component and component probabilities as CSV",
     )
+    add_input_arguments(parser)
     args = parser.parse_args(argv)
     types = tuple(t.strip() for t in args.covariance_types.split(",") if t.strip())
     unknown = set(types) - set(MCLUST_NAMES)
     if unknown or not types:
         parser.error(f"unknown covariance types: {sorted(unknown)}")
-    if args.max_components < 1:
-        parser.error("--max-components must be at least 1")
     try:
-        if args.file is None:
-            X, names, source = (
-                load_faithful(return_X_y=True),
-                ["eruptions", "waiting"],
-                "the Old Faithful data (embedded)",
-            )
-            dropped, skipped, rows = 0, [], np.arange(len(X))
-        else:
-            X, names, dropped, skipped, rows = _read_numeric_csv(args.file)
-            source = args.file
+        data = read_input(args)
+        X, names, rows, source = data.X, data.names, data.rows, data.source
+        compile_notice()
         start = time.perf_counter()
         result = select_by_bic(
-            X,
+            X[data.search],
             components=range(1, args.max_components + 1),
             covariance_types=types,
             n_init=args.n_init,
@@ -190,15 +155,13 @@ def main(argv=None):
             n_jobs=args.n_jobs,
             tol=args.tol,
             max_iter=1000,
+            verbose=max(args.verbose - 1, 0),
         )
+        refit_on_all_rows(result.best, data)
         seconds = time.perf_counter() - start
     except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
-    if skipped:
-        print(f"note: non-numeric columns skipped: {', '.join(skipped)}")
-    if dropped:
-        print(f"note: {dropped} rows with missing or non-finite values were dropped")
     print(_summary(result, X, names, source, seconds))
     try:
         if args.plot:

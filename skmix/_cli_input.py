@@ -51,9 +51,6 @@ SNIFF_BYTES = 65536
 #: beyond this one is not a number anyway).
 MAX_FIELD_CHARS = 1 << 20
 
-#: The models of ``--model``.
-MODELS = ("gaussian", "composite", "nig", "auto")
-
 
 class InputError(ValueError):
     """A file or an option the command line cannot use; its message is one
@@ -159,14 +156,6 @@ def add_input_arguments(parser):
         "before fitting (results are reported on that scale)",
     )
     group.add_argument(
-        "--model",
-        choices=MODELS,
-        default="gaussian",
-        help="the mixture fitted: gaussian (default; every covariance model), "
-        "composite (one distribution per column), nig (skewed, heavy tails) "
-        "or auto (the best BIC of gaussian and nig)",
-    )
-    group.add_argument(
         "--search-rows",
         type=positive_int,
         default=SEARCH_MAX_ROWS,
@@ -179,7 +168,8 @@ def add_input_arguments(parser):
         "--verbose",
         action="count",
         default=0,
-        help="print progress: each model as it is fitted (-vv: each start)",
+        help="print what was read and each stage's time (-vv: also every "
+        "EM start's progress)",
     )
 
 
@@ -224,14 +214,21 @@ def read_table(path, sep=None, columns=None, drop=None) -> Table:
             sample = handle.read(SNIFF_BYTES)
             found, decimal = sniff(sample, sep)
             handle.seek(0)
-            header, body = _read_rows(handle, found, path)
+            header, plain = _read_plain(handle, found, decimal)
+            if plain is None:
+                handle.seek(0)
+                header, body = _read_rows(handle, found, path)
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a UTF-8 text file") from None
     except OSError as error:
         raise InputError(f"{path}: {error.strerror or error}") from None
     names = _names(header, path)
     chosen = _chosen_columns(names, columns, drop, path)
-    values, numeric, bad = _convert(body, chosen, decimal)
+    if plain is None:
+        values, numeric, bad = _convert(body, chosen, decimal)
+    else:
+        values = {j: plain[:, j] for j in chosen}
+        numeric, bad = dict.fromkeys(chosen, True), {}
     for j in chosen:
         if not numeric[j] and columns is not None:
             line, cell = bad[j]
@@ -316,6 +313,36 @@ def _shown(sep):
     return {"\t": "tab", " ": "space"}.get(sep, repr(sep))
 
 
+def _read_plain(handle, sep, decimal):
+    """``(header, values)`` of a file of plain numbers (a long file's usual
+    case) by NumPy's compiled reader; ``(None, None)`` for anything else
+    (decimal commas, missing, non-finite or text cells, ragged rows), which
+    :func:`_read_rows` reads and diagnoses cell by cell."""
+    if decimal != ".":
+        return None, None
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        header = next(csv.reader(handle, **_dialect(sep)), None)
+        values = np.loadtxt(
+            handle,
+            dtype=np.float64,
+            delimiter=None if sep == " " else sep,
+            comments=None,
+            quotechar='"',
+            ndmin=2,
+        )
+    except (ValueError, csv.Error):
+        return None, None
+    if (
+        not header
+        or values.shape[0] < 2
+        or values.shape[1] != len(header)
+        or not np.isfinite(values).all()
+    ):
+        return None, None
+    return header, values
+
+
 def _read_rows(handle, sep, path):
     """The header and the data rows; ragged rows are an error."""
     csv.field_size_limit(MAX_FIELD_CHARS)
@@ -393,8 +420,12 @@ def _convert(body, chosen, decimal):
     number or missing, and the first other cell (line, text)."""
     values, numeric, bad = {}, {}, {}
     for j in chosen:
-        column = np.empty(len(body))
+        column = _fast_column(body, j, decimal)
         numeric[j] = True
+        if column is not None:
+            values[j] = column
+            continue
+        column = np.empty(len(body))
         for i, row in enumerate(body):
             cell = row[j].strip()
             if cell.lower() in MISSING_MARKERS:
@@ -413,6 +444,20 @@ def _convert(body, chosen, decimal):
             bad[j] = (2, body[0][j])
         values[j] = column
     return values, numeric, bad
+
+
+def _fast_column(body, j, decimal):
+    """Column ``j`` as floats by NumPy's string conversion when every cell
+    is a plain number (a long file's usual case); None otherwise, for the
+    cell-by-cell reading that knows missing markers and names a bad cell."""
+    cells = [row[j] for row in body]
+    if decimal == ",":
+        cells = [cell.replace(",", ".") for cell in cells]
+    try:
+        column = np.array(cells).astype(np.float64)
+    except ValueError:
+        return None
+    return None if np.isnan(column).all() else column
 
 
 # ---------------------------------------------------------------- data
@@ -438,30 +483,118 @@ def search_subsample(n_rows, max_rows, random_state):
     return np.sort(rng.choice(n_rows, max_rows, replace=False))
 
 
+class Input(NamedTuple):
+    """What the command line fits, from :func:`read_input`.
+
+    ``X`` the rows fitted (standardised with ``--standardize``), ``names``
+    their columns, ``rows`` each row's index among the file's data rows,
+    ``source`` a description for the summary, ``search`` the rows the
+    model search uses (all, or a random subsample of a long file).
+    """
+
+    X: np.ndarray
+    names: list
+    rows: np.ndarray
+    source: str
+    search: np.ndarray
+
+
+def read_input(args, stream=None) -> Input:
+    """The data of ``python -m skmix``: FILE read by :func:`read_table` with
+    the input options (or the embedded Old Faithful data), its notes
+    (columns skipped, rows dropped, standardising, the search's subsample)
+    printed to ``stream`` (stdout), and what ``-v`` adds."""
+    from .datasets import load_faithful
+
+    stream = stream or sys.stdout
+    check_arguments(args)
+    if args.file is None:
+        given = [f"--{o}" for o in ("columns", "drop", "sep") if getattr(args, o)]
+        if given:
+            raise InputError(f"{', '.join(given)} need a FILE")
+        X, names = load_faithful(return_X_y=True), ["eruptions", "waiting"]
+        source, rows = "the Old Faithful data (embedded)", np.arange(len(X))
+    else:
+        table = read_table(args.file, args.sep, args.columns, args.drop)
+        X, names, rows, source = table.X, table.names, table.rows, str(args.file)
+        if args.verbose:
+            print(
+                f"read {source}: separator {_shown(table.separator)}, decimal "
+                f"{table.decimal!r}, columns {', '.join(names)}",
+                file=stream,
+            )
+        if table.skipped:
+            skipped = ", ".join(table.skipped)
+            print(f"note: non-numeric columns skipped: {skipped}", file=stream)
+        if table.dropped:
+            print(
+                f"note: {table.dropped} rows with missing or non-finite values "
+                "were dropped",
+                file=stream,
+            )
+    if args.standardize:
+        X = standardize(X)[0]
+        print("note: columns standardised (mean 0, standard deviation 1)", file=stream)
+    search = search_subsample(X.shape[0], args.search_rows, args.random_state)
+    if search.size < X.shape[0]:
+        print(
+            f"note: the models are searched on a random subsample of {search.size} "
+            f"of the {X.shape[0]} rows (--search-rows), then the chosen model "
+            "is refitted on every row",
+            file=stream,
+            flush=True,
+        )
+    return Input(X, names, rows, source, search)
+
+
+def refit_on_all_rows(model, data, stream=None):
+    """The chosen model refitted on every row of ``data.X``, starting from
+    its fit on the search's subsample (a warm start: one start, EM to
+    convergence); ``model`` itself when the search used every row."""
+    if data.search.size == data.X.shape[0]:
+        return model
+    stream = stream or sys.stdout
+    print(f"refitting the chosen model on all {data.X.shape[0]} rows...", file=stream)
+    stream.flush()
+    warm_start = model.warm_start
+    model.set_params(warm_start=True).fit(data.X)
+    return model.set_params(warm_start=warm_start)
+
+
 # ---------------------------------------------------------------- first run
-def kernels_need_compiling(package_dir=None):
-    """Whether some numba kernel of skmix has no cache newer than its source
-    (the first run then compiles for a while).
+#: The kernel modules (globs under ``skmix/_kernels``) that the command
+#: line's Gaussian search compiles on its first run.
+COMMAND_LINE_KERNELS = ("gaussian/*.py", "initialization.py")
+
+
+def kernels_need_compiling(package_dir=None, patterns=COMMAND_LINE_KERNELS):
+    """Whether a kernel module the command line uses (``patterns``) has no
+    compiled cache newer than its source (the first run then compiles for
+    a while).
 
     numba stores a kernel's compiled code beside its source in
     ``__pycache__`` (or under ``NUMBA_CACHE_DIR``) in files named after the
     module; a source newer than every such file is compiled again.
     """
-    package_dir = Path(package_dir or Path(__file__).parent) / "_kernels"
-    sources = [p for p in package_dir.glob("*.py") if p.name != "__init__.py"]
-    cache_dirs = [package_dir / "__pycache__"]
+    kernels_dir = Path(package_dir or Path(__file__).parent) / "_kernels"
     root = os.environ.get("NUMBA_CACHE_DIR")
-    if root:
-        cache_dirs += [p for p in Path(root).rglob("_kernels") if p.is_dir()]
-    for source in sources:
-        stamp = source.stat().st_mtime
-        caches = [
-            cache
-            for directory in cache_dirs
-            for cache in directory.glob(f"{source.stem}.*.nbi")
-        ]
-        if not any(cache.stat().st_mtime >= stamp for cache in caches):
-            return True
+    for pattern in patterns:
+        for source in kernels_dir.glob(pattern):
+            if source.name == "__init__.py":
+                continue
+            cache_dirs = [source.parent / "__pycache__"]
+            if root:
+                cache_dirs += [
+                    p for p in Path(root).rglob(source.parent.name) if p.is_dir()
+                ]
+            stamp = source.stat().st_mtime
+            caches = [
+                cache
+                for directory in cache_dirs
+                for cache in directory.glob(f"{source.stem}.*.nbi")
+            ]
+            if not any(cache.stat().st_mtime >= stamp for cache in caches):
+                return True
     return False
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 from skmix._cli_input import (
     InputError,
@@ -176,7 +178,6 @@ def parser():
         (["--sep", "ab"], "not a separator"),
         (["--sep", "x"], "not a separator"),
         (["--columns", "a,,b"], "empty column name"),
-        (["--model", "bogus"], "invalid choice"),
         (["--search-rows", "0"], "below 1"),
     ],
 )
@@ -187,11 +188,9 @@ def test_bad_option_values_are_one_line_errors(argv, message):
 
 
 def test_option_types_accept_good_values():
-    args = parser().parse_args(
-        ["--sep", "tab", "--columns", "a, b", "--model", "nig", "-vv"]
-    )
+    args = parser().parse_args(["--sep", "tab", "--columns", "a, b", "-vv"])
     assert args.sep == "\t" and args.columns == ["a", "b"]
-    assert args.model == "nig" and args.verbose == 2
+    assert args.verbose == 2
     assert non_negative_int("0") == 0 and separator("semicolon") == ";"
     assert column_list("x") == ["x"]
     both = parser().parse_args(["--columns", "a,b", "--drop", "b"])
@@ -218,10 +217,11 @@ def test_compile_notice_sees_stale_and_missing_caches(tmp_path):
     cache = kernels / "__pycache__"
     cache.mkdir(parents=True)
     (kernels / "__init__.py").write_text("")
-    source = kernels / "gaussian.py"
+    (kernels / "hc.py").write_text("x = 1\n")  # not used by the command line
+    source = kernels / "initialization.py"
     source.write_text("x = 1\n")
     assert kernels_need_compiling(tmp_path)  # no cache
-    index = cache / "gaussian.kernel-10.py311.nbi"
+    index = cache / "initialization.kernel-10.py311.nbi"
     index.write_text("")
     now = time.time()
     os.utime(source, (now, now))
@@ -229,3 +229,116 @@ def test_compile_notice_sees_stale_and_missing_caches(tmp_path):
     assert not kernels_need_compiling(tmp_path)
     os.utime(source, (now + 20, now + 20))  # the source changed since
     assert kernels_need_compiling(tmp_path)
+    os.utime(index, (now + 30, now + 30))
+    assert not kernels_need_compiling(tmp_path)
+    (kernels / "gaussian").mkdir()
+    (kernels / "gaussian" / "estep.py").write_text("x = 1\n")  # never compiled
+    assert kernels_need_compiling(tmp_path)
+
+
+# ------------------------------------------------------------ python -m skmix
+def two_blobs(n, seed=0, scale=1.0):
+    rng = np.random.RandomState(seed)
+    half = n // 2
+    X = np.vstack([rng.normal(size=(half, 2)), rng.normal(8, 1, size=(n - half, 2))])
+    return X * scale
+
+
+def run_main(argv, capsys):
+    from skmix.__main__ import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+FAST = ["--max-components", "2", "--n-init", "1", "--covariance-types", "full"]
+
+
+def test_command_line_reads_semicolons_decimal_commas_and_columns(tmp_path, capsys):
+    X = two_blobs(200)
+    text = "id;a;label;b\n" + "".join(
+        f"{i};{x:.6f};r{i};{y:.6f}\n".replace(".", ",") for i, (x, y) in enumerate(X)
+    )
+    path = write(tmp_path, text)
+    code, out, _ = run_main([str(path), "--drop", "id", "-v", *FAST], capsys)
+    assert code == 0
+    assert "read " in out and "separator ';', decimal ','" in out
+    assert "200 rows x 2 columns (a, b)" in out
+    assert "note: non-numeric columns skipped: label" in out
+    assert "chosen model: 2 components" in out
+    code, out, _ = run_main([str(path), "--columns", "b,2", *FAST], capsys)
+    assert code == 0 and "200 rows x 2 columns (b, a)" in out
+
+
+def test_command_line_searches_a_subsample_then_refits_on_every_row(tmp_path, capsys):
+    from skmix import GaussianMixtureEM
+
+    X = two_blobs(1200, seed=3)
+    path = write(tmp_path, table_text(np.c_[X, X[:, 0]], header=("a", "b", "c")))
+    argv = [str(path), "--columns", "a,b", "--search-rows", "300", *FAST]
+    code, out, _ = run_main(argv, capsys)
+    assert code == 0
+    assert "random subsample of 300 of the 1200 rows" in out
+    assert "refitting the chosen model on all 1200 rows" in out
+    assert "1200 rows x 2 columns (a, b)" in out
+    log_lik = float(out.split("log-likelihood ")[1].split(",")[0])
+    # The refit reaches the maximum likelihood on all rows (an independent
+    # fit with several starts); the subsample's own fit falls short of it.
+    best = GaussianMixtureEM(2, n_init=5, tol=1e-8, random_state=1).fit(X)
+    assert log_lik == pytest.approx(best.score(X) * len(X), abs=1e-2)
+    rows = search_subsample(1200, 300, 0)
+    sub = GaussianMixtureEM(2, tol=1e-8, random_state=0).fit(X[rows])
+    assert sub.score(X) * len(X) < log_lik - 0.1
+
+
+def test_command_line_standardize(tmp_path, capsys):
+    X = two_blobs(200, scale=1000.0)
+    path = write(tmp_path, table_text(X, header=("a", "b")))
+    code, out, _ = run_main([str(path), "--standardize", *FAST], capsys)
+    assert code == 0 and "columns standardised" in out
+    means = re.findall(r"^\s+\d+\s+[\d.]+\s+\d+\s+\((.*)\)$", out, re.MULTILINE)
+    centres = np.array([[float(v) for v in m.split(",")] for m in means])
+    assert centres.shape == (2, 2)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    expected = np.array([Z[:100].mean(axis=0), Z[100:].mean(axis=0)])
+    assert_allclose(np.sort(centres, axis=0), np.sort(expected, axis=0), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n-init", "0"], "below 1"),
+        (["--tol", "nan"], "not a finite number above 0"),
+        (["--max-components", "0"], "below 1"),
+        (["--sep", "xy"], "not a separator"),
+    ],
+)
+def test_command_line_bad_options_are_one_line_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        run_main(argv, capsys)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]  # after argparse's usage lines
+    assert last.startswith("python -m skmix: error:") and message in last
+
+
+def test_command_line_file_errors_are_one_line(tmp_path, capsys):
+    path = write(tmp_path, "a,b\n1,\n,2\nNA,3\n")
+    code, out, err = run_main([str(path)], capsys)
+    assert code == 1 and "0 of 3 rows have a number" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run_main(["--columns", "a"], capsys)
+    assert code == 1 and "--columns need a FILE" in err
+
+
+def test_command_line_compile_notice(monkeypatch, capsys):
+    import skmix._cli_input as cli_input
+
+    monkeypatch.setattr(cli_input, "kernels_need_compiling", lambda: True)
+    code, out, err = run_main(FAST, capsys)
+    assert code == 0
+    assert "compiling kernels on first use (once per installation)..." in err
+    monkeypatch.setattr(cli_input, "kernels_need_compiling", lambda: False)
+    code, out, err = run_main(FAST, capsys)
+    assert code == 0 and "compiling" not in err
