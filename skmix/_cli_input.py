@@ -20,6 +20,7 @@ import csv
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -168,8 +169,7 @@ def add_input_arguments(parser):
         "--verbose",
         action="count",
         default=0,
-        help="print what was read and each stage's time (-vv: also every "
-        "EM start's progress)",
+        help="print what was read (-vv: also every EM start's progress)",
     )
 
 
@@ -554,10 +554,17 @@ def refit_on_all_rows(model, data, stream=None):
     if data.search.size == data.X.shape[0]:
         return model
     stream = stream or sys.stdout
-    print(f"refitting the chosen model on all {data.X.shape[0]} rows...", file=stream)
-    stream.flush()
+    print(
+        f"refitting the chosen model on all {data.X.shape[0]} rows...",
+        end="",
+        file=stream,
+        flush=True,
+    )
+    start = time.perf_counter()
     warm_start = model.warm_start
     model.set_params(warm_start=True).fit(data.X)
+    seconds = time.perf_counter() - start
+    print(f" {model.n_iter_} iterations, {seconds:.1f} s", file=stream)
     return model.set_params(warm_start=warm_start)
 
 
