@@ -73,6 +73,12 @@ THREAD_EARLY_REPROBES = (4, 8)
 #: over if it beat the last four E-steps of the one in use.
 THREAD_REPROBE_EVERY = 16
 
+#: The Gaussian family centres a start's initial statistics on each
+#: column's middle value (50th percentile) over at most this many evenly
+#: spaced rows: a robust centre, where one far value moves the column means
+#: so far that the statistics about them lose their digits.
+REFERENCE_ROWS = 1024
+
 #: k-means initialisations run on at most this many rows: a random
 #: subsample beyond it, every row then labelled by its nearest centre, so
 #: that initialising a long X costs no more memory than a chunk of it.

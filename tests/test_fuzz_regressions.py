@@ -272,3 +272,42 @@ def test_coin_sampling_of_huge_counts_and_bad_trials():
             model.sample(3, n_trials=n_trials)
     with pytest.raises(ValueError, match="Row 0 of X has counts that sum beyond"):
         CoinMixture(2).fit(np.r_[[[1e308, 1e308]], X])
+
+
+@pytest.mark.parametrize(
+    "covariance_type",
+    [
+        "full",
+        pytest.param(
+            "tied",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known defect: the tied M-step takes its scatter about "
+                "the mean of the means (5e19 here), so the bulk's covariance "
+                "loses its digits (score -16.8 against -4)",
+            ),
+        ),
+        "diag",
+        "spherical",
+    ],
+)
+def test_one_far_value_leaves_the_bulk_component_exact(covariance_type):
+    # 19 rows and one value of 1e20: the full kernels' centre (the mean of
+    # the means) and the initial statistics' centre (the column means) were
+    # so far from the bulk that its mean came out as 1024 with the variance
+    # reg_covar. Reference: the bulk's own mean and covariance (NumPy).
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(20, 3))
+    X[17, 1] = 1e20
+    bulk = np.delete(X, 17, axis=0)
+    model = GaussianMixtureEM(2, covariance_type=covariance_type, random_state=0)
+    model.fit(X)
+    heavy = int(np.argmax(model.weights_))
+    np.testing.assert_allclose(model.weights_[heavy], 19 / 20, rtol=1e-12)
+    np.testing.assert_allclose(
+        model.means_[heavy], bulk.mean(axis=0), rtol=0, atol=1e-12
+    )
+    if covariance_type == "full":
+        expected = np.cov(bulk.T, bias=True) + 1e-6 * np.eye(3)
+        np.testing.assert_allclose(model.covariances_[heavy], expected, rtol=1e-10)
+    assert model.score(bulk) > -6  # about -4 per row; was -7e12

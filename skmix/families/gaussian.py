@@ -18,9 +18,10 @@ from .._config import (
     CLAIM_ROWS,
     LABEL_CHUNK_ROWS,
     LABEL_GROUP_MIN_WORK,
+    REFERENCE_ROWS,
 )
 from .._kernels import gaussian as kernels
-from ._base import MixtureFamily, Runner, column_means, kernel_weights
+from ._base import MixtureFamily, Runner, kernel_weights
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -158,11 +159,19 @@ class GaussianFamily(MixtureFamily):
             return log_weights + np.log(pc).sum(axis=1) + constant
         return log_weights + d * np.log(pc) + constant
 
-    @staticmethod
-    def _centre_of_means(means):
-        """The centre the full and tied kernels shift each tile to: the mean
-        of the means, as ``means.mean(axis=0)`` computes it (the same sum
-        and division) without its Python layers."""
+    def _centre_of_means(self, means, log_weights):
+        """The centre the full and tied kernels shift each tile to.
+
+        'full': the mean of the heaviest component. The rounding of a
+        component's distances is relative to its mean's distance from the
+        centre: with the mean of the means, one far component (a lone value
+        near 1e20) took the other components' precision with it (their
+        means rounded to multiples of 1024). 'tied': the mean of the means,
+        as ``means.mean(axis=0)`` computes it, which its M-step's scatter
+        is taken about.
+        """
+        if self.covariance_type == "full":
+            return means[int(np.argmax(log_weights))].copy()
         return np.add.reduce(means, axis=0) / means.shape[0]
 
     # --------------------------------------------------- contract
@@ -188,7 +197,7 @@ class GaussianFamily(MixtureFamily):
         precisions = np.ascontiguousarray(params.precisions_cholesky)
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
         centre = (
-            self._centre_of_means(means)
+            self._centre_of_means(means, log_weights)
             if self.covariance_type in ("full", "tied")
             else None
         )
@@ -274,8 +283,14 @@ class GaussianFamily(MixtureFamily):
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
     def reference(self, X, n_components):
-        """Centre of the initial statistics: the column means of X."""
-        means = np.repeat(column_means(X)[None, :], n_components, axis=0)
+        """Centre of the initial statistics: each column's middle value
+        (50th percentile) over at most REFERENCE_ROWS evenly spaced rows.
+        Not the column means: one value near 1e20 moved them so far that
+        the other rows' statistics about them lost every digit (rounded to
+        multiples of 1024)."""
+        step = max(1, -(-X.shape[0] // REFERENCE_ROWS))
+        centre = np.median(np.asarray(X[::step], dtype=np.float64), axis=0)
+        means = np.repeat(centre[None, :], n_components, axis=0)
         return GaussianParams(means, None, None)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
