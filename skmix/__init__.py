@@ -1,6 +1,11 @@
 """skmix: finite mixture models fitted by EM, scikit-learn compatible."""
 
-from ._base import DegenerateFitWarning, FailedStartsWarning
+from ._base import (
+    DegenerateFitWarning,
+    FailedStartsWarning,
+    InconsistentVersionWarning,
+)
+from ._config import VERSION as __version__
 from .coin import CoinMixture
 from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
@@ -9,8 +14,6 @@ from .hierarchical import HierarchicalMixture
 from .joint import JointMixture
 from .nig import NIGMixture
 from .selection import ModelSelection, select_model
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CoinMixture",
@@ -21,6 +24,7 @@ __all__ = [
     "HeterogeneousMixture",
     "HierarchicalMixture",
     "JointMixture",
+    "InconsistentVersionWarning",
     "ModelSelection",
     "NIGMixture",
     "__version__",

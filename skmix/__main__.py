@@ -8,61 +8,23 @@ FILE.csv`` fits the numeric columns of a CSV file.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 
 import numpy as np
 
 from ._cli_files import write_figures, write_labels
-from .datasets import load_faithful
+from ._cli_input import (
+    add_input_arguments,
+    compile_notice,
+    one_line,
+    positive_float,
+    positive_int,
+    read_input,
+    refit_on_all_rows,
+)
 from .gaussian import GaussianMixtureEM
 from .selection import MCLUST_MODELS, MCLUST_NAMES, select_model
-
-#: Cells read as missing values (their rows are dropped, not their column).
-MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?", "."}
-
-
-def _cell_value(text):
-    """A cell as a float: NaN for a missing marker; ValueError otherwise."""
-    text = text.strip()
-    if text.lower() in MISSING_MARKERS:
-        return np.nan
-    return float(text)
-
-
-def _read_numeric_csv(path):
-    """Numeric columns of a CSV file with a header row.
-
-    Returns ``(X, names, dropped_rows, skipped_columns, kept_rows)``: a
-    column is numeric when every cell is a number or a missing marker
-    (empty, NA, NaN, ...); rows with a missing or non-finite value in a
-    numeric column are dropped; ``kept_rows`` indexes the data rows kept.
-    """
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 3:
-        raise ValueError(f"{path}: expected a header row and at least two data rows.")
-    header, body = rows[0], rows[1:]
-    columns, names, skipped = [], [], []
-    for j, name in enumerate(header):
-        name = name.strip() or f"column {j + 1}"
-        try:
-            values = [_cell_value(row[j]) for row in body]
-        except (ValueError, IndexError):
-            skipped.append(name)
-            continue
-        if np.isnan(values).all():
-            skipped.append(name)
-            continue
-        columns.append(values)
-        names.append(name)
-    if not columns:
-        raise ValueError(f"{path}: no numeric column found.")
-    X = np.array(columns).T
-    finite = np.all(np.isfinite(X), axis=1)
-    return X[finite], names, int((~finite).sum()), skipped, np.flatnonzero(finite)
-
 
 #: Covariance models per block of the printed BIC table (14 side by side
 #: would not fit a terminal).
@@ -117,7 +79,22 @@ def _format_table(rows, n):
     return "\n".join(lines)
 
 
-def _summary(result, X, names, source, seconds):
+def _chosen_line(best, chosen, X, n_search):
+    """The chosen model's log-likelihood, parameters and criteria: the
+    search's, or on every row after a search on a subsample."""
+    if n_search == X.shape[0]:
+        return (
+            f"log-likelihood {chosen['log_likelihood']:.5f}, "
+            f"{int(chosen['n_parameters'])} free parameters, "
+            f"BIC {chosen['bic']:.5f}, ICL {chosen['icl']:.5f}"
+        )
+    return (
+        f"on all rows: log-likelihood {best.score(X) * X.shape[0]:.5f}, "
+        f"{int(chosen['n_parameters'])} free parameters, BIC {best.bic(X):.5f}"
+    )
+
+
+def _summary(result, X, names, source, seconds, n_search):
     best = result.best_estimator_
     rows = _records(result.table)
     chosen = rows[result.best_index_]
@@ -130,13 +107,11 @@ def _summary(result, X, names, source, seconds):
         "",
         "BIC = -2 log L + p log n for each model (lower is better; "
         "R's mclust reports -BIC):",
-        _format_table(rows, X.shape[0]),
+        _format_table(rows, n_search),
         "",
         f"chosen model: {best.n_components} components, covariance_type="
         f"'{best.covariance_type}' (mclust {mclust})",
-        f"log-likelihood {chosen['log_likelihood']:.5f}, "
-        f"{int(chosen['n_parameters'])} free parameters, "
-        f"BIC {chosen['bic']:.5f}, ICL {chosen['icl']:.5f}",
+        _chosen_line(best, chosen, X, n_search),
         "",
         "component   weight   size   mean",
     ]
@@ -183,12 +158,16 @@ def _parser():
         "file",
         nargs="?",
         help=(
-            "CSV file with a header row; numeric columns are used, and rows "
+            "delimited text file with a header row (',', ';', tab, '|' or "
+            "spaces; decimal commas read); numeric columns are used, and rows "
             "with an empty or NA cell in them are dropped"
         ),
     )
     parser.add_argument(
-        "--max-components", type=int, default=9, help="largest G tried (default 9)"
+        "--max-components",
+        type=positive_int,
+        default=9,
+        help="largest G tried (default 9)",
     )
     parser.add_argument(
         "--models",
@@ -207,14 +186,14 @@ def _parser():
     )
     parser.add_argument(
         "--n-init",
-        type=int,
+        type=positive_int,
         default=None,
         help="k-means starts per model beside the hierarchical-clustering "
-        "start (default 5)",
+        "starts (default 5)",
     )
     parser.add_argument(
         "--tol",
-        type=float,
+        type=positive_float,
         default=1e-3,
         help="convergence tolerance of each start (default 1e-3); the chosen "
         "start of each model continues to tol / 1000",
@@ -235,6 +214,7 @@ def _parser():
         help="write each row's number in the file (1 = first data row), most "
         "probable component and component probabilities as CSV",
     )
+    add_input_arguments(parser)
     return parser
 
 
@@ -243,19 +223,10 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     models = _models(args.models, parser)
-    if args.max_components < 1:
-        parser.error("--max-components must be at least 1")
     try:
-        if args.file is None:
-            X, names, source = (
-                load_faithful(return_X_y=True),
-                ["eruptions", "waiting"],
-                "the Old Faithful data (embedded)",
-            )
-            dropped, skipped, rows = 0, [], np.arange(len(X))
-        else:
-            X, names, dropped, skipped, rows = _read_numeric_csv(args.file)
-            source = args.file
+        data = read_input(args)
+        X, names, rows, source = data.X, data.names, data.rows, data.source
+        compile_notice()
         start = time.perf_counter()
         template = GaussianMixtureEM(
             tol=args.tol,
@@ -265,21 +236,19 @@ def main(argv=None):
         )
         result = select_model(
             template,
-            X,
+            X[data.search],
             n_components=range(1, args.max_components + 1),
             covariance_types=models,
             criterion=args.criterion,
             n_init=args.n_init,
+            verbose=max(args.verbose - 1, 0),
         )
+        refit_on_all_rows(result.best_estimator_, data)
         seconds = time.perf_counter() - start
     except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
-    if skipped:
-        print(f"note: non-numeric columns skipped: {', '.join(skipped)}")
-    if dropped:
-        print(f"note: {dropped} rows with missing or non-finite values were dropped")
-    print(_summary(result, X, names, source, seconds))
+    print(_summary(result, X, names, source, seconds, data.search.size))
     try:
         if args.plot:
             paths = write_figures(result, X, names, args.plot)

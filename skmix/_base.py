@@ -27,7 +27,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._config import INFERENCE_BLOCK_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
+from ._config import (
+    INFERENCE_BLOCK_ROWS,
+    LABELS,
+    LOG_PROB,
+    PROBABILITIES,
+    SCORES,
+    VERSION,
+)
 from ._dask import fit_data as dask_fit_data
 from ._dask import infer as dask_infer
 from ._dask import is_dask
@@ -44,34 +51,19 @@ from ._engine import (
     start_initializer,
 )
 from ._engine import hc_labels as hc_labels
-from ._validation import check_n_samples
+from ._validation import (
+    as_numpy,
+    check_n_samples,
+    fields_to_float64,
+    fitted_arrays_to_float32,
+    is_plain_float_matrix,
+    scaled_sample_weight,
+)
+from ._warnings import DegenerateFitWarning as DegenerateFitWarning
+from ._warnings import FailedStartsWarning as FailedStartsWarning
+from ._warnings import InconsistentVersionWarning as InconsistentVersionWarning
+from ._warnings import warn_failed_starts
 from .families import softmax_in_place
-
-
-class FailedStartsWarning(UserWarning):
-    """Some starts of a multi-start fit failed and were skipped (their
-    reasons are in the estimator's ``start_failures_``)."""
-
-
-class DegenerateFitWarning(UserWarning):
-    """The fitted model is a spurious optimum: a component collapsed or
-    rests on too few rows (the estimator's ``degeneracies_`` says which)."""
-
-
-def _warn_failed_starts(failures, n_starts):
-    """One warning for the failed starts of a fit, counted by reason."""
-    counts = {}
-    for reason in failures.values():
-        counts[reason] = counts.get(reason, 0) + 1
-    listed = "; ".join(f"{reason} ({count})" for reason, count in counts.items())
-    warnings.warn(
-        f"{len(failures)} of {n_starts} starts failed and were skipped: {listed}. "
-        "The fit kept the best of the others; start_failures_ maps each failed "
-        "start to its reason. Increase reg_covar, use fewer components or "
-        "another init_params if many starts fail.",
-        FailedStartsWarning,
-        stacklevel=4,
-    )
 
 
 class StartRecipe(NamedTuple):
@@ -94,6 +86,19 @@ class StartRecipe(NamedTuple):
     adjust: Callable[[Any, np.ndarray], tuple] | None = None
 
 
+def _interrupted(error):
+    """Whether ``error`` is Ctrl-C that reached Python inside a numba call:
+    numba's dispatcher (or a helper it calls) then returns a result with the
+    KeyboardInterrupt set, which Python reports as a SystemError caused by
+    it (possibly through further SystemErrors)."""
+    seen = 0
+    while isinstance(error, SystemError) and seen < 16:
+        error, seen = error.__cause__ or error.__context__, seen + 1
+        if isinstance(error, KeyboardInterrupt):
+            return True
+    return False
+
+
 def _random_state_or_seed(random_state):
     """``check_random_state(random_state)``, except that an int stays an int
     (``fit_multistart`` then draws from a reseeded pooled state: the same
@@ -101,30 +106,6 @@ def _random_state_or_seed(random_state):
     if isinstance(random_state, Integral):
         return int(random_state)
     return check_random_state(random_state)
-
-
-def _is_plain_float_matrix(X, min_samples):
-    """Whether ``validate_data(X, dtype=[float64, float32])`` would return X
-    itself with nothing to report: a NumPy float64 / float32 matrix (not a
-    subclass) of finite values, with ``min_samples`` rows and a column.
-
-    Finiteness is scikit-learn's first test, a finite sum; anything else
-    (the element-wise test a non-finite sum calls for, or none under
-    ``assume_finite``) is left to ``validate_data``.
-    """
-    if not (
-        type(X) is np.ndarray
-        and X.ndim == 2
-        and X.dtype in _PLAIN_DTYPES
-        and X.shape[0] >= min_samples
-        and X.shape[1] >= 1
-    ):
-        return False
-    with np.errstate(over="ignore"):
-        return bool(np.isfinite(X.sum()))
-
-
-_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def check_densities(weighted, first_row=0):
@@ -196,6 +177,30 @@ class BaseMixture(DensityMixin, BaseEstimator):
     }
 
     _fit_weights = True
+    #: float32 X gives float32 fitted arrays and outputs (computed in
+    #: float64), as scikit-learn's estimator this one replaces does.
+    _keeps_float32 = False
+
+    # ------------------------------------------------- pickling
+    def __getstate__(self):
+        """scikit-learn's state, with the skmix release that pickles it."""
+        return dict(super().__getstate__(), _skmix_version=VERSION)
+
+    def __setstate__(self, state):
+        """Restore a pickled estimator; warn (InconsistentVersionWarning) if
+        another skmix release pickled it."""
+        state = dict(state)
+        version = state.pop("_skmix_version", "unknown (no version recorded)")
+        if version != VERSION:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=VERSION,
+                    original_version=version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -226,8 +231,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
 
     # ----------------------------------------------------------- hooks
     def _validate_X(self, X, reset):
-        """Validated float array (float64 or float32) of at least 1 row."""
-        if _is_plain_float_matrix(X, 2 if reset else 1) and (
+        """Validated float array (float64 or float32) of at least 1 row
+        (array-API input converted to NumPy, see ``as_numpy``)."""
+        X = as_numpy(X)
+        if is_plain_float_matrix(X, 2 if reset else 1) and (
             reset
             or (
                 getattr(self, "n_features_in_", None) == X.shape[1]
@@ -247,39 +254,17 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
         )
 
-    @staticmethod
-    def _scaled_weights(sample_weight, family):
-        """``sample_weight`` times the power of two that brings its largest
-        value into [1, 2) (exact), when only the ratios of the weights count
-        (``family.relative_weights``).
-
-        The engine (and the Gaussian M-step) adds 10 eps to every
-        component's responsibility sum, as scikit-learn does, so that an empty
-        component keeps a finite log weight. Against weights of ~1e-100 that
-        term was no longer negligible: the means shrank towards 0 and the
-        lower bound moved by ~1e6 (the same weights times 1e100 fit as
-        expected). Weights near 1e308 overflowed their sums. Where the scale
-        counts, weights whose sum overflows are refused instead.
-        """
-        if family.relative_weights:
-            exponent = np.frexp(sample_weight.max())[1] - 1
-            return np.ldexp(sample_weight, -exponent)
-        with np.errstate(over="ignore"):
-            total = sample_weight.sum()
-        if not np.isfinite(total):
-            raise ValueError(
-                "sample_weight sums to more than the largest double (its largest "
-                f"value is {sample_weight.max():g}). Divide the weights by a "
-                "common factor."
-            )
-        return sample_weight
-
     def _n_components(self):
         """Number of components (an estimator may derive it, e.g. from a list)."""
         return self.n_components
 
     def _make_family(self, X):
         raise NotImplementedError
+
+    def _check_fit_X(self, X):
+        """Checks of the rows of a fit beyond ``_validate_X`` (which also
+        checks the rows given to inference); with Dask input, of each
+        block. The default checks nothing."""
 
     def _warm_start_mismatch(self, family):
         """Why the fitted parameters cannot seed a fit with ``family``.
@@ -332,9 +317,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         start: the previous fit's parameters for a warm start, else as
         ``_start_recipe`` declares."""
         if warm:
-            recipe = StartRecipe(
-                fixed=(self._get_fitted_params(), np.log(self.weights_))
-            )
+            recipe = StartRecipe(fixed=self._fitted_params())
         else:
             recipe = self._start_recipe(family, X)
         return start_initializer(
@@ -375,10 +358,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
         saved_state = self.__dict__.copy()
         try:
             self._fit(X, sample_weight)
-        except BaseException:
+        except BaseException as error:
             # A failed fit leaves a previously fitted estimator untouched.
             self.__dict__.clear()
             self.__dict__.update(saved_state)
+            if _interrupted(error):
+                raise KeyboardInterrupt from None
             raise
         return self
 
@@ -387,7 +372,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
         positive weight."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                as_numpy(sample_weight, "sample_weight"),
+                X,
+                dtype=np.float64,
+                ensure_non_negative=True,
             )
             if not np.any(sample_weight > 0):
                 raise ValueError(
@@ -417,10 +405,13 @@ class BaseMixture(DensityMixin, BaseEstimator):
         else:
             rows = None
             X = self._validate_X(X, reset=True)
+            self._check_fit_X(X)
             sample_weight = self._checked_sample_weight(X, sample_weight)
             family = self._make_family(X)
             if sample_weight is not None:
-                sample_weight = self._scaled_weights(sample_weight, family)
+                sample_weight = scaled_sample_weight(
+                    sample_weight, family, self._n_components()
+                )
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
@@ -461,6 +452,16 @@ class BaseMixture(DensityMixin, BaseEstimator):
             )
         self._store_fit(family, result, X.shape[0], started)
         self._check_degeneracy(family, result.best, scale)
+        if self._keeps_float32 and getattr(X, "dtype", None) == np.float32:
+            fitted_arrays_to_float32(self)
+
+    def _fitted_params(self):
+        """``_get_fitted_params`` with float64 arrays, and the log weights:
+        what inference, sampling and warm starts compute with."""
+        params = fields_to_float64(self._get_fitted_params())
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(np.asarray(self.weights_, dtype=np.float64))
+        return params, log_weights
 
     def _check_degeneracy(self, family, best, scale):
         """``degeneracies_`` of the fitted model, and a warning naming what
@@ -509,7 +510,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             for index, error in result.start_failures.items()
         }
         if self.start_failures_:
-            _warn_failed_starts(self.start_failures_, len(result.start_n_iter))
+            warn_failed_starts(self.start_failures_, len(result.start_n_iter))
         self.n_samples_fit_ = n_samples
         if self.verbose:
             print(
@@ -555,14 +556,18 @@ class BaseMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         if is_dask(X):
             return dask_infer(self, X, mode)
-        return self._infer_rows(self._validate_X(X, reset=False), mode)
+        X = self._validate_X(X, reset=False)
+        out, labels, scores = self._infer_rows(X, mode)
+        if self._keeps_float32 and X.dtype == np.float32:
+            # scikit-learn's outputs follow X's dtype (computed in float64).
+            out, scores = out.astype(np.float32), scores.astype(np.float32)
+        return out, labels, scores
 
     def _infer_rows(self, X, mode, first_row=0):
         """:meth:`_infer` on validated rows X, the first being row
         ``first_row`` of the caller's X (for the error's row numbers)."""
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights_)
-        prepared = self._family.prepare(self._get_fitted_params(), log_weights)
+        params, log_weights = self._fitted_params()
+        prepared = self._family.prepare(params, log_weights)
         n, k = X.shape[0], len(log_weights)
         out = np.empty((n if mode in (LOG_PROB, PROBABILITIES) else 0, k))
         labels = np.empty(n if mode == LABELS else 0, dtype=np.intp)
@@ -686,9 +691,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
     def _draw(self, n_samples, **family_options):
         """Component counts from the weights, then rows from the family."""
         rng = check_random_state(self.random_state)
-        n_per_component = rng.multinomial(n_samples, self.weights_)
+        weights = self.weights_
+        if weights.dtype != np.float64:  # float32 sums may pass 1 by an ulp
+            weights = weights.astype(np.float64) / weights.sum(dtype=np.float64)
+        n_per_component = rng.multinomial(n_samples, weights)
         X = self._family.sample(
-            self._get_fitted_params(), n_per_component, rng, **family_options
+            self._fitted_params()[0], n_per_component, rng, **family_options
         )
         y = np.repeat(np.arange(len(n_per_component)), n_per_component)
         return X, y

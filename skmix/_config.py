@@ -8,6 +8,48 @@ why it has its value, and the measurements behind a tuning constant are in
 ``doc/performance.rst`` under the constant's name.
 """
 
+#: The skmix release (``skmix.__version__``). Pickled estimators record it,
+#: and unpickling under another release warns (``BaseMixture.__setstate__``).
+VERSION = "0.1.0"
+
+# ---------------------------------------------------------- input limits
+
+#: Normal families (Gaussian and NIG mixtures, gaussian columns) accept
+#: values of magnitude at most this: their E- and M-steps square deviations,
+#: and covariances beyond ~1.8e308 (deviations beyond ~1.3e154) are not
+#: doubles. 1e150 leaves room for sums over 1e8 rows. Larger data are
+#: refused with the reason (rescaling them is exact).
+MAX_SQUARED_MAGNITUDE = 1e150
+
+# --------------------------------------------------------------- tables
+
+#: ``families='auto'`` models a column of non-negative integers as Poisson
+#: only if ``n_components`` Poissons can account for its spread: split into
+#: ``n_components`` groups by 1-D k-means, its variance within the groups
+#: must be at most this many times their mean (a Poisson's variance is its
+#: mean). k-means minimises the variance within groups, so a larger ratio
+#: rules out a mixture of that many Poissons; otherwise the column is
+#: gaussian. Wine's proline (mean 747, variance 99,167) is 17.6 for three
+#: groups; three Poissons of rates 2, 20 and 60 give 1.1.
+POISSON_MAX_DISPERSION = 2.0
+
+#: ``families='auto'`` refuses to model a column of labels with more than
+#: ``LABELS_MAX_UNIQUE_FRACTION`` of its observed rows as distinct levels
+#: (and more than ``LABELS_MAX_UNIQUE_MIN`` of them): an identifier or free
+#: text, whose levels each rest on a row or two and add
+#: (n_components x levels) parameters.
+LABELS_MAX_UNIQUE_FRACTION = 0.5
+LABELS_MAX_UNIQUE_MIN = 20
+
+# ---------------------------------------------------------- command line
+
+#: ``python -m skmix`` searches the models on a random subsample of at most
+#: this many rows of a larger file, then refits the chosen model on every
+#: row (``--search-rows``): the search's fits then take the same time
+#: whatever the file's length (``SEARCH_MAX_ROWS`` in
+#: ``doc/performance.rst``).
+SEARCH_MAX_ROWS = 20_000
+
 # --------------------------------------------------------------- engine
 
 #: Rows per chunk of the engine's E-steps. The partition of rows into chunks
@@ -35,6 +77,12 @@ THREAD_REPROBE_EVERY = 16
 #: seconds prints a progress line (its iteration, lower bound and the
 #: seconds since the fit began), so that a long fit is never silent.
 PROGRESS_SECONDS = 5.0
+
+#: The Gaussian family centres a start's initial statistics on each
+#: column's middle value (50th percentile) over at most this many evenly
+#: spaced rows: a robust centre, where one far value moves the column means
+#: so far that the statistics about them lose their digits.
+REFERENCE_ROWS = 1024
 
 #: k-means initialisations run on at most this many rows: a random
 #: subsample beyond it, every row then labelled by its nearest centre, so

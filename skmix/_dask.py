@@ -74,6 +74,7 @@ def _block_problem(checker, block, index, start, stop):
         return f"{_block_name(index, start, stop)} has {width}", None
     try:
         rows = checker._validate_X(block, reset=False)
+        checker._check_fit_X(rows)
     except ValueError as error:
         return f"{_block_name(index, start, stop)}: {error}", None
     summarise = getattr(checker, "_dask_block_summary", None)

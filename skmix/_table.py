@@ -14,11 +14,15 @@ modelled by every component's family.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._auto_families import (
+    check_observed,
+    infer_family_why,
+    is_number_type,
+    real_values,
+)
 from .families.columns import get_column_family
 from .families.composite import ColumnGroup, EncodedTable
 
@@ -71,6 +75,11 @@ def _dataframe_columns(X):
         if is_bool_dtype(dtype) and dtype == np.bool_:
             columns.append(_Column(series.to_numpy(), "bool"))
         elif is_numeric_dtype(dtype) and not is_bool_dtype(dtype):
+            if np.dtype(getattr(dtype, "numpy_dtype", dtype)).kind == "c":
+                raise TypeError(
+                    f"Column {X.columns[j]!r} is complex ({dtype}); skmix models "
+                    "real numbers. Split it into real and imaginary columns."
+                )
             values = series.to_numpy()
             if values.dtype.kind not in "iu" or series.isna().any():
                 values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -121,33 +130,21 @@ def _float_values(column, name, family):
         return column.values.astype(np.float64)
     out = np.full(column.values.shape[0], np.nan)
     observed = column.observed()
-    if not all(_is_number_type(t) for t in set(map(type, observed))):
-        value = next(v for v in observed if not _is_number_type(type(v)))
-        if not isinstance(value, (str, bytes)) and not _hashable(value):
-            raise TypeError(
-                f"Column {name!r}: argument must be a string or a number, "
-                f"got {type(value).__name__}."
-            )
-        raise ValueError(
-            f"Column {name!r} is declared {family.name!r} but contains the "
-            f"non-numeric value {value!r}. Declare it 'categorical', or "
-            "clean the column."
+    types = set(map(type, observed))
+    if all(is_number_type(t) for t in types):
+        out[~column.missing] = real_values(observed.tolist(), name)
+        return out
+    value = next(v for v in observed if not is_number_type(type(v)))
+    if not isinstance(value, (str, bytes)) and not _hashable(value):
+        raise TypeError(
+            f"Column {name!r}: argument must be a string or a number, "
+            f"got {type(value).__name__}."
         )
-    out[~column.missing] = np.asarray(observed.tolist(), dtype=np.float64)
-    return out
-
-
-def _check_observed(observed, name):
-    """A column must have an observed value to be fitted."""
-    if observed.shape[0] == 0:
-        raise ValueError(
-            f"Column {name!r} has no observed value (entirely missing); drop it "
-            "before fitting."
-        )
-
-
-def _is_number_type(kind):
-    return issubclass(kind, (numbers.Number, np.bool_))
+    raise ValueError(
+        f"Column {name!r} is declared {family.name!r} but contains the "
+        f"non-numeric value {value!r}. Declare it 'categorical', or "
+        "clean the column."
+    )
 
 
 def _hashable(value):
@@ -158,49 +155,15 @@ def _hashable(value):
     return True
 
 
-def infer_family(column, name):
-    """Family name for ``families='auto'``.
-
-    bool -> bernoulli; numeric with exactly two distinct values ->
-    bernoulli; numeric with non-negative integer values -> poisson; other
-    numeric -> gaussian; strings, categories and other labels -> categorical.
-    """
-    if column.kind == "bool":
-        return "bernoulli"
-    observed = column.observed()
-    _check_observed(observed, name)
-    if column.kind == "object":
-        values = observed.tolist()
-        types = set(map(type, values))
-        if all(issubclass(t, (bool, np.bool_)) for t in types):
-            return "bernoulli"
-        numeric = all(
-            _is_number_type(t) and not issubclass(t, (bool, np.bool_)) for t in types
-        )
-        if not numeric:
-            for t in types:
-                if (
-                    not issubclass(t, (str, bytes, numbers.Number))
-                    and t.__hash__ is None
-                ):
-                    raise TypeError(
-                        f"Column {name!r}: argument must be a string or a "
-                        f"number, got {t.__name__}."
-                    )
-            return "categorical"
-        observed = np.asarray(values, dtype=np.float64)
-    observed = np.asarray(observed, dtype=np.float64)
-    if not np.all(np.isfinite(observed)):
+def check_unique_names(X):
+    """A DataFrame's column names must be unique (each names a column)."""
+    names = list(X.columns)
+    if len(set(map(repr, names))) != len(names):
+        repeated = sorted({repr(n) for n in names if names.count(n) > 1})
         raise ValueError(
-            f"Column {name!r} contains infinite values; replace them by finite "
-            "values or NaN (missing)."
+            f"X has repeated column names ({', '.join(repeated)}); give each "
+            "column its own name."
         )
-    n_distinct = np.unique(observed).shape[0]
-    if n_distinct == 2:
-        return "bernoulli"
-    if np.all(observed == np.round(observed)) and observed.min() >= 0:
-        return "poisson"
-    return "gaussian"
 
 
 def check_frame_shape(X, min_samples):
@@ -237,7 +200,7 @@ def _encode_column(column, spec, handle_unknown, reset):
         column = _Column(_float_values(column, name, family), "numeric")
         observed = column.observed()
     if reset:
-        _check_observed(observed, name)
+        check_observed(observed, name)
         spec.state = family.learn(observed, name)
     if observed.shape[0] == column.values.shape[0]:  # nothing missing
         return family.encode(observed, name, spec.state, handle_unknown)
@@ -279,17 +242,35 @@ def _decode_columns(codes, specs, order):
     return columns
 
 
-def _assemble(columns, names, as_frame):
+def _assemble(columns, names, as_frame, dtypes=None):
     if as_frame:
         import pandas as pd
 
-        return pd.DataFrame(dict(zip(names, columns, strict=True)), columns=list(names))
+        frame = pd.DataFrame(dict(enumerate(columns)))
+        frame.columns = pd.Index(list(names), dtype=object, tupleize_cols=False)
+        if dtypes is not None:
+            for j, dtype in enumerate(dtypes):
+                frame[frame.columns[j]] = _as_dtype(frame.iloc[:, j], dtype)
+        return frame
     if all(np.asarray(c).dtype.kind in "biuf" for c in columns):
         return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     out = np.empty((len(columns[0]), len(columns)), dtype=object)
     for j, c in enumerate(columns):
         out[:, j] = c
     return out
+
+
+def _as_dtype(series, dtype):
+    """A decoded column in the input's dtype where it holds (integer dtypes
+    get rounded values: imputed counts are posterior means), else as it is."""
+    from pandas.api.types import is_integer_dtype
+
+    if is_integer_dtype(dtype) and series.dtype.kind == "f":
+        series = series.round()
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series
 
 
 def _read_columns(X):
@@ -304,6 +285,9 @@ class TableEncoder:
     ----------
     families : 'auto', list or dict, default='auto'
         The family of each column, as ``CompositeMixture``'s ``families``.
+    n_components : int, default=1
+        The mixture's number of components: whether that many Poissons can
+        model a count column (``families='auto'``).
 
     Attributes
     ----------
@@ -313,6 +297,9 @@ class TableEncoder:
         Whether the encoder was fitted on a DataFrame.
     columns_ : list of ColumnSpec
         Each column's name, family and learned state, in input order.
+    reasons_ : list of str
+        Why each column has its family: ``'declared'``, what
+        ``families='auto'`` saw, or ``'restored'`` (:meth:`restore`).
     order_ : ndarray of int64
         The input column of each encoded column (columns grouped by family).
     groups_ : list of ColumnGroup
@@ -321,8 +308,9 @@ class TableEncoder:
         Encoded columns that had a missing entry at fit.
     """
 
-    def __init__(self, families="auto"):
+    def __init__(self, families="auto", n_components=1):
         self.families = families
+        self.n_components = n_components
 
     @property
     def families_(self):
@@ -348,12 +336,17 @@ class TableEncoder:
             list(X.columns) if self.fitted_on_frame_ else list(range(X.shape[1]))
         )
         self._check_family_keys()
-        self.columns_ = [
-            ColumnSpec(name, self._column_family(j, name, column), None)
+        chosen = [
+            self._column_family(j, name, column)
             for j, (name, column) in enumerate(
                 zip(self.column_names_, columns, strict=True)
             )
         ]
+        self.columns_ = [
+            ColumnSpec(name, family, None)
+            for name, (family, _) in zip(self.column_names_, chosen, strict=True)
+        ]
+        self.reasons_ = [reason for _, reason in chosen]
         encoded = [
             _encode_column(column, spec, "error", True)
             for column, spec in zip(columns, self.columns_, strict=True)
@@ -378,6 +371,8 @@ class TableEncoder:
         table : EncodedTable
             The encoded rows.
         """
+        if self.fitted_on_frame_ and is_dataframe(X):
+            self._check_names(list(X.columns))
         columns = _read_columns(X)
         encoded = [
             _encode_column(column, spec, handle_unknown, False)
@@ -385,7 +380,7 @@ class TableEncoder:
         ]
         return EncodedTable(self._arrange(encoded, columns[0].values.shape[0]))
 
-    def inverse_transform(self, codes, names=None, as_frame=None):
+    def inverse_transform(self, codes, names=None, as_frame=None, dtypes=None):
         """Values from encoded rows.
 
         Parameters
@@ -396,6 +391,9 @@ class TableEncoder:
             Column names of the result; None: ``column_names_``.
         as_frame : bool, default=None
             Return a DataFrame; None: ``fitted_on_frame_``.
+        dtypes : list of dtypes, default=None
+            The DataFrame's column dtypes, where they can hold the values
+            (integer ones after rounding); None: the decoded values' own.
 
         Returns
         -------
@@ -406,7 +404,7 @@ class TableEncoder:
         columns = _decode_columns(codes, self.columns_, self.order_)
         names = self.column_names_ if names is None else names
         as_frame = self.fitted_on_frame_ if as_frame is None else as_frame
-        return _assemble(columns, names, as_frame)
+        return _assemble(columns, names, as_frame, dtypes)
 
     @classmethod
     def restore(cls, families, column_names, fitted_on_frame, columns, missing):
@@ -422,6 +420,7 @@ class TableEncoder:
         encoder.columns_ = [
             ColumnSpec(name, family, state) for name, family, state in columns
         ]
+        encoder.reasons_ = ["restored"] * len(encoder.columns_)
         encoder.order_, encoder.groups_ = _layout(encoder.columns_)
         encoder.missing_columns_ = np.asarray(missing, dtype=bool)
         if encoder.missing_columns_.shape != (len(encoder.columns_),):
@@ -436,6 +435,7 @@ class TableEncoder:
         return codes
 
     def _column_family(self, j, name, column):
+        """The family of column j and why: ``(family, reason)``."""
         spec = self.families
         if isinstance(spec, str):  # 'auto'
             choice = "auto"
@@ -449,9 +449,19 @@ class TableEncoder:
                     "column, or a dict by column name."
                 )
             choice = spec[j]
+        reason = "declared"
         if isinstance(choice, str) and choice == "auto":
-            choice = infer_family(column, name)
-        return get_column_family(choice, name)
+            choice, reason = infer_family_why(column, name, self.n_components)
+        return get_column_family(choice, name), reason
+
+    def _check_names(self, names):
+        """A frame's columns must be those seen at fit, in their order
+        (scikit-learn checks string names only)."""
+        if names != self.column_names_:
+            raise ValueError(
+                f"X's columns {names!r} differ from the columns seen at fit "
+                f"{self.column_names_!r}; give the same columns in the same order."
+            )
 
     def _check_family_keys(self):
         if not isinstance(self.families, dict):
@@ -499,7 +509,7 @@ class ComponentTableEncoder:
             states = []
             for j in range(X.shape[1]):
                 observed = X[:, j][~np.isnan(X[:, j])]
-                _check_observed(observed, j)
+                check_observed(observed, j)
                 states.append(family.learn(observed, j))
             self.states_[family] = states
         self.groups_ = [

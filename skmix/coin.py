@@ -43,8 +43,19 @@ def _check_probabilities_init(probabilities, n_components, n_categories):
     return probabilities / sums[:, None]
 
 
+#: The largest number of trials ``sample`` draws: counts up to it are exact
+#: doubles (and int64).
+MAX_SAMPLED_TRIALS = 2**53
+
+
 def _check_n_trials(n_trials, n_samples, default):
     if n_trials is None:
+        if not default <= MAX_SAMPLED_TRIALS:
+            raise ValueError(
+                f"The default number of trials of sample, the training rows' "
+                f"mean total ({default:g}), exceeds 2**53, the largest count "
+                "drawn exactly. Pass n_trials."
+            )
         return np.full(n_samples, default, dtype=np.int64)
     values = np.asarray(n_trials)
     if values.ndim == 0:
@@ -52,13 +63,14 @@ def _check_n_trials(n_trials, n_samples, default):
     if (
         values.shape != (n_samples,)
         or not np.issubdtype(values.dtype, np.number)
-        or np.any(values < 0)
+        or np.issubdtype(values.dtype, np.complexfloating)
+        or not np.all((values >= 0) & (values <= MAX_SAMPLED_TRIALS))
         or np.any(values != np.round(values))
     ):
         raise ValueError(
             f"Invalid value for 'n_trials': {n_trials!r}. It must be a "
-            "non-negative integer or an array of n_samples = "
-            f"{n_samples} non-negative integers (the total count of each row)."
+            "non-negative integer up to 2**53, or an array of n_samples = "
+            f"{n_samples} such integers (the total count of each row)."
         )
     return values.astype(np.int64)
 
@@ -203,12 +215,23 @@ class CoinMixture(BaseMixture):
                 f"{X.min():g}). X must hold non-negative counts: each entry is "
                 "how often a category was observed in that row."
             )
+        if reset and X.size:
+            with np.errstate(over="ignore"):
+                totals = X.sum(axis=1, dtype=np.float64)
+            if not np.all(np.isfinite(totals)):
+                row = int(np.flatnonzero(~np.isfinite(totals))[0])
+                raise ValueError(
+                    f"Row {row} of X has counts that sum beyond the largest "
+                    "double; divide the counts by a common factor."
+                )
         return X
 
     def _make_family(self, X):
-        # Rounded mean row total: the default number of trials of `sample`.
-        mean_total = float(np.mean(X.sum(axis=1, dtype=np.float64)))
-        return MultinomialFamily(self.alpha, default_n_trials=round(mean_total))
+        # Rounded mean row total: the default number of trials of `sample`
+        # (each total over the number of rows: their sum may overflow).
+        mean_total = float(np.sum(X.sum(axis=1, dtype=np.float64) / X.shape[0]))
+        default = round(mean_total) if mean_total <= MAX_SAMPLED_TRIALS else mean_total
+        return MultinomialFamily(self.alpha, default_n_trials=default)
 
     def _start_recipe(self, family, X):
         """Starts from the distinct rows' proportions, smoothed

@@ -15,23 +15,26 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._auto_families import infer_family as infer_family  # noqa: F401 (was here)
 from ._base import BaseMixture, StartRecipe, responsibilities_of
 from ._parameters import estimator_init
 from ._table import (
     TableEncoder,
     as_table_array,
     check_frame_shape,
+    check_unique_names,
     is_dataframe,
 )
-from ._table import infer_family as infer_family  # noqa: F401 (was defined here)
 from .families import chunk_bounds
 from .families.columns import get_column_family
 from .families.composite import (
     CompositeFamily,
     CompositeParams,
+    EncodedTable,
     transpose_chunk,
 )
 
@@ -179,9 +182,80 @@ class EncodedTableMixture(
         """
         return self.predict_proba(X)
 
+    def _infer(self, X, mode):
+        try:
+            return super()._infer(X, mode)
+        except NotFittedError:
+            raise
+        except ValueError as error:
+            self._raise_if_outside_support(self._validate_X(X, reset=False), error)
+            raise
+
+    def _column_name(self, position):
+        """The input column of encoded column ``position``."""
+        return position
+
+    @staticmethod
+    def _check_warm_columns(n_columns, n_fitted):
+        """warm_start keeps the encoding of the previous fit: X must have
+        its columns."""
+        if n_columns != n_fitted:
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which had "
+                f"{n_fitted} columns (now {n_columns}). Set warm_start=False to "
+                "start afresh."
+            )
+
+    def _raise_if_outside_support(self, codes, error):
+        """Raise a ValueError naming the row, column and value if a row of
+        the encoded ``codes`` lies outside the support of every component
+        (``error``, the generic density-0 error, is its cause)."""
+        XT = transpose_chunk(codes)
+        k = len(self.weights_)
+        excluded = np.zeros((k, XT.shape[1]), dtype=bool)
+        first = []
+        for group, outside in zip(
+            self._family.groups, self._family.outside_support(XT), strict=True
+        ):
+            if outside is None:
+                continue
+            components = slice(None) if group.components is None else group.components
+            excluded[components] |= outside.any(axis=0)
+            first.append((group, outside))
+        lost = np.flatnonzero(excluded.all(axis=0))
+        if not lost.size:
+            return
+        row = int(lost[0])
+        families_at = {}  # encoded column -> families whose support excludes it
+        for group, outside in first:
+            hits = np.flatnonzero(outside[:, row])
+            if hits.size:
+                position = group.start + int(hits[0])
+                families_at.setdefault(position, []).append(group.family.name)
+        reasons = [
+            f"column {self._column_name(position)!r} = {float(XT[position, row])!r} "
+            f"is outside the support of {' and '.join(names)}"
+            for position, names in families_at.items()
+        ]
+        raise ValueError(
+            f"Row {row} of X has density 0 under every component: "
+            + "; ".join(reasons)
+            + " (score_samples gives -inf there), so its component "
+            "probabilities are undefined. Check the value, mark it missing "
+            "(NaN), or leave the row out of predict, predict_proba, transform "
+            "and impute."
+        ) from error
+
     def _impute_codes(self, codes):
         """Encoded rows (n, d) with every NaN filled from the row's posterior,
         by chunks of the engine's ``CHUNK_SIZE`` rows."""
+        try:
+            return self._posterior_fill(codes)
+        except ValueError as error:
+            self._raise_if_outside_support(codes, error)
+            raise
+
+    def _posterior_fill(self, codes):
         params = self._params
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights_)
@@ -191,8 +265,20 @@ class EncodedTableMixture(
             weighted = self._family.log_prob(chunk, params) + log_weights
             resp = responsibilities_of(weighted, first_row=start)
             XT = transpose_chunk(chunk)
-            guess = self._family.impute_codes(XT, params, resp)
-            filled.append(np.where(np.isnan(XT), guess, XT).T)
+            with np.errstate(over="ignore", invalid="ignore"):
+                guess = self._family.impute_codes(XT, params, resp)
+            fill = np.isnan(XT)
+            overflow = fill & ~np.isfinite(guess)
+            if overflow.any():
+                position, row = (int(i) for i in np.argwhere(overflow)[0])
+                raise ValueError(
+                    f"The imputed value of column {self._column_name(position)!r} "
+                    f"in row {start + row} (its posterior mean) is beyond the "
+                    "largest double: a component's fitted mean there overflows "
+                    "(a lognormal's exp(meanlog + varlog / 2)). Lower reg_covar "
+                    "or rescale the column."
+                )
+            filled.append(np.where(fill, guess, XT).T)
         return np.concatenate(filled, axis=0)
 
 
@@ -212,8 +298,15 @@ class CompositeMixture(EncodedTableMixture):
         Number of mixture components.
     families : 'auto', list or dict, default='auto'
         The family of each column: ``'auto'`` infers it (bool or two distinct
-        values -> bernoulli, non-negative integers -> poisson, other numbers
-        -> gaussian, strings / categories / other labels -> categorical); a
+        values -> bernoulli; non-negative integers -> poisson if
+        ``n_components`` Poissons can account for their spread, i.e. their
+        variance within ``n_components`` groups (1-D k-means) is at most
+        twice the groups' mean, else gaussian; other numbers -> gaussian;
+        strings / categories / other labels -> categorical), refusing
+        numbers mixed with stray text and labels that are nearly all
+        distinct (identifiers); ``verbose`` prints each inferred family and
+        why. As counts depend on ``n_components``, compare fits across
+        ``n_components`` with fixed families (one fit's ``families_``). A
         list gives one name or family object (e.g.
         ``skmix.families.columns.Binomial(n_trials=10)``) per column; a dict
         maps column names (or indices) to families, other columns ``'auto'``.
@@ -283,18 +376,25 @@ class CompositeMixture(EncodedTableMixture):
 
     # ----------------------------------------------------------- encoding
     def _validate_X(self, X, reset):
+        if not reset and isinstance(X, EncodedTable):
+            return X  # rows this estimator encoded
         min_samples = 2 if reset else 1
         if is_dataframe(X):
+            check_unique_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             check_frame_shape(X, min_samples)
         else:
             X = as_table_array(X, min_samples)
             validate_data(self, X, reset=reset, skip_check_array=True)
         if reset and not (self.warm_start and hasattr(self, "converged_")):
-            encoder = TableEncoder(self.families)
+            encoder = TableEncoder(self.families, self.n_components)
             table = encoder.fit_transform(X)
             self._encoder = encoder
+            if self.verbose:
+                print(describe_families(encoder))
             return table
+        if reset:
+            self._check_warm_columns(X.shape[1], len(self._encoder.columns_))
         return self._encoder.transform(X, self.handle_unknown)
 
     # ----------------------------------------------------------- Dask input
@@ -320,7 +420,11 @@ class CompositeMixture(EncodedTableMixture):
             missing=self.missing,
             reg_covar=self.reg_covar,
             missing_columns=self._encoder.missing_columns_,
+            column_names=[self._column_name(p) for p in range(X.shape[1])],
         )
+
+    def _column_name(self, position):
+        return self._encoder.column_names_[self._encoder.order_[position]]
 
     # ----------------------------------------------------------- parameters
     def _set_fitted_params(self, params):
@@ -375,14 +479,17 @@ class CompositeMixture(EncodedTableMixture):
         Returns
         -------
         X_filled : ndarray or DataFrame of shape (n_samples, n_features)
-            A DataFrame when X is one; a float array when every column is
-            numeric, else an object array.
+            A DataFrame when X is one, whose columns keep their dtypes (a
+            column of integer dtype, such as ``Int64``, gets the imputed
+            value rounded; a ``category`` column stays one); a float array
+            when every column is numeric, else an object array.
         """
         check_is_fitted(self)
         as_frame = is_dataframe(X)
         codes = self._impute_codes(self._validate_X(X, reset=False))
         names = list(X.columns) if as_frame else None
-        return self._encoder.inverse_transform(codes, names, as_frame)
+        dtypes = list(X.dtypes) if as_frame else None
+        return self._encoder.inverse_transform(codes, names, as_frame, dtypes)
 
     def sample(self, n_samples=1):
         """Draw random rows from the fitted mixture.
@@ -453,6 +560,15 @@ class CompositeMixture(EncodedTableMixture):
 
 
 CompositeMixture.__doc__ %= SHARED_DOCS
+
+
+def describe_families(encoder):
+    """One line: each column's family and, where inferred, why."""
+    parts = []
+    for spec, reason in zip(encoder.columns_, encoder.reasons_, strict=True):
+        why = "" if reason == "declared" else f" ({reason})"
+        parts.append(f"{spec.name!r}: {spec.family.name}{why}")
+    return "Column families: " + "; ".join(parts)
 
 
 def check_persisted_params(groups, params, n_components, n_columns):

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array
 from ._base import BaseMixture, StartRecipe
 from ._docstrings import fill_docstring
 from ._parameters import estimator_init
-from ._validation import check_shape, check_weights_init
+from ._validation import as_numpy, check_magnitude, check_shape, check_weights_init
 from .families.covariance_models import SKLEARN_MODELS
 from .families.gaussian import GaussianFamily, GaussianParams
 from .families.gaussian_models import EXTRA_MODELS, GaussianModelFamily
@@ -38,7 +38,7 @@ def _layout(covariance_type):
 
 def _check_precisions_init(precisions, covariance_type, n_components, n_features):
     precisions = check_array(
-        precisions,
+        as_numpy(precisions, "precisions_init"),
         dtype=np.float64,
         ensure_2d=False,
         allow_nd=covariance_type == "full",
@@ -94,7 +94,10 @@ class GaussianMixtureEM(BaseMixture):
     parameters, fitted attributes and results from the same start, plus
     ``n_jobs`` (parallel starts, or threads over row chunks for one start),
     ``validation_fraction`` (choose among starts by held-out
-    log-likelihood) and ``sample_weight`` in :meth:`fit`.
+    log-likelihood) and ``sample_weight`` in :meth:`fit`. As scikit-learn's,
+    float32 X gives float32 fitted arrays and outputs (skmix computes in
+    float64 and rounds them). Array-API arrays (``array_api_dispatch`` on
+    or not) are converted to NumPy, and results are NumPy arrays.
 
     Parameters
     ----------
@@ -187,6 +190,8 @@ class GaussianMixtureEM(BaseMixture):
     True
     """
 
+    _keeps_float32 = True
+
     _parameter_constraints: dict = {
         **BaseMixture._parameter_constraints,
         "covariance_type": [
@@ -213,6 +218,9 @@ class GaussianMixtureEM(BaseMixture):
         },
     )
 
+    def _check_fit_X(self, X):
+        check_magnitude(X)  # squares of X (the covariances) must not overflow
+
     def _make_family(self, X):
         if self.covariance_type in EXTRA_MODELS:
             return GaussianModelFamily(self.covariance_type, self.reg_covar)
@@ -229,7 +237,9 @@ class GaussianMixtureEM(BaseMixture):
             with np.errstate(divide="ignore"):
                 log_weights_init = np.log(check_weights_init(self.weights_init, k))
         if self.means_init is not None:
-            means_init = check_array(self.means_init, dtype=np.float64)
+            means_init = check_array(
+                as_numpy(self.means_init, "means_init"), dtype=np.float64
+            )
             check_shape(means_init, (k, d), "means")
         if self.precisions_init is not None:
             precisions = _check_precisions_init(

@@ -7,9 +7,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._parameters import estimator_init
 from ._table import ComponentTableEncoder
+from ._validation import as_numpy
 from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
 from .families.columns import get_column_family
-from .families.composite import CompositeFamily
+from .families.composite import CompositeFamily, EncodedTable
 
 
 class HeterogeneousMixture(EncodedTableMixture):
@@ -20,8 +21,11 @@ class HeterogeneousMixture(EncodedTableMixture):
     log-normal for positive data. Families are those of
     :class:`~skmix.CompositeMixture` for numeric data (``'gaussian'``,
     ``'lognormal'``, ``'exponential'``, ``'gamma'``, ``'poisson'``,
-    ``'geometric'``, ``'binomial'``); every value must lie in the support of
-    every component's family. Missing entries (NaN) are integrated out.
+    ``'geometric'``, ``'binomial'``); every training value must lie in the
+    support of every component's family. At inference a component whose
+    support excludes a value gives it density 0 (``score_samples`` is -inf
+    for a value outside every component's support, so that anomalies score
+    lowest). Missing entries (NaN) are integrated out.
     Unless ``init_params='random'``, each seeded cluster starts the component
     whose family fits it best.
 
@@ -82,9 +86,11 @@ class HeterogeneousMixture(EncodedTableMixture):
         return families
 
     def _validate_X(self, X, reset):
+        if not reset and isinstance(X, EncodedTable):
+            return X  # rows this estimator validated
         X = validate_data(
             self,
-            X,
+            as_numpy(X),
             reset=reset,
             dtype=np.float64,
             ensure_all_finite="allow-nan",
@@ -94,12 +100,23 @@ class HeterogeneousMixture(EncodedTableMixture):
             encoder = ComponentTableEncoder(self._component_families())
             X = encoder.fit_transform(X)
             self._encoder = encoder
-            return X
-        return self._encoder.transform(X)
+            return EncodedTable(X.T)
+        if reset:
+            self._check_warm_columns(
+                X.shape[1], len(self._encoder.states_[self._encoder.groups_[0].family])
+            )
+        return EncodedTable(self._encoder.transform(X).T)
+
+    def _column_name(self, position):
+        names = getattr(self, "feature_names_in_", None)
+        return position if names is None else names[position]
 
     def _make_family(self, X):
         return CompositeFamily(
-            self._encoder.groups_, len(self.components), reg_covar=self.reg_covar
+            self._encoder.groups_,
+            len(self.components),
+            reg_covar=self.reg_covar,
+            column_names=[self._column_name(p) for p in range(X.shape[1])],
         )
 
     def _set_fitted_params(self, params):

@@ -219,6 +219,7 @@ class HierarchicalMixture(
             )
 
     def _make_family(self, X):
+        self._template._check_fit_X(X.rows)
         topic_family = self._template._make_family(X.rows)
         max_length = int(X.sizes.max()) if len(X) else 0
         return HierarchicalFamily(

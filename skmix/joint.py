@@ -212,11 +212,14 @@ class JointMixture(BaseMixture):
         return self
 
     def _make_family(self, X):
+        self._templates[0]._check_fit_X(X.x)
         family_x = self._templates[0]._make_family(X.x)
         if isinstance(X.y, GroupedRows):
+            self._templates[1]._check_fit_X(X.y.rows)
             row_family = self._templates[1]._make_family(X.y.rows)
             family_y = SequenceFamily(row_family, self.length_model_y)
         else:
+            self._templates[1]._check_fit_X(X.y)
             family_y = self._templates[1]._make_family(X.y)
         return JointFamily(family_x, family_y, self.n_components_y)
 

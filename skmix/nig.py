@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BaseMixture
 from ._docstrings import fill_docstring
 from ._parameters import estimator_init
+from ._validation import check_magnitude
 from .families.nig import NIGFamily, NIGParams, nig_moments
 
 
@@ -124,6 +125,9 @@ class NIGMixture(BaseMixture):
         positional={"n_components": 1},
         keyword={"covariance_type": "full", "reg_covar": 1e-6},
     )
+
+    def _check_fit_X(self, X):
+        check_magnitude(X)  # squares of X (the covariances) must not overflow
 
     def _make_family(self, X):
         return NIGFamily(self.covariance_type, self.reg_covar)

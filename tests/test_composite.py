@@ -394,8 +394,11 @@ def test_heterogeneous_dmlearn_example_reaches_generating_likelihood():
         [[model.weights_ @ means], [2.0]],
         rtol=1e-12,
     )
-    with pytest.raises(ValueError, match=r"Column 0 .* must be >=? 0 .* -1.0"):
-        model.score(np.array([[-1.0]]))
+    # -1 lies outside every component's support: density 0 (issue 23 asks
+    # for -inf scores, where the estimator raised), and no probabilities.
+    assert model.score_samples(np.array([[-1.0]]))[0] == -np.inf
+    with pytest.raises(ValueError, match=r"column 0 = -1.0 is outside the support"):
+        model.predict(np.array([[-1.0]]))
 
 
 def test_heterogeneous_rejects_label_families():

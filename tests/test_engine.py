@@ -954,9 +954,21 @@ def test_initialisation_from_selected_rows_skips_the_other_rows(
     # means = centre + (row - centre): exact up to rounding at the scale of X
     assert_allclose(params.means, X[resp_fn.selected_rows], rtol=0, atol=1e-13)
     assert_allclose(params.means, expected.means, rtol=0, atol=1e-13)
-    # One row per component leaves covariances at reg_covar (1e-6) plus the
-    # cancellation error of scatter - mean outer products (data scale ~10).
-    assert_allclose(params.covariances, expected.covariances, rtol=0, atol=1e-11)
+    if covariance_type == "tied":
+        # scikit-learn's tied covariance of one-hot responsibilities
+        # (_estimate_gaussian_covariances_tied): X'X over every row (weighted
+        # here) minus sum_k n_k mu_k mu_k', over sum_k n_k, plus reg_covar,
+        # where n_k = 1 + 10 eps.
+        w = np.ones(len(X)) if weight is None else weight
+        n_k = 1 + 10 * np.finfo(float).eps
+        scatter = (X * w[:, None]).T @ X - n_k * params.means.T @ params.means
+        tied = scatter / (4 * n_k) + 1e-6 * np.eye(3)
+        assert_allclose(params.covariances, tied, rtol=1e-10)
+    else:
+        # One row per component leaves covariances at reg_covar (1e-6) plus
+        # the cancellation error of scatter - mean outer products (data
+        # scale ~10).
+        assert_allclose(params.covariances, expected.covariances, rtol=0, atol=1e-11)
     assert_allclose(log_weights, log_weights_from_stats(stats), rtol=1e-14)
 
 

@@ -38,6 +38,7 @@ LAYERS = {
     "_validation": "base",
     "_summary": "base",
     "_dask": "base",
+    "_warnings": "base",
 }
 ESTIMATORS = "estimators"
 

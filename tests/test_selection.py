@@ -174,7 +174,8 @@ def test_spikes_are_not_selected(wine):
         random_state=0,
     ).fit(wine)
     n = len(wine)
-    assert np.max(gm.start_lower_bounds_) * n > 0.0  # thousands above
+    # (failed starts have NaN lower bounds)
+    assert np.nanmax(gm.start_lower_bounds_) * n > 0.0  # thousands above
     assert gm.score(wine) * n == pytest.approx(WINE_G3["VVI"][1], abs=1e-3)
     assert not gm.degeneracies_
 

@@ -302,7 +302,9 @@ def initialize(family, X, sample_weight, assignment: InitialAssignment, referenc
             None if sample_weight is None else sample_weight[rows],
             reference,
         )
-        return family.initial_m_step(stats, reference), log_weights_from_stats(stats)
+        params = family.initial_m_step(stats, reference)
+        params = family.adjust_selected_rows_start(params, X, sample_weight)
+        return params, log_weights_from_stats(stats)
     labels, centres = assignment.labels, assignment.nearest_centres
 
     def one_chunk(start, stop):

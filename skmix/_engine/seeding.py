@@ -198,6 +198,29 @@ def _standardise(Z, fixed_scales, sample_weight):
     return composite_kernels.standardise(ZT, fixed, weights, weighted)
 
 
+def _ranks(Z):
+    """Each column of Z (n, f) replaced by the ranks of its values (ties
+    share one; NaN stays NaN)."""
+    ranks = np.full(Z.shape, np.nan)
+    for j in range(Z.shape[1]):
+        observed = ~np.isnan(Z[:, j])
+        _, rank = np.unique(Z[observed, j], return_inverse=True)
+        ranks[observed, j] = rank
+    return ranks
+
+
+def _among_weighted(n_samples, sample_weight):
+    """Which rows a count of distinct rows is over, when weights drop some."""
+    if sample_weight is None:
+        return ""
+    positive = int(np.count_nonzero(sample_weight > 0))
+    return (
+        f" among the {positive} of {n_samples} rows with a positive weight "
+        "(weights below the largest by more than the range of double precision "
+        "count as 0)"
+    )
+
+
 def _nearest(Z, centres):
     """Index of the nearest centre of each row of Z."""
     return composite_kernels.nearest(
@@ -247,13 +270,20 @@ def seeded_labels(init_params, family, X, n_components, rng, sample_weight=None)
     their summed weight. Seeds are distinct rows, so no two components
     start identical; a component no row is nearest to gets its seed's
     nearest row."""
-    Z = _standardise(*family.embed(X), sample_weight)
+    embedded, scales = family.embed(X)
+    Z = _standardise(embedded, scales, sample_weight)
     distinct, weights, _ = distinct_rows(Z, sample_weight)
+    if distinct.shape[0] < n_components:
+        # Standardising can merge distinct rows (1e-300 and 2e-300 beside
+        # 1e300); their ranks keep them apart.
+        Z = _standardise(_ranks(embedded), scales, sample_weight)
+        distinct, weights, _ = distinct_rows(Z, sample_weight)
     if distinct.shape[0] < n_components:
         raise ValueError(
             f"The data have only {distinct.shape[0]} distinct rows (after "
-            f"encoding), fewer than n_components={n_components}; components "
-            "would start identical. Use fewer components."
+            f"encoding){_among_weighted(X.shape[0], sample_weight)}, fewer than "
+            f"n_components={n_components}; components would start identical. "
+            "Use fewer components."
         )
     centres = _seed_centres(init_params, distinct, weights, n_components, rng)
     centres = np.asarray(centres, dtype=np.float64)

@@ -169,8 +169,12 @@ def log_kve_ratio(order2, z):
 
     ``order2`` is the integer 2 nu (odd: half-integer order). ``Ke_nu(z) =
     K_nu(z) e^z``, so ``log K_nu(z) = log Ke_nu(z) - z``. The ratio uses
-    K_{-nu} = K_nu (so it is 1 for nu = 1/2 and K_1/K_0 for nu = 0).
+    K_{-nu} = K_nu (so it is 1 for nu = 1/2 and K_1/K_0 for nu = 0). At
+    z = inf (a row whose squared distance overflows) the limits: Ke_nu(z)
+    ~ sqrt(pi / (2 z)) -> 0 and the ratio -> 1.
     """
+    if z == math.inf:
+        return -math.inf, 1.0
     if order2 % 2 == 1:
         # nu = 1/2: Ke = sqrt(pi / (2 z)), r_{1/2} = K_{1/2} / K_{-1/2} = 1.
         product = math.sqrt(_HALF_PI / z)

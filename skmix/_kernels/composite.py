@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
+from .._config import JIT_OPTIONS, LOG_NEGLIGIBLE, TILE, TILE_STRIDE
 from .numerics import exp_tile
 
 
@@ -19,7 +19,9 @@ def normalise(log_prob, sample_weight, weighted):
     """Turn log_prob (k, n) float64 in place into weighted responsibilities
     (sample_weight (n,) float64, read if ``weighted``).
 
-    resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...).
+    resp[c, i] = w_i exp(log_prob[c, i] - lse_i), lse_i = log sum_c exp(...),
+    and 0 where log_prob[c, i] is below the row's largest by more than
+    -LOG_NEGLIGIBLE.
     Returns (sum_i resp[:, i], sum_i w_i lse_i). Works on a copy of one tile
     of rows at a time, so that the shared tile code runs in the L1 cache.
     """
@@ -49,7 +51,10 @@ def normalise(log_prob, sample_weight, weighted):
             # which copy of the loop LLVM's overlap check picks.
             out = log_prob[c, start : start + m]
             for t in range(m):
-                r = tile[c, t] * s[t]
+                # exp_tile floors negligible terms at exp(LOG_NEGLIGIBLE); as
+                # responsibilities they are 0, or a far row's x times the
+                # floor (1e300 x 3e-261) would move the other components.
+                r = tile[c, t] * s[t] if out[t] - mx[t] > LOG_NEGLIGIBLE else 0.0
                 out[t] = r
                 total += r
             resp_sum[c] += total

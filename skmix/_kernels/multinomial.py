@@ -16,8 +16,8 @@ import math
 import numpy as np
 from numba import njit
 
-from .._config import JIT_OPTIONS, TILE, TILE_STRIDE
-from .numerics import float64_bits_as_int64, normalise_tile
+from .._config import JIT_OPTIONS, LOG_NEGLIGIBLE, TILE, TILE_STRIDE
+from .numerics import fast_exp, float64_bits_as_int64, normalise_tile
 
 
 @njit(**JIT_OPTIONS)
@@ -66,7 +66,40 @@ def _load_tile(X, start, n_rows, log_factorial, xt, coefficient):
             for j in range(n_categories):
                 total += xt[j, r]
                 log_coef -= _log_factorial(xt[j, r], log_factorial)
-            coefficient[r] = log_coef + _log_factorial(total, log_factorial)
+            log_coef += _log_factorial(total, log_factorial)
+            # A comparison, not math.isfinite: fastmath's reassociation
+            # folds the x - x that the latter tests.
+            if not (-math.inf < log_coef < math.inf):
+                log_coef = _log_coefficient_huge(xt, r, total)
+            coefficient[r] = log_coef
+
+
+@njit(**JIT_OPTIONS)
+def _stirling_rest(y):
+    """``log y! - (y log y - y)``, finite for every finite y >= 0 (Stirling's
+    series beyond 1e3: 1/2 log(2 pi y) + 1/(12 y), error below 1e-11)."""
+    if y == 0.0:
+        return 0.0
+    if y < 1e3:
+        return math.lgamma(y + 1.0) - (y * math.log(y) - y)
+    return 0.5 * math.log(2.0 * math.pi * y) + 1.0 / (12.0 * y)
+
+
+@njit(**JIT_OPTIONS)
+def _log_coefficient_huge(xt, r, total):
+    """``log n! - sum_j log x_j!`` of row ``r`` where ``log n!`` overflows
+    (n beyond ~2.5e305): with n = sum_j x_j the terms y log y - y of
+    Stirling's formula give ``sum_j x_j log(n / x_j)`` plus the finite
+    rests. -inf if n itself overflows."""
+    if not total < math.inf:
+        return -math.inf
+    log_coef = _stirling_rest(total)
+    log_n = math.log(total)
+    for j in range(xt.shape[0]):
+        x = xt[j, r]
+        if x > 0.0:
+            log_coef += x * (log_n - math.log(x)) - _stirling_rest(x)
+    return log_coef
 
 
 @njit(**JIT_OPTIONS)
@@ -115,6 +148,7 @@ def multinomial_accumulate(
     row_max = np.empty(TILE)
     scale = np.empty(TILE)
     log_likelihood = 0.0
+    negligible = fast_exp(LOG_NEGLIGIBLE)
     for start in range(0, n_samples, TILE):
         n_rows = min(TILE, n_samples - start)
         _load_tile(X, start, n_rows, log_factorial, xt, coefficient)
@@ -129,6 +163,13 @@ def multinomial_accumulate(
         else:
             for r in range(n_rows):
                 log_likelihood += coefficient[r]
+        # normalise_tile floors negligible terms at exp(LOG_NEGLIGIBLE): as
+        # responsibilities they are 0, or a row of huge counts would add its
+        # counts times the floor (1e300 x 3e-261) to every component.
+        for c in range(n_components):
+            for r in range(n_rows):
+                floored = joint[c, r] <= negligible * scale[r]
+                joint[c, r] = 0.0 if floored else joint[c, r]
         for c in range(n_components):
             total = 0.0
             for r in range(n_rows):

@@ -303,6 +303,17 @@ class MixtureFamily(abc.ABC):
         defined value of its own).
         """
 
+    def adjust_selected_rows_start(
+        self, params: Any, X: np.ndarray, sample_weight: np.ndarray | None
+    ) -> Any:
+        """Optional: the initial parameters of a start that selected one row
+        per component (k-means++, random_from_data), given the
+        :meth:`initial_m_step` of those rows' statistics and all of X.
+        The default returns ``params``; the Gaussian family's tied
+        covariance is scikit-learn's there, which uses every row.
+        """
+        return params
+
     @abc.abstractmethod
     def m_step(self, stats: NamedTuple, params: Any) -> Any:
         """Parameters maximising the expected complete-data log-likelihood

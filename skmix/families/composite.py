@@ -197,6 +197,8 @@ class CompositeFamily(MixtureFamily):
         Added to the variances of normal and log-normal columns.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
+    column_names : sequence, optional
+        The input name of each encoded column, for error messages.
     """
 
     def __init__(
@@ -206,12 +208,16 @@ class CompositeFamily(MixtureFamily):
         missing="ignore",
         reg_covar=1e-6,
         missing_columns=None,
+        column_names=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
         self.missing = missing
         self.reg_covar = reg_covar
         self.missing_columns = missing_columns
+        self.column_names = column_names
+        #: Whether every M-step checks its parameters (``_check_group_params``).
+        self.checks_params = True
 
     # ----------------------------------------------------------- E-step
     def _add_log_prob(self, XT, params, out):
@@ -378,6 +384,7 @@ class CompositeFamily(MixtureFamily):
             group_params.append(
                 group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
             )
+            self._check_group_params(group, group_params[-1])
         missing = None
         if self.missing == "model":
             n_columns = stats.missing_sum.shape[1]
@@ -433,12 +440,52 @@ class CompositeFamily(MixtureFamily):
             missing = clip_probability(1.0 / (1.0 + np.exp(-logits)))
         return CompositeParams(tuple(groups), missing)
 
+    def _check_group_params(self, group, params):
+        """Raise a ValueError naming the component and the column if the
+        M-step left a parameter its log density cannot use (a variance of
+        0: every row of the component shares one value, with reg_covar 0)."""
+        if not self.checks_params:
+            return
+        problem = group.family.invalid_params(params, group.conf)
+        if problem is None:
+            return
+        local, column, what = problem
+        component = local if group.components is None else group.components[local]
+        position = group.start + column
+        name = (
+            f"encoded column {position}"
+            if self.column_names is None
+            else f"column {self.column_names[position]!r}"
+        )
+        raise ValueError(
+            f"Fitting failed: component {int(component)}'s {group.family.name} "
+            f"model of {name} {what} (reg_covar={self.reg_covar:g}). Increase "
+            "reg_covar, use fewer components, or declare the column's family."
+        )
+
     # ----------------------------------------------------------- inference
     def log_prob(self, X, params):
+        """Per-component log densities (n, k); -inf where a row's entry lies
+        outside the support of a component's family (a negative count)."""
         XT = transpose_chunk(X)
         out = np.zeros((self.n_components, XT.shape[1]))
         self._add_log_prob(XT, params, out)
+        for group, outside in zip(self.groups, self.outside_support(XT), strict=True):
+            if outside is not None and outside.any():
+                rows = np.flatnonzero(outside.any(axis=0))
+                if group.components is None:
+                    out[:, rows] = -np.inf
+                else:
+                    out[np.ix_(group.components, rows)] = -np.inf
         return out.T
+
+    def outside_support(self, XT):
+        """Per group, its entries (columns, n_rows) of the transposed chunk
+        ``XT`` outside the support of its family, or None (no bounds)."""
+        return [
+            group.family.outside_support(XT[group.start : group.stop], group.conf)
+            for group in self.groups
+        ]
 
     def n_parameters(self, params):
         total = 0
@@ -459,9 +506,15 @@ class CompositeFamily(MixtureFamily):
                 local = self._local_component(group, c)
                 if local is None:
                     continue
-                out[row : row + m, group.start : group.stop] = group.family.sample(
-                    group_params, group.conf, local, m, rng
-                )
+                draws = group.family.sample(group_params, group.conf, local, m, rng)
+                if not np.all(np.isfinite(draws)):
+                    raise ValueError(
+                        f"Component {c} ({group.family.name} columns) drew values "
+                        "beyond the largest double: its fitted scale is too large "
+                        "to sample in double precision. Rescale the data (or its "
+                        "outliers) before fitting."
+                    )
+                out[row : row + m, group.start : group.stop] = draws
             row += m
         return out
 
@@ -523,9 +576,12 @@ class CompositeFamily(MixtureFamily):
         bounds = chunk_bounds(X.shape[0])
         score = np.zeros((k, k))  # cluster x component
         for group in self.groups:
+            # A family that cannot fit a cluster (a variance of 0) ranks it
+            # last, rather than failing the fit.
             single = CompositeFamily(
                 [group._replace(components=None)], k, reg_covar=self.reg_covar
             )
+            single.checks_params = False
             reference = single.reference(X, k)
             stats = None
             for start, stop in bounds:
@@ -543,6 +599,13 @@ class CompositeFamily(MixtureFamily):
                     mine = mine * sample_weight[start:stop]
                 cluster_ll += np.bincount(labels[start:stop], weights=mine, minlength=k)
             score[:, group.components] = cluster_ll[:, None]
+        # A family that gives a cluster density 0 (or an undefined one)
+        # ranks below every finite score, so that the assignment is always
+        # defined (scipy refuses NaN and all-infinite costs).
+        finite = np.isfinite(score)
+        floor = score[finite].min() - 1.0 if finite.any() else 0.0
+        score = np.where(finite | (score == np.inf), score, floor)
+        score = np.minimum(score, np.finfo(np.float64).max)
         clusters, components = linear_sum_assignment(score, maximize=True)
         mapping = np.empty(k, dtype=np.int64)
         mapping[clusters] = components

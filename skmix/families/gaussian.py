@@ -19,9 +19,10 @@ from .._config import (
     CLAIM_ROWS,
     LABEL_CHUNK_ROWS,
     LABEL_GROUP_MIN_WORK,
+    REFERENCE_ROWS,
 )
 from .._kernels import gaussian as kernels
-from ._base import MixtureFamily, Runner, column_means, kernel_weights
+from ._base import MixtureFamily, Runner, kernel_weights
 from .covariance_models import SKLEARN_MODELS
 from .degeneracy import data_scale, gaussian_degeneracies
 
@@ -237,11 +238,19 @@ class GaussianFamily(MixtureFamily):
             return log_weights + np.log(pc).sum(axis=1) + constant
         return log_weights + d * np.log(pc) + constant
 
-    @staticmethod
-    def _centre_of_means(means):
-        """The centre the full and tied kernels shift each tile to: the mean
-        of the means, as ``means.mean(axis=0)`` computes it (the same sum
-        and division) without its Python layers."""
+    def _centre_of_means(self, means, log_weights):
+        """The centre the full and tied kernels shift each tile to.
+
+        'full': the mean of the heaviest component. The rounding of a
+        component's distances is relative to its mean's distance from the
+        centre: with the mean of the means, one far component (a lone value
+        near 1e20) took the other components' precision with it (their
+        means rounded to multiples of 1024). 'tied': the mean of the means,
+        as ``means.mean(axis=0)`` computes it, which its M-step's scatter
+        is taken about.
+        """
+        if self.covariance_type == "full":
+            return means[int(np.argmax(log_weights))].copy()
         return np.add.reduce(means, axis=0) / means.shape[0]
 
     # --------------------------------------------------- contract
@@ -267,7 +276,7 @@ class GaussianFamily(MixtureFamily):
         precisions = np.ascontiguousarray(params.precisions_cholesky)
         log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
         centre = (
-            self._centre_of_means(means)
+            self._centre_of_means(means, log_weights)
             if self.covariance_type in ("full", "tied")
             else None
         )
@@ -353,8 +362,14 @@ class GaussianFamily(MixtureFamily):
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
     def reference(self, X, n_components):
-        """Centre of the initial statistics: the column means of X."""
-        means = np.repeat(column_means(X)[None, :], n_components, axis=0)
+        """Centre of the initial statistics: each column's middle value
+        (50th percentile) over at most REFERENCE_ROWS evenly spaced rows.
+        Not the column means: one value near 1e20 moved them so far that
+        the other rows' statistics about them lost every digit (rounded to
+        multiples of 1024)."""
+        step = max(1, -(-X.shape[0] // REFERENCE_ROWS))
+        centre = np.median(np.asarray(X[::step], dtype=np.float64), axis=0)
+        means = np.repeat(centre[None, :], n_components, axis=0)
         return GaussianParams(means, None, None)
 
     def accumulate_responsibilities(self, X, resp, sample_weight, reference):
@@ -427,6 +442,32 @@ class GaussianFamily(MixtureFamily):
         """The M-step about the reference means (every centre the column
         means of the rows the start is initialised from)."""
         return self._m_step(stats, reference.means)
+
+    def adjust_selected_rows_start(self, params, X, sample_weight):
+        """For 'tied', scikit-learn's covariance of a start that selected one
+        row per component (its ``_estimate_gaussian_covariances_tied`` of
+        one-hot rows): ``(sum_i w_i x_i x_i^T - sum_k n_k mu_k mu_k^T) /
+        sum_k n_k`` plus ``reg_covar``, where the first sum runs over every
+        row of X (n_k is 1 + 10 eps); the other types are unchanged."""
+        if self.covariance_type != "tied":
+            return params
+        X = np.asarray(X)
+        d = X.shape[1]
+        second = np.zeros((d, d))
+        for start in range(0, X.shape[0], LABEL_CHUNK_ROWS):
+            rows = np.asarray(X[start : start + LABEL_CHUNK_ROWS], dtype=np.float64)
+            if sample_weight is not None:
+                second += (
+                    rows * sample_weight[start : start + len(rows), None]
+                ).T @ rows
+            else:
+                second += rows.T @ rows
+        means = params.means
+        n_k = np.full(means.shape[0], 1.0 + _RESP_EPS)
+        covariance = (second - (n_k * means.T) @ means) / n_k.sum()
+        covariance.flat[:: d + 1] += self.reg_covar
+        precisions_cholesky, covariance = self.precisions_cholesky(covariance)
+        return GaussianParams(means, covariance, precisions_cholesky)
 
     def m_step(self, stats, params):
         return self._m_step(stats, params.means)
@@ -617,10 +658,14 @@ class GaussianFamily(MixtureFamily):
         cov_type = self.covariance_type
         parts = []
         for k, (mean, count) in enumerate(zip(means, n_samples_per_component)):
+            # Covariances are positive definite by construction; NumPy's
+            # check, with an absolute tolerance, warns for large ones.
             if cov_type == "full":
-                parts.append(rng.multivariate_normal(mean, cov[k], int(count)))
+                parts.append(
+                    rng.multivariate_normal(mean, cov[k], int(count), "ignore")
+                )
             elif cov_type == "tied":
-                parts.append(rng.multivariate_normal(mean, cov, int(count)))
+                parts.append(rng.multivariate_normal(mean, cov, int(count), "ignore"))
             else:
                 scale = np.sqrt(cov[k])
                 parts.append(mean + rng.standard_normal((count, len(mean))) * scale)

@@ -97,7 +97,12 @@ class MultinomialFamily(MixtureFamily):
 
     def __init__(self, alpha: float = 0.0, default_n_trials: int = 1):
         self.alpha = float(alpha)
-        self.default_n_trials = int(default_n_trials)
+        # An int, or a float beyond 2**53 (``sample`` then needs n_trials).
+        self.default_n_trials = (
+            int(default_n_trials)
+            if default_n_trials <= 2**53
+            else float(default_n_trials)
+        )
 
     @property
     def relative_weights(self):

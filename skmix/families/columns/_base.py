@@ -108,11 +108,7 @@ class ColumnFamily:
     # ------------------------------------------------------------- encoding
     def check_values(self, x, column):
         """Raise ValueError if float values ``x`` (no NaN) are outside support."""
-        if not np.all(np.isfinite(x)):
-            raise ValueError(
-                f"Column {column!r} ({self.name}) contains infinite values; "
-                "replace them by finite values or NaN (missing)."
-            )
+        check_finite(x, column, self.name)
         if self.integral:
             integral_check(x, column, self.name, self.minimum)
         elif self.minimum is not None:
@@ -124,9 +120,52 @@ class ColumnFamily:
         return {}
 
     def encode(self, values, column, state, handle_unknown="error"):
-        """Float64 codes of observed values (numeric families: the values)."""
-        self.check_values(values, column)
+        """Float64 codes of observed values (numeric families: the values).
+
+        Values must be finite; values outside the support are encoded as
+        they are (:meth:`learn` refuses them at fit; at inference their
+        density is 0, see :meth:`outside_support`).
+        """
+        check_finite(
+            x=np.asarray(values, dtype=np.float64), column=column, family=self.name
+        )
         return np.asarray(values, dtype=np.float64)
+
+    def invalid_params(self, params, conf):
+        """``(component, column, what)`` of the first parameter the
+        family's log density cannot use (NaN or infinite, or out of its
+        range), or None. The composite family checks every M-step's
+        parameters with it, so that no fit returns them."""
+        for values in params:
+            if not np.isfinite(values).all():
+                component, column = (
+                    int(i) for i in np.argwhere(~np.isfinite(values))[0]
+                )
+                return component, column, "has a non-finite parameter"
+        return None
+
+    def maximum(self, conf):
+        """Largest value of each of the block's columns (None: no bound)."""
+        return None
+
+    def outside_support(self, XT, conf):
+        """Entries (n_columns, n_rows) of the block ``XT`` outside the
+        family's support (density 0), or None for a family without bounds.
+        Missing entries (NaN) are not."""
+        maximum = self.maximum(conf)
+        if self.minimum is None and not self.integral and maximum is None:
+            return None
+        XT = np.asarray(XT, dtype=np.float64)
+        outside = np.zeros(XT.shape, dtype=bool)
+        if self.minimum is not None:
+            below = XT <= self.minimum if self.strict_minimum else XT < self.minimum
+            outside |= below
+        if self.integral:
+            with np.errstate(invalid="ignore"):
+                outside |= (XT != np.round(XT)) & ~np.isnan(XT)
+        if maximum is not None:
+            outside |= XT > np.asarray(maximum, dtype=np.float64)[:, None]
+        return outside
 
     def decode(self, codes, state):
         """Values from float64 codes (numeric families: the codes)."""
@@ -271,6 +310,15 @@ class MeanFamily(ColumnFamily):
         if self.params_type is ProbabilityParams:
             return self.params_type(clip_probability(1.0 / (1.0 + np.exp(-vector))))
         return self.params_type(np.exp(vector))
+
+
+def check_finite(x, column, family):
+    """Values (no NaN) must be finite."""
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"Column {column!r} ({family}) contains infinite values; "
+            "replace them by finite values or NaN (missing)."
+        )
 
 
 def integral_check(x, column, family, minimum, maximum=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..._config import INDICATOR_SCALE
@@ -27,16 +29,42 @@ class LabelFamily(ColumnFamily):
         return decode_labels(codes, state["categories"])
 
 
-def distinct_labels(values):
-    """Distinct labels, sorted when they can be compared, else in order seen."""
+def distinct_labels(values, column=None):
+    """Distinct labels, sorted when they can be compared, else in order seen.
+
+    Labels that compare equal are one label to Python (``True == 1 ==
+    1.0``): booleans mixed with the numbers 0 or 1 are refused, naming the
+    column (they would merge silently).
+    """
     values = np.asarray(values)
     if values.dtype.kind in "biufUS":
         return np.unique(values).tolist()
-    seen = dict.fromkeys(values.tolist())
+    listed = values.tolist()
+    _check_bool_and_number(listed, column)
+    seen = dict.fromkeys(listed)
     try:
         return sorted(seen)
     except TypeError:
         return list(seen)
+
+
+def _check_bool_and_number(labels, column):
+    booleans = {v for v in labels if isinstance(v, (bool, np.bool_))}
+    if not booleans:
+        return
+    clash = [
+        v
+        for v in labels
+        if isinstance(v, numbers.Number)
+        and not isinstance(v, (bool, np.bool_))
+        and v in booleans
+    ]
+    if clash:
+        raise ValueError(
+            f"Column {column!r} mixes booleans and numbers that equal them "
+            f"({next(iter(booleans))!r} and {clash[0]!r}), which would be one "
+            "label. Give the column one kind of value (e.g. .astype(str))."
+        )
 
 
 def label_codes(values, categories, column, handle_unknown):
@@ -66,16 +94,26 @@ def label_codes(values, categories, column, handle_unknown):
 
 
 def decode_labels(codes, categories):
-    """Labels from codes; NaN codes give NaN (numeric labels) or None."""
+    """Labels from codes; NaN codes give NaN (numeric labels) or None.
+
+    Labels of any kind (tuples included) come back one per code: an array
+    of numbers where every label is a number, else an object array.
+    """
     codes = np.asarray(codes, dtype=np.float64)
     missing = np.isnan(codes)
-    table = np.asarray(categories)
     index = np.where(missing, len(categories), codes).astype(np.int64)
-    if table.dtype.kind in "biuf" and not np.any(missing):
-        return table[index]
-    if table.dtype.kind in "iuf":
-        return np.append(table.astype(np.float64), np.nan)[index]
+    table = np.empty(len(categories), dtype=object)
+    for code, label in enumerate(categories):
+        table[code] = label
+    if table.size and all(
+        isinstance(label, (numbers.Real, np.bool_)) for label in categories
+    ):
+        table = np.asarray(categories)
+        if not np.any(missing):
+            return table[index]
+        if table.dtype.kind in "iuf":
+            return np.append(table.astype(np.float64), np.nan)[index]
     labels = np.empty(len(categories) + 1, dtype=object)
-    labels[:-1] = categories
+    labels[:-1] = table
     labels[-1] = None
     return labels[index]

@@ -28,7 +28,7 @@ class Bernoulli(LabelFamily, MeanFamily):
         if self.categories is not None:
             categories = list(self.categories)
         else:
-            categories = distinct_labels(values)
+            categories = distinct_labels(values, column)
             if all(isinstance(c, (bool, np.bool_)) for c in categories) and categories:
                 categories = [False, True]
             elif all(

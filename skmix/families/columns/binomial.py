@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..._kernels import columns as kernels
 from ._base import MeanFamily, ProbabilityParams, clip_probability, integral_check
+
+#: The largest number of trials: counts up to it are exact doubles.
+MAX_TRIALS = 2**53
 
 
 class Binomial(MeanFamily):
@@ -19,6 +24,8 @@ class Binomial(MeanFamily):
     """
 
     name = "binomial"
+    minimum = 0
+    integral = True
     params_type = ProbabilityParams
     parameter_name = "p"
     option_names = ("n_trials",)
@@ -31,21 +38,30 @@ class Binomial(MeanFamily):
         n_trials = self.n_trials
         if n_trials is None:
             n_trials = float(np.max(values)) if values.size else 1.0
-        if not (float(n_trials) == int(n_trials) and n_trials >= 1):
+            if n_trials < 1:
+                raise ValueError(
+                    f"Column {column!r} (binomial): every count is 0, so the "
+                    "number of trials cannot be learned; give it, e.g. "
+                    "Binomial(n_trials=10)."
+                )
+        if not (
+            isinstance(n_trials, numbers.Real)
+            and not isinstance(n_trials, (bool, np.bool_))
+            and 1 <= n_trials <= MAX_TRIALS
+            and float(n_trials) == int(n_trials)
+        ):
             raise ValueError(
                 f"Column {column!r} (binomial): n_trials must be a positive "
-                f"integer, got {n_trials!r}."
+                f"integer up to 2**53, got {n_trials!r}."
             )
         integral_check(values, column, self.name, 0, int(n_trials))
         return {"n_trials": int(n_trials)}
 
-    def encode(self, values, column, state, handle_unknown="error"):
-        self.check_values(values, column)
-        integral_check(values, column, self.name, 0, state["n_trials"])
-        return np.asarray(values, dtype=np.float64)
-
     def group_conf(self, states):
         return np.array([s["n_trials"] for s in states], dtype=np.float64)
+
+    def maximum(self, conf):
+        return conf
 
     def add_log_prob(self, XT, params, conf, out):
         p = params.probabilities

@@ -42,7 +42,7 @@ class Categorical(LabelFamily):
     def learn(self, values, column):
         if self.categories is not None:
             return {"categories": list(self.categories)}
-        return {"categories": distinct_labels(values)}
+        return {"categories": distinct_labels(values, column)}
 
     def group_conf(self, states):
         sizes = [len(s["categories"]) for s in states]
@@ -92,6 +92,14 @@ class Categorical(LabelFamily):
                 axis=1, keepdims=True
             )
         return CategoricalParams(probabilities)
+
+    def invalid_params(self, params, conf):
+        if np.isfinite(params.probabilities).all():
+            return None
+        bad = np.argwhere(~np.isfinite(params.probabilities))
+        component, level = (int(i) for i in bad[0])
+        column = int(np.searchsorted(conf, level, side="right")) - 1
+        return component, column, "has a non-finite level probability"
 
     def n_parameters(self, conf, n_components, n_columns):
         return int(n_components * (conf[-1] - n_columns))

@@ -75,7 +75,10 @@ class Gamma(ColumnFamily):
         mean = ratio_or_pooled(stats.sum_x, stats.n_obs)
         mean_log = ratio_or_pooled(stats.sum_log_x, stats.n_obs)
         shapes = gamma_shape_mle(np.log(mean) - mean_log)
-        rates = shapes / mean
+        # A component on (nearly) one tiny value: its rate a / mean may
+        # overflow; the largest double keeps its log density finite.
+        with np.errstate(over="ignore"):
+            rates = np.minimum(shapes / mean, np.finfo(np.float64).max)
         if previous is not None:
             shapes = keep_previous(shapes, previous.shapes, stats.n_obs)
             rates = keep_previous(rates, previous.rates, stats.n_obs)

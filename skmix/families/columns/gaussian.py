@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._config import MAX_SQUARED_MAGNITUDE
 from ..._kernels import columns as kernels
 from ..._kernels import gaussian as gaussian_kernels
 from .._base import kernel_weights
@@ -50,6 +51,20 @@ class Gaussian(ColumnFamily):
     name = "gaussian"
     n_free_parameters = 2
     _log_scale = False
+
+    def learn(self, values, column):
+        self.check_values(values, column)
+        if not self._log_scale and values.size:
+            largest = float(np.max(np.abs(values)))
+            if largest > MAX_SQUARED_MAGNITUDE:
+                raise ValueError(
+                    f"Column {column!r} ({self.name}) holds values of magnitude "
+                    f"up to {largest:.3g}, whose squares overflow double "
+                    f"precision (limit {MAX_SQUARED_MAGNITUDE:g}). Rescale the column "
+                    "(divide it by a power of ten), or model a positive column "
+                    "as 'lognormal'."
+                )
+        return {}
 
     def _values(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
@@ -146,13 +161,38 @@ class Gaussian(ColumnFamily):
             variances = keep_previous(variances, previous.variances, n_obs)
         return GaussianParams(means, variances)
 
+    def invalid_params(self, params, conf):
+        variances = params.variances
+        if np.isfinite(params.means).all() and (variances > 0).all():
+            if np.isfinite(variances).all():
+                return None
+        problem = super().invalid_params(params, conf)
+        if problem is not None:
+            return problem
+        zero = np.argwhere(~(variances > 0))
+        if zero.size:
+            component, column = (int(i) for i in zero[0])
+            scale = "log " if self._log_scale else ""
+            return (
+                component,
+                column,
+                (
+                    f"collapsed: the variance of its {scale}values is 0 (its rows "
+                    "share one value)"
+                ),
+            )
+        return None
+
     def sample(self, params, conf, component, n_samples, rng):
         draws = rng.normal(
             params.means[component],
             np.sqrt(params.variances[component]),
             size=(n_samples, params.means.shape[1]),
         )
-        return np.exp(draws) if self._log_scale else draws
+        if not self._log_scale:
+            return draws
+        with np.errstate(over="ignore"):  # inf: the composite says why
+            return np.exp(draws)
 
     def means(self, params, conf):
         return params.means

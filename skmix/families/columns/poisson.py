@@ -7,6 +7,10 @@ import numpy as np
 from ..._kernels import columns as kernels
 from ._base import PROB_FLOOR, MeanFamily
 
+#: The largest rate NumPy's Poisson generator takes (``lam`` must stay
+#: below about 9.2e18, where its algorithm's int64 arithmetic ends).
+POISSON_EXACT_MAX_RATE = 1e18
+
 
 class Poisson(MeanFamily):
     """Poisson distribution per component (non-negative integer counts)."""
@@ -24,8 +28,17 @@ class Poisson(MeanFamily):
         return np.maximum(mean, PROB_FLOOR)
 
     def sample(self, params, conf, component, n_samples, rng):
+        """Poisson draws; rates beyond ``POISSON_EXACT_MAX_RATE`` (NumPy's
+        limit) are drawn from the normal approximation N(rate, rate),
+        rounded, whose error is negligible there (relative sd 1e-9)."""
         rates = params.rates[component]
-        return rng.poisson(rates, size=(n_samples, rates.shape[0])).astype(float)
+        size = (n_samples, rates.shape[0])
+        exact = rates <= POISSON_EXACT_MAX_RATE
+        draws = rng.poisson(np.where(exact, rates, 0.0), size=size).astype(float)
+        if not exact.all():
+            normal = np.round(rng.normal(rates, np.sqrt(rates), size=size))
+            draws = np.where(exact, draws, np.maximum(normal, 0.0))
+        return draws
 
     def means(self, params, conf):
         return params.rates
