@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from skmix._config import GROUP_BLOCK_ROWS
+from skmix._kernels.grouped import GROUP_NOTHING, RESCALE_BELOW
 from skmix.families.gaussian import GaussianFamily, GaussianParams
 from skmix.families.grouped import GroupedRows, HierarchicalFamily, HierarchicalParams
 from tests._grouped_reference import GaussianFull, hierarchical_e_step
 from tests._grouped_reference import HierarchicalParams as NaiveParams
+from tests.test_grouped_kernels import GivenLogProb, run_hierarchical
 
 N_TOPICS, N_MIXTURES = 4, 3
 
@@ -159,3 +161,55 @@ def test_fused_statistics_against_the_naive_e_step(covariance_type, d):
         rtol=1e-10,
     )
     np.testing.assert_allclose(stats.log_likelihood, naive.log_likelihood, rtol=1e-10)
+
+
+def test_e_step_without_group_outputs_against_the_naive_e_step():
+    """The E-step of the fit (``GROUP_NOTHING``: the block's groups taken
+    across) on groups whose products are exact, underflow (long groups of
+    distant topics), have a row of density 0 (lost), or weight 0."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 14, size=200)
+    sizes[[10, 60]] = [300, GROUP_BLOCK_ROWS + 5]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    log_f = rng.normal(scale=20.0, size=(offsets[-1], N_TOPICS)) - 300.0
+    log_f[offsets[3] + 1] = -np.inf  # group 3 is lost
+    taus = rng.dirichlet(np.ones(N_TOPICS), size=N_MIXTURES)
+    taus[1, 2] = 0.0
+    weights = rng.dirichlet(np.ones(N_MIXTURES))
+    group_weight = rng.uniform(0.2, 3.0, size=len(sizes))
+    group_weight[[7, 60]] = 0.0
+    out = run_hierarchical(
+        log_f.copy(), offsets, taus, weights, group_weight, kind=GROUP_NOTHING
+    )
+    assert out["lost"] == 1 and out["group_log_prob"][3] == -np.inf
+    kept = np.arange(len(sizes)) != 3
+    rows = np.repeat(kept, sizes)
+    naive = hierarchical_e_step(
+        log_f[rows],
+        np.repeat(np.arange(len(sizes))[kept], sizes[kept]),
+        NaiveParams(weights, taus, None),
+        GivenLogProb(),
+        group_weight=group_weight[kept],
+    )
+    # Some groups' products of shifted row densities are below RESCALE_BELOW
+    # (they go through the log joints), most are not.
+    top = log_f[rows].max(axis=1, keepdims=True)
+    log_sums = np.log(np.exp(log_f[rows] - top) @ taus.T)
+    owners = np.repeat(np.arange(kept.sum()), sizes[kept])
+    smallest = np.array(
+        [log_sums[owners == i].sum(axis=0).min() for i in range(kept.sum())]
+    )
+    assert 0 < np.count_nonzero(smallest < np.log(RESCALE_BELOW)) < len(smallest) / 2
+    np.testing.assert_allclose(
+        out["group_log_prob"][kept], naive.group_log_prob, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        out["row_resp"][rows], naive.pair_resp.sum(axis=1), atol=1e-12
+    )
+    assert np.all(out["row_resp"][~rows] == 0.0)
+    np.testing.assert_allclose(
+        out["pair_counts"], naive.pair_resp.sum(axis=0), rtol=1e-11
+    )
+    np.testing.assert_allclose(
+        out["outer_sum"], group_weight[kept] @ naive.group_resp, rtol=1e-12
+    )

@@ -267,8 +267,9 @@ def _block_end(offsets, g, longest_block):
 
 
 @njit(**_JIT)
-def _block_groups(offsets, g, end, sums, row_max, share, outer, mixture, out):
-    """The outer posteriors of groups ``g:end`` (one block, pass 1 done):
+def _block_groups(offsets, g, end, first, sums, row_max, share, outer, mixture, out):
+    """The outer posteriors of groups ``g:end`` of the block of rows from
+    ``first`` on (pass 1 done):
     each group's ``group_log_prob``, ``group_out`` and ``outer_sum`` (see
     ``hierarchical_accumulate``), and ``share[m, r] = weight_g P(Z = m |
     group)`` for its rows; returns the number of lost groups. ``mixture``
@@ -277,7 +278,6 @@ def _block_groups(offsets, g, end, sums, row_max, share, outer, mixture, out):
     weights, log_w, group_weight, weighted = mixture
     outer_sum, group_out, group_out_kind, group_log_prob = out
     n_mixtures = outer.shape[0]
-    first = offsets[g]
     lost = 0
     for h in range(g, end):
         start, stop = offsets[h] - first, offsets[h + 1] - first
@@ -306,6 +306,78 @@ def _block_groups(offsets, g, end, sums, row_max, share, outer, mixture, out):
             outer_sum[m] += weight * outer[m]
             for r in range(start, stop):
                 share[m, r] = weight * outer[m]
+    return lost
+
+
+@njit(**_JIT)
+def _block_shares(offsets, g, end, sums, row_max, share, outer, mixture, out, work):
+    """``_block_groups`` of a block when ``group_out`` is not written, with
+    the block's groups across: their products row by row, then the
+    posteriors and log densities of the groups whose products are exact
+    (``_group_posteriors`` without a logarithm) in loops across groups that
+    vectorise; any other group (and one of weight 0) goes through
+    ``_block_groups``. ``work`` is (products (M, >= end - g), log_scale,
+    scale (>= end - g)), scratch.
+    """
+    weights, _, group_weight, weighted = mixture
+    outer_sum, _, _, group_log_prob = out
+    products, log_scale, scale = work
+    n_mixtures = outer.shape[0]
+    first = offsets[g]
+    n = end - g
+    for j in range(n):
+        start, stop = offsets[g + j] - first, offsets[g + j + 1] - first
+        log_scale[j] = _group_products(sums, row_max, start, stop, outer)
+        for m in range(n_mixtures):
+            products[m, j] = outer[m]
+    # scale[j]: the group's smallest product, then weight_g / p(group), or
+    # 0 for a group left to _block_groups.
+    totals = group_log_prob[g:end]
+    for j in range(n):
+        scale[j] = np.inf
+        totals[j] = 0.0
+    for m in range(n_mixtures):
+        weight_m = weights[m]
+        for j in range(n):
+            value = products[m, j]
+            scale[j] = min(scale[j], value)
+            value *= weight_m
+            products[m, j] = value
+            totals[j] += value
+    for j in range(n):
+        exact = scale[j] >= RESCALE_BELOW
+        exact &= log_scale[j] > -np.inf and log_scale[j] < np.inf
+        weight = group_weight[g + j] if weighted else 1.0
+        scale[j] = weight / totals[j] if exact else 0.0
+        totals[j] = fast_log(totals[j]) + log_scale[j] if exact else 0.0
+    for m in range(n_mixtures):
+        total = 0.0
+        for j in range(n):
+            value = products[m, j] * scale[j] if scale[j] > 0.0 else 0.0
+            products[m, j] = value
+            total += value
+        outer_sum[m] += total
+    lost = 0
+    for j in range(n):
+        if not scale[j] > 0.0:
+            lost += _block_groups(
+                offsets,
+                g + j,
+                g + j + 1,
+                first,
+                sums,
+                row_max,
+                share,
+                outer,
+                mixture,
+                out,
+            )
+            continue
+        start, stop = offsets[g + j] - first, offsets[g + j + 1] - first
+        for m in range(n_mixtures):
+            value = products[m, j]
+            for r in range(start, stop):
+                share[m, r] = value
     return lost
 
 
@@ -350,6 +422,14 @@ def _hierarchical_kernel(gaussian):
         row_max = np.empty(longest)
         xt = np.empty((X.shape[1] if gaussian else 0, longest))
         outer = np.empty(n_mixtures)
+        # A block holds at most GROUP_BLOCK_ROWS rows, but any empty groups.
+        most = 1
+        g = 0
+        while g < n_groups:
+            end = _block_end(offsets, g, GROUP_BLOCK_ROWS)
+            most = max(most, end - g)
+            g = end
+        work = (np.empty((n_mixtures, most)), np.empty(most), np.empty(most))
         weights = np.exp(log_w)
         counts_t = np.zeros((n_topics, n_mixtures))
         lost = 0
@@ -363,17 +443,16 @@ def _hierarchical_kernel(gaussian):
             else:
                 _transpose_block(log_f, first, n_rows, shifted)
             _block_densities(n_rows, taus, shifted, sums, row_max)
-            lost += _block_groups(
-                offsets,
-                g,
-                end,
-                sums,
-                row_max,
-                share,
-                outer,
-                (weights, log_w, group_weight, weighted),
-                (outer_sum, group_out, group_out_kind, group_log_prob),
-            )
+            mixture = (weights, log_w, group_weight, weighted)
+            out = (outer_sum, group_out, group_out_kind, group_log_prob)
+            if group_out_kind == GROUP_NOTHING:
+                lost += _block_shares(
+                    offsets, g, end, sums, row_max, share, outer, mixture, out, work
+                )
+            else:
+                lost += _block_groups(
+                    offsets, g, end, first, sums, row_max, share, outer, mixture, out
+                )
             if with_rows:
                 _block_rows(
                     row_resp,
