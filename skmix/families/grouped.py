@@ -20,7 +20,11 @@ their statistics are again sums and the engine stays the same.
     (M, K) and an optional length model L shared by the outer mixtures
     (Poisson or categorical over group sizes). The engine's mixing weights
     are the outer weights w; EM is exact for groups of any sizes (w is the
-    mean of the groups' posteriors, not weighted by their lengths).
+    mean of the groups' posteriors, not weighted by their lengths). Topics
+    of a :class:`~skmix.families.gaussian.GaussianFamily` with diagonal
+    covariances (diagonal, spherical, full of one feature) take a fused
+    E-step instead of the three methods: the kernel makes their log
+    densities and statistics in its own pass over the rows.
 """
 
 from __future__ import annotations
