@@ -208,14 +208,15 @@ def _block_rows(
     for k in range(n_topics):
         for r in range(n_rows):
             mass[r] = 0.0
+        densities = shifted[k]
         for m in range(n_mixtures):
             tau = taus[m, k]
-            for r in range(n_rows):
-                mass[r] += share[m, r] * tau
-        for m in range(n_mixtures):
+            row = share[m]
             total = 0.0
             for r in range(n_rows):
-                total += share[m, r] * shifted[k, r]
+                value = row[r]
+                mass[r] += value * tau
+                total += value * densities[r]
             counts_t[k, m] += total
         if in_block:
             for r in range(n_rows):
