@@ -20,7 +20,11 @@ their statistics are again sums and the engine stays the same.
     (M, K) and an optional length model L shared by the outer mixtures
     (Poisson or categorical over group sizes). The engine's mixing weights
     are the outer weights w; EM is exact for groups of any sizes (w is the
-    mean of the groups' posteriors, not weighted by their lengths).
+    mean of the groups' posteriors, not weighted by their lengths). Topics
+    of a :class:`~skmix.families.gaussian.GaussianFamily` with diagonal
+    covariances (diagonal, spherical, full of one feature) take a fused
+    E-step instead of the three methods: the kernel makes their log
+    densities and statistics in its own pass over the rows.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .._config import CHUNK_SIZE, LABELS, LOG_PROB, PROBABILITIES, SCORES
 from .._kernels import grouped as kernels
 from ._base import MixtureFamily, add_stats, softmax_in_place
 from .composite import StatsTuple
+from .gaussian import GaussianFamily, GaussianStats
 
 LENGTH_MODELS = (None, "poisson", "categorical")
 
@@ -299,6 +304,9 @@ class HierarchicalPrepared(NamedTuple):
     params: HierarchicalParams
     log_weights: np.ndarray
     taus: np.ndarray  # C-contiguous float64
+    # Diagonal Gaussian topics as the fused kernel takes them (means, prec,
+    # log_norm, centre), or None: the topic family's own methods.
+    gaussian: tuple | None = None
 
 
 class HierarchicalFamily(MixtureFamily):
@@ -329,7 +337,30 @@ class HierarchicalFamily(MixtureFamily):
 
     def prepare(self, params, log_weights):
         taus = np.ascontiguousarray(params.taus, dtype=np.float64)
-        return HierarchicalPrepared(params, log_weights, taus)
+        gaussian = self._diagonal_gaussian_topics(params)
+        return HierarchicalPrepared(params, log_weights, taus, gaussian)
+
+    def _diagonal_gaussian_topics(self, params):
+        """(means, prec, log_norm, centre) of Gaussian topics whose
+        covariances are diagonal (diagonal, spherical, or full of one
+        feature), as ``hierarchical_gaussian_accumulate`` takes them: their
+        E-step and statistics are then fused with the hierarchical one.
+        None for any other topic family."""
+        family = self.topic_family
+        if type(family) is not GaussianFamily or params.reference is None:
+            return None
+        kind = family.covariance_type
+        means = np.ascontiguousarray(params.topics.means, dtype=np.float64)
+        n_topics, d = means.shape
+        if kind not in ("diag", "spherical") and not (kind == "full" and d == 1):
+            return None
+        topics = family.prepare(params.topics, np.zeros(n_topics))
+        prec = np.asarray(topics.precisions, dtype=np.float64)
+        prec = np.ascontiguousarray(
+            np.broadcast_to(prec.reshape(n_topics, -1), means.shape)
+        )
+        centre = np.ascontiguousarray(params.reference.means[0], dtype=np.float64)
+        return means, prec, np.ascontiguousarray(topics.log_norm), centre
 
     # ------------------------------------------------------- E-step
     def _topic_log_prob(self, X: GroupedRows, params):
@@ -350,10 +381,14 @@ class HierarchicalFamily(MixtureFamily):
             return np.log(probs)
 
     def _length_counts(self, sizes, sample_weight):
-        weights = np.ones(len(sizes)) if sample_weight is None else sample_weight
         if self.length_model == "categorical":
-            return np.bincount(sizes, weights=weights, minlength=self.max_length + 1)
-        return np.array([weights @ sizes, weights.sum()])
+            return np.bincount(
+                sizes, weights=sample_weight, minlength=self.max_length + 1
+            ).astype(np.float64)
+        if sample_weight is None:
+            # Integers: the sums are exact, as the weighted ones with weights 1.
+            return np.array([float(sizes.sum()), float(len(sizes))])
+        return np.array([(sample_weight * sizes).sum(), sample_weight.sum()])
 
     def _run_kernel(self, X, prepared, sample_weight, out_kind, with_rows):
         """The kernel over the groups of X: (log_f turned row posteriors,
@@ -390,6 +425,8 @@ class HierarchicalFamily(MixtureFamily):
         densities, the kernel and the topics' statistics pass over rows
         still in the cache, and a chunk of long groups holds little at
         once."""
+        if prepared.gaussian is not None and isinstance(X.rows, np.ndarray):
+            return self._accumulate_gaussian(X, prepared, sample_weight)
         stats = None
         for first, last in X.blocks(CHUNK_SIZE):
             block = X[first:last]
@@ -397,6 +434,59 @@ class HierarchicalFamily(MixtureFamily):
             part = self._accumulate_block(block, prepared, weights)
             stats = part if stats is None else add_stats(stats, part)
         return stats
+
+    def _accumulate_gaussian(self, X: GroupedRows, prepared, sample_weight):
+        """``accumulate`` of diagonal Gaussian topics in one kernel call
+        (``hierarchical_gaussian_accumulate``): the topics' log densities
+        and statistics made block by block inside the hierarchical E-step,
+        so the chunk needs no (n, K) array and no sub-blocks."""
+        means, prec, log_norm, centre = prepared.gaussian
+        n_topics, d = means.shape
+        n_mixtures = len(prepared.log_weights)
+        pair_counts = np.zeros((n_mixtures, n_topics))
+        outer_sum = np.zeros(n_mixtures)
+        group_log_prob = np.empty(len(X))
+        resp_sum, sum_z, sum_zz = (
+            np.zeros(n_topics),
+            np.zeros((n_topics, d)),
+            np.zeros((n_topics, d)),
+        )
+        kernels.hierarchical_gaussian_accumulate(
+            np.ascontiguousarray(X.rows, dtype=np.float64),
+            X.offsets,
+            means,
+            prec,
+            log_norm,
+            centre,
+            prepared.taus,
+            np.ascontiguousarray(prepared.log_weights, dtype=np.float64),
+            np.empty(0) if sample_weight is None else sample_weight,
+            sample_weight is not None,
+            pair_counts,
+            outer_sum,
+            group_log_prob,
+            resp_sum,
+            sum_z,
+            sum_zz,
+        )
+        group_log_prob += self.length_log_prob(X.sizes, prepared.params.length)
+        kind = self.topic_family.covariance_type
+        if kind == "spherical":
+            sum_zz = sum_zz.sum(axis=1)
+        elif kind == "full":
+            sum_zz = sum_zz.reshape(n_topics, d, d)
+        # Not a dot product: BLAS may wake its threads for a chunk's groups.
+        if sample_weight is not None:
+            group_log_prob *= sample_weight
+        with np.errstate(invalid="ignore"):
+            log_likelihood = np.asarray(group_log_prob.sum())
+        return HierarchicalStats(
+            outer_sum,
+            log_likelihood,
+            pair_counts,
+            StatsTuple((GaussianStats(resp_sum, np.zeros(()), sum_z, sum_zz),)),
+            self._length_counts(X.sizes, sample_weight),
+        )
 
     def _accumulate_block(self, X: GroupedRows, prepared, sample_weight):
         row_resp, pair_counts, outer_sum, _, group_log_prob, _ = self._run_kernel(
