@@ -194,6 +194,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
     }
 
     _fit_weights = True
+    # Whether each start stops as soon as it is degenerate (it then loses
+    # to any proper start; see fit_multistart's ``abandon_degenerate``):
+    # set on the candidates of a model search (skmix.select_model).
+    _abandon_degenerate_starts = False
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -452,6 +456,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     lower_bound=self.lower_bound_ if warm else -np.inf,
                     verbose=self.verbose,
                     verbose_interval=self.verbose_interval,
+                    abandon_degenerate=self._abandon_degenerate_starts,
                 ),
             )
         self._store_fit(family, result, X.shape[0])

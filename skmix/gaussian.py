@@ -212,9 +212,15 @@ class GaussianMixtureEM(BaseMixture):
         },
     )
 
+    # EVE's and VVE's orientation sweeps at most per M-step (None: to
+    # convergence): a model search caps them while it compares starts.
+    _orientation_sweeps = None
+
     def _make_family(self, X):
         if self.covariance_type in EXTRA_MODELS:
-            return GaussianModelFamily(self.covariance_type, self.reg_covar)
+            return GaussianModelFamily(
+                self.covariance_type, self.reg_covar, self._orientation_sweeps
+            )
         return GaussianFamily(_layout(self.covariance_type), self.reg_covar)
 
     def _start_recipe(self, family, X):

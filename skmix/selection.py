@@ -64,6 +64,12 @@ MCLUST_NAMES = dict(SKLEARN_MODELS)
 #: ``n_init`` is not given (see doc/performance.rst, "SELECTION_RANDOM_STARTS").
 SELECTION_RANDOM_STARTS = 5
 
+#: EVE's and VVE's orientation sweeps at most per M-step while the starts
+#: of a candidate are compared (a generalised EM step; the chosen start is
+#: then continued with the exact M-step; see doc/performance.rst,
+#: "SEARCH_ORIENTATION_SWEEPS").
+SEARCH_ORIENTATION_SWEEPS = 3
+
 CRITERIA = ("bic", "aic", "icl")
 
 #: The table's columns, in order, with their NumPy types (the structured
@@ -315,6 +321,10 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
         params["covariance_type"] = covariance_type
     for labels in partitions.of(k):
         estimator = clone(template).set_params(**params)
+        # A degenerate start loses the candidate to any proper one (and
+        # has NaN criteria when it is the best there is): stop it early.
+        estimator._abandon_degenerate_starts = True
+        estimator._orientation_sweeps = SEARCH_ORIENTATION_SWEEPS
         try:
             _partition_start(estimator, partitions.X, w, labels)
             yield _fit_quietly(estimator, X, w)
@@ -360,6 +370,7 @@ def _polished(estimator, template, X, sample_weight):
     were compared at ``tol``), its start parameters reset to the
     template's."""
     tol = estimator.tol
+    estimator._orientation_sweeps = None  # the exact M-step from here on
     try:
         estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
         _fit_quietly(estimator, X, sample_weight)

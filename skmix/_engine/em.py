@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._config import ABANDON_CHECK_INTERVAL
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
 
@@ -140,6 +141,7 @@ def run_em(
     label: str = "",
     step: Callable = em_step,
     executor=None,
+    abandon: Callable | None = None,
 ) -> EMResult:
     """Iterate ``step`` (E-step + M-step) until the mean log-likelihood
     changes by less than ``tol``, or ``max_iter`` iterations.
@@ -150,6 +152,10 @@ def run_em(
     With ``verbose >= 2`` every ``verbose_interval``-th iteration
     prints a line, opening with ``label`` (which start it is: parallel
     starts print between each other's lines).
+
+    ``abandon(params, stats)``, if given, is asked every
+    ``ABANDON_CHECK_INTERVAL`` iterations whether the run is lost (a start
+    gone degenerate): if it says so the run stops there, not converged.
     """
     weight = total_weight(X, sample_weight)
     lower_bounds = []
@@ -187,6 +193,12 @@ def run_em(
             )
         if abs(change) < tol:
             converged = True
+            break
+        if (
+            abandon is not None
+            and n_iter % ABANDON_CHECK_INTERVAL == 0
+            and abandon(params, stats)
+        ):
             break
     return EMResult(
         params,

@@ -59,6 +59,7 @@ its scale to the scatter matrices.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -178,7 +179,9 @@ def check_model(model):
 # ------------------------------------------------------------ the M-step
 
 
-def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
+def covariance_m_step(
+    model, resp_sum, scatter, reg_covar=0.0, previous=None, max_sweeps=None
+):
     """The covariances that maximise the expected complete-data
     log-likelihood under ``model``.
 
@@ -201,6 +204,12 @@ def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
         starting point of an iterative model's M-step (for EVE and VVE it
         also chooses among local optima). Ignored by closed forms, and
         where it is not finite and positive definite.
+    max_sweeps : int, default=None
+        Sweeps at most of EVE's and VVE's orientation when it starts from
+        ``previous`` (None: ``ORIENTATION_MAX_SWEEPS``). Each sweep raises
+        the expected complete-data log-likelihood, so a smaller cap still
+        makes a generalised EM step; a model search uses one while it
+        compares starts (see ``skmix.select_model``).
 
     Returns
     -------
@@ -224,9 +233,10 @@ def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
     with np.errstate(all="ignore"):
         if model in ITERATIVE_MODELS:
             start = _usable_previous(previous, scatter.shape)
-            covariances, n_iter, converged = _ITERATIVE[model](
-                resp_sum, scatter, start, model
-            )
+            iterate = _ITERATIVE[model]
+            if model in ("EVE", "VVE"):
+                iterate = partial(iterate, max_sweeps=max_sweeps)
+            covariances, n_iter, converged = iterate(resp_sum, scatter, start, model)
         else:
             covariances = _CLOSED_FORMS[model](resp_sum, scatter)
     precisions_cholesky = precision_cholesky(covariances, model)
@@ -499,17 +509,22 @@ def _orientation_objective(model, n, diagonals):
     return float(np.log(np.exp(logs.mean(axis=1)).sum()))
 
 
-def _common_orientation(n, W, previous, model):
+def _common_orientation(n, W, previous, model, max_sweeps=None):
     """EVE and VVE: D by Jacobi sweeps, then the shapes and volumes from
     the diagonals b_kj of D^T W_k D: VVE Delta_k = diag(b_k) / n_k; EVE
     Delta_k = lambda diag(b_k) / g_k with g_k = prod_j b_kj^(1/d) and
     lambda = sum_k g_k / n. With several starts, each runs
-    ``SCREEN_SWEEPS`` sweeps and the best continues to convergence."""
+    ``SCREEN_SWEEPS`` sweeps and the best continues to convergence;
+    from ``previous``, ``max_sweeps`` at most (None:
+    ``ORIENTATION_MAX_SWEEPS``)."""
     W = np.ascontiguousarray(W)
     precision_cholesky(W, model)  # the orientation of a singular W_k is free
     rotated = np.empty_like(W)
     starts = _orientation_starts(n, W, previous)
-    screen = SCREEN_SWEEPS if len(starts) > 1 else ORIENTATION_MAX_SWEEPS
+    cap = ORIENTATION_MAX_SWEEPS
+    if previous is not None and max_sweeps is not None:
+        cap = max_sweeps
+    screen = SCREEN_SWEEPS if len(starts) > 1 else cap
     best, n_iter = None, 0
     for start in starts:
         orientation = np.ascontiguousarray(start)
@@ -521,7 +536,7 @@ def _common_orientation(n, W, previous, model):
         if best is None or objective < best[0]:
             best = (objective, orientation, sweeps)
     _, orientation, sweeps = best
-    if sweeps < 0 and screen < ORIENTATION_MAX_SWEEPS:
+    if sweeps < 0 and len(starts) > 1:
         sweeps = common_orientation(
             W,
             n,
@@ -529,7 +544,7 @@ def _common_orientation(n, W, previous, model):
             orientation,
             rotated,
             INNER_TOL,
-            ORIENTATION_MAX_SWEEPS,
+            cap,
         )
         n_iter += abs(sweeps)
     diagonals = (W @ orientation * orientation).sum(axis=1)

@@ -40,11 +40,16 @@ class GaussianModelFamily(GaussianFamily):
     reg_covar : float
         Non-negative regularisation of the scatter matrices (see
         :mod:`skmix.families.covariance_models`).
+    orientation_sweeps : int, default=None
+        EVE's and VVE's sweeps at most per M-step from the previous
+        orientation (``covariance_m_step``'s ``max_sweeps``; None: to
+        convergence within ``ORIENTATION_MAX_SWEEPS``).
     """
 
-    def __init__(self, model="VVE", reg_covar=1e-6):
+    def __init__(self, model="VVE", reg_covar=1e-6, orientation_sweeps=None):
         super().__init__("full", reg_covar)
         self.model = model
+        self.orientation_sweeps = orientation_sweeps
 
     def initial_m_step(self, stats, reference):
         """The model's M-step about the reference means, with no previous
@@ -65,7 +70,12 @@ class GaussianModelFamily(GaussianFamily):
         second = upper + np.triu(upper, 1).transpose(0, 2, 1)
         scatter = second - resp_sum[:, None, None] * shift[:, :, None] * shift[:, None]
         step = covariance_m_step(
-            self.model, resp_sum, scatter, self.reg_covar, previous
+            self.model,
+            resp_sum,
+            scatter,
+            self.reg_covar,
+            previous,
+            max_sweeps=self.orientation_sweeps,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
