@@ -368,14 +368,19 @@ def _best_fit(fits, X, sample_weight):
 def _polished(estimator, template, X, sample_weight):
     """The chosen fit continued to ``tol * FINAL_TOL_FACTOR`` (its starts
     were compared at ``tol``), its start parameters reset to the
-    template's."""
+    template's. A capped orientation search (``SEARCH_ORIENTATION_SWEEPS``)
+    goes on first, then the exact M-step from where it stopped."""
     tol = estimator.tol
-    estimator._orientation_sweeps = None  # the exact M-step from here on
-    try:
-        estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
-        _fit_quietly(estimator, X, sample_weight)
-    except START_FAILURES:
-        pass  # the fit is left as it was (a failed fit changes nothing)
+    phases = [estimator._orientation_sweeps, None]
+    if phases[0] is None:
+        phases = [None]
+    estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
+    for sweeps in phases:
+        estimator._orientation_sweeps = sweeps
+        try:
+            _fit_quietly(estimator, X, sample_weight)
+        except START_FAILURES:
+            pass  # the fit is left as it was (a failed fit changes nothing)
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],

@@ -521,10 +521,8 @@ def _common_orientation(n, W, previous, model, max_sweeps=None):
     precision_cholesky(W, model)  # the orientation of a singular W_k is free
     rotated = np.empty_like(W)
     starts = _orientation_starts(n, W, previous)
-    cap = ORIENTATION_MAX_SWEEPS
-    if previous is not None and max_sweeps is not None:
-        cap = max_sweeps
-    screen = SCREEN_SWEEPS if len(starts) > 1 else cap
+    cap = ORIENTATION_MAX_SWEEPS if max_sweeps is None else max_sweeps
+    screen = min(SCREEN_SWEEPS, cap) if len(starts) > 1 else cap
     best, n_iter = None, 0
     for start in starts:
         orientation = np.ascontiguousarray(start)
@@ -544,7 +542,7 @@ def _common_orientation(n, W, previous, model, max_sweeps=None):
             orientation,
             rotated,
             INNER_TOL,
-            cap,
+            ORIENTATION_MAX_SWEEPS if max_sweeps is None else max_sweeps,
         )
         n_iter += abs(sweeps)
     diagonals = (W @ orientation * orientation).sum(axis=1)
