@@ -212,14 +212,15 @@ class GaussianMixtureEM(BaseMixture):
         },
     )
 
-    # EVE's and VVE's orientation sweeps at most per M-step (None: to
-    # convergence): a model search caps them while it compares starts.
-    _orientation_sweeps = None
+    # Inner iterations at most per M-step of the iterative covariance models
+    # (None: to convergence): a model search caps them while it compares
+    # starts.
+    _inner_max_iter = None
 
     def _make_family(self, X):
         if self.covariance_type in EXTRA_MODELS:
             return GaussianModelFamily(
-                self.covariance_type, self.reg_covar, self._orientation_sweeps
+                self.covariance_type, self.reg_covar, self._inner_max_iter
             )
         return GaussianFamily(_layout(self.covariance_type), self.reg_covar)
 

@@ -40,16 +40,15 @@ class GaussianModelFamily(GaussianFamily):
     reg_covar : float
         Non-negative regularisation of the scatter matrices (see
         :mod:`skmix.families.covariance_models`).
-    orientation_sweeps : int, default=None
-        EVE's and VVE's sweeps at most per M-step from the previous
-        orientation (``covariance_m_step``'s ``max_sweeps``; None: to
-        convergence within ``ORIENTATION_MAX_SWEEPS``).
+    inner_max_iter : int, default=None
+        Inner iterations at most per M-step of an iterative model
+        (``covariance_m_step``'s ``max_inner``; None: to convergence).
     """
 
-    def __init__(self, model="VVE", reg_covar=1e-6, orientation_sweeps=None):
+    def __init__(self, model="VVE", reg_covar=1e-6, inner_max_iter=None):
         super().__init__("full", reg_covar)
         self.model = model
-        self.orientation_sweeps = orientation_sweeps
+        self.inner_max_iter = inner_max_iter
 
     def initial_m_step(self, stats, reference):
         """The model's M-step about the reference means, with no previous
@@ -75,7 +74,7 @@ class GaussianModelFamily(GaussianFamily):
             scatter,
             self.reg_covar,
             previous,
-            max_sweeps=self.orientation_sweeps,
+            max_inner=self.inner_max_iter,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
