@@ -382,6 +382,8 @@ def _polished(estimator, template, X, sample_weight):
             _fit_quietly(estimator, X, sample_weight)
         except START_FAILURES:
             pass  # the fit is left as it was (a failed fit changes nothing)
+    # A later fit of the returned estimator behaves as a fresh one's.
+    estimator._abandon_degenerate_starts = False
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],
