@@ -202,6 +202,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
             )
         super().__setstate__(state)
 
+    # Whether each start stops as soon as it is degenerate (it then loses
+    # to any proper start; see fit_multistart's ``abandon_degenerate``):
+    # set on the candidates of a model search (skmix.select_model).
+    _abandon_degenerate_starts = False
+
     # ------------------------------------------------- parameter checks
     @classmethod
     def _get_param_names(cls):
@@ -448,6 +453,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                     verbose_interval=self.verbose_interval,
                     accelerate=self.accelerate,
                     started=started,
+                    abandon_degenerate=self._abandon_degenerate_starts,
                 ),
             )
         self._store_fit(family, result, X.shape[0], started)

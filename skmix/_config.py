@@ -286,6 +286,13 @@ VALIDATION_TEST_LEVEL = 0.05
 #: families): ``reg_covar`` alone keeps it invertible.
 SINGULAR_RCOND = 1e-10
 
+#: Iterations between the checks of a start that may be abandoned once it
+#: is degenerate (``run_em``'s ``abandon``; see doc/performance.rst,
+#: "ABANDON_CHECK_INTERVAL"): a degenerate start loses to any proper one,
+#: and its EM, near a singular covariance, would otherwise tend to run to
+#: ``max_iter``.
+ABANDON_CHECK_INTERVAL = 10
+
 
 #: After a multi-start selection, EM continues from the chosen start (on all
 #: rows) until the mean log-likelihood changes by less than ``tol`` times

@@ -221,9 +221,16 @@ class GaussianMixtureEM(BaseMixture):
     def _check_fit_X(self, X):
         check_magnitude(X)  # squares of X (the covariances) must not overflow
 
+    # Inner iterations at most per M-step of the iterative covariance models
+    # (None: to convergence): a model search caps them while it compares
+    # starts.
+    _inner_max_iter = None
+
     def _make_family(self, X):
         if self.covariance_type in EXTRA_MODELS:
-            return GaussianModelFamily(self.covariance_type, self.reg_covar)
+            return GaussianModelFamily(
+                self.covariance_type, self.reg_covar, self._inner_max_iter
+            )
         return GaussianFamily(_layout(self.covariance_type), self.reg_covar)
 
     def _start_recipe(self, family, X):

@@ -64,6 +64,13 @@ MCLUST_NAMES = dict(SKLEARN_MODELS)
 #: ``n_init`` is not given (see doc/performance.rst, "SELECTION_RANDOM_STARTS").
 SELECTION_RANDOM_STARTS = 5
 
+#: Inner iterations at most per M-step of the iterative covariance models
+#: (VEI, VEV, VEE alternations, EVE's and VVE's orientation sweeps) while
+#: the starts of a candidate are compared: a generalised EM step; the
+#: chosen start is then continued with the exact M-step (see
+#: doc/performance.rst, "SEARCH_INNER_MAX_ITER").
+SEARCH_INNER_MAX_ITER = 3
+
 CRITERIA = ("bic", "aic", "icl")
 
 #: The table's columns, in order, with their NumPy types (the structured
@@ -315,6 +322,10 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
         params["covariance_type"] = covariance_type
     for labels in partitions.of(k):
         estimator = clone(template).set_params(**params)
+        # A degenerate start loses the candidate to any proper one (and
+        # has NaN criteria when it is the best there is): stop it early.
+        estimator._abandon_degenerate_starts = True
+        estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
         try:
             _partition_start(estimator, partitions.X, w, labels)
             yield _fit_quietly(estimator, X, w)
@@ -358,13 +369,21 @@ def _best_fit(fits, X, sample_weight):
 def _polished(estimator, template, X, sample_weight):
     """The chosen fit continued to ``tol * FINAL_TOL_FACTOR`` (its starts
     were compared at ``tol``), its start parameters reset to the
-    template's."""
+    template's. EM with the capped M-step (``SEARCH_INNER_MAX_ITER``) goes
+    on first, then with the exact M-step from where it stopped."""
     tol = estimator.tol
-    try:
-        estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
-        _fit_quietly(estimator, X, sample_weight)
-    except START_FAILURES:
-        pass  # the fit is left as it was (a failed fit changes nothing)
+    phases = [estimator._inner_max_iter, None]
+    if phases[0] is None:
+        phases = [None]
+    estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
+    for cap in phases:
+        estimator._inner_max_iter = cap
+        try:
+            _fit_quietly(estimator, X, sample_weight)
+        except START_FAILURES:
+            pass  # the fit is left as it was (a failed fit changes nothing)
+    # A later fit of the returned estimator behaves as a fresh one's.
+    estimator._abandon_degenerate_starts = False
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],

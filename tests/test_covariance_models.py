@@ -309,6 +309,32 @@ def test_warm_start_from_the_solution_stays_there(model):
         np.testing.assert_array_equal(again.covariances, cold.covariances)
 
 
+@pytest.mark.parametrize("model", cm.ITERATIVE_MODELS)
+def test_capped_m_step_is_a_generalised_em_step(model):
+    """With ``max_inner``, the iterative M-step from ``previous`` stops
+    after that many inner iterations, stays in its model, never lowers the
+    expected complete-data log-likelihood of ``previous`` and never
+    exceeds the exact M-step's (the reference's formulas)."""
+    rng = np.random.default_rng(11)
+    n, scatter = ref.random_problem(rng, 3, 5)
+    _, start = ref.random_problem(rng, 3, 5, model=model)
+    previous = cm.covariance_m_step(model, n, start).covariances
+    exact = ref.reference_m_step(model, n, scatter, 0.0)
+    before = ref.expected_loglik(n, scatter, previous)
+    best = ref.expected_loglik(n, scatter, exact)
+    for cap in (1, 3):
+        step = cm.covariance_m_step(model, n, scatter, previous=previous, max_inner=cap)
+        assert step.n_iter <= cap
+        errors = ref.membership_errors(model, step.covariances)
+        assert max(errors.values()) < 1e-10, errors
+        value = ref.expected_loglik(n, scatter, step.covariances)
+        assert before - 1e-10 * abs(before) <= value <= best + 1e-10 * abs(best)
+        assert not step.converged  # the cap binds: the exact step needs more
+    uncapped = cm.covariance_m_step(model, n, scatter, previous=previous)
+    assert relative(uncapped.covariances, exact) < 1e-8
+    assert uncapped.n_iter > 3
+
+
 # ------------------------------------------------------- mclust on wine
 
 

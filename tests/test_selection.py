@@ -180,6 +180,70 @@ def test_spikes_are_not_selected(wine):
     assert not gm.degeneracies_
 
 
+def test_search_abandons_degenerate_starts_early(wine, monkeypatch):
+    # The spike case above with a search's abandon_degenerate: the spikes
+    # stop at a degeneracy check (every ABANDON_CHECK_INTERVAL iterations)
+    # instead of running on, and the proper optimum is still the fit.
+    import skmix._base as base
+    from skmix._config import ABANDON_CHECK_INTERVAL
+
+    results = []
+
+    def recording(*args, **kwargs):
+        results.append(fit_multistart(*args, **kwargs))
+        return results[-1]
+
+    fit_multistart = base.fit_multistart
+    monkeypatch.setattr(base, "fit_multistart", recording)
+
+    def fit(abandon):
+        gm = GaussianMixtureEM(
+            3,
+            covariance_type="diag",
+            reg_covar=0.0,
+            init_params="k-means++",
+            validation_fraction=0.0,
+            n_init=20,
+            random_state=0,
+            max_iter=1000,
+            tol=1e-8,
+        )
+        gm._abandon_degenerate_starts = abandon
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return gm.fit(wine), results[-1]
+
+    (_, plain), (gm, abandoning) = fit(False), fit(True)
+    spikes = sorted(plain.start_degeneracies)
+    assert spikes and sorted(abandoning.start_degeneracies) == spikes
+    for i in spikes:
+        assert abandoning.start_n_iter[i] % ABANDON_CHECK_INTERVAL == 0
+        assert abandoning.start_n_iter[i] < plain.start_n_iter[i]
+        assert not abandoning.start_converged[i]
+    n = len(wine)
+    assert gm.score(wine) * n == pytest.approx(WINE_G3["VVI"][1], abs=1e-3)
+    assert not gm.degeneracies_
+
+
+def test_searched_estimators_refit_as_fresh_ones(wine):
+    # The search's shortcuts (abandoned degenerate starts, capped inner
+    # iterations) end with it: refitting a returned estimator gives what a
+    # fresh estimator with the same parameters gives (on wine, VVE's
+    # orientation needs more sweeps per M-step than the search's cap).
+    search = select_model(
+        GaussianMixtureEM(random_state=0),
+        wine,
+        n_components=[2],
+        covariance_types="VVE",
+    )
+    best = search.best_estimator_
+    params = dict(best.get_params(), n_init=2)
+    refit = best.set_params(**params).fit(wine)
+    fresh = GaussianMixtureEM(**params).fit(wine)
+    np.testing.assert_array_equal(refit.covariances_, fresh.covariances_)
+    assert refit.n_iter_ == fresh.n_iter_
+
+
 def test_degenerate_and_failed_candidates_are_never_chosen():
     # 60 rows share the value 0.5 of the second column: a diag component on
     # them collapses (reg_covar alone keeps it invertible).

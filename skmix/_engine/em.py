@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._config import PROGRESS_SECONDS
+from .._config import ABANDON_CHECK_INTERVAL, PROGRESS_SECONDS
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
 
@@ -240,6 +240,7 @@ def run_em(
     validation: tuple | None = None,
     started: float | None = None,
     step: Callable | None = None,
+    abandon: Callable | None = None,
 ) -> EMResult:
     """Iterate ``step`` (E-step + M-step) until the mean log-likelihood of
     an accepted point changes by less than ``tol``, or ``max_iter``
@@ -257,6 +258,10 @@ def run_em(
     anyway when the run printed none for ``PROGRESS_SECONDS``. Lines give
     the seconds since ``started`` (a ``time.perf_counter`` value; by default
     the start of this run).
+
+    ``abandon(params, stats)``, if given, is asked every
+    ``ABANDON_CHECK_INTERVAL`` iterations whether the run is lost (a start
+    gone degenerate): if it says so the run stops there, not converged.
     """
     weight = total_weight(X, sample_weight)
     monitor = _Monitor(lower_bound, tol, verbose, verbose_interval, label, started)
@@ -292,6 +297,12 @@ def run_em(
         params, log_weights = result.params, result.log_weights
         if monitor.record(result, n_iter, weight, on_validation):
             converged = True
+            break
+        if (
+            abandon is not None
+            and n_iter % ABANDON_CHECK_INTERVAL == 0
+            and abandon(params, monitor.stats)
+        ):
             break
     return EMResult(
         params,

@@ -179,7 +179,11 @@ class _Start:
     and, with a split, its validation E-step."""
 
     def __init__(self, family, X, sample_weight, init_fn, plan, em_options, n_init):
-        # em_options["executor"], if any, runs every E-step of the fit.
+        # em_options["executor"], if any, runs every E-step of the fit;
+        # em_options["abandon_degenerate"] stops a start once it is
+        # degenerate (it is not passed on to run_em).
+        em_options = dict(em_options)
+        self.abandon_degenerate = em_options.pop("abandon_degenerate", False)
         self.family, self.init_fn, self.plan = family, init_fn, plan
         self.executor = em_options.get("executor") or SERIAL
         self.X, self.w = plan.training_rows(X, sample_weight)
@@ -225,6 +229,7 @@ class _Start:
             **self.em_options,
             validation=self._validation_rows(split),
             label=f"Start {index}: " if self.n_init > 1 else "",
+            abandon=self._is_degenerate if self.abandon_degenerate else None,
         )
         outcome = self._validated(result)
         if self.n_init > 1:
@@ -250,6 +255,13 @@ class _Start:
                 result.params, result.stats, self.scale[0]
             )
         )
+
+    def _is_degenerate(self, params, stats) -> bool:
+        """Whether EM's current parameters are degenerate (``run_em``'s
+        ``abandon``: a degenerate start loses to any proper one)."""
+        if self.scale is None:
+            self.scale = (self.family.data_scale(self.X, self.w),)
+        return bool(self.family.degenerate_components(params, stats, self.scale[0]))
 
     def _validated(self, result: EMResult) -> StartOutcome:
         """The start's outcome, scored on the validation rows (if any) at the
@@ -354,7 +366,10 @@ def fit_multistart(
 
     ``init_fn(X, sample_weight, rng)`` returns one start's ``(params,
     log_weights)``; ``em_options`` are ``run_em``'s (an ``executor`` there
-    runs every E-step, and its ``run_starts``, if it has one, the starts);
+    runs every E-step, and its ``run_starts``, if it has one, the starts),
+    and ``abandon_degenerate=True`` there stops each start as soon as the
+    family finds it degenerate (checked every ``ABANDON_CHECK_INTERVAL``
+    iterations; the selected start is then continued without the check);
     ``random_state`` is an int seed or a ``RandomState``; no row is held
     out when fewer than ``min_train_rows`` training rows with positive
     weight would be left (see ``split_rows``). Starts are judged degenerate
@@ -371,6 +386,11 @@ def fit_multistart(
         start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
         if data_scale is not None:
             start.scale = (data_scale,)
+        em_options = {
+            name: value
+            for name, value in em_options.items()
+            if name != "abandon_degenerate"
+        }
         starts = getattr(em_options.get("executor"), "run_starts", run_starts)
         with starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)

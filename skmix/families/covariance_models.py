@@ -59,6 +59,7 @@ its scale to the scatter matrices.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -178,7 +179,9 @@ def check_model(model):
 # ------------------------------------------------------------ the M-step
 
 
-def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
+def covariance_m_step(
+    model, resp_sum, scatter, reg_covar=0.0, previous=None, max_inner=None
+):
     """The covariances that maximise the expected complete-data
     log-likelihood under ``model``.
 
@@ -201,6 +204,14 @@ def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
         starting point of an iterative model's M-step (for EVE and VVE it
         also chooses among local optima). Ignored by closed forms, and
         where it is not finite and positive definite.
+    max_inner : int, default=None
+        Iterations at most of an iterative model's M-step (VEI, VEV and
+        VEE alternations, EVE's and VVE's orientation sweeps; None: to
+        convergence within ``INNER_MAX_ITER`` and
+        ``ORIENTATION_MAX_SWEEPS``). Each iteration raises the expected
+        complete-data log-likelihood, so a smaller cap still makes a
+        generalised EM step; a model search uses one while it compares
+        starts (see ``skmix.select_model``).
 
     Returns
     -------
@@ -224,9 +235,8 @@ def covariance_m_step(model, resp_sum, scatter, reg_covar=0.0, previous=None):
     with np.errstate(all="ignore"):
         if model in ITERATIVE_MODELS:
             start = _usable_previous(previous, scatter.shape)
-            covariances, n_iter, converged = _ITERATIVE[model](
-                resp_sum, scatter, start, model
-            )
+            iterate = partial(_ITERATIVE[model], max_inner=max_inner)
+            covariances, n_iter, converged = iterate(resp_sum, scatter, start, model)
         else:
             covariances = _CLOSED_FORMS[model](resp_sum, scatter)
     precisions_cholesky = precision_cholesky(covariances, model)
@@ -402,17 +412,19 @@ _CLOSED_FORMS = {
 # ------------------------------------------------------------- iterations
 
 
-def _volumes_and_shape(n, diagonals, shape):
+def _volumes_and_shape(n, diagonals, shape, max_inner=None):
     """VEI's M-step on (k, d) scatter diagonals: the volumes lambda_k and
     the shape a (geometric mean 1) of lambda_k diag(a), alternating
     lambda_k = sum_j w_kj / a_j / (d n_k) and a proportional to
-    sum_k w_k / lambda_k from ``shape`` (None: the pooled diagonals)."""
+    sum_k w_k / lambda_k from ``shape`` (None: the pooled diagonals), at
+    most ``max_inner`` times (None: ``INNER_MAX_ITER``)."""
     d = diagonals.shape[1]
     if shape is None:
         shape = (diagonals / n[:, None]).sum(axis=0)
     shape = shape / _geometric_mean(shape)
     volumes = (diagonals / shape).sum(axis=1) / (d * n)
-    for n_iter in range(1, INNER_MAX_ITER + 1):
+    cap = INNER_MAX_ITER if max_inner is None else max_inner
+    for n_iter in range(1, cap + 1):
         shape = (diagonals / volumes[:, None]).sum(axis=0)
         shape = shape / _geometric_mean(shape)
         new = (diagonals / shape).sum(axis=1) / (d * n)
@@ -420,35 +432,39 @@ def _volumes_and_shape(n, diagonals, shape):
         volumes = new
         if not change > INNER_TOL:  # also stops on NaN (singular)
             return volumes, shape, n_iter, True
-    return volumes, shape, INNER_MAX_ITER, False
+    return volumes, shape, cap, False
 
 
-def _vei(n, W, previous, model):
+def _vei(n, W, previous, model, max_inner=None):
     shape = None if previous is None else _diagonals(previous)[0]
-    volumes, shape, n_iter, converged = _volumes_and_shape(n, _diagonals(W), shape)
+    volumes, shape, n_iter, converged = _volumes_and_shape(
+        n, _diagonals(W), shape, max_inner
+    )
     return _diagonal_matrices(volumes[:, None] * shape), n_iter, converged
 
 
-def _vev(n, W, previous, model):
+def _vev(n, W, previous, model, max_inner=None):
     """VEI on the sorted eigenvalues of each W_k, rotated back by its
     eigenvectors (the orientation that pairs them with the sorted shape)."""
     values, vectors = _sorted_eigen(W)
     shape = None
     if previous is not None:
         shape = np.linalg.eigvalsh(previous[0])[::-1]
-    volumes, shape, n_iter, converged = _volumes_and_shape(n, values, shape)
+    volumes, shape, n_iter, converged = _volumes_and_shape(n, values, shape, max_inner)
     return _rotate(vectors, volumes[:, None] * shape), n_iter, converged
 
 
-def _vee(n, W, previous, model):
+def _vee(n, W, previous, model, max_inner=None):
     """Sigma_k = lambda_k C: alternate lambda_k = tr(W_k C^{-1}) / (d n_k)
     and C = S / det(S)^(1/d) with S = sum_k W_k / lambda_k, from C of
-    ``previous`` or of the pooled W_k / n_k."""
+    ``previous`` or of the pooled W_k / n_k, at most ``max_inner`` times
+    (None: ``INNER_MAX_ITER``)."""
     d = W.shape[1]
     start = previous[0] if previous is not None else (W / n[:, None, None]).sum(0)
     volumes = _vee_volumes(n, W, start)
-    n_iter, converged = INNER_MAX_ITER, False
-    for iteration in range(1, INNER_MAX_ITER + 1):
+    cap = INNER_MAX_ITER if max_inner is None else max_inner
+    n_iter, converged = cap, False
+    for iteration in range(1, cap + 1):
         new = _vee_volumes(n, W, (W / volumes[:, None, None]).sum(axis=0))
         change = np.max(np.abs(new - volumes) / volumes)
         volumes = new
@@ -499,17 +515,20 @@ def _orientation_objective(model, n, diagonals):
     return float(np.log(np.exp(logs.mean(axis=1)).sum()))
 
 
-def _common_orientation(n, W, previous, model):
+def _common_orientation(n, W, previous, model, max_inner=None):
     """EVE and VVE: D by Jacobi sweeps, then the shapes and volumes from
     the diagonals b_kj of D^T W_k D: VVE Delta_k = diag(b_k) / n_k; EVE
     Delta_k = lambda diag(b_k) / g_k with g_k = prod_j b_kj^(1/d) and
     lambda = sum_k g_k / n. With several starts, each runs
-    ``SCREEN_SWEEPS`` sweeps and the best continues to convergence."""
+    ``SCREEN_SWEEPS`` sweeps and the best continues to convergence;
+    ``max_inner`` caps every sweep count (None: ``ORIENTATION_MAX_SWEEPS``
+    for a search, ``SCREEN_SWEEPS`` for a screen)."""
     W = np.ascontiguousarray(W)
     precision_cholesky(W, model)  # the orientation of a singular W_k is free
     rotated = np.empty_like(W)
     starts = _orientation_starts(n, W, previous)
-    screen = SCREEN_SWEEPS if len(starts) > 1 else ORIENTATION_MAX_SWEEPS
+    cap = ORIENTATION_MAX_SWEEPS if max_inner is None else max_inner
+    screen = min(SCREEN_SWEEPS, cap) if len(starts) > 1 else cap
     best, n_iter = None, 0
     for start in starts:
         orientation = np.ascontiguousarray(start)
@@ -521,7 +540,7 @@ def _common_orientation(n, W, previous, model):
         if best is None or objective < best[0]:
             best = (objective, orientation, sweeps)
     _, orientation, sweeps = best
-    if sweeps < 0 and screen < ORIENTATION_MAX_SWEEPS:
+    if sweeps < 0 and len(starts) > 1:
         sweeps = common_orientation(
             W,
             n,
@@ -529,7 +548,7 @@ def _common_orientation(n, W, previous, model):
             orientation,
             rotated,
             INNER_TOL,
-            ORIENTATION_MAX_SWEEPS,
+            cap,
         )
         n_iter += abs(sweeps)
     diagonals = (W @ orientation * orientation).sum(axis=1)

@@ -40,11 +40,15 @@ class GaussianModelFamily(GaussianFamily):
     reg_covar : float
         Non-negative regularisation of the scatter matrices (see
         :mod:`skmix.families.covariance_models`).
+    inner_max_iter : int, default=None
+        Inner iterations at most per M-step of an iterative model
+        (``covariance_m_step``'s ``max_inner``; None: to convergence).
     """
 
-    def __init__(self, model="VVE", reg_covar=1e-6):
+    def __init__(self, model="VVE", reg_covar=1e-6, inner_max_iter=None):
         super().__init__("full", reg_covar)
         self.model = model
+        self.inner_max_iter = inner_max_iter
 
     def initial_m_step(self, stats, reference):
         """The model's M-step about the reference means, with no previous
@@ -65,7 +69,12 @@ class GaussianModelFamily(GaussianFamily):
         second = upper + np.triu(upper, 1).transpose(0, 2, 1)
         scatter = second - resp_sum[:, None, None] * shift[:, :, None] * shift[:, None]
         step = covariance_m_step(
-            self.model, resp_sum, scatter, self.reg_covar, previous
+            self.model,
+            resp_sum,
+            scatter,
+            self.reg_covar,
+            previous,
+            max_inner=self.inner_max_iter,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
