@@ -23,7 +23,9 @@ from ._cli_input import (
     read_input,
     refit_on_all_rows,
 )
+from .composite import CompositeMixture
 from .gaussian import GaussianMixtureEM
+from .nig import NIGMixture
 from .selection import MCLUST_MODELS, MCLUST_NAMES, select_model
 
 #: Covariance models per block of the printed BIC table (14 side by side
@@ -51,25 +53,36 @@ def _cell(row, n):
     return f"{row['bic']:.3f}"
 
 
-def _header(covariance_type):
+def _header(column):
+    """A column of the printed table: a covariance model (mclust's name
+    beside scikit-learn's), prefixed by the family if not Gaussian."""
+    estimator, covariance_type = column
+    if covariance_type is None:
+        return ESTIMATOR_NAMES.get(estimator, estimator)
     mclust = MCLUST_NAMES.get(covariance_type)
-    return covariance_type + (f" ({mclust})" if mclust else "")
+    text = covariance_type + (f" ({mclust})" if mclust else "")
+    if estimator != "GaussianMixtureEM":
+        text = f"{ESTIMATOR_NAMES.get(estimator, estimator)} {covariance_type}"
+    return text
 
 
 def _format_table(rows, n):
-    types = list(dict.fromkeys(row["covariance_type"] for row in rows))
+    columns = list(
+        dict.fromkeys((row["estimator"], row["covariance_type"]) for row in rows)
+    )
     ks = sorted({int(row["n_components"]) for row in rows})
     cells = {
-        (row["n_components"], row["covariance_type"]): _cell(row, n) for row in rows
+        (row["n_components"], row["estimator"], row["covariance_type"]): _cell(row, n)
+        for row in rows
     }
     lines = []
-    for first in range(0, len(types), TABLE_BLOCK):
-        block = types[first : first + TABLE_BLOCK]
+    for first in range(0, len(columns), TABLE_BLOCK):
+        block = columns[first : first + TABLE_BLOCK]
         if first:
             lines.append("")
-        lines.append("   G " + "".join(f"{_header(t):>18}" for t in block))
+        lines.append("   G " + "".join(f"{_header(c):>18}" for c in block))
         for k in ks:
-            row = "".join(f"{cells.get((k, t), ''):>18}" for t in block)
+            row = "".join(f"{cells.get((k, *c), ''):>18}" for c in block)
             lines.append(f"{k:>4} {row}")
     if any(row["degenerate"] for row in rows):
         lines += [
@@ -100,24 +113,32 @@ def _summary(result, X, names, source, seconds, n_search):
     chosen = rows[result.best_index_]
     labels = best.predict(X)
     sizes = np.bincount(labels, minlength=best.n_components)
-    mclust = MCLUST_NAMES.get(best.covariance_type, best.covariance_type)
+    family = ESTIMATOR_NAMES.get(type(best).__name__, type(best).__name__)
+    chosen_model = f"{best.n_components} components"
+    if getattr(best, "covariance_type", None) is not None:
+        mclust = MCLUST_NAMES.get(best.covariance_type, best.covariance_type)
+        chosen_model += f", covariance_type='{best.covariance_type}'"
+        if isinstance(best, GaussianMixtureEM):
+            chosen_model += f" (mclust {mclust})"
     out = [
-        f"skmix: Gaussian mixture chosen by {result.criterion.upper()} on {source}",
+        f"skmix: {family} mixture chosen by {result.criterion.upper()} on {source}",
         f"data: {X.shape[0]} rows x {X.shape[1]} columns ({', '.join(names)})",
         "",
         "BIC = -2 log L + p log n for each model (lower is better; "
         "R's mclust reports -BIC):",
         _format_table(rows, n_search),
         "",
-        f"chosen model: {best.n_components} components, covariance_type="
-        f"'{best.covariance_type}' (mclust {mclust})",
+        f"chosen model: {chosen_model}",
         _chosen_line(best, chosen, X, n_search),
         "",
-        "component   weight   size   mean",
     ]
+    means = getattr(best, "means_", None)
+    out.append("component   weight   size" + ("" if means is None else "   mean"))
     for k in range(best.n_components):
-        mean = ", ".join(f"{v:.4f}" for v in best.means_[k])
-        out.append(f"{k:>9} {best.weights_[k]:>8.4f} {sizes[k]:>6}   ({mean})")
+        line = f"{k:>9} {best.weights_[k]:>8.4f} {sizes[k]:>6}"
+        if means is not None:
+            line += "   (" + ", ".join(f"{v:.4f}" for v in means[k]) + ")"
+        out.append(line)
     out += ["", f"time taken: {seconds:.2f} s"]
     return "\n".join(out)
 
@@ -141,6 +162,34 @@ def _models(text, parser):
     if not models:
         parser.error("--models needs at least one covariance model")
     return models
+
+
+#: The families of ``--model``: estimators, and how the output names them.
+MODELS = {
+    "gaussian": (GaussianMixtureEM,),
+    "nig": (NIGMixture,),
+    "composite": (CompositeMixture,),
+    "auto": (GaussianMixtureEM, NIGMixture),
+}
+ESTIMATOR_NAMES = {
+    "GaussianMixtureEM": "Gaussian",
+    "NIGMixture": "NIG",
+    "CompositeMixture": "composite",
+}
+
+
+def _templates(args):
+    """The estimators ``--model`` searches, with the command line's
+    tolerance, seed and threads."""
+    return [
+        cls(
+            tol=args.tol,
+            max_iter=1000,
+            random_state=args.random_state,
+            n_jobs=args.n_jobs,
+        )
+        for cls in MODELS[args.model]
+    ]
 
 
 def _parser():
@@ -177,6 +226,16 @@ def _parser():
         help="comma-separated covariance models, by mclust's names (EII, VII, "
         "EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV) or "
         "scikit-learn's (spherical, diag, tied, full); default all 14",
+    )
+    parser.add_argument(
+        "--model",
+        choices=tuple(MODELS),
+        default="gaussian",
+        help="the mixture family: gaussian (default; mclust's covariance "
+        "models), nig (normal-inverse Gaussian, skewed and heavy-tailed "
+        "clusters; scikit-learn's four covariance types), composite (each "
+        "column's family inferred: gaussian, Poisson, ...), or auto (Gaussian "
+        "and NIG mixtures compared by the criterion)",
     )
     parser.add_argument(
         "--criterion",
@@ -228,14 +287,8 @@ def main(argv=None):
         X, names, rows, source = data.X, data.names, data.rows, data.source
         compile_notice()
         start = time.perf_counter()
-        template = GaussianMixtureEM(
-            tol=args.tol,
-            max_iter=1000,
-            random_state=args.random_state,
-            n_jobs=args.n_jobs,
-        )
         result = select_model(
-            template,
+            _templates(args),
             X[data.search],
             n_components=range(1, args.max_components + 1),
             covariance_types=models,

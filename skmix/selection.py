@@ -192,6 +192,12 @@ def _covariance_types(template, covariance_types):
     estimator has none)."""
     if "covariance_type" not in template.get_params():
         return [None]
+    if not isinstance(template, GaussianMixtureEM):
+        # Other estimators (NIGMixture) take scikit-learn's four types: the
+        # given ones among them, else the template's own.
+        given = list(SKLEARN_MODELS) if covariance_types is None else covariance_types
+        given = [given] if isinstance(given, str) else list(given)
+        return [t for t in given if t in SKLEARN_MODELS] or [template.covariance_type]
     if covariance_types is None:
         return list(MCLUST_MODELS)
     if isinstance(covariance_types, str):
@@ -553,6 +559,8 @@ def select_model(
         Covariance models of Gaussian candidates: any of
         ``GaussianMixtureEM``'s ``covariance_type`` values. None: mclust's
         14 (:data:`MCLUST_MODELS`, with scikit-learn's names for its four).
+        Other estimators with a ``covariance_type`` (NIGMixture) are searched
+        over scikit-learn's four types among these (all four for None).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
         What chooses the model: ``-2 log L + p log n`` (BIC), ``-2 log L +
         2 p`` (AIC), or mclust's ICL, ``BIC + 2 sum_i -log max_k z_ik``

@@ -64,3 +64,37 @@ def test_help_runs_as_module():
         check=True,
     )
     assert "BIC" in result.stdout and "--max-components" in result.stdout
+
+
+def _printed_bics(out):
+    """The BIC cells of the printed table (degenerate ones excluded)."""
+    table = out.split("R's mclust reports -BIC):")[1].split("chosen model")[0]
+    cells = []
+    for line in table.splitlines():
+        parts = line.split()
+        if parts and parts[0].isdigit():
+            cells += [float(p) for p in parts[1:] if not p.startswith("(")]
+    return cells
+
+
+@pytest.mark.parametrize(
+    "model, family, headers",
+    [
+        ("nig", "NIG", ["NIG spherical", "NIG diag", "NIG tied", "NIG full"]),
+        ("auto", "", ["full (VVV)", "NIG full"]),
+        ("composite", "composite", ["composite"]),
+    ],
+)
+def test_model_option_searches_that_family(model, family, headers, capsys):
+    assert main(["--model", model, "--max-components", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"{family} mixture chosen by BIC" in out
+    for header in headers:
+        assert header in out
+    chosen = out.split("chosen model:")[1].split("\n")[1]
+    log_lik = float(chosen.split("log-likelihood ")[1].split(",")[0])
+    p = int(chosen.split(", ")[1].split(" free")[0])
+    bic = float(chosen.split("BIC ")[1].split(",")[0])
+    # BIC as its formula, and the smallest of the table.
+    assert bic == pytest.approx(-2 * log_lik + p * np.log(272), abs=2e-5)
+    assert bic == pytest.approx(min(_printed_bics(out)), abs=1e-3)
