@@ -84,6 +84,11 @@ PROGRESS_SECONDS = 5.0
 #: so far that the statistics about them lose their digits.
 REFERENCE_ROWS = 1024
 
+#: The data's spread that degeneracy is judged against (a component's
+#: variance relative to the data's) is estimated on at most this many evenly
+#: spaced rows (skmix.families.degeneracy.data_scale).
+DATA_SCALE_MAX_ROWS = 10_000
+
 #: k-means initialisations run on at most this many rows: a random
 #: subsample beyond it, every row then labelled by its nearest centre, so
 #: that initialising a long X costs no more memory than a chunk of it.

@@ -46,7 +46,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._config import CHUNK_SIZE, SINGULAR_RCOND
+from .._config import CHUNK_SIZE, DATA_SCALE_MAX_ROWS, SINGULAR_RCOND
 from ._base import chunk_bounds
 
 #: Effective rows a component needs, by what its covariance estimates from
@@ -79,26 +79,44 @@ class DataScale(NamedTuple):
 
 def data_scale(X, sample_weight, diagonal: bool) -> DataScale:
     """The (weighted) spread of the rows of X: their column variances, and
-    unless ``diagonal`` the whitening map of their covariance. X goes by
-    chunks of ``CHUNK_SIZE`` rows (a memory map is read, not copied), in two
-    passes: the mean, then the scatter about it."""
+    unless ``diagonal`` the whitening map of their covariance.
+
+    Estimated on at most ``DATA_SCALE_MAX_ROWS`` evenly spaced rows (a
+    threshold of 1e-10 of the data's variance does not need more, and a fit
+    should not pay a pass over all rows for it), by chunks of
+    ``CHUNK_SIZE`` rows in two passes: the mean, then the scatter about it.
+    """
     n = X.shape[0]
-    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    total = w.sum()
-    bounds = chunk_bounds(n, CHUNK_SIZE)
-    mean = sum(w[a:b] @ np.asarray(X[a:b], dtype=np.float64) for a, b in bounds)
+    step = max(1, -(-n // DATA_SCALE_MAX_ROWS))
+    w = None if sample_weight is None else np.asarray(sample_weight, float)
+    if w is not None and not w[::step].sum() > 0:
+        step = 1  # the spaced rows weigh nothing: all rows
+    rows = X[::step]
+    m = rows.shape[0]
+    weights = np.ones(m) if w is None else w[::step]
+    total = weights.sum()
+    bounds = chunk_bounds(m, CHUNK_SIZE)
+    mean = sum(
+        weights[a:b] @ np.asarray(rows[a:b], dtype=np.float64) for a, b in bounds
+    )
     mean = mean / total
     scatter = 0.0
     for a, b in bounds:
-        centred = np.asarray(X[a:b], dtype=np.float64) - mean
-        weighted = centred * w[a:b, None]
+        centred = np.asarray(rows[a:b], dtype=np.float64) - mean
+        weighted = centred * weights[a:b, None]
         scatter = scatter + (
             (weighted * centred).sum(axis=0) if diagonal else weighted.T @ centred
         )
-    rows_per_weight = n / total if total > 0 else 1.0
+    if w is not None:
+        total = w.sum()
+        n_rows = n
+    else:
+        n_rows = total = float(n)
+    rows_per_weight = n_rows / total if total > 0 else 1.0
+    sample_total = weights.sum()
     if diagonal:
-        return DataScale(scatter / total, None, rows_per_weight)
-    covariance = scatter / total
+        return DataScale(scatter / sample_total, None, rows_per_weight)
+    covariance = scatter / sample_total
     data_variances, directions = np.linalg.eigh(covariance)
     spread = data_variances > SINGULAR_RCOND * max(data_variances.max(), 0.0)
     whiten = directions[:, spread] / np.sqrt(data_variances[spread])
