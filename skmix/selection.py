@@ -556,11 +556,9 @@ def select_model(
         Numbers of components tried (estimators without an
         ``n_components`` parameter are fitted as they are).
     covariance_types : str or sequence of str, default=None
-        Covariance models of Gaussian candidates: any of
-        ``GaussianMixtureEM``'s ``covariance_type`` values. None: mclust's
-        14 (:data:`MCLUST_MODELS`, with scikit-learn's names for its four).
-        Other estimators with a ``covariance_type`` (NIGMixture) are searched
-        over scikit-learn's four types among these (all four for None).
+        Gaussian candidates' ``covariance_type`` values. None: mclust's 14
+        (:data:`MCLUST_MODELS`, scikit-learn's names for its four). NIGMixture:
+        scikit-learn's four types among these (all four for None).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
         What chooses the model: ``-2 log L + p log n`` (BIC), ``-2 log L +
         2 p`` (AIC), or mclust's ICL, ``BIC + 2 sum_i -log max_k z_ik``
