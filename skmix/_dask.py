@@ -21,6 +21,7 @@ import copy
 import numpy as np
 
 from ._config import DASK_INIT_ROWS, LABELS, LOG_PROB, PROBABILITIES, SCORES
+from ._validation import weight_exponent
 
 
 def is_dask(X) -> bool:
@@ -141,7 +142,7 @@ def dask_weights(sample_weight, n, sizes, n_components):
             f"{n_components}, n_samples = {positive} (rows with positive "
             "weight). Use fewer components or more data."
         )
-    return w * float(np.ldexp(1.0, -(np.frexp(high)[1] - 1)))
+    return w * float(np.ldexp(1.0, -weight_exponent(high)))
 
 
 def _input_blocks(X):

@@ -142,6 +142,13 @@ def is_plain_float_matrix(X, min_samples):
 PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
+def weight_exponent(largest: float) -> int:
+    """The power of two whose inverse brings a largest weight ``largest``
+    into [1, 2): weights scaled by it (``np.ldexp(w, -exponent)``) keep
+    their ratios exactly."""
+    return int(np.frexp(largest)[1] - 1)
+
+
 def scaled_sample_weight(sample_weight, family, n_components):
     """``sample_weight`` times the power of two that brings its largest
     value into [1, 2) (exact), when only the ratios of the weights count
@@ -158,8 +165,7 @@ def scaled_sample_weight(sample_weight, family, n_components):
     double precision's range, a weight becomes 0.
     """
     if family.relative_weights:
-        exponent = np.frexp(sample_weight.max())[1] - 1
-        scaled = np.ldexp(sample_weight, -exponent)
+        scaled = np.ldexp(sample_weight, -weight_exponent(sample_weight.max()))
     else:
         with np.errstate(over="ignore"):
             total = sample_weight.sum()
