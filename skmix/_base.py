@@ -38,6 +38,7 @@ from ._config import (
 from ._dask import fit_data as dask_fit_data
 from ._dask import infer as dask_infer
 from ._dask import is_dask
+from ._dask import scaled_weights as dask_scaled_weights
 
 # For skmix.selection (estimators reach the engine through _base).
 from ._engine import HC_TRANSFORMATIONS as HC_TRANSFORMATIONS
@@ -407,6 +408,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 self, X, sample_weight, check_random_state(self.random_state)
             )
             family = self._make_family(rows.X)
+            rows, sample_weight = dask_scaled_weights(rows, sample_weight, family)
         else:
             rows = None
             X = self._validate_X(X, reset=True)

@@ -113,8 +113,8 @@ def _encoder_of(checker):
 
 def dask_weights(sample_weight, n, sizes, n_components):
     """The sample weights as a Dask array in X's row blocks (or ``None``),
-    checked as in-memory weights are (one pass over them) and rescaled by
-    the power of two the in-memory fit uses (exact)."""
+    checked as in-memory weights are (one pass over them); see
+    :func:`scaled_weights` for their rescaling."""
     import dask
     import dask.array as da
 
@@ -142,7 +142,19 @@ def dask_weights(sample_weight, n, sizes, n_components):
             f"{n_components}, n_samples = {positive} (rows with positive "
             "weight). Use fewer components or more data."
         )
-    return w * float(np.ldexp(1.0, -weight_exponent(high)))
+    return w
+
+
+def scaled_weights(rows, w_sample, family):
+    """``(rows, w_sample)`` with their weights rescaled as the in-memory fit
+    rescales its own (``skmix._validation.scaled_sample_weight``): by the
+    power of two that brings the largest into [1, 2), exactly, where only
+    their ratios count (``family.relative_weights``); unchanged otherwise."""
+    if rows.weights is None or not family.relative_weights:
+        return rows, w_sample
+    exponent = weight_exponent(float(rows.weights.max().compute()))
+    rows.weights = rows.weights * float(np.ldexp(1.0, -exponent))
+    return rows, np.ldexp(w_sample, -exponent)
 
 
 def _input_blocks(X):

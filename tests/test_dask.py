@@ -286,6 +286,22 @@ def test_sample_weight_on_dask_equals_in_memory(client):
     _assert_close(on_dask, in_memory)
 
 
+def test_weights_whose_scale_counts_are_not_rescaled(client):
+    # With alpha > 0 the coins' pseudo-counts are in units of weight, so the
+    # in-memory fit keeps the weights' scale (only ratios are rescaled where
+    # they alone count): the Dask fit must too.
+    X = _count_rows()
+    w = np.random.default_rng(2).uniform(0.0, 3.0, size=X.shape[0]) * 1e-3
+    make = lambda: CoinMixture(2, alpha=1.0, random_state=0)  # noqa: E731
+    in_memory, on_dask = _started(make, X)
+    in_memory.fit(X, sample_weight=w)
+    on_dask.fit(
+        da.from_array(X, chunks=(2 * CHUNK_SIZE, X.shape[1])),
+        sample_weight=da.from_array(w, chunks=2 * CHUNK_SIZE),
+    )
+    _assert_close(on_dask, in_memory)
+
+
 class _CountingBlocks:
     """A block function that counts the blocks read (one process)."""
 
