@@ -208,6 +208,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # set on the candidates of a model search (skmix.select_model).
     _abandon_degenerate_starts = False
 
+    # Where each start begins, a sequence of ``(params, log_weights)``, one
+    # per start (their number replaces ``n_init``), when a model search
+    # gives them (skmix.select_model: its starting partitions); None: as
+    # ``init_params`` and ``_start_recipe`` say. Ignored by a warm start.
+    _start_points = None
+
     # ------------------------------------------------- parameter checks
     @classmethod
     def _get_param_names(cls):
@@ -423,6 +429,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
         init_fn = self._init_fn(family, X, warm)
+        points = None if warm else self._start_points
+        n_init = 1 if warm else self.n_init if points is None else len(points)
         em_options = {}
         # The data's spread, against which degeneracy is judged: of the
         # sample drawn to the client for Dask input.
@@ -439,7 +447,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 X,
                 sample_weight,
                 init_fn,
-                n_init=1 if warm else self.n_init,
+                n_init=n_init,
+                start_points=points,
                 random_state=_random_state_or_seed(self.random_state),
                 validation_fraction=self.validation_fraction,
                 n_jobs=self.n_jobs,

@@ -32,7 +32,7 @@ from ._base import (
     hc_labels,
 )
 from ._config import FINAL_TOL_FACTOR
-from .families.covariance_models import SKLEARN_MODELS
+from .families.covariance_models import ITERATIVE_MODELS, SKLEARN_MODELS, check_model
 from .families.degeneracy import data_scale, singular_components
 from .gaussian import GaussianMixtureEM
 
@@ -293,50 +293,43 @@ class _Partitions:
         return found
 
 
-def _precisions(precisions_cholesky, layout):
-    """Precisions from their upper Cholesky factors U (P = U U^T)."""
-    if layout in ("diag", "spherical"):
-        return precisions_cholesky**2
-    if layout == "tied":
-        return precisions_cholesky @ precisions_cholesky.T
-    return np.einsum("kij,klj->kil", precisions_cholesky, precisions_cholesky)
-
-
-def _partition_start(estimator, X, sample_weight, labels):
-    """``estimator`` set to start from the model's M-step on ``labels``
-    (its initial weights, means and precisions), one start."""
+def _partition_points(estimator, X, sample_weight, partitions):
+    """Where the starts of ``estimator`` begin: the model's M-step on each
+    partition (its weights, means and covariances), ``(params,
+    log_weights)`` per partition."""
     k = estimator.n_components
     family = estimator._make_family(X)
     reference = family.reference(X, k)
-    stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
-    params = family.initial_m_step(stats, reference)
-    counts = np.asarray(stats.resp_sum, dtype=np.float64)
-    layout = family.covariance_type
-    return estimator.set_params(
-        weights_init=counts / counts.sum(),
-        means_init=params.means,
-        precisions_init=_precisions(params.precisions_cholesky, layout),
-        n_init=1,
-    )
+    points = []
+    for labels in partitions:
+        stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
+        params = family.initial_m_step(stats, reference)
+        counts = np.asarray(stats.resp_sum, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            points.append((params, np.log(counts / counts.sum())))
+    return points
 
 
 def _gaussian_fits(template, k, covariance_type, partitions, X, w):
-    """The fits of one Gaussian candidate from each starting partition: a
-    generator of fitted estimators, or of the error of a failed start."""
-    params = {"n_components": k}
+    """The fit of one Gaussian candidate from its starting partitions (one
+    fit, a start per partition, compared by their log-likelihoods): a
+    generator of the fitted estimator, or of the error when every start
+    failed."""
+    params = {"n_components": k, "validation_fraction": 0.0}
     if covariance_type is not None:
         params["covariance_type"] = covariance_type
-    for labels in partitions.of(k):
-        estimator = clone(template).set_params(**params)
-        # A degenerate start loses the candidate to any proper one (and
-        # has NaN criteria when it is the best there is): stop it early.
-        estimator._abandon_degenerate_starts = True
-        estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
-        try:
-            _partition_start(estimator, partitions.X, w, labels)
-            yield _fit_quietly(estimator, X, w)
-        except START_FAILURES as failure:
-            yield failure
+    estimator = clone(template).set_params(**params)
+    # A degenerate start loses the candidate to any proper one (and has NaN
+    # criteria when it is the best there is): stop it early.
+    estimator._abandon_degenerate_starts = True
+    estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
+    try:
+        estimator._start_points = _partition_points(
+            estimator, partitions.X, w, partitions.of(k)
+        )
+        yield _fit_quietly(estimator, X, w)
+    except START_FAILURES as failure:
+        yield failure
 
 
 def _own_fits(template, k, covariance_type, n_init, X, w):
@@ -373,32 +366,32 @@ def _best_fit(fits, X, sample_weight):
 
 
 def _polished(estimator, template, X, sample_weight):
-    """The chosen fit continued to ``tol * FINAL_TOL_FACTOR`` (its starts
-    were compared at ``tol``), its start parameters reset to the
-    template's. EM with the capped M-step (``SEARCH_INNER_MAX_ITER``) goes
-    on first, then with the exact M-step from where it stopped."""
+    """The chosen fit continued with the exact M-step to ``tol *
+    FINAL_TOL_FACTOR``, its start parameters reset to the template's.
+
+    Its starts were compared at ``tol`` with the capped M-step
+    (``SEARCH_INNER_MAX_ITER``) and the best was continued to the final
+    tolerance; an iterative model then goes on with the exact M-step, and a
+    single start (which was not continued) to the final tolerance.
+    """
     tol = estimator.tol
-    phases = [estimator._inner_max_iter, None]
-    if phases[0] is None:
-        phases = [None]
-    estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
-    for cap in phases:
-        estimator._inner_max_iter = cap
+    model = check_model(estimator.covariance_type)
+    if model in ITERATIVE_MODELS or len(estimator._start_points) == 1:
+        estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
+        estimator._inner_max_iter = None
         try:
             _fit_quietly(estimator, X, sample_weight)
         except START_FAILURES:
             pass  # the fit is left as it was (a failed fit changes nothing)
     # A later fit of the returned estimator behaves as a fresh one's.
     estimator._abandon_degenerate_starts = False
+    estimator._inner_max_iter = None
+    estimator._start_points = None
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],
         tol=tol,
-        **{
-            name: own[name]
-            for name in ("weights_init", "means_init", "precisions_init", "n_init")
-            if name in own
-        },
+        validation_fraction=own["validation_fraction"],
     )
 
 

@@ -178,13 +178,16 @@ class _Start:
     """Runs one start of a fit: its initialisation, EM on the training rows
     and, with a split, its validation E-step."""
 
-    def __init__(self, family, X, sample_weight, init_fn, plan, em_options, n_init):
+    def __init__(
+        self, family, X, sample_weight, init_fn, plan, em_options, n_init, points=None
+    ):
         # em_options["executor"], if any, runs every E-step of the fit;
         # em_options["abandon_degenerate"] stops a start once it is
         # degenerate (it is not passed on to run_em).
         em_options = dict(em_options)
         self.abandon_degenerate = em_options.pop("abandon_degenerate", False)
         self.family, self.init_fn, self.plan = family, init_fn, plan
+        self.points = points
         self.executor = em_options.get("executor") or SERIAL
         self.X, self.w = plan.training_rows(X, sample_weight)
         self.em_options, self.n_init = em_options, n_init
@@ -212,8 +215,11 @@ class _Start:
         return outcome
 
     def _run(self, index: int) -> StartOutcome:
-        with self.plan.start_state(index) as state:
-            params, log_weights = self.init_fn(self.X, self.w, state)
+        if self.points is not None:
+            params, log_weights = self.points[index]
+        else:
+            with self.plan.start_state(index) as state:
+                params, log_weights = self.init_fn(self.X, self.w, state)
         split = self.plan.split
         result = run_em(
             self.family,
@@ -360,6 +366,7 @@ def fit_multistart(
     min_train_rows: int = 1,
     policy: SelectionPolicy | None = None,
     data_scale=None,
+    start_points=None,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -374,7 +381,9 @@ def fit_multistart(
     out when fewer than ``min_train_rows`` training rows with positive
     weight would be left (see ``split_rows``). Starts are judged degenerate
     against ``data_scale`` (the family's ``data_scale``), by default that of
-    the training rows.
+    the training rows. ``start_points``, a sequence of ``n_init``
+    ``(params, log_weights)``, are where the starts begin instead of
+    ``init_fn``'s draws (start i at the i-th).
     """
     policy = PairedValidation() if policy is None else policy
     with random_state_of(random_state) as rng:
@@ -383,7 +392,9 @@ def fit_multistart(
         )
         if em_options.get("verbose", 0):
             say(_startup_line(plan, X, n_init, em_options))
-        start = _Start(family, X, sample_weight, init_fn, plan, em_options, n_init)
+        start = _Start(
+            family, X, sample_weight, init_fn, plan, em_options, n_init, start_points
+        )
         if data_scale is not None:
             start.scale = (data_scale,)
         em_options = {

@@ -63,8 +63,8 @@ from functools import partial
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg.lapack import dtrtri
 
+from .._kernels.gaussian.linalg import precision_cholesky as _factor_kernel
 from .._kernels.orientation import common_orientation
 
 #: mclust's model names, in its order.
@@ -108,12 +108,6 @@ ORIENTATION_MAX_SWEEPS = 100
 #: Sweeps each cold start of EVE's and VVE's orientation runs before the
 #: best one is continued (see ``_common_orientation``).
 SCREEN_SWEEPS = 10
-
-#: A Cholesky pivot must exceed this times (j + 1) times its diagonal entry
-#: for the covariance to count as positive definite (four times the
-#: rounding error bound of the pivot; the rule of skmix's Gaussian kernels).
-_PIVOT_TOLERANCE = 4.0 * np.finfo(np.float64).eps
-
 
 class CovarianceMStep(NamedTuple):
     """The covariances a model's M-step chose.
@@ -250,20 +244,15 @@ def precision_cholesky(covariances, model="VVV"):
     covariance is not finite or not numerically positive definite (a
     Cholesky pivot within rounding of zero counts as not positive).
     """
-    covariances = np.asarray(covariances, dtype=np.float64)
-    if not np.all(np.isfinite(covariances)):
+    covariances = np.ascontiguousarray(covariances, dtype=np.float64)
+    if covariances.ndim != 3 or not np.all(np.isfinite(covariances)):
         raise ValueError(ill_defined_covariance(model))
-    try:
-        lower = np.linalg.cholesky(covariances)
-    except np.linalg.LinAlgError:
-        raise ValueError(ill_defined_covariance(model)) from None
-    d = covariances.shape[-1]
-    pivots = np.diagonal(lower, axis1=1, axis2=2) ** 2
-    diagonal = np.diagonal(covariances, axis1=1, axis2=2)
-    if not np.all(pivots > _PIVOT_TOLERANCE * np.arange(1, d + 1) * diagonal):
+    factors = np.empty_like(covariances)
+    # The Gaussian kernels' rule: a pivot must exceed (j + 1) times four
+    # rounding errors of its diagonal entry.
+    if _factor_kernel(covariances, factors) >= 0:
         raise ValueError(ill_defined_covariance(model))
-    # LAPACK's triangular inverse: (L^{-1})^T is the upper factor U.
-    return np.array([dtrtri(factor, lower=1)[0].T for factor in lower])
+    return factors
 
 
 def _check_statistics(resp_sum, scatter):
