@@ -33,6 +33,9 @@ from .._config import CACHE_KERNELS
 _PAIR_NEWTON_STEPS = 30
 #: Halvings at most of a Newton step that does not lower F.
 _PAIR_HALVINGS = 60
+#: Angles (radians) below which a Newton step is not tried: a rotation by
+#: less changes no entry of D by more than rounding.
+_SMALLEST_STEP = 1e-15
 #: Rounding error of F in units of the size of its terms (16 eps).
 _ROUNDING = 16.0 * np.finfo(np.float64).eps
 #: Sweeps without a smaller largest angle after which the angles are taken
@@ -118,6 +121,8 @@ def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
         noise = _ROUNDING * (abs(f) + size)
         accepted = False
         for _ in range(_PAIR_HALVINGS):
+            if abs(step) <= _SMALLEST_STEP:
+                break  # no angle this small moves F or F' measurably
             fn, f1n, f2n, size_n = _pair_objective(
                 theta + step, a0, b0, w, weights, log_rest, d, equal_volume
             )
@@ -129,7 +134,7 @@ def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
             break
         theta += step
         f, f1, f2, size = fn, f1n, f2n, size_n
-        if abs(step) <= 1e-15:
+        if abs(step) <= _SMALLEST_STEP:
             break
     return theta
 
