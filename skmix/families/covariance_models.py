@@ -109,6 +109,7 @@ ORIENTATION_MAX_SWEEPS = 100
 #: best one is continued (see ``_common_orientation``).
 SCREEN_SWEEPS = 10
 
+
 class CovarianceMStep(NamedTuple):
     """The covariances a model's M-step chose.
 
@@ -174,7 +175,13 @@ def check_model(model):
 
 
 def covariance_m_step(
-    model, resp_sum, scatter, reg_covar=0.0, previous=None, max_inner=None
+    model,
+    resp_sum,
+    scatter,
+    reg_covar=0.0,
+    previous=None,
+    max_inner=None,
+    trusted=False,
 ):
     """The covariances that maximise the expected complete-data
     log-likelihood under ``model``.
@@ -206,6 +213,12 @@ def covariance_m_step(
         complete-data log-likelihood, so a smaller cap still makes a
         generalised EM step; a model search uses one while it compares
         starts (see ``skmix.select_model``).
+    trusted : bool, default=False
+        Whether the statistics are well-formed by construction (the
+        Gaussian family's: shapes as above, ``resp_sum`` positive and
+        finite, ``scatter`` symmetric and overwritable): their checks and
+        the copy are then skipped. A covariance that comes out not finite
+        still raises.
 
     Returns
     -------
@@ -219,12 +232,13 @@ def covariance_m_step(
         features under VVV), or the input is malformed.
     """
     model = check_model(model)
-    resp_sum, scatter = _check_statistics(resp_sum, scatter)
+    if not trusted:
+        resp_sum, scatter = _check_statistics(resp_sum, scatter)
     if not reg_covar >= 0:
         raise ValueError(f"reg_covar must be non-negative, got {reg_covar!r}.")
-    d = scatter.shape[1]
     if reg_covar:
-        scatter = scatter + (resp_sum * reg_covar)[:, None, None] * np.eye(d)
+        diagonal = np.arange(scatter.shape[1])
+        scatter[:, diagonal, diagonal] += (resp_sum * reg_covar)[:, None]
     n_iter, converged = 0, True
     with np.errstate(all="ignore"):
         if model in ITERATIVE_MODELS:
@@ -284,13 +298,11 @@ def _usable_previous(previous, shape):
     """``previous`` as a (k, d, d) stack if it can start an iteration."""
     if previous is None:
         return None
-    previous = np.asarray(previous, dtype=np.float64)
+    previous = np.ascontiguousarray(previous, dtype=np.float64)
     if previous.shape != shape or not np.all(np.isfinite(previous)):
         return None
-    try:
-        np.linalg.cholesky(previous)
-    except np.linalg.LinAlgError:
-        return None
+    if _factor_kernel(previous, np.empty_like(previous)) >= 0:
+        return None  # not positive definite
     return previous
 
 

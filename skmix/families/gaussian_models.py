@@ -65,8 +65,11 @@ class GaussianModelFamily(GaussianFamily):
         resp_sum = np.asarray(stats.resp_sum, dtype=np.float64) + _RESP_EPS
         shift = np.asarray(stats.sum_z, dtype=np.float64) / resp_sum[:, None]
         means = np.asarray(centres, dtype=np.float64) + shift
+        # The statistics hold the upper triangles of the second moments.
         upper = np.triu(np.asarray(stats.sum_zz, dtype=np.float64))
-        second = upper + np.triu(upper, 1).transpose(0, 2, 1)
+        diagonal = np.arange(upper.shape[1])
+        second = upper + upper.transpose(0, 2, 1)
+        second[:, diagonal, diagonal] = upper[:, diagonal, diagonal]
         scatter = second - resp_sum[:, None, None] * shift[:, :, None] * shift[:, None]
         step = covariance_m_step(
             self.model,
@@ -75,6 +78,7 @@ class GaussianModelFamily(GaussianFamily):
             self.reg_covar,
             previous,
             max_inner=self.inner_max_iter,
+            trusted=True,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
