@@ -428,13 +428,15 @@ class BaseMixture(DensityMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "converged_")
         if warm:
             self._check_warm_start(previous_n_features, X.shape[1], family)
+        # The data's spread, against which degeneracy is judged and to which
+        # a family may scale its regularisation (before the starts' first
+        # M-step): of the sample drawn to the client for Dask input.
+        scale = family.data_scale(X, sample_weight)
+        family = family.with_data_scale(scale)
         init_fn = self._init_fn(family, X, warm)
         points = None if warm else self._start_points
         n_init = 1 if warm else self.n_init if points is None else len(points)
         em_options = {}
-        # The data's spread, against which degeneracy is judged: of the
-        # sample drawn to the client for Dask input.
-        scale = family.data_scale(X, sample_weight)
         if rows is not None:
             init_fn = _initialised_on(init_fn, X, sample_weight)
             X, sample_weight = rows, None

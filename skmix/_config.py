@@ -21,6 +21,15 @@ VERSION = "0.1.0"
 #: refused with the reason (rescaling them is exact).
 MAX_SQUARED_MAGNITUDE = 1e150
 
+#: Gaussian columns whose values differ must have a variance of at least
+#: this (the mirror of ``MAX_SQUARED_MAGNITUDE``): ``reg_covar`` is relative
+#: to the column's variance, and a component's variance may shrink to
+#: ``SINGULAR_RCOND`` times it, while a variance below ~2.2e-308 (deviations
+#: below ~1.5e-154) is not a normal double and its reciprocal overflows.
+#: Such columns are refused with the reason (rescaling them is exact); a
+#: weighted variance below it takes the floor of a constant column.
+MIN_COLUMN_VARIANCE = 1e-150
+
 # --------------------------------------------------------------- tables
 
 #: ``families='auto'`` models a column of non-negative integers as Poisson

@@ -43,8 +43,17 @@ SHARED_PARAMETERS = """\
     tol : float, default=1e-3
         Convergence threshold on the change of the mean log-likelihood.
     reg_covar : float, default=1e-6
-        Non-negative value added to every variance of a gaussian family (to
-        the variance of ``log x`` for a lognormal one).
+        Non-negative variance floor of gaussian and lognormal columns,
+        relative to each column's variance (of ``log x`` for a lognormal
+        one), so that the fit does not depend on the columns' units:
+        ``reg_covar * s_j^2`` is added to every component's variance in
+        column j, where ``s_j^2`` is the column's variance over the rows
+        passed to ``fit`` (weighted by ``sample_weight``; its observed
+        entries). A constant column (``s_j^2 = 0``) gets ``reg_covar``
+        itself; a gaussian column whose values differ but whose variance is
+        below 1e-150 is refused (rescale it). A warm start keeps the
+        ``s_j^2`` of the fit it continues; a fit on Dask input takes them
+        from the rows drawn to the client.
     max_iter : int, default=100
         Number of EM iterations per start.
     n_init : int, default=1
@@ -194,6 +203,14 @@ class EncodedTableMixture(
     def _column_name(self, position):
         """The input column of encoded column ``position``."""
         return position
+
+    def _kept_column_variances(self):
+        """The column variances that ``reg_covar`` is relative to in the fit
+        a warm start continues (it keeps them, as it keeps the encoding:
+        the same penalised likelihood), else None (the fit takes its rows')."""
+        if self.warm_start and hasattr(self, "converged_"):
+            return getattr(self._family, "column_variances", None)
+        return None
 
     @staticmethod
     def _check_warm_columns(n_columns, n_fitted):
@@ -421,6 +438,7 @@ class CompositeMixture(EncodedTableMixture):
             reg_covar=self.reg_covar,
             missing_columns=self._encoder.missing_columns_,
             column_names=[self._column_name(p) for p in range(X.shape[1])],
+            column_variances=self._kept_column_variances(),
         )
 
     def _column_name(self, position):
@@ -527,6 +545,7 @@ class CompositeMixture(EncodedTableMixture):
             "missing_columns": encoder.missing_columns_,
             "missing": self._family.missing,
             "reg_covar": self._family.reg_covar,
+            "column_variances": self._family.column_variances,
             "params": self._params,
         }
 
@@ -555,6 +574,9 @@ class CompositeMixture(EncodedTableMixture):
             missing=state["missing"],
             reg_covar=state["reg_covar"],
             missing_columns=self._encoder.missing_columns_,
+            column_variances=check_column_variances(
+                groups, state.get("column_variances")
+            ),
         )
         self._set_fitted_params(state["params"])
 
@@ -569,6 +591,33 @@ def describe_families(encoder):
         why = "" if reason == "declared" else f" ({reason})"
         parts.append(f"{spec.name!r}: {spec.family.name}{why}")
     return "Column families: " + "; ".join(parts)
+
+
+def check_column_variances(groups, variances):
+    """Loaded column variances (see ``CompositeFamily.column_variances``),
+    or a ValueError unless they fit the rebuilt groups: None, or per group
+    None or its columns' finite non-negative variances. A file without them
+    (written before they were saved) gives None: a warm start then takes
+    its rows' variances."""
+    if variances is None:
+        return None
+    if not isinstance(variances, tuple) or len(variances) != len(groups):
+        raise ValueError("the column variances do not match the columns' groups.")
+    for group, value in zip(groups, variances, strict=True):
+        if value is None:
+            continue
+        value = np.asarray(value)
+        if not (
+            value.dtype == np.float64
+            and value.shape == (group.stop - group.start,)
+            and np.all(np.isfinite(value))
+            and np.all(value >= 0)
+        ):
+            raise ValueError(
+                "the column variances must be finite, non-negative and one per "
+                "column of their group."
+            )
+    return variances
 
 
 def check_persisted_params(groups, params, n_components, n_columns):

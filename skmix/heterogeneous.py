@@ -8,7 +8,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._parameters import estimator_init
 from ._table import ComponentTableEncoder
 from ._validation import as_numpy
-from .composite import SHARED_DOCS, EncodedTableMixture, check_persisted_params
+from .composite import (
+    SHARED_DOCS,
+    EncodedTableMixture,
+    check_column_variances,
+    check_persisted_params,
+)
 from .families.columns import get_column_family
 from .families.composite import CompositeFamily, EncodedTable
 
@@ -117,6 +122,7 @@ class HeterogeneousMixture(EncodedTableMixture):
             len(self.components),
             reg_covar=self.reg_covar,
             column_names=[self._column_name(p) for p in range(X.shape[1])],
+            column_variances=self._kept_column_variances(),
         )
 
     def _set_fitted_params(self, params):
@@ -196,6 +202,7 @@ class HeterogeneousMixture(EncodedTableMixture):
                 for group in encoder.groups_
             ],
             "reg_covar": self._family.reg_covar,
+            "column_variances": self._family.column_variances,
             "params": self._params,
         }
 
@@ -212,7 +219,12 @@ class HeterogeneousMixture(EncodedTableMixture):
         )
         check_persisted_params(self._encoder.groups_, state["params"], k, d)
         self._family = CompositeFamily(
-            self._encoder.groups_, k, reg_covar=state["reg_covar"]
+            self._encoder.groups_,
+            k,
+            reg_covar=state["reg_covar"],
+            column_variances=check_column_variances(
+                self._encoder.groups_, state.get("column_variances")
+            ),
         )
         self._set_fitted_params(state["params"])
 

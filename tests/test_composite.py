@@ -316,6 +316,9 @@ def test_gaussian_only_equals_diag_gaussian_mixture_from_same_start(monkeypatch,
     X = np.concatenate(
         [rng.normal(m, s, size=(200, 3)) for m, s in [(-3, 1), (0, 0.5), (4, 2)]]
     )
+    # Columns of variance 1: the composite's floor, reg_covar times each
+    # column's variance, is then scikit-learn's absolute reg_covar.
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
     start = CompositeMixture(
         3, families=["gaussian"] * 3, max_iter=0, random_state=0
     ).fit(X)

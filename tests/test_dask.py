@@ -240,6 +240,25 @@ def test_composite_on_a_dask_dataframe_equals_in_memory(client):
     )
 
 
+def test_composite_warm_start_keeps_its_floor_when_dask_samples_rows(
+    client, monkeypatch
+):
+    # reg_covar is relative to the column variances of the rows a cold fit
+    # sees (for Dask input, the rows drawn to the client); a warm start
+    # keeps those of the fit it continues, so that it equals the in-memory
+    # continuation when the client draws fewer rows than X has.
+    monkeypatch.setattr("skmix._dask.DASK_INIT_ROWS", 5_000)
+    X = _table_rows()
+    X[:, 1] += 1.0  # positive: a lognormal column
+    make = lambda: CompositeMixture(  # noqa: E731
+        2, families=["gaussian", "lognormal"], reg_covar=1e-2, random_state=0
+    )
+    in_memory, on_dask = _started(make, X)
+    in_memory.fit(X)
+    on_dask.fit(da.from_array(X, chunks=(2 * CHUNK_SIZE, -1)))
+    _assert_close(on_dask, in_memory)
+
+
 def test_one_block_gives_the_in_memory_fit_to_rounding(client):
     X = _gaussian_rows()
     in_memory, on_dask = _started(lambda: GaussianMixtureEM(3, random_state=0), X)

@@ -71,6 +71,9 @@ Optional hooks, their defaults, and the equalities an override must keep
 ``data_scale(X, sample_weight)``, ``degenerate_components(params, stats, scale)``
     Defaults ``None`` and ``[]``. What makes an optimum spurious (see
     :meth:`MixtureFamily.degenerate_components`).
+``with_data_scale(scale)``
+    Default ``self``. The family a fit runs with, once its ``data_scale``
+    is known (a regularisation relative to the data's scale).
 ``to_unconstrained``, ``from_unconstrained``, ``unconstrained_scales``
     Default ``None`` (and no inverse): the family runs plain EM even when an
     estimator asks for ``accelerate``. Else a 1-D float64 vector of
@@ -400,6 +403,13 @@ class MixtureFamily(abc.ABC):
         data's own scale (for example the covariance of the rows), computed
         once per fit. The default is ``None``."""
         return None
+
+    def with_data_scale(self, scale: Any) -> MixtureFamily:
+        """The family a fit runs with, given :meth:`data_scale` of its rows
+        (computed once per fit, before the first start): a family whose
+        regularisation is relative to the data's scale fixes it here. The
+        default is the family itself (an absolute regularisation)."""
+        return self
 
     def degenerate_components(
         self, params: Any, stats: NamedTuple | None, scale: Any

@@ -21,12 +21,13 @@ weighted responsibilities in the same buffer, then per-group statistics.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._config import CHUNK_SIZE, SINGULAR_RCOND
+from .._config import CHUNK_SIZE, MIN_COLUMN_VARIANCE, SINGULAR_RCOND
 from .._kernels import composite as kernels
 from ._base import MixtureFamily, add_stats, chunk_bounds, kernel_weights, one_hot
 from .columns._base import ColumnFamily, clip_probability, ratio_or_pooled
@@ -194,11 +195,19 @@ class CompositeFamily(MixtureFamily):
     missing : {'ignore', 'model'}
         Integrate missing entries out, or also model their probability.
     reg_covar : float
-        Added to the variances of normal and log-normal columns.
+        The variance floor of normal and log-normal columns, relative to
+        each column's variance (``column_variances``): ``reg_covar * s_j^2``
+        is added to every component's variance in column j.
     missing_columns : ndarray of bool, optional
         Encoded columns that had missing entries at fit (for n_parameters).
     column_names : sequence, optional
         The input name of each encoded column, for error messages.
+    column_variances : tuple, optional
+        Per group, the variances ``s_j^2`` of its columns (of ``log x`` for
+        log-normal columns) that ``reg_covar`` is relative to, or None for a
+        group of another family; fixed once per fit by
+        :meth:`with_data_scale`. None (not yet fixed): ``reg_covar`` is
+        added as it is.
     """
 
     def __init__(
@@ -209,6 +218,7 @@ class CompositeFamily(MixtureFamily):
         reg_covar=1e-6,
         missing_columns=None,
         column_names=None,
+        column_variances=None,
     ):
         self.groups = tuple(groups)
         self.n_components = n_components
@@ -216,6 +226,7 @@ class CompositeFamily(MixtureFamily):
         self.reg_covar = reg_covar
         self.missing_columns = missing_columns
         self.column_names = column_names
+        self.column_variances = column_variances
         #: Whether every M-step checks its parameters (``_check_group_params``).
         self.checks_params = True
 
@@ -314,9 +325,10 @@ class CompositeFamily(MixtureFamily):
 
     # ------------------------------------------------------- degeneracy
     def data_scale(self, X, sample_weight):
-        """Each normal or log-normal group's column variances (of the
-        observed values; of their logs for log-normal columns), None for
-        other groups: what a component's variance is compared with."""
+        """Each normal or log-normal group's column variances (weighted, of
+        the observed values; of their logs for log-normal columns), None
+        for other groups: what a component's variance is compared with,
+        and what ``reg_covar`` is relative to (:meth:`with_data_scale`)."""
         XT = transpose_chunk(X)
         scales = []
         for group in self.groups:
@@ -336,19 +348,47 @@ class CompositeFamily(MixtureFamily):
             scales.append((w * (values - mean[:, None]) ** 2).sum(axis=1) / total)
         return scales
 
+    def with_data_scale(self, scale):
+        """This family with ``reg_covar`` relative to the column variances
+        ``scale`` (:meth:`data_scale` of the fit's rows), unless they are
+        fixed already (a warm start keeps those of the fit it continues)."""
+        if self.column_variances is not None:
+            return self
+        family = copy.copy(self)
+        family.column_variances = tuple(scale)
+        return family
+
+    def variance_floor(self, index):
+        """What group ``index``'s M-step adds to each variance: ``reg_covar``
+        times its columns' variances, for a normal or log-normal group
+        whose column variances are fixed; ``reg_covar`` itself otherwise,
+        and for a constant column (of variance 0, or below
+        ``MIN_COLUMN_VARIANCE``, which only weights can give: fit refuses
+        such columns), whose units then count."""
+        if self.column_variances is None:
+            return self.reg_covar
+        variances = self.column_variances[index]
+        if variances is None:
+            return self.reg_covar
+        variances = np.asarray(variances, dtype=np.float64)
+        usable = np.isfinite(variances) & (variances >= MIN_COLUMN_VARIANCE)
+        return self.reg_covar * np.where(usable, variances, 1.0)
+
     def degenerate_components(self, params, stats, scale):
         """A component whose variance in a normal or log-normal column, less
-        ``reg_covar``, is at most ``SINGULAR_RCOND`` times the column's own
-        variance: its rows share one value there (a point mass, such as a
-        survey's repeated code), and its likelihood measures ``reg_covar``.
-        Each sentence names the component, the column and the value."""
+        its floor (:meth:`variance_floor`), is at most ``SINGULAR_RCOND``
+        times the column's own variance: its rows share one value there (a
+        point mass, such as a survey's repeated code), and its likelihood
+        measures ``reg_covar``. Each sentence names the component, the
+        column and the value."""
         found = []
-        for group, group_params, column_scale in zip(
-            self.groups, params.groups, scale, strict=True
+        for index, (group, group_params, column_scale) in enumerate(
+            zip(self.groups, params.groups, scale, strict=True)
         ):
             if column_scale is None:
                 continue
-            spread = np.asarray(group_params.variances) - self.reg_covar
+            floor = self.variance_floor(index)
+            spread = np.asarray(group_params.variances) - floor
             collapsed = (spread <= SINGULAR_RCOND * column_scale) & (column_scale > 0)
             for k, j in zip(*np.nonzero(collapsed), strict=True):
                 component = k if group.components is None else group.components[k]
@@ -382,7 +422,9 @@ class CompositeFamily(MixtureFamily):
         ):
             prev = None if previous is None else previous.groups[i]
             group_params.append(
-                group.family.m_step(group_stats, group.conf, prev, self.reg_covar)
+                group.family.m_step(
+                    group_stats, group.conf, prev, self.variance_floor(i)
+                )
             )
             self._check_group_params(group, group_params[-1])
         missing = None
@@ -575,11 +617,18 @@ class CompositeFamily(MixtureFamily):
         k = self.n_components
         bounds = chunk_bounds(X.shape[0])
         score = np.zeros((k, k))  # cluster x component
-        for group in self.groups:
+        for index, group in enumerate(self.groups):
             # A family that cannot fit a cluster (a variance of 0) ranks it
             # last, rather than failing the fit.
             single = CompositeFamily(
-                [group._replace(components=None)], k, reg_covar=self.reg_covar
+                [group._replace(components=None)],
+                k,
+                reg_covar=self.reg_covar,
+                column_variances=(
+                    None
+                    if self.column_variances is None
+                    else (self.column_variances[index],)
+                ),
             )
             single.checks_params = False
             reference = single.reference(X, k)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..._config import MAX_SQUARED_MAGNITUDE
+from ..._config import MAX_SQUARED_MAGNITUDE, MIN_COLUMN_VARIANCE
 from ..._kernels import columns as kernels
 from ..._kernels import gaussian as gaussian_kernels
 from .._base import kernel_weights
@@ -64,7 +64,22 @@ class Gaussian(ColumnFamily):
                     "(divide it by a power of ten), or model a positive column "
                     "as 'lognormal'."
                 )
+            self._check_spread(values, column)
         return {}
+
+    def _check_spread(self, values, column):
+        """Refuse values that differ but whose variance is below
+        ``MIN_COLUMN_VARIANCE`` (it scales ``reg_covar``)."""
+        variance = float(np.var(values))
+        if variance < MIN_COLUMN_VARIANCE and np.ptp(values) > 0:
+            raise ValueError(
+                f"Column {column!r} ({self.name}) holds values whose variance "
+                f"({variance:.3g}) is below {MIN_COLUMN_VARIANCE:g}: their "
+                "squared deviations, which the fitted variances and their "
+                "floor (reg_covar times the column's variance) rest on, "
+                "underflow double precision. Rescale the column (multiply it "
+                "by a power of ten)."
+            )
 
     def _values(self, XT):
         XT = np.asarray(XT, dtype=np.float64)
