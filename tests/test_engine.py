@@ -550,6 +550,41 @@ def test_parallel_starts_reraise_an_error_and_run_no_further_start(where):
     assert threading.active_count() < 20
 
 
+def test_a_failing_run_to_the_final_tolerance_keeps_the_selected_start():
+    # Without a split the selected start ran on all rows and converged at
+    # tol; the run on to tol * FINAL_TOL_FACTOR failing (a covariance turning
+    # singular without regularisation) must not fail the fit.
+    from skmix._engine import multistart
+
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(200, 2)), rng.normal(5, 1, size=(200, 2))])
+    family = GaussianFamily("full", 1e-6)
+    calls = []
+
+    def failing_final_run(*args, **kwargs):
+        calls.append(1)
+        raise ValueError("final run failed")
+
+    options = dict(
+        n_init=3,
+        random_state=0,
+        validation_fraction=0.0,
+        n_jobs=1,
+        em_options=dict(tol=1e-3, max_iter=500),
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(multistart, "_final_run", failing_final_run)
+        result = fit_multistart(family, X, None, _gaussian_init_fn(family), **options)
+    assert calls == [1]
+    index = result.best_index
+    assert result.best.n_iter == result.start_n_iter[index]
+    assert result.best.lower_bound == result.train_log_likelihoods[index]
+    assert result.best.converged
+    # Without the failure the same start goes on from there.
+    full = fit_multistart(family, X, None, _gaussian_init_fn(family), **options)
+    assert full.best_index == index and full.best.n_iter > result.best.n_iter
+
+
 def test_parallel_starts_share_memory_under_a_process_backend():
     # A user's parallel_config(backend="loky") must not send the starts to
     # other processes (their results would never reach the fit).

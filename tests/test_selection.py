@@ -77,7 +77,7 @@ def test_wine_search_reaches_mclusts_best_of_25_starts(wine, wine_search, model)
     table = wine_search.table
     row = table[table.covariance_type == ALIASES.get(model, model)].iloc[0]
     n_parameters, best, _ = WINE_G3[model]
-    assert row.log_likelihood >= best - 1e-3
+    assert row.log_likelihood >= best - 1e-3, row.reason
     assert row.n_parameters == n_parameters
     assert not (row.failed or row.degenerate) and row.converged
     n = len(wine)

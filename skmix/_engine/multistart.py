@@ -505,22 +505,27 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
 
 def _run_to_convergence(family, X, sample_weight, first, em_options, start):
     """EM from the selected start (which ran on all rows) until the final
-    tolerance, for the rest of the ``max_iter`` budget."""
+    tolerance, for the rest of the ``max_iter`` budget. If that fails (a
+    covariance turning singular without regularisation), the selected
+    start's own result stands: it converged at ``tol``."""
     remaining = em_options["max_iter"] - first.n_iter
     if remaining <= 0 or first.stats is None:
         return first
-    best = _final_run(
-        family,
-        X,
-        sample_weight,
-        first.params,
-        first.log_weights,
-        first.lower_bound,
-        remaining,
-        em_options,
-        start,
-        "Selected start: ",
-    )
+    try:
+        best = _final_run(
+            family,
+            X,
+            sample_weight,
+            first.params,
+            first.log_weights,
+            first.lower_bound,
+            remaining,
+            em_options,
+            start,
+            "Selected start: ",
+        )
+    except START_FAILURES:
+        return first
     if not best.lower_bounds:
         return first
     return best._replace(
