@@ -189,6 +189,54 @@ def test_accelerated_log_likelihoods_never_decrease_with_tol():
             assert np.all(np.diff(model.lower_bounds_) >= -ROUNDING)
 
 
+@pytest.fixture
+def step_lengths(monkeypatch):
+    """The step lengths (alpha) of every cycle of every fit, in order."""
+    alphas = []
+    compute = acceleration.squarem_alpha
+
+    def spy(r, v, step_max, weights=None):
+        alphas.append(compute(r, v, step_max, weights))
+        return alphas[-1]
+
+    monkeypatch.setattr(acceleration, "squarem_alpha", spy)
+    return alphas
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag"])
+def test_fast_converging_fit_runs_plain_em_exactly(covariance_type, step_lengths):
+    # Old Faithful with 2 components converges in a few E-steps: every step
+    # length is below EXTRAPOLATION_MIN_STEP, so SQUAREM never extrapolates
+    # and its iterations are plain EM's, bit for bit.
+    options = dict(covariance_type=covariance_type, tol=1e-10, random_state=0)
+    plain = GaussianMixtureEM(2, **options).fit(FAITHFUL)
+    fast = GaussianMixtureEM(2, accelerate="squarem", **options).fit(FAITHFUL)
+    assert step_lengths, "no cycle reached its step length"
+    assert max(step_lengths) < acceleration.EXTRAPOLATION_MIN_STEP
+    assert fast.n_iter_ == plain.n_iter_ and fast.converged_
+    assert fast.lower_bounds_ == plain.lower_bounds_
+    assert_array_equal(_params_vector(fast), _params_vector(plain))
+
+
+def test_extrapolation_starts_once_plain_em_slows(step_lengths, extrapolations):
+    # Old Faithful, 3 diagonal components: plain EM is fast at first (short
+    # step lengths: plain cycles, the iterations of plain EM exactly), then
+    # slows down, and SQUAREM extrapolates from then on, short steps too.
+    options = dict(covariance_type="diag", tol=1e-10, max_iter=1000, random_state=0)
+    plain = GaussianMixtureEM(3, **options).fit(FAITHFUL)
+    fast = GaussianMixtureEM(3, accelerate="squarem", **options).fit(FAITHFUL)
+    minimum = acceleration.EXTRAPOLATION_MIN_STEP
+    n_plain = next(i for i, alpha in enumerate(step_lengths) if alpha >= minimum)
+    assert n_plain >= 1 and extrapolations
+    # Each plain cycle is two E-steps; the first extrapolated point is the
+    # E-step after the first cycle whose step length is long enough.
+    n_same = 2 * (n_plain + 1)
+    assert fast.lower_bounds_[:n_same] == plain.lower_bounds_[:n_same]
+    assert fast.lower_bounds_[n_same] != plain.lower_bounds_[n_same]
+    assert min(extrapolations) < minimum
+    assert fast.n_iter_ * 3 < plain.n_iter_
+
+
 class _LinearStats(NamedTuple):
     resp_sum: np.ndarray
     log_likelihood: np.ndarray

@@ -217,6 +217,31 @@ def test_symmetrise_upper_copies_the_upper_triangle():
     assert_allclose(full, expected, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_factor_coordinates_and_their_inverse_match_numpy(d):
+    from skmix._kernels.gaussian import factor_coordinates, factors_from_coordinates
+
+    rng = np.random.RandomState(d)
+    m = 3
+    rows, cols = np.triu_indices(d, 1)
+    log_diagonals = rng.normal(size=(m, d))
+    uppers = rng.normal(size=(m, rows.size))
+    coordinates = np.concatenate([log_diagonals.ravel(), uppers.ravel()])
+    factors = np.zeros((m, d, d))
+    for c in range(m):
+        factors[c][np.diag_indices(d)] = np.exp(log_diagonals[c])
+        factors[c][rows, cols] = uppers[c]
+    out, covariances = np.full((m, d, d), np.nan), np.full((m, d, d), np.nan)
+    factors_from_coordinates(coordinates, out, covariances)
+    assert_allclose(out, factors, rtol=1e-15, atol=0)
+    for factor, cov in zip(factors, covariances):
+        assert_allclose(cov, np.linalg.inv(factor @ factor.T), rtol=1e-10)
+        assert_allclose(cov, cov.T, rtol=0, atol=0)
+    back = np.empty_like(coordinates)
+    factor_coordinates(factors, back)
+    assert_allclose(back, coordinates, rtol=1e-15, atol=1e-15)
+
+
 @pytest.mark.parametrize("spherical", [False, True])
 def test_diagonal_m_step_matches_numpy(spherical):
     from skmix._kernels.gaussian import diagonal_m_step

@@ -10,9 +10,9 @@ extrapolated point is
 
 and EM continues from F(theta') (the "stabilisation" step). The bound
 ``step_max`` starts at ``STEP_MAX0``, is multiplied by ``STEP_FACTOR`` each
-time alpha reaches it and divided by it (not below ``STEP_MAX0``) when an
-extrapolation is rejected, as in the authors' R package ``SQUAREM`` (which
-starts at 1: ``STEP_MAX0`` in ``doc/performance.rst`` says why not here).
+time alpha reaches it and lowered (not below ``STEP_MIN``) when an
+extrapolation is rejected (``Squarem._shrink``), as in the authors' R
+package ``SQUAREM`` (which starts at 1).
 
 Every point is a vector of *unconstrained* coordinates (the family's
 ``to_unconstrained``, with the mixing log-weights in front when they are
@@ -35,10 +35,28 @@ plain EM), and each is at least that of the plain EM point before it.
 Iterations. Each call of :class:`Squarem` is one E-step (the engine counts
 iterations as E-steps). A cycle is three E-steps (at theta_0, theta_1 and
 theta'), four when F(theta') is judged (its E-step is the next cycle's
-first), two when alpha = 1 (theta' is theta_2: plain EM). An E-step whose
+first), two when the cycle is plain EM (alpha = 1, where theta' is
+theta_2, or before the first extrapolation: see below). An E-step whose
 point is not accepted returns ``accepted=False``. A run stops on a change
 below ``tol`` only between a point and its plain EM step (``plain``): after
 an extrapolation the change can be small far from the optimum.
+
+When to extrapolate. The step length measures how slowly EM converges:
+where EM converges linearly at the rate rho (each step multiplies the
+distance to the fixed point by rho), r ~ (rho - 1) e and
+v ~ (rho - 1)^2 e, so alpha ~ 1 / (1 - rho). Until a cycle's alpha
+reaches ``EXTRAPOLATION_MIN_STEP`` (1.5: rho ~ 1/3, plain EM dividing the
+distance to the optimum by 3 or more per E-step), every cycle is plain EM;
+from the first cycle that reaches it on, the run extrapolates whenever
+alpha > 1, as SQUAREM does. The reason: while EM converges that fast, an
+extrapolation saves few E-steps and costs its mapping to and from the
+coordinates, and an E-step when it is rejected. A fit that converges in a
+few E-steps mostly stays below the threshold and then runs plain EM's
+iterations exactly, bit for bit; a slow fit starts extrapolating after a
+few cycles. The switch is one-way: once EM has slowed down, cycles with a
+short step still gain on the whole, and a threshold applied to every
+cycle cost more E-steps on long fits. The measurements are in
+``doc/performance.rst`` under ``EXTRAPOLATION_MIN_STEP``.
 """
 
 from __future__ import annotations
@@ -57,6 +75,9 @@ STEP_MIN = 1.0
 #: |alpha - 1| below this is alpha = 1 (``SQUAREM``'s test): the cycle is
 #: plain EM and its third E-step is at theta_2 itself.
 PLAIN_STEP = 0.01
+#: Until a cycle's step length reaches this, cycles are plain EM (see the
+#: module docstring, "When to extrapolate").
+EXTRAPOLATION_MIN_STEP = 1.5
 
 #: What a failed E-step or M-step at an extrapolated point may raise: the
 #: extrapolation is then rejected rather than the fit ended.
@@ -88,10 +109,9 @@ class Parametrisation:
         own = self.family.to_unconstrained(params)
         if own is None:
             return None
-        own = np.asarray(own, dtype=np.float64).ravel()
         if not self.fit_weights:
-            return own
-        return np.concatenate([np.asarray(log_weights, dtype=np.float64), own])
+            return np.asarray(own, dtype=np.float64).ravel()
+        return np.concatenate((np.asarray(log_weights, dtype=np.float64), own))
 
     def weights(self, params, log_weights) -> np.ndarray | None:
         """The coordinates' weights at ``params``, computed once (at the
@@ -107,36 +127,45 @@ class Parametrisation:
             return None
         scales = np.asarray(scales, dtype=np.float64).ravel()
         if self.fit_weights:
-            scales = np.concatenate([np.ones(np.shape(log_weights)[0]), scales])
-        if not np.all(np.isfinite(scales) & (scales > 0)):
+            scales = np.concatenate((np.ones(len(log_weights)), scales))
+        with np.errstate(all="ignore"):
+            weights = 1.0 / scales
+        # Finite and positive scales are finite and positive weights.
+        if weights.size and not (
+            weights.min() > 0 and math.isfinite(float(_add(weights)))
+        ):
             return None
-        return 1.0 / scales
+        return weights
 
     def point(self, vector, like, log_weights):
         """``(params, log_weights)`` of ``vector``; ``like`` and
         ``log_weights`` give the shapes (and the fixed weights)."""
         if self.fit_weights:
-            k = np.shape(log_weights)[0]
+            k = len(log_weights)
             raw, vector = vector[:k], vector[k:]
-            log_weights = raw - _log_sum_exp(raw)
+            log_weights = raw - _log_sum_exp(raw.tolist())
         return self.family.from_unconstrained(vector, like), log_weights
 
 
-def _log_sum_exp(values):
-    top = np.max(values)
-    return top + np.log(np.sum(np.exp(values - top)))
+def _log_sum_exp(values: list) -> float:
+    """log(sum(exp(values))) of a short list of finite floats (the
+    log-weights: a loop of scalars costs less than NumPy calls on them)."""
+    top = max(values)
+    return top + math.log(math.fsum([math.exp(value - top) for value in values]))
 
 
 def squarem_alpha(r, v, step_max, weights=None) -> float:
     """Step length of scheme S3, ``|r| / |v|`` (each coordinate times its
-    weight), kept in [STEP_MIN, step_max]."""
+    weight), kept in [STEP_MIN, step_max]. (``math.hypot`` neither
+    overflows nor underflows on the way, and costs less than NumPy's norm
+    of a short vector.)"""
     if weights is not None:
         r, v = r * weights, v * weights
-    norm_v = float(np.sqrt(np.dot(v, v)))
+    norm_v = math.hypot(*v.tolist())
     if not norm_v > 0:
         return STEP_MIN
-    alpha = float(np.sqrt(np.dot(r, r))) / norm_v
-    if not np.isfinite(alpha):
+    alpha = math.hypot(*r.tolist()) / norm_v
+    if not math.isfinite(alpha):
         return STEP_MIN
     return max(STEP_MIN, min(step_max, alpha))
 
@@ -153,12 +182,14 @@ class _Cycle:
     point, 3 at its EM step F(theta'). ``returned`` are the parameters the
     last call returned (theta_1, or theta_2 = F(theta_1) from phase 2 on):
     the next call continues the cycle only if it is given them.
+    ``theta2`` is the vector of theta_2 once known: a cycle that falls back
+    to the plain EM step starts the next one from theta_2.
     """
 
     def __init__(self, phase, returned, log_weights, parametrisation, fit_weights):
         self.phase, self.returned, self.log_weights = phase, returned, log_weights
         self.parametrisation, self.fit_weights = parametrisation, fit_weights
-        self.theta0 = self.weights = None
+        self.theta0 = self.theta2 = self.weights = None
         self.point = self.alpha = self.log_likelihood = None
 
 
@@ -175,8 +206,13 @@ class Squarem:
 
     def __init__(self):
         self.step_max = STEP_MAX0
+        # Whether a cycle has extrapolated (EXTRAPOLATION_MIN_STEP).
+        self.extrapolating = False
         self._cycle = None
         self._parametrisation = None
+        # (params, their vector): the next cycle's theta_0 when it starts
+        # where the last one fell back to plain EM (theta_2).
+        self._known = (None, None)
 
     def __call__(
         self,
@@ -194,8 +230,10 @@ class Squarem:
         if cycle is None or cycle.returned is not params:
             if self._parametrisation is None:
                 self._parametrisation = Parametrisation(family, fit_weights)
+            known, self._known = self._known, (None, None)
+            theta0 = known[1] if known[0] is params else None
             return self._first(
-                data, params, log_weights, self._parametrisation, fit_weights
+                data, params, log_weights, self._parametrisation, fit_weights, theta0
             )
         if cycle.phase == 1:
             return self._second(data, cycle)
@@ -203,15 +241,19 @@ class Squarem:
             return self._extrapolated(data, cycle)
         return self._stabilised(data, cycle)
 
-    def _first(self, data, params, log_weights, parametrisation, fit_weights):
-        """E-step at theta_0 (a plain EM step; starts a cycle)."""
+    def _first(
+        self, data, params, log_weights, parametrisation, fit_weights, theta0=None
+    ):
+        """E-step at theta_0 (a plain EM step; starts a cycle). ``theta0``
+        is the vector of ``params`` if known."""
         family, X, w, executor = data
-        theta0 = parametrisation.vector(params, log_weights)
+        if theta0 is None:
+            theta0 = parametrisation.vector(params, log_weights)
         prepared, stats = _e_step(family, X, w, params, log_weights, executor)
         new_params, new_log_weights = m_step(
             family, stats, params, log_weights, fit_weights
         )
-        if theta0 is not None and np.all(np.isfinite(theta0)):
+        if theta0 is not None:
             cycle = _Cycle(1, new_params, new_log_weights, parametrisation, fit_weights)
             cycle.theta0 = theta0
             cycle.weights = parametrisation.weights(params, log_weights)
@@ -226,17 +268,24 @@ class Squarem:
         theta2 = m_step(family, stats, params, log_weights, cycle.fit_weights)
         result = StepResult(stats, prepared, *theta2)
         theta1_vector = cycle.parametrisation.vector(params, log_weights)
-        theta2_vector = cycle.parametrisation.vector(*theta2)
+        cycle.theta2 = cycle.parametrisation.vector(*theta2)
         r = theta1_vector - cycle.theta0
-        v = theta2_vector - theta1_vector - r
+        v = cycle.theta2 - theta1_vector - r
         alpha = squarem_alpha(r, v, self.step_max, cycle.weights)
-        if abs(alpha - 1.0) <= PLAIN_STEP or not np.all(np.isfinite(v)):
-            # theta' is theta_2: the next E-step is plain EM, a new cycle.
+        point = None
+        if abs(alpha - 1.0) > PLAIN_STEP and (
+            self.extrapolating or alpha >= EXTRAPOLATION_MIN_STEP
+        ):
+            self.extrapolating = True
+            point = cycle.theta0 + (2.0 * alpha) * r + (alpha * alpha) * v
+        if point is None or not np.isfinite(point).all():
+            # theta' is theta_2 (or not a point): the next E-step is plain
+            # EM, a new cycle from theta_2.
             self._grow(STEP_MIN)
+            self._known = (theta2[0], cycle.theta2)
             return result
         cycle.phase, (cycle.returned, cycle.log_weights) = 2, theta2
-        cycle.point = cycle.theta0 + 2.0 * alpha * r + alpha * alpha * v
-        cycle.alpha = alpha
+        cycle.point, cycle.alpha = point, alpha
         cycle.log_likelihood = float(stats.log_likelihood)
         self._cycle = cycle
         return result
@@ -258,7 +307,9 @@ class Squarem:
             # Rejected before its E-step: this call is the plain EM step
             # from theta_2 (a new cycle).
             self._shrink(cycle.alpha)
-            return self._first(data, *theta2, cycle.parametrisation, cycle.fit_weights)
+            return self._first(
+                data, *theta2, cycle.parametrisation, cycle.fit_weights, cycle.theta2
+            )
         family, X, w, executor = data
         try:
             prepared, stats = _e_step(family, X, w, params, log_weights, executor)
@@ -267,6 +318,7 @@ class Squarem:
             )
         except _REJECTED_ERRORS:
             self._shrink(cycle.alpha)
+            self._known = (theta2[0], cycle.theta2)
             return StepResult(None, None, *theta2, accepted=False)
         if float(stats.log_likelihood) >= cycle.log_likelihood:
             self._grow(cycle.alpha)
@@ -280,7 +332,6 @@ class Squarem:
         """E-step at F(theta'): accepted (and a new cycle starts there) if
         not worse than theta_1, else rejected (EM goes on from theta_2)."""
         params, log_weights = cycle.point
-        family, X, w, executor = data
         try:
             result = self._first(
                 data, params, log_weights, cycle.parametrisation, cycle.fit_weights
@@ -293,6 +344,7 @@ class Squarem:
             return result._replace(plain=False)
         self._cycle = None
         self._shrink(cycle.alpha)
+        self._known = (cycle.returned, cycle.theta2)
         return StepResult(None, None, cycle.returned, cycle.log_weights, False)
 
     def _grow(self, alpha):
@@ -309,11 +361,15 @@ class Squarem:
 
 def _finite(params, log_weights) -> bool:
     """Whether every number of the parameters and log-weights is finite."""
-    total = float(np.sum(log_weights))
+    total = float(_add(log_weights, axis=None))
     for value in _arrays(params):
-        total += float(np.sum(value))
+        total += float(_add(value, axis=None))
     # A sum of finite numbers is finite unless it overflowed.
     return math.isfinite(total) or _each_finite(params, log_weights)
+
+
+#: The sum of an array's entries, without ``np.sum``'s dispatch.
+_add = np.add.reduce
 
 
 def _each_finite(params, log_weights) -> bool:

@@ -133,24 +133,26 @@ def symmetrise_upper(upper):
 
 
 @functools.lru_cache(maxsize=64)
-def _upper_indices(d):
-    """Rows and columns of the strict upper triangle of a d x d matrix, and
-    the flat indices of its diagonal and strict upper triangle."""
-    rows, cols = np.triu_indices(d, 1)
-    return rows, cols, np.arange(0, d * d, d + 1), rows * d + cols
+def _upper_rows(d):
+    """The row of each entry of a d x d matrix's strict upper triangle, in
+    ``np.triu_indices(d, 1)``'s order (``kernels.factor_coordinates``')."""
+    return np.triu_indices(d, 1)[0]
 
 
-def precision_factor_vector(precisions_cholesky, covariance_type):
+def precision_factor_vector(precisions_cholesky, covariance_type, out=None):
     """Unconstrained coordinates of precision factors: for full and tied
-    covariances each upper factor's log diagonal and strict upper triangle,
-    for diag and spherical the logs of the factors."""
+    covariances each upper factor's log diagonal and strict upper triangle
+    (``kernels.factor_coordinates``), for diag and spherical the logs of
+    the factors. Written into ``out`` (1-D float64) if given."""
     pc = np.asarray(precisions_cholesky, dtype=np.float64)
     if covariance_type in ("diag", "spherical"):
-        return np.log(pc).ravel()
+        return np.log(pc.ravel(), out=out)
     d = pc.shape[-1]
-    flat = pc.reshape(-1, d * d)
-    _, _, diagonal, upper = _upper_indices(d)
-    return np.concatenate([np.log(flat[:, diagonal]).ravel(), flat[:, upper].ravel()])
+    stack = pc.reshape(-1, d, d)
+    if out is None:
+        out = np.empty(stack.shape[0] * d * (d + 1) // 2)
+    kernels.factor_coordinates(np.ascontiguousarray(stack), out)
+    return out
 
 
 def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_type):
@@ -166,17 +168,14 @@ def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_ty
         return np.exp(log_factors), np.exp(-2.0 * log_factors)
     d = shape[-1]
     n_matrices = 1 if len(shape) == 2 else shape[0]
-    _, _, diagonal, upper = _upper_indices(d)
-    flat = np.zeros((n_matrices, d * d))
-    flat[:, diagonal] = np.exp(vector[: n_matrices * d]).reshape(n_matrices, d)
-    flat[:, upper] = vector[n_matrices * d :].reshape(n_matrices, -1)
-    stack = flat.reshape(n_matrices, d, d)
-    inverse = np.linalg.inv(stack)  # upper triangular: U^-1
-    covariances = inverse.transpose(0, 2, 1) @ inverse
-    covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
+    factors = np.empty((n_matrices, d, d))
+    covariances = np.empty((n_matrices, d, d))
+    kernels.factors_from_coordinates(
+        np.ascontiguousarray(vector, dtype=np.float64), factors, covariances
+    )
     if len(shape) == 2:
-        return stack[0], covariances[0]
-    return stack, covariances
+        return factors[0], covariances[0]
+    return factors, covariances
 
 
 def feature_scales(covariances, covariance_type, n_components, n_features):
@@ -184,13 +183,13 @@ def feature_scales(covariances, covariance_type, n_components, n_features):
     the components."""
     cov = np.asarray(covariances, dtype=np.float64)
     if covariance_type == "full":
-        variances = np.einsum("kii->ki", cov).mean(axis=0)
+        variances = cov.diagonal(axis1=1, axis2=2).sum(axis=0) / n_components
     elif covariance_type == "tied":
-        variances = np.diagonal(cov).copy()
+        variances = cov.diagonal()
     elif covariance_type == "diag":
-        variances = cov.mean(axis=0)
+        variances = cov.sum(axis=0) / n_components
     else:
-        variances = np.full(n_features, cov.mean())
+        variances = np.full(n_features, cov.sum() / n_components)
     return np.sqrt(variances)
 
 
@@ -203,7 +202,7 @@ def precision_factor_scales(scales, n_matrices, covariance_type):
         return np.ones(n_matrices * d)
     if covariance_type == "spherical":
         return np.ones(n_matrices)
-    rows = _upper_indices(d)[0]
+    rows = _upper_rows(d)
     off_diagonal = np.tile(1.0 / scales[rows], n_matrices)
     return np.concatenate([np.ones(n_matrices * d), off_diagonal])
 
@@ -533,14 +532,18 @@ class GaussianFamily(MixtureFamily):
     def to_unconstrained(self, params):
         """The means and the precision factors' coordinates
         (:func:`precision_factor_vector`)."""
-        return np.concatenate(
-            [
-                np.asarray(params.means, dtype=np.float64).ravel(),
-                precision_factor_vector(
-                    params.precisions_cholesky, self.covariance_type
-                ),
-            ]
+        means = params.means
+        k, d = means.shape
+        if self.covariance_type in ("diag", "spherical"):
+            n_factors = np.size(params.precisions_cholesky)
+        else:
+            n_factors = (1 if self.covariance_type == "tied" else k) * d * (d + 1) // 2
+        out = np.empty(means.size + n_factors)
+        out[: means.size] = means.ravel()
+        precision_factor_vector(
+            params.precisions_cholesky, self.covariance_type, out[means.size :]
         )
+        return out
 
     def unconstrained_scales(self, params):
         """Feature scales for the means, their reciprocals for off-diagonal
@@ -548,12 +551,11 @@ class GaussianFamily(MixtureFamily):
         k, d = params.means.shape
         scales = feature_scales(params.covariances, self.covariance_type, k, d)
         n_matrices = 1 if self.covariance_type == "tied" else k
-        return np.concatenate(
-            [
-                np.tile(scales, k),
-                precision_factor_scales(scales, n_matrices, self.covariance_type),
-            ]
-        )
+        factors = precision_factor_scales(scales, n_matrices, self.covariance_type)
+        out = np.empty(k * d + factors.size)
+        out[: k * d].reshape(k, d)[:] = scales
+        out[k * d :] = factors
+        return out
 
     def from_unconstrained(self, vector, like):
         n_means = like.means.size

@@ -23,7 +23,13 @@ from ..blocks import fold_parts
 from .estep_diag import diag_accumulate, diag_accumulate_columns, spherical_accumulate
 from .estep_full import full_accumulate, tied_accumulate
 from .inference import diag_infer, full_infer
-from .linalg import precision_cholesky, symmetrise_upper, triangular_log_norm
+from .linalg import (
+    factor_coordinates,
+    factors_from_coordinates,
+    precision_cholesky,
+    symmetrise_upper,
+    triangular_log_norm,
+)
 from .moments import (
     DIAG,
     FULL,
@@ -46,6 +52,8 @@ __all__ = [
     "diag_accumulate_columns",
     "diag_infer",
     "diagonal_m_step",
+    "factor_coordinates",
+    "factors_from_coordinates",
     "fold_parts",
     "full_accumulate",
     "full_infer",

@@ -230,3 +230,63 @@ def precision_cholesky(covariances, out):
         # U now holds (L^{-1}) row-major as U[j, i] = (L^{-1})[i, j]:
         # i.e. U = (L^{-1})^T, upper-triangular.
     return -1
+
+
+@njit(**STRICT_JIT_OPTIONS)
+def factor_coordinates(prec_chol, out):
+    """Unconstrained coordinates of upper factors U_c: out[:m d] the logs of
+    their diagonals (factor by factor), then their strict upper triangles
+    row by row (``np.triu_indices(d, 1)``'s order), factor by factor.
+
+    prec_chol : (m, d, d) float64. out : (m d (d + 1) / 2,) float64, written.
+    """
+    m, d, _ = prec_chol.shape
+    t = m * d
+    for c in range(m):
+        U = prec_chol[c]
+        for i in range(d):
+            out[c * d + i] = math.log(U[i, i])
+        for i in range(d):
+            for j in range(i + 1, d):
+                out[t] = U[i, j]
+                t += 1
+
+
+@njit(**STRICT_JIT_OPTIONS)
+def factors_from_coordinates(coordinates, prec_chol, covariances):
+    """Inverse of ``factor_coordinates``: the factors U_c and the
+    covariances (U_c U_c^T)^-1 = V_c^T V_c with V_c = U_c^-1.
+
+    coordinates : (m d (d + 1) / 2,) float64. prec_chol, covariances :
+    (m, d, d) float64, written (U_c with zeros below the diagonal; each
+    covariance symmetric). IEEE arithmetic.
+    """
+    m, d, _ = prec_chol.shape
+    V = np.empty((d, d))
+    t = m * d
+    for c in range(m):
+        U = prec_chol[c]
+        for i in range(d):
+            U[i, i] = math.exp(coordinates[c * d + i])
+            for j in range(i):
+                U[i, j] = 0.0
+        for i in range(d):
+            for j in range(i + 1, d):
+                U[i, j] = coordinates[t]
+                t += 1
+        # V = U^-1, upper triangular, column by column.
+        for j in range(d):
+            V[j, j] = 1.0 / U[j, j]
+            for i in range(j - 1, -1, -1):
+                acc = 0.0
+                for p in range(i + 1, j + 1):
+                    acc += U[i, p] * V[p, j]
+                V[i, j] = -acc / U[i, i]
+        cov = covariances[c]
+        for i in range(d):
+            for j in range(i, d):
+                acc = 0.0
+                for p in range(i + 1):
+                    acc += V[p, i] * V[p, j]
+                cov[i, j] = acc
+                cov[j, i] = acc
