@@ -293,6 +293,30 @@ class HierarchicalMixture(
             self._reference,
         )
 
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes (the
+        fitted ``topics_`` among them): the grouped family's settings and
+        the reference the topics' statistics are centred on."""
+        return {
+            "n_topics": self._family.n_topics,
+            "length_model": self._family.length_model,
+            "max_length": self._family.max_length,
+            "reference": self._reference,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the grouped family around the loaded ``topics_``'s family
+        after :func:`skmix.io.load` checked and restored the public
+        attributes."""
+        self._reference = state["reference"]
+        self._family = HierarchicalFamily(
+            self.topics_._family,
+            state["n_topics"],
+            state["length_model"],
+            state["max_length"],
+        )
+
     # ------------------------------------------------------ inference
     def _infer_groups(self, X, groups, mode):
         check_is_fitted(self)

@@ -11,7 +11,7 @@ edited, from a newer format, with wrong shapes or NaN parameters, naming an
 unknown estimator) raises a ``ValueError`` that says why; no model is
 returned half loaded.
 
-File format (version 1)
+File format (version 2)
 -----------------------
 The file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays; it can be
 inspected with ``numpy.load(path, allow_pickle=False)``). Its entry
@@ -38,7 +38,13 @@ entry of the archive is an array that the body names. Values are encoded as:
   "options": {...}}`` (``skmix.families.columns``), ``{"random_state":
   {...}}`` (a ``numpy.random.RandomState`` and its state) and
   ``{"named_tuple": "<module>.<class>", "fields": {...}}`` (the parameter
-  tuples of skmix's families).
+  tuples of skmix's families);
+- ``{"estimator": {"estimator": "<class name>", "params": {...}}}``, an
+  unfitted skmix estimator inside the parameters (the component families
+  of ``HierarchicalMixture`` and ``JointMixture``), and with ``"fitted"``
+  and ``"state"`` as in ``body`` a fitted one (their ``topics_``,
+  ``components_x_`` and ``components_y_``). A nested estimator is checked
+  and rebuilt as the saved one is, before the estimator that holds it.
 
 ``sha256`` is the SHA-256 digest of the body as canonical JSON
 (``json.dumps(body, sort_keys=True, separators=(",", ":"),
@@ -49,7 +55,13 @@ makes any change after writing (an edited number, a lost array) an error on
 load rather than a silently different model.
 
 A reader of format version N reads files of versions 1..N and refuses newer
-ones, asking to upgrade skmix.
+ones, asking to upgrade skmix. A file holds the lowest version that has
+everything it uses, so that older skmix reads what it can:
+
+- version 1: the estimators without nested estimators (every one but the
+  two below);
+- version 2 adds the ``estimator`` tag (``HierarchicalMixture``,
+  ``JointMixture``). A version 1 file is a version 2 file without it.
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ import tempfile
 import zipfile
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._persisted import ESTIMATORS, PersistError, check_fitted
@@ -73,7 +86,10 @@ from .families.columns import COLUMN_FAMILIES, ColumnFamily
 #: Name of the format and the version this module writes (and the newest
 #: it reads).
 FORMAT = "skmix-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: The first format version with nested estimators (the ``estimator`` tag).
+NESTED_VERSION = 2
 
 #: Archive entry that holds the JSON header.
 HEADER_KEY = "skmix_header"
@@ -94,6 +110,7 @@ class _Encoder:
 
     def __init__(self):
         self.arrays = {}
+        self.version = 1
 
     def array_name(self, path):
         name = ".".join(path) or "value"
@@ -119,6 +136,10 @@ class _Encoder:
             return self.column_family(value, path)
         if isinstance(value, np.random.RandomState):
             return self.random_state(value, path)
+        if isinstance(value, BaseEstimator):
+            self.version = max(self.version, NESTED_VERSION)
+            fitted = bool(public_fitted(value))
+            return {"estimator": estimator_body(self, value, path, fitted)}
         if isinstance(value, tuple) and hasattr(value, "_fields"):
             return self.named_tuple(value, path)
         if isinstance(value, tuple):
@@ -135,7 +156,7 @@ class _Encoder:
         raise TypeError(
             f"Cannot save {'.'.join(path) or 'a value'} of type "
             f"{type(value).__name__}: a skmix model file holds numbers, strings, "
-            "arrays, lists, dicts and skmix's own families only."
+            "arrays, lists, dicts and skmix's own families and estimators only."
         )
 
     def numpy_scalar(self, value, path):
@@ -210,8 +231,9 @@ def named_tuple_classes():
 class _Decoder:
     """Turns JSON nodes back into values; every malformed node raises."""
 
-    def __init__(self, arrays):
+    def __init__(self, arrays, version):
         self.arrays = arrays
+        self.version = version
         self.used = set()
 
     def __call__(self, node, where="body"):
@@ -245,6 +267,8 @@ class _Decoder:
             return self.random_state(value, where)
         if tag == "named_tuple" and "fields" in node:
             return self.named_tuple(value, node["fields"], where)
+        if tag == "estimator" and isinstance(value, dict):
+            return self.estimator(value, where)
         raise ModelFileError(f"{where}: unknown or malformed tag {tag!r}.")
 
     @staticmethod
@@ -298,6 +322,14 @@ class _Decoder:
         )
         return state
 
+    def estimator(self, body, where):
+        if self.version < NESTED_VERSION:
+            raise ModelFileError(
+                f"{where}: a nested estimator needs format version "
+                f"{NESTED_VERSION}, but the file says {self.version}."
+            )
+        return build_estimator(self, body, where)
+
     def named_tuple(self, qualified, fields, where):
         kind = named_tuple_classes().get(qualified)
         if kind is None:
@@ -335,7 +367,8 @@ def save(estimator, path):
     ----------
     estimator : fitted skmix estimator
         ``GaussianMixtureEM``, ``CoinMixture``, ``NIGMixture``,
-        ``CompositeMixture`` or ``HeterogeneousMixture``.
+        ``CompositeMixture``, ``HeterogeneousMixture``,
+        ``HierarchicalMixture`` or ``JointMixture``.
     path : str, path-like or binary file object
         Where to write (a path is replaced atomically: a failure leaves no
         partial file). The suffix is up to you (``.skmix`` reads well).
@@ -348,31 +381,15 @@ def save(estimator, path):
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted.
     """
-    name = type(estimator).__name__
-    if name not in ESTIMATORS or type(estimator) is not ESTIMATORS[name].cls:
-        raise TypeError(
-            f"Cannot save a {name}: skmix.io saves {sorted(ESTIMATORS)} "
-            "(not subclasses: their code would not be in the file)."
-        )
+    check_saveable(estimator)
     check_is_fitted(estimator)
-    derived = ESTIMATORS[name].derived
-    fitted = {
-        key: value
-        for key, value in vars(estimator).items()
-        if key.endswith("_") and not key.startswith("_") and key not in derived
-    }
     encode = _Encoder()
-    body = {
-        "estimator": name,
-        "params": encode(estimator.get_params(deep=False), ("params",)),
-        "fitted": encode(fitted, ("fitted",)),
-        "state": encode(estimator.__skmix_getstate__(), ("state",)),
-    }
+    body = estimator_body(encode, estimator, (), fitted=True)
     from . import __version__
 
     header = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": encode.version,
         "skmix_version": __version__,
         "sha256": digest(body, encode.arrays),
         "body": body,
@@ -383,6 +400,46 @@ def save(estimator, path):
         buffer, **{HEADER_KEY: np.frombuffer(text, dtype=np.uint8)}, **encode.arrays
     )
     _write(buffer.getvalue(), path)
+
+
+def check_saveable(estimator):
+    """A TypeError unless ``estimator`` is one of skmix's estimators."""
+    name = type(estimator).__name__
+    if name not in ESTIMATORS or type(estimator) is not ESTIMATORS[name].cls:
+        raise TypeError(
+            f"Cannot save a {name}: skmix.io saves {sorted(ESTIMATORS)} "
+            "(not subclasses: their code would not be in the file)."
+        )
+
+
+def public_fitted(estimator):
+    """The public fitted attributes (names ending in ``_``)."""
+    return {
+        key: value
+        for key, value in vars(estimator).items()
+        if key.endswith("_") and not key.startswith("_")
+    }
+
+
+def estimator_body(encode, estimator, path, fitted):
+    """The JSON body of an estimator: its name and parameters and, if
+    ``fitted``, its fitted attributes and state (see the module docstring)."""
+    check_saveable(estimator)
+    name = type(estimator).__name__
+    body = {
+        "estimator": name,
+        "params": encode(estimator.get_params(deep=False), (*path, "params")),
+    }
+    if fitted:
+        derived = ESTIMATORS[name].derived
+        attributes = {
+            key: value
+            for key, value in public_fitted(estimator).items()
+            if key not in derived
+        }
+        body["fitted"] = encode(attributes, (*path, "fitted"))
+        body["state"] = encode(estimator.__skmix_getstate__(), (*path, "state"))
+    return body
 
 
 def _write(data, path):
@@ -427,10 +484,15 @@ def load(path):
     source = getattr(path, "name", path)
     try:
         header, arrays = _read_archive(path)
-        body = _check_header(header, arrays)
-        return _build(body, arrays)
+        body, version = _check_header(header, arrays)
+        return _build(body, arrays, version)
     except (ModelFileError, PersistError) as error:
         raise ValueError(f"Cannot load {source!s}: {error}") from None
+    except RecursionError:
+        raise ValueError(
+            f"Cannot load {source!s}: its header is nested too deeply to be a "
+            "skmix model."
+        ) from None
 
 
 def _read_archive(path):
@@ -492,40 +554,72 @@ def _check_header(header, arrays):
     missing = {"estimator", "params", "fitted", "state"} - set(body)
     if missing:
         raise ModelFileError(f"its body lacks {sorted(missing)}.")
-    return body
+    return body, version
 
 
-def _build(body, arrays):
+def _build(body, arrays, version):
     """A new estimator from a checked body; raises before returning anything
     if a piece is malformed."""
-    name = body["estimator"]
-    if name not in ESTIMATORS:
-        raise ModelFileError(
-            f"unknown estimator {name!r}; this skmix loads {sorted(ESTIMATORS)}."
-        )
-    decode = _Decoder(arrays)
-    params = decode(body["params"], "params")
-    fitted = decode(body["fitted"], "fitted")
-    state = decode(body["state"], "state")
+    decode = _Decoder(arrays, version)
+    estimator = build_estimator(decode, body)
     unused = set(arrays) - decode.used
     if unused:
         raise ModelFileError(f"the arrays {sorted(unused)} are not used.")
-    if not (isinstance(params, dict) and isinstance(fitted, dict)):
-        raise ModelFileError("params and fitted attributes must be dicts.")
+    return estimator
+
+
+#: The keys of an estimator's body: always, and those of a fitted one.
+BODY_KEYS = ("estimator", "params")
+FITTED_KEYS = ("fitted", "state")
+
+
+def build_estimator(decode, body, where=None):
+    """The estimator of a body (the file's, or a nested one at ``where``):
+    unfitted from its parameters, or fitted, its attributes checked before
+    it is built."""
+    prefix = "" if where is None else f"{where}: "
+    keys = set(body)
+    if not (set(BODY_KEYS) <= keys <= set(BODY_KEYS + FITTED_KEYS)):
+        raise ModelFileError(f"{prefix}an estimator's body has the keys {keys}.")
+    name = body["estimator"]
+    if not isinstance(name, str) or name not in ESTIMATORS:
+        raise ModelFileError(
+            f"{prefix}unknown estimator {name!r}; this skmix loads "
+            f"{sorted(ESTIMATORS)}."
+        )
+    params = decode(body["params"], where or "params")
+    if not isinstance(params, dict):
+        raise ModelFileError(f"{prefix}params must be a dict.")
+    if keys == set(BODY_KEYS):
+        if where is None:
+            raise ModelFileError("the file holds no fitted estimator.")
+        return construct(name, params, prefix)
+    if not keys >= set(FITTED_KEYS):
+        raise ModelFileError(f"{prefix}a fitted estimator needs {FITTED_KEYS}.")
+    fitted = decode(body["fitted"], where or "fitted")
+    state = decode(body["state"], where or "state")
+    if not isinstance(fitted, dict):
+        raise ModelFileError(f"{prefix}fitted attributes must be a dict.")
     if not isinstance(state, dict):
-        raise ModelFileError("the estimator's state must be a dict.")
+        raise ModelFileError(f"{prefix}the estimator's state must be a dict.")
     check_fitted(name, fitted, state)
-    spec = ESTIMATORS[name]
-    try:
-        estimator = spec.cls(**params)
-    except TypeError as error:
-        raise ModelFileError(f"invalid parameters for {name}: {error}") from None
+    estimator = construct(name, params, prefix)
     for key, value in fitted.items():
         if not (key.endswith("_") and key.isidentifier() and not key.startswith("_")):
-            raise ModelFileError(f"{key!r} is not a fitted attribute's name.")
+            raise ModelFileError(f"{prefix}{key!r} is not a fitted attribute's name.")
         setattr(estimator, key, value)
     try:
         estimator.__skmix_setstate__(state)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
-        raise ModelFileError(f"invalid {name} state: {error!r}") from None
+        raise ModelFileError(f"{prefix}invalid {name} state: {error!r}") from None
     return estimator
+
+
+def construct(name, params, prefix=""):
+    """``name(**params)``, a ModelFileError if the parameters do not fit."""
+    try:
+        return ESTIMATORS[name].cls(**params)
+    except TypeError as error:
+        raise ModelFileError(
+            f"{prefix}invalid parameters for {name}: {error}"
+        ) from None

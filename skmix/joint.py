@@ -315,6 +315,35 @@ class JointMixture(BaseMixture):
             *self._references,
         )
 
+    # ----------------------------------------------------------- skmix.io
+    def __skmix_getstate__(self):
+        """What :mod:`skmix.io` saves beside the public attributes (the
+        fitted ``components_x_`` and ``components_y_`` among them): whether
+        Y is a view of sequences, its length model, and the references the
+        views' statistics are centred on."""
+        family_y = self._family.family_y
+        sequences = isinstance(family_y, SequenceFamily)
+        return {
+            "n_components_y": self._family.n_components_y,
+            "sequences": sequences,
+            "length_model_y": family_y.length_model if sequences else None,
+            "references": self._references,
+            "y_rows_reference": self._y_rows_reference if sequences else None,
+        }
+
+    def __skmix_setstate__(self, state):
+        """Rebuild the joint family around the loaded components' families
+        after :func:`skmix.io.load` checked and restored the public
+        attributes."""
+        family_y = self.components_y_._family
+        if state["sequences"]:
+            family_y = SequenceFamily(family_y, state["length_model_y"])
+            self._y_rows_reference = state["y_rows_reference"]
+        self._family = JointFamily(
+            self.components_x_._family, family_y, state["n_components_y"]
+        )
+        self._references = tuple(state["references"])
+
     # ------------------------------------------------------ inference
     def _prepared(self):
         with np.errstate(divide="ignore"):

@@ -305,7 +305,8 @@ def test_the_documented_checksum_signs_a_valid_file(saved):
 
 def test_newer_format_version(saved):
     rewrite(saved, lambda h, a: h.update(format_version=skio.FORMAT_VERSION + 1))
-    with pytest.raises(ValueError, match="newer than the format 1.*Upgrade"):
+    newer = f"newer than the format {skio.FORMAT_VERSION}.*Upgrade"
+    with pytest.raises(ValueError, match=newer):
         skio.load(saved)
 
 
