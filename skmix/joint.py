@@ -441,6 +441,13 @@ class JointMixture(BaseMixture):
         """
         check_is_fitted(self)
         check_n_samples(n_samples)
+        sequences = isinstance(self._family.family_y, SequenceFamily)
+        if sequences and self.lengths_y_ is None:
+            raise ValueError(
+                "This JointMixture was fitted with length_model_y=None: it has "
+                "no model of the lengths of Y's sequences, so it cannot draw "
+                "them. Refit with length_model_y='poisson' to sample."
+            )
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
         pairs, h = self._family.sample(self._get_fitted_params(), counts, rng)

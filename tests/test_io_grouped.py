@@ -289,6 +289,15 @@ def test_joint_sequences_round_trip_is_exact(tmp_path, length_model_y):
     continue_both(model, loaded, X, Y, y_groups=y_groups)
 
 
+def test_joint_sequences_without_a_length_model_refuse_to_sample():
+    X, Y, y_groups = joint_sequences()
+    model = fit_quietly(
+        JointMixture(2, 2, length_model_y=None, random_state=0), X, Y, y_groups=y_groups
+    )
+    with pytest.raises(ValueError, match="length_model_y=None.*cannot draw"):
+        model.sample(3)
+
+
 def test_joint_mixed_and_count_views_round_trip_is_exact(tmp_path):
     frame, _ = hierarchical_frame()
     counts, _ = hierarchical_counts()
