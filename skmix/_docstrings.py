@@ -84,7 +84,9 @@ PARAMETERS = {
         "whenever an extrapolated point would lower the log-likelihood: the "
         "same optimum in fewer E-steps, which matters most where components "
         "overlap and at small ``tol``. Iterations (``max_iter``, ``n_iter_``, "
-        "``lower_bounds_``) count E-steps. A family without an unconstrained "
+        "``lower_bounds_``) count E-steps. Every estimator accelerates, "
+        "the grouped ones (:class:`HierarchicalMixture`, :class:`JointMixture`) "
+        "included; a family of your own without an unconstrained "
         "parametrisation runs plain EM (see :doc:`/user_guide/acceleration`).",
     ),
 }

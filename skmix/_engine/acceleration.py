@@ -378,10 +378,12 @@ def _each_finite(params, log_weights) -> bool:
 
 
 def _arrays(value):
-    """Every array inside a (nested) tuple of parameters."""
+    """Every array inside (nested) tuples and lists of parameters (a
+    composite family's reference, kept in a grouped or joint family's
+    parameters, is a list)."""
     if value is None:
         return
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         for item in value:
             yield from _arrays(item)
     else:

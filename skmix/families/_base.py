@@ -97,6 +97,11 @@ Optional hooks, their defaults, and the equalities an override must keep
       probabilities, log shapes and rates of gammas, log probabilities of
       categorical levels) and the logits of the missingness probabilities;
       plain EM if one of its column families has none.
+    - Grouped (hierarchical, sequence) and joint families: the log topic
+      weights or log transitions (rows mapped back by a softmax), then the
+      inner families' coordinates, then the logs of the Poisson lengths;
+      plain EM if an inner family has none (:func:`log_coordinates`,
+      :func:`probabilities_of_logs`).
 
     ``from_unconstrained`` may raise ``ValueError`` for a vector whose
     parameters are not numerically valid (the extrapolation is then
@@ -177,6 +182,44 @@ def softmax_in_place(weighted: np.ndarray) -> int:
 def add_stats(a: NamedTuple, b: NamedTuple) -> NamedTuple:
     """Return the field-wise sum of two statistics tuples of the same type."""
     return type(a)(*(x + y for x, y in zip(a, b)))
+
+
+#: The smallest probability (or Poisson mean) of the unconstrained
+#: coordinates: a probability 0 has the finite coordinate log(TINY), and
+#: every probability mapped back is at least TINY.
+TINY = np.finfo(np.float64).tiny
+
+
+def log_coordinates(values) -> np.ndarray:
+    """The logs of non-negative ``values`` (probabilities, Poisson means)
+    floored at ``TINY``, flat: unconstrained coordinates, finite for 0."""
+    return np.log(np.maximum(np.asarray(values, dtype=np.float64), TINY)).ravel()
+
+
+def positive_of_logs(vector) -> np.ndarray:
+    """The inverse of :func:`log_coordinates` for values of no constraint
+    but their sign: ``exp(vector)``, at least ``TINY``."""
+    return np.maximum(np.exp(vector), TINY)
+
+
+def probabilities_of_logs(vector, shape) -> np.ndarray:
+    """The inverse of :func:`log_coordinates` for probabilities whose last
+    axis sums to 1: ``vector`` reshaped to ``shape`` and its softmax along
+    that axis. Any finite coordinates map to probabilities of at least
+    ``TINY`` that sum to 1."""
+    logits = np.asarray(vector, dtype=np.float64).reshape(shape)
+    probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probabilities = np.maximum(probabilities, TINY)
+    return probabilities / probabilities.sum(axis=-1, keepdims=True)
+
+
+def coordinate_scales(family, params, coordinates) -> np.ndarray:
+    """``family.unconstrained_scales(params)`` flat, or ones as many as
+    ``coordinates`` (its ``to_unconstrained(params)``) when it has none."""
+    scales = family.unconstrained_scales(params)
+    if scales is None:
+        return np.ones(np.size(coordinates))
+    return np.ravel(np.asarray(scales, dtype=np.float64))
 
 
 class MixtureFamily(abc.ABC):

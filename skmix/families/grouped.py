@@ -36,7 +36,15 @@ from scipy.special import gammaln
 
 from .._config import CHUNK_SIZE, LABELS, LOG_PROB, PROBABILITIES, SCORES
 from .._kernels import grouped as kernels
-from ._base import MixtureFamily, add_stats, softmax_in_place
+from ._base import (
+    MixtureFamily,
+    add_stats,
+    coordinate_scales,
+    log_coordinates,
+    positive_of_logs,
+    probabilities_of_logs,
+    softmax_in_place,
+)
 from .composite import StatsTuple
 from .gaussian import GaussianFamily, GaussianStats
 
@@ -276,6 +284,31 @@ class SequenceFamily(MixtureFamily):
     def n_parameters(self, params):
         n_lengths = 0 if params.lengths is None else len(params.lengths)
         return self.row_family.n_parameters(params.rows) + n_lengths
+
+    # --------------------------------------------------- acceleration
+    def to_unconstrained(self, params):
+        """The row family's coordinates, then the logs of the Poisson
+        lengths (``log_coordinates``); None if the row family has none."""
+        rows = self.row_family.to_unconstrained(params.rows)
+        if rows is None:
+            return None
+        lengths = () if params.lengths is None else log_coordinates(params.lengths)
+        return np.concatenate((np.ravel(rows), lengths))
+
+    def unconstrained_scales(self, params):
+        rows = self.row_family.to_unconstrained(params.rows)
+        n_lengths = 0 if params.lengths is None else len(params.lengths)
+        return np.concatenate(
+            (coordinate_scales(self.row_family, params.rows, rows), np.ones(n_lengths))
+        )
+
+    def from_unconstrained(self, vector, like):
+        n_rows = len(vector) - (0 if like.lengths is None else len(like.lengths))
+        rows = self.row_family.from_unconstrained(vector[:n_rows], like.rows)
+        lengths = None
+        if like.lengths is not None:
+            lengths = positive_of_logs(vector[n_rows:])
+        return SequenceParams(rows, lengths, like.reference)
 
 
 # ------------------------------------------------------------ hierarchical
@@ -666,6 +699,44 @@ class HierarchicalFamily(MixtureFamily):
         if n_length is None:
             n_length = int(np.count_nonzero(params.length)) - 1
         return self.topic_family.n_parameters(params.topics) + n_taus + n_length
+
+    # --------------------------------------------------- acceleration
+    def to_unconstrained(self, params):
+        """The logs of the topic weights (``log_coordinates``), the topic
+        family's coordinates, then the log of a Poisson length; None if the
+        topic family has none. A categorical length model has none: its
+        M-step reads the group sizes only, so EM leaves it at its optimum
+        from the first step on, and it is taken from ``like`` (its zeros,
+        sizes never seen, have no finite log)."""
+        topics = self.topic_family.to_unconstrained(params.topics)
+        if topics is None:
+            return None
+        length = log_coordinates(params.length) if self._poisson else ()
+        return np.concatenate((log_coordinates(params.taus), np.ravel(topics), length))
+
+    def unconstrained_scales(self, params):
+        topics = self.topic_family.to_unconstrained(params.topics)
+        return np.concatenate(
+            (
+                np.ones(params.taus.size),
+                coordinate_scales(self.topic_family, params.topics, topics),
+                np.ones(int(self._poisson)),
+            )
+        )
+
+    def from_unconstrained(self, vector, like):
+        n_taus = like.taus.size
+        stop = len(vector) - int(self._poisson)
+        taus = probabilities_of_logs(vector[:n_taus], like.taus.shape)
+        topics = self.topic_family.from_unconstrained(vector[n_taus:stop], like.topics)
+        length = like.length
+        if self._poisson:
+            length = float(positive_of_logs(vector[stop]))
+        return HierarchicalParams(taus, topics, length, like.reference)
+
+    @property
+    def _poisson(self) -> bool:
+        return self.length_model == "poisson"
 
 
 def _draw_categorical(probs, rng):

@@ -20,7 +20,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._kernels import grouped as kernels
-from ._base import MixtureFamily
+from ._base import (
+    MixtureFamily,
+    coordinate_scales,
+    log_coordinates,
+    probabilities_of_logs,
+)
 from .composite import StatsTuple
 from .grouped import fresh_float64
 
@@ -209,6 +214,40 @@ class JointFamily(MixtureFamily):
             self.family_y.initial_m_step(stats.y[0], reference[1]),
             reference[0],
             reference[1],
+        )
+
+    # --------------------------------------------------- acceleration
+    def to_unconstrained(self, params):
+        """The logs of the transitions (``log_coordinates``), then X's and
+        Y's families' coordinates; None if either family has none."""
+        x = self.family_x.to_unconstrained(params.x)
+        y = self.family_y.to_unconstrained(params.y)
+        if x is None or y is None:
+            return None
+        return np.concatenate(
+            (log_coordinates(params.transition), np.ravel(x), np.ravel(y))
+        )
+
+    def unconstrained_scales(self, params):
+        x = self.family_x.to_unconstrained(params.x)
+        y = self.family_y.to_unconstrained(params.y)
+        return np.concatenate(
+            (
+                np.ones(params.transition.size),
+                coordinate_scales(self.family_x, params.x, x),
+                coordinate_scales(self.family_y, params.y, y),
+            )
+        )
+
+    def from_unconstrained(self, vector, like):
+        start = like.transition.size
+        stop = start + np.size(self.family_x.to_unconstrained(like.x))
+        return JointParams(
+            probabilities_of_logs(vector[:start], like.transition.shape),
+            self.family_x.from_unconstrained(vector[start:stop], like.x),
+            self.family_y.from_unconstrained(vector[stop:], like.y),
+            like.x_reference,
+            like.y_reference,
         )
 
     # ----------------------------------------------------- inference
