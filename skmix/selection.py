@@ -296,17 +296,25 @@ class _Partitions:
 def _partition_points(estimator, X, sample_weight, partitions):
     """Where the starts of ``estimator`` begin: the model's M-step on each
     partition (its weights, means and covariances), ``(params,
-    log_weights)`` per partition."""
+    log_weights)`` per partition. A partition whose M-step fails (a
+    singular covariance without regularisation) is a failed start and is
+    left out; the last failure is raised when every partition fails."""
     k = estimator.n_components
     family = estimator._make_family(X)
     reference = family.reference(X, k)
-    points = []
+    points, failure = [], None
     for labels in partitions:
         stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
-        params = family.initial_m_step(stats, reference)
+        try:
+            params = family.initial_m_step(stats, reference)
+        except START_FAILURES as error:
+            failure = error
+            continue
         counts = np.asarray(stats.resp_sum, dtype=np.float64)
         with np.errstate(divide="ignore"):
             points.append((params, np.log(counts / counts.sum())))
+    if not points:
+        raise failure
     return points
 
 

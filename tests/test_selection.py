@@ -129,6 +129,33 @@ def test_command_line_on_wine_chooses_mclusts_model(wine, tmp_path, capsys):
     assert bic <= 6849.387
 
 
+def test_a_partition_whose_first_m_step_fails_is_a_failed_start(wine, monkeypatch):
+    # With reg_covar=0 a starting partition with a cluster of fewer rows
+    # than features has a singular VVV covariance: that start fails, the
+    # candidate keeps the others (a random k-means partition can be such a
+    # partition).
+    from skmix import selection
+
+    rng = np.random.RandomState(0)
+    good = rng.randint(3, size=len(wine))
+    tiny = good.copy()
+    tiny[tiny == 2] = 1
+    tiny[:3] = 2  # a cluster of 3 rows in 13 dimensions
+    monkeypatch.setattr(selection._Partitions, "of", lambda self, k: [tiny, good])
+    template = GaussianMixtureEM(reg_covar=0.0, tol=1e-6, random_state=0)
+    search = select_model(template, wine, n_components=[3], covariance_types=["full"])
+    row = search.table.iloc[0]
+    assert not row.failed and np.isfinite(row.bic)
+    # The same fit as from the good partition alone.
+    monkeypatch.setattr(selection._Partitions, "of", lambda self, k: [good])
+    alone = select_model(template, wine, n_components=[3], covariance_types=["full"])
+    assert row.log_likelihood == pytest.approx(alone.table.iloc[0].log_likelihood)
+    # Every partition failing fails the candidate, with the reason.
+    monkeypatch.setattr(selection._Partitions, "of", lambda self, k: [tiny])
+    with pytest.raises(ValueError, match="No model could be fitted.*ill-defined"):
+        select_model(template, wine, n_components=[3], covariance_types=["full"])
+
+
 def test_failing_starts_are_skipped_and_reported_once():
     # Three identical rows: a start that gives a component only them has a
     # singular covariance with reg_covar=0, and fails.
