@@ -45,6 +45,7 @@ from ._engine import HC_TRANSFORMATIONS as HC_TRANSFORMATIONS
 from ._engine import START_FAILURES as START_FAILURES
 from ._engine import (
     DaskBlocks,
+    InitialAssignment,
     LocalThreads,
     failure_reason,
     fit_multistart,
@@ -208,11 +209,10 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # set on the candidates of a model search (skmix.select_model).
     _abandon_degenerate_starts = False
 
-    # Where each start begins, a sequence of ``(params, log_weights)``, one
-    # per start (their number replaces ``n_init``), when a model search
-    # gives them (skmix.select_model: its starting partitions); None: as
-    # ``init_params`` and ``_start_recipe`` say. Ignored by a warm start.
-    _start_points = None
+    # Label arrays (n_samples,), one per start (their number replaces
+    # n_init): each start is the M-step on that partition of the rows (set by
+    # skmix.select_model); None: as init_params says. Not for warm starts.
+    _start_partitions = None
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -434,8 +434,12 @@ class BaseMixture(DensityMixin, BaseEstimator):
         scale = family.data_scale(X, sample_weight)
         family = family.with_data_scale(scale)
         init_fn = self._init_fn(family, X, warm)
-        points = None if warm else self._start_points
-        n_init = 1 if warm else self.n_init if points is None else len(points)
+        partitions = None if warm else self._start_partitions
+        assignments = None
+        if partitions is not None:
+            k = self._n_components()
+            assignments = [InitialAssignment.of_labels(p, k) for p in partitions]
+        n_init = 1 if warm else self.n_init if partitions is None else len(partitions)
         em_options = {}
         if rows is not None:
             init_fn = _initialised_on(init_fn, X, sample_weight)
@@ -450,7 +454,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 sample_weight,
                 init_fn,
                 n_init=n_init,
-                start_points=points,
+                start_assignments=assignments,
                 random_state=_random_state_or_seed(self.random_state),
                 validation_fraction=self.validation_fraction,
                 n_jobs=self.n_jobs,

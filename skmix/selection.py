@@ -293,31 +293,6 @@ class _Partitions:
         return found
 
 
-def _partition_points(estimator, X, sample_weight, partitions):
-    """Where the starts of ``estimator`` begin: the model's M-step on each
-    partition (its weights, means and covariances), ``(params,
-    log_weights)`` per partition. A partition whose M-step fails (a
-    singular covariance without regularisation) is a failed start and is
-    left out; the last failure is raised when every partition fails."""
-    k = estimator.n_components
-    family = estimator._make_family(X)
-    reference = family.reference(X, k)
-    points, failure = [], None
-    for labels in partitions:
-        stats = family.accumulate_labels(X, labels, k, sample_weight, reference)
-        try:
-            params = family.initial_m_step(stats, reference)
-        except START_FAILURES as error:
-            failure = error
-            continue
-        counts = np.asarray(stats.resp_sum, dtype=np.float64)
-        with np.errstate(divide="ignore"):
-            points.append((params, np.log(counts / counts.sum())))
-    if not points:
-        raise failure
-    return points
-
-
 def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     """The fit of one Gaussian candidate from its starting partitions (one
     fit, a start per partition, compared by their log-likelihoods): a
@@ -332,9 +307,7 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     estimator._abandon_degenerate_starts = True
     estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
     try:
-        estimator._start_points = _partition_points(
-            estimator, partitions.X, w, partitions.of(k)
-        )
+        estimator._start_partitions = partitions.of(k)
         yield _fit_quietly(estimator, X, w)
     except START_FAILURES as failure:
         yield failure
@@ -384,7 +357,7 @@ def _polished(estimator, template, X, sample_weight):
     """
     tol = estimator.tol
     model = check_model(estimator.covariance_type)
-    if model in ITERATIVE_MODELS or len(estimator._start_points) == 1:
+    if model in ITERATIVE_MODELS or len(estimator._start_partitions) == 1:
         estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
         estimator._inner_max_iter = None
         try:
@@ -394,7 +367,7 @@ def _polished(estimator, template, X, sample_weight):
     # A later fit of the returned estimator behaves as a fresh one's.
     estimator._abandon_degenerate_starts = False
     estimator._inner_max_iter = None
-    estimator._start_points = None
+    estimator._start_partitions = None
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],

@@ -49,6 +49,11 @@ class InitialAssignment(NamedTuple):
     nearest_centres: np.ndarray | None = None
     selected_rows: np.ndarray | None = None
 
+    @classmethod
+    def of_labels(cls, labels: np.ndarray, n_components: int) -> InitialAssignment:
+        """The hard assignment of row i to component ``labels[i]``."""
+        return cls(n_components, labels=lambda start, stop: labels[start:stop])
+
     def responsibilities_of(self, start: int, stop: int) -> np.ndarray:
         """Responsibilities (stop - start, k) of rows ``start:stop``."""
         k = self.n_components
@@ -179,10 +184,7 @@ def kmeans_assignment(
     # parallel starts otherwise run two OpenMP teams on two cores.
     with one_openmp_thread():
         kmeans.fit(X, sample_weight=sample_weight)
-    labels = kmeans.labels_.astype(np.int64)
-    return InitialAssignment(
-        n_components, labels=lambda start, stop: labels[start:stop]
-    )
+    return InitialAssignment.of_labels(kmeans.labels_.astype(np.int64), n_components)
 
 
 def _nearest_centre_assignment(X, centres):
@@ -251,9 +253,7 @@ def hc_assignment(
     ``reproduce_sklearn`` is accepted for a common signature.
     """
     labels = hc_labels(X, n_components, "SVD", sample_weight)
-    return InitialAssignment(
-        n_components, labels=lambda start, stop: labels[start:stop]
-    )
+    return InitialAssignment.of_labels(labels, n_components)
 
 
 ASSIGNMENT_BUILDERS = {

@@ -50,7 +50,12 @@ from .em import (
     total_weight,
 )
 from .executor import SERIAL
-from .initialization import sample_rows, take_optional_rows, take_rows
+from .initialization import (
+    initialize,
+    sample_rows,
+    take_optional_rows,
+    take_rows,
+)
 from .parallel import random_state_of, run_starts, seeded_random_state
 from .policy import PairedValidation, SelectionPolicy, failure_reason
 from .threads import ThreadChooser
@@ -179,7 +184,15 @@ class _Start:
     and, with a split, its validation E-step."""
 
     def __init__(
-        self, family, X, sample_weight, init_fn, plan, em_options, n_init, points=None
+        self,
+        family,
+        X,
+        sample_weight,
+        init_fn,
+        plan,
+        em_options,
+        n_init,
+        assignments=None,
     ):
         # em_options["executor"], if any, runs every E-step of the fit;
         # em_options["abandon_degenerate"] stops a start once it is
@@ -187,7 +200,10 @@ class _Start:
         em_options = dict(em_options)
         self.abandon_degenerate = em_options.pop("abandon_degenerate", False)
         self.family, self.init_fn, self.plan = family, init_fn, plan
-        self.points = points
+        # Given assignments start from all rows (X, sample_weight), whatever
+        # the split, as a fixed start does.
+        self.assignments, self.all_rows = assignments, (X, sample_weight)
+        self.reference = None  # (the family's reference of all rows,)
         self.executor = em_options.get("executor") or SERIAL
         self.X, self.w = plan.training_rows(X, sample_weight)
         self.em_options, self.n_init = em_options, n_init
@@ -215,8 +231,8 @@ class _Start:
         return outcome
 
     def _run(self, index: int) -> StartOutcome:
-        if self.points is not None:
-            params, log_weights = self.points[index]
+        if self.assignments is not None:
+            params, log_weights = self._assigned_start(self.assignments[index])
         else:
             with self.plan.start_state(index) as state:
                 params, log_weights = self.init_fn(self.X, self.w, state)
@@ -241,6 +257,14 @@ class _Start:
         if self.n_init > 1:
             outcome = outcome._replace(degeneracies=self._degeneracies(result))
         return outcome
+
+    def _assigned_start(self, assignment):
+        """The family's M-step on ``assignment`` of all rows (``initialize``;
+        the reference computed once per fit)."""
+        X, w = self.all_rows
+        if self.reference is None:
+            self.reference = (self.family.reference(X, assignment.n_components),)
+        return initialize(self.family, X, w, assignment, self.reference[0])
 
     def _validation_rows(self, split):
         """``(X_val, w_val)`` scored at every accepted point of a start (its
@@ -366,7 +390,7 @@ def fit_multistart(
     min_train_rows: int = 1,
     policy: SelectionPolicy | None = None,
     data_scale=None,
-    start_points=None,
+    start_assignments=None,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -381,9 +405,10 @@ def fit_multistart(
     out when fewer than ``min_train_rows`` training rows with positive
     weight would be left (see ``split_rows``). Starts are judged degenerate
     against ``data_scale`` (the family's ``data_scale``), by default that of
-    the training rows. ``start_points``, a sequence of ``n_init``
-    ``(params, log_weights)``, are where the starts begin instead of
-    ``init_fn``'s draws (start i at the i-th).
+    the training rows. ``start_assignments``, a sequence of ``n_init``
+    ``InitialAssignment`` of all rows of X, are where the starts begin
+    instead of ``init_fn``'s draws (start i at the family's M-step on the
+    i-th; one that fails is a failed start).
     """
     policy = PairedValidation() if policy is None else policy
     with random_state_of(random_state) as rng:
@@ -393,7 +418,14 @@ def fit_multistart(
         if em_options.get("verbose", 0):
             say(_startup_line(plan, X, n_init, em_options))
         start = _Start(
-            family, X, sample_weight, init_fn, plan, em_options, n_init, start_points
+            family,
+            X,
+            sample_weight,
+            init_fn,
+            plan,
+            em_options,
+            n_init,
+            start_assignments,
         )
         if data_scale is not None:
             start.scale = (data_scale,)

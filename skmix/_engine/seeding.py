@@ -306,9 +306,7 @@ def seed_embedding(family, init_params, X, n_components, rng, w, sklearn):
         return X_seed, w_seed, assignment
     labels = seeded_labels(init_params, family, X_seed, n_components, rng, w_seed)
     labels = family.match_clusters(X_seed, labels, w_seed)
-    assignment = InitialAssignment(
-        n_components, labels=lambda start, stop: labels[start:stop]
-    )
+    assignment = InitialAssignment.of_labels(labels, n_components)
     return X_seed, w_seed, assignment
 
 
