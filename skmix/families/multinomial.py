@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from .._kernels.multinomial import multinomial_accumulate, multinomial_log_prob
-from ._base import MixtureFamily
+from ._base import TINY, MixtureFamily, log_coordinates, probabilities_of_logs
 
 #: Log-factorials of 0, 1, ..., size - 1 (exact to round-off), looked up by
 #: the kernels for integer counts.
@@ -26,7 +26,7 @@ LOG_FACTORIAL = gammaln(np.arange(4096, dtype=np.float64) + 1.0)
 #: category never seen by a component gets probability exactly 0, so a single
 #: new row could have log-likelihood -inf (and NaN responsibilities). This
 #: floor changes likelihoods by far less than round-off for every other row.
-MIN_PROBABILITY = np.finfo(np.float64).tiny
+MIN_PROBABILITY = TINY  # also the floor of the unconstrained coordinates
 
 _NO_WEIGHTS = np.empty(0, dtype=np.float64)
 
@@ -169,15 +169,12 @@ class MultinomialFamily(MixtureFamily):
 
     def to_unconstrained(self, params):
         """The log probabilities (floored at ``MIN_PROBABILITY``)."""
-        return safe_log_probabilities(params.probabilities).ravel()
+        return log_coordinates(params.probabilities)
 
     def from_unconstrained(self, vector, like):
         """Each component's softmax of its log probabilities."""
-        logits = np.asarray(vector, dtype=np.float64).reshape(like.probabilities.shape)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
         return MultinomialParams(
-            probabilities / probabilities.sum(axis=1, keepdims=True)
+            probabilities_of_logs(vector, like.probabilities.shape)
         )
 
     def embed(self, X):
