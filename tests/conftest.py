@@ -4,6 +4,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+import pytest
+
 # scikit-learn's array-API estimator check runs (instead of being skipped)
 # only when SciPy's array-API mode is on; it must be set before SciPy loads.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
@@ -24,3 +26,20 @@ def _drop_stale_kernel_cache():
 
 
 _drop_stale_kernel_cache()
+
+
+@pytest.fixture
+def extrapolations(monkeypatch):
+    """Counts the accepted SQUAREM extrapolations (alpha > 1) of every fit."""
+    from skmix._engine import acceleration
+
+    accepted = []
+    grow = acceleration.Squarem._grow
+
+    def spy(self, alpha):
+        if alpha > 1:
+            accepted.append(alpha)
+        return grow(self, alpha)
+
+    monkeypatch.setattr(acceleration.Squarem, "_grow", spy)
+    return accepted

@@ -62,21 +62,6 @@ def _params_vector(model):
     return np.concatenate(walk(model._get_fitted_params()) + [model.weights_])
 
 
-@pytest.fixture
-def extrapolations(monkeypatch):
-    """Counts the accepted extrapolations (alpha > 1) of every fit."""
-    accepted = []
-    grow = acceleration.Squarem._grow
-
-    def spy(self, alpha):
-        if alpha > 1:
-            accepted.append(alpha)
-        return grow(self, alpha)
-
-    monkeypatch.setattr(acceleration.Squarem, "_grow", spy)
-    return accepted
-
-
 def _coins():
     return np.genfromtxt(DATA / "coins.csv", delimiter=",", skip_header=1)[:, :2]
 

@@ -25,7 +25,7 @@ from skmix import (
     HierarchicalMixture,
     JointMixture,
 )
-from skmix._engine import acceleration, run_em
+from skmix._engine import run_em
 from skmix.families.gaussian import GaussianFamily
 from skmix.families.grouped import HierarchicalFamily, SequenceFamily
 from skmix.families.joint import JointFamily, PairedRows
@@ -192,21 +192,6 @@ CASES = {
 #: composite's floor of 1e-12), so the relative difference of those
 #: entries measures nothing.
 BOUNDARY = 1e-10
-
-
-@pytest.fixture
-def extrapolations(monkeypatch):
-    """Counts the accepted extrapolations (alpha > 1) of every fit."""
-    accepted = []
-    grow = acceleration.Squarem._grow
-
-    def spy(self, alpha):
-        if alpha > 1:
-            accepted.append(alpha)
-        return grow(self, alpha)
-
-    monkeypatch.setattr(acceleration.Squarem, "_grow", spy)
-    return accepted
 
 
 def _fit(case, accelerate, max_iter, tol=0.0):
