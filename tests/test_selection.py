@@ -68,8 +68,16 @@ def test_wine_hc_start_reaches_mclusts_hc_optimum(wine, model):
 
 @pytest.fixture(scope="module")
 def wine_search(wine):
-    template = GaussianMixtureEM(reg_covar=0.0, tol=1e-10, max_iter=10_000)
-    return select_model(template, wine, n_components=[3])
+    # The default starts with a seed drawn anew each run (as a user's
+    # template without random_state gets), but known: a failure names it,
+    # so that it can be reproduced.
+    seed = int(np.random.default_rng().integers(2**31))
+    template = GaussianMixtureEM(
+        reg_covar=0.0, tol=1e-10, max_iter=10_000, random_state=seed
+    )
+    search = select_model(template, wine, n_components=[3])
+    search.seed = seed
+    return search
 
 
 @pytest.mark.parametrize("model", list(WINE_G3))
@@ -77,7 +85,7 @@ def test_wine_search_reaches_mclusts_best_of_25_starts(wine, wine_search, model)
     table = wine_search.table
     row = table[table.covariance_type == ALIASES.get(model, model)].iloc[0]
     n_parameters, best, _ = WINE_G3[model]
-    assert row.log_likelihood >= best - 1e-3, row.reason
+    assert row.log_likelihood >= best - 1e-3, (row.reason, wine_search.seed)
     assert row.n_parameters == n_parameters
     assert not (row.failed or row.degenerate) and row.converged
     n = len(wine)
