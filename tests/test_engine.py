@@ -1408,3 +1408,27 @@ def test_verbose_prints_startup_elapsed_and_progress_lines(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "EM: 1 start on 600 rows, 1 thread(s), max_iter=100, tol=0.001"
     assert len(lines) == 2 and lines[1].startswith("Fitted: start 0 of 1, ")
+
+
+def test_column_major_rows_are_copied_once_when_they_are_one_chunk(monkeypatch):
+    # A pandas frame's values are column-major: an X of one chunk is copied
+    # to C order once per fit instead of by every E-step; a longer one is
+    # left as it is (its E-steps copy a chunk at a time). Same results.
+    import skmix._engine.executor as executor
+    from skmix import GaussianMixtureEM
+
+    X = np.asfortranarray(_two_blobs())
+    copied = executor.rows_for_e_steps(X)
+    assert copied.flags.c_contiguous and copied is not X
+    assert_array_equal(copied, X)
+    monkeypatch.setattr(executor, "CHUNK_SIZE", X.shape[0] - 1)
+    assert executor.rows_for_e_steps(X) is X
+    monkeypatch.undo()
+    C = np.ascontiguousarray(X)
+    assert executor.rows_for_e_steps(C) is C
+    assert executor.rows_for_e_steps(X.astype(np.float32)).dtype == np.float32
+    options = dict(n_components=3, n_init=2, tol=1e-8, random_state=0)
+    column_major = GaussianMixtureEM(**options).fit(X)
+    row_major = GaussianMixtureEM(**options).fit(C)
+    assert column_major.lower_bound_ == row_major.lower_bound_
+    assert_array_equal(column_major.means_, row_major.means_)

@@ -36,6 +36,8 @@ import itertools
 from collections.abc import Callable
 from functools import reduce
 
+import numpy as np
+
 from .._config import CHUNK_SIZE, MIN_ROWS_FOR_THREADS
 from ..families import add_stats, chunk_bounds
 from .threads import run_in_threads, serves_desk, uses_threads
@@ -114,3 +116,26 @@ class LocalThreads:
 
 #: The executor of work that runs on the calling thread alone.
 SERIAL = LocalThreads(1)
+
+
+def rows_for_e_steps(X):
+    """X as the E-steps read it, copied once where that costs no more than
+    one E-step does.
+
+    The families' kernels read C-contiguous float64 rows, and their
+    ``accumulate`` copies a chunk that is not (a pandas frame's values are
+    column-major). A float64 NumPy array of at most ``CHUNK_SIZE`` rows is
+    one chunk, which every E-step would copy whole: it is copied to C order
+    here, once per fit. Longer arrays stay as they are, their E-steps
+    copying one chunk at a time, so that a fit never holds a second copy of
+    X. The values, hence the results, are the same either way.
+    """
+    if (
+        isinstance(X, np.ndarray)
+        and X.dtype == np.float64
+        and X.ndim == 2
+        and X.shape[0] <= CHUNK_SIZE
+        and not X.flags.c_contiguous
+    ):
+        return np.ascontiguousarray(X)
+    return X

@@ -49,7 +49,7 @@ from .em import (
     say,
     total_weight,
 )
-from .executor import SERIAL
+from .executor import SERIAL, rows_for_e_steps
 from .initialization import (
     initialize,
     sample_rows,
@@ -411,6 +411,7 @@ def fit_multistart(
     i-th; one that fails is a failed start).
     """
     policy = PairedValidation() if policy is None else policy
+    X = rows_for_e_steps(X)
     with random_state_of(random_state) as rng:
         plan = plan_starts(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
