@@ -65,7 +65,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels.gaussian.linalg import precision_cholesky as _factor_kernel
-from .._kernels.gaussian.models import MODEL_CODES, model_m_step
+from .._kernels.gaussian.models import M_STEP_KERNELS, MODEL_CODES
 from .._kernels.orientation import common_orientation
 
 #: mclust's model names, in its order.
@@ -303,8 +303,9 @@ def compiled_m_step(
     means = np.empty((k, d))
     covariances = np.empty((k, d, d))
     factors = np.empty((k, d, d))
-    failed, n_iter, converged = model_m_step(
-        MODEL_CODES.index(model),
+    code = MODEL_CODES.index(model)
+    failed, n_iter, converged = M_STEP_KERNELS[code](
+        code,
         np.ascontiguousarray(resp_sum, dtype=np.float64),
         sum_z,
         np.ascontiguousarray(sum_zz, dtype=np.float64),
