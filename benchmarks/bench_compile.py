@@ -19,7 +19,13 @@ no slower than before.
 seconds, without the functions it compiled in turn) and the number of its
 specialisations, grouped by kernel module, for both calls.
 
-    python benchmarks/bench_compile.py [--repeats 1] [--kernels]
+``--models`` prints only the cold compile of the covariance models' M-step
+kernels (``compiled_m_step``, all ten models in turn) in a fresh process
+with an empty cache: its CPU seconds after the orientation and Cholesky
+factor kernels it calls (which the scikit-learn models and the NumPy path
+compile anyway) have been compiled, and each function's share.
+
+    python benchmarks/bench_compile.py [--repeats 1] [--kernels] [--models]
 """
 
 from __future__ import annotations
@@ -77,6 +83,40 @@ for stamp, ev in recorder.buffer:
 print(json.dumps([seconds, count]))
 """
 
+MODELS = """
+import collections, time
+import numpy as np
+from numba.core import event
+from skmix._kernels.gaussian.linalg import precision_cholesky
+from skmix._kernels.orientation import common_orientation
+from skmix.families.covariance_models import COMPILED_MODELS, compiled_m_step
+rng = np.random.default_rng(0)
+A = rng.normal(size=(3, 2, 2))
+S = A @ A.transpose(0, 2, 1) * 10 + np.eye(2)
+n, z = np.array([10.0, 20.0, 30.0]), np.zeros((3, 2))
+precision_cholesky(S, np.empty_like(S))
+common_orientation(S, n, True, np.eye(2), np.empty_like(S), 1e-12, 10)
+c0 = time.process_time()
+with event.install_recorder("numba:compile") as recorder:
+    for model in COMPILED_MODELS:
+        compiled_m_step(model, n, z, S, z, 0.0, 1e-15, None, None)
+print("cpu %.2f" % (time.process_time() - c0))
+stack, seconds, count = [], collections.Counter(), collections.Counter()
+for stamp, ev in recorder.buffer:
+    if ev.is_start:
+        stack.append([stamp, 0.0])
+        continue
+    start, inner = stack.pop()
+    function = ev.data["dispatcher"].py_func
+    name = function.__module__ + ":" + function.__qualname__
+    seconds[name] += stamp - start - inner
+    count[name] += 1
+    if stack:
+        stack[-1][1] += stamp - start
+for name, value in seconds.most_common():
+    print("%7.2f %3d  %s" % (value, count[name], name))
+"""
+
 
 def run(args, cache_dir):
     """``(stdout, wall seconds, CPU seconds)`` of a child process."""
@@ -132,11 +172,26 @@ def kernel_table(what):
         print(f"  {value:7.2f} {count[name]:9d}           {name}")
 
 
+def model_kernels():
+    with tempfile.TemporaryDirectory() as cache_dir:
+        out, wall, _ = run(["-c", MODELS], cache_dir)
+    lines = out.splitlines()
+    print(f"covariance models' M-step, cold: {lines[0].split()[1]} s CPU")
+    print("  seconds  compiles  function (wall, without its callees)")
+    for line in lines[1:]:
+        print("  " + line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--kernels", action="store_true")
+    parser.add_argument("--models", action="store_true")
     args = parser.parse_args()
+    if args.models:
+        for _ in range(args.repeats):
+            model_kernels()
+        return
     rows = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache_dir:

@@ -193,6 +193,12 @@ ORDERED_JIT_OPTIONS = dict(
 #: M-steps, Cholesky factors, log normalisers, Bessel functions): no
 #: fastmath, so they give the numbers of the NumPy code they replace.
 STRICT_JIT_OPTIONS = dict(cache=CACHE_KERNELS, nogil=True)
+#: Compile options of the covariance models' M-step
+#: (``skmix._kernels.gaussian.models``): IEEE arithmetic as
+#: ``STRICT_JIT_OPTIONS``, and NumPy's division (inf or NaN, no exception):
+#: a singular scatter then gives the non-finite covariance the NumPy code
+#: gives, which the kernel reports as that code does.
+IEEE_JIT_OPTIONS = dict(cache=CACHE_KERNELS, nogil=True, error_model="numpy")
 
 #: Rows per tile of the fused kernels: a tile of rows is transposed to
 #: (n_features, TILE) so that inner loops run across rows and vectorise.

@@ -207,9 +207,22 @@ def common_orientation(
     not positive (a singular W_k): then ``orientation`` is unchanged.
     """
     k, d, _ = scatter.shape
-    transposed = np.ascontiguousarray(orientation.T)
+    # B_k = D^T (W_k D), by loops: a matrix product or a copy between
+    # arrays would make numba compile BLAS calls and exception formatting.
+    product = np.empty((d, d))
     for m in range(k):
-        rotated[m] = transposed @ (scatter[m] @ orientation)
+        for i in range(d):
+            for j in range(d):
+                acc = 0.0
+                for p in range(d):
+                    acc += scatter[m, i, p] * orientation[p, j]
+                product[i, j] = acc
+        for i in range(d):
+            for j in range(d):
+                acc = 0.0
+                for p in range(d):
+                    acc += orientation[p, i] * product[p, j]
+                rotated[m, i, j] = acc
     log_diag = np.empty((k, d))
     log_sums = np.empty(k)
     if not _log_diagonals(rotated, log_diag, log_sums):

@@ -65,6 +65,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._kernels.gaussian.linalg import precision_cholesky as _factor_kernel
+from .._kernels.gaussian.models import M_STEP_KERNELS, MODEL_CODES
 from .._kernels.orientation import common_orientation
 
 #: mclust's model names, in its order.
@@ -88,6 +89,10 @@ MODELS = (
 SKLEARN_MODELS = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
 #: The models whose M-step iterates.
 ITERATIVE_MODELS = ("VEI", "VEV", "VEE", "EVE", "VVE")
+#: The models whose whole M-step :func:`compiled_m_step` runs in one numba
+#: kernel: mclust's, less scikit-learn's four (whose M-steps are the
+#: Gaussian family's own kernels).
+COMPILED_MODELS = MODEL_CODES
 
 #: Convergence of the iterative M-steps: the largest relative change of the
 #: volumes lambda_k in an alternation (VEI, VEV, VEE), the largest rotation
@@ -249,6 +254,76 @@ def covariance_m_step(
             covariances = _CLOSED_FORMS[model](resp_sum, scatter)
     precisions_cholesky = precision_cholesky(covariances, model)
     return CovarianceMStep(covariances, precisions_cholesky, n_iter, converged)
+
+
+def compiled_m_step(
+    model, resp_sum, sum_z, sum_zz, centres, reg_covar, eps, previous, max_inner
+):
+    """The whole M-step of one of :data:`COMPILED_MODELS` from the
+    full-covariance E-step's statistics, in one numba call.
+
+    The means ``centres + sum_z / n_k`` and the covariances
+    :func:`covariance_m_step` gives for the scatter matrices ``sum_zz -
+    n_k shift shift^T`` about them (``shift = sum_z / n_k``, ``sum_zz``'s
+    upper triangles read), with ``n_k = resp_sum + eps``; equal to it to
+    rounding (``skmix._kernels.gaussian.models`` follows it step by step).
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`COMPILED_MODELS`.
+    resp_sum : ndarray of shape (n_components,)
+    sum_z : ndarray of shape (n_components, n_features)
+    sum_zz : ndarray of shape (n_components, n_features, n_features)
+        The statistics, about ``centres`` (n_components, n_features).
+    reg_covar : float
+        Non-negative, as :func:`covariance_m_step`'s.
+    eps : float
+        Added to every ``resp_sum`` (no division by zero).
+    previous : ndarray of shape (n_components, n_features, n_features) or None
+        As :func:`covariance_m_step`'s.
+    max_inner : int or None
+        As :func:`covariance_m_step`'s.
+
+    Returns
+    -------
+    means : ndarray of shape (n_components, n_features)
+    step : CovarianceMStep
+
+    Raises
+    ------
+    ValueError
+        Where :func:`covariance_m_step` raises for these statistics (the
+        message of :func:`ill_defined_covariance`).
+    """
+    sum_z = np.ascontiguousarray(sum_z, dtype=np.float64)
+    k, d = sum_z.shape
+    if previous is None or np.shape(previous) != (k, d, d):
+        previous = np.empty((0, d, d))
+    means = np.empty((k, d))
+    covariances = np.empty((k, d, d))
+    factors = np.empty((k, d, d))
+    code = MODEL_CODES.index(model)
+    failed, n_iter, converged = M_STEP_KERNELS[code](
+        code,
+        np.ascontiguousarray(resp_sum, dtype=np.float64),
+        sum_z,
+        np.ascontiguousarray(sum_zz, dtype=np.float64),
+        np.ascontiguousarray(centres, dtype=np.float64),
+        np.ascontiguousarray(previous, dtype=np.float64),
+        float(reg_covar),
+        float(eps),
+        INNER_TOL,
+        INNER_MAX_ITER if max_inner is None else int(max_inner),
+        ORIENTATION_MAX_SWEEPS if max_inner is None else int(max_inner),
+        SCREEN_SWEEPS,
+        means,
+        covariances,
+        factors,
+    )
+    if failed:
+        raise ValueError(ill_defined_covariance(model))
+    return means, CovarianceMStep(covariances, factors, int(n_iter), bool(converged))
 
 
 def precision_cholesky(covariances, model="VVV"):

@@ -5,10 +5,11 @@ VVV are scikit-learn's 'spherical', 'diag', 'tied' and 'full', which
 :class:`~skmix.families.gaussian.GaussianFamily` fits itself) share the
 full-covariance E-step: parameters, statistics and kernels are those of
 ``GaussianFamily('full')``, with precision factors (k, d, d). Only the
-M-step differs: the means as for 'full', the covariances by
-:func:`~skmix.families.covariance_models.covariance_m_step` from the
-per-component scatter matrices, warm-started from the previous
-iteration's covariances.
+M-step differs: the means as for 'full', the covariances as
+:func:`~skmix.families.covariance_models.covariance_m_step` chooses them
+from the per-component scatter matrices, warm-started from the previous
+iteration's covariances, all in one numba call
+(:func:`~skmix.families.covariance_models.compiled_m_step`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from .covariance_models import (
     MODELS,
     SKLEARN_MODELS,
-    covariance_m_step,
+    compiled_m_step,
     n_covariance_parameters,
 )
 from .gaussian import GaussianFamily, GaussianParams
@@ -62,23 +63,16 @@ class GaussianModelFamily(GaussianFamily):
         return self._model_m_step(stats, params.means, params.covariances)
 
     def _model_m_step(self, stats, centres, previous):
-        resp_sum = np.asarray(stats.resp_sum, dtype=np.float64) + _RESP_EPS
-        shift = np.asarray(stats.sum_z, dtype=np.float64) / resp_sum[:, None]
-        means = np.asarray(centres, dtype=np.float64) + shift
-        # The statistics hold the upper triangles of the second moments.
-        upper = np.triu(np.asarray(stats.sum_zz, dtype=np.float64))
-        diagonal = np.arange(upper.shape[1])
-        second = upper + upper.transpose(0, 2, 1)
-        second[:, diagonal, diagonal] = upper[:, diagonal, diagonal]
-        scatter = second - resp_sum[:, None, None] * shift[:, :, None] * shift[:, None]
-        step = covariance_m_step(
+        means, step = compiled_m_step(
             self.model,
-            resp_sum,
-            scatter,
+            stats.resp_sum,
+            stats.sum_z,
+            stats.sum_zz,
+            centres,
             self.reg_covar,
+            _RESP_EPS,
             previous,
-            max_inner=self.inner_max_iter,
-            trusted=True,
+            self.inner_max_iter,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
 
