@@ -310,19 +310,25 @@ def test_multistart_validation_and_sample_weight_of_groups():
     sample_weight = np.random.default_rng(0).integers(1, 4, size=group.max() + 1)
     sample_weight = sample_weight[group].astype(float)
     # tol=1e-12: plain EM creeps along a flat direction of the mixture
-    # weights here (thousands of E-steps); stopped at tol=1e-10 its weights
-    # can still differ from the accelerated fit's by about atol below.
+    # weights here (thousands of E-steps), and stopped at tol=1e-10 it is
+    # still far from the optimum in its parameters.
     options = dict(n_init=3, validation_fraction=0.3, tol=1e-12, max_iter=10_000)
     options.update(random_state=1, family=GAUSSIAN, length_model="categorical")
     plain = HierarchicalMixture(4, 4, **options)
     fast = HierarchicalMixture(4, 4, accelerate="squarem", **options)
     for model in (plain, fast):
         model.fit(X, groups=groups, sample_weight=sample_weight)
-    # Every start reaches the same training optimum; the same one is kept.
+    # Every start reaches the same training optimum. Two of them reach the
+    # same one with the components relabelled, which rounding then chooses
+    # between: the kept start's optimum is the same, its labels may not be.
     assert_allclose(fast.start_lower_bounds_, plain.start_lower_bounds_, atol=1e-7)
-    assert fast.best_start_ == plain.best_start_
+    kept = [m.start_lower_bounds_[m.best_start_] for m in (plain, fast)]
+    assert kept[0] == pytest.approx(kept[1], abs=1e-7)
     assert fast.lower_bound_ == pytest.approx(plain.lower_bound_, abs=1e-7)
-    assert_allclose(fast.mixture_weights_, plain.mixture_weights_, atol=1e-5)
+    # The same mixture whatever its labels: each group's log-likelihood.
+    assert_allclose(
+        fast.score_samples(X, groups), plain.score_samples(X, groups), rtol=1e-5
+    )
     assert len(fast.lower_bounds_) == fast.n_iter_ < plain.n_iter_
     assert np.all(np.diff(fast.lower_bounds_) >= -ROUNDING)
 
