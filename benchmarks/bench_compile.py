@@ -56,18 +56,10 @@ print("import %.3f %.3f" % (t1 - t0, c1 - c0))
 print("fit %.3f %.3f" % (t2 - t1, c2 - c1))
 """
 
-KERNELS = """
-import collections, contextlib, io, json, sys
-from numba.core import event
-with event.install_recorder("numba:compile") as recorder:
-    if sys.argv[1] == "cli":
-        from skmix.__main__ import main
-        with contextlib.redirect_stdout(io.StringIO()):
-            main([])
-    else:
-        from skmix import GaussianMixtureEM
-        from skmix.datasets import load_faithful
-        GaussianMixtureEM(3, random_state=0).fit(load_faithful(return_X_y=True))
+#: The child scripts' tally of numba's compile events in ``recorder``: each
+#: function's own seconds (without the functions it compiled in turn) and
+#: its number of compilations.
+SHARES = """
 stack, seconds, count = [], collections.Counter(), collections.Counter()
 for stamp, ev in recorder.buffer:
     if ev.is_start:
@@ -80,10 +72,29 @@ for stamp, ev in recorder.buffer:
     count[name] += 1
     if stack:
         stack[-1][1] += stamp - start
-print(json.dumps([seconds, count]))
 """
 
-MODELS = """
+KERNELS = (
+    """
+import collections, contextlib, io, json, sys
+from numba.core import event
+with event.install_recorder("numba:compile") as recorder:
+    if sys.argv[1] == "cli":
+        from skmix.__main__ import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            main([])
+    else:
+        from skmix import GaussianMixtureEM
+        from skmix.datasets import load_faithful
+        GaussianMixtureEM(3, random_state=0).fit(load_faithful(return_X_y=True))
+"""
+    + SHARES
+    + """print(json.dumps([seconds, count]))
+"""
+)
+
+MODELS = (
+    """
 import collections, time
 import numpy as np
 from numba.core import event
@@ -101,21 +112,12 @@ with event.install_recorder("numba:compile") as recorder:
     for model in COMPILED_MODELS:
         compiled_m_step(model, n, z, S, z, 0.0, 1e-15, None, None)
 print("cpu %.2f" % (time.process_time() - c0))
-stack, seconds, count = [], collections.Counter(), collections.Counter()
-for stamp, ev in recorder.buffer:
-    if ev.is_start:
-        stack.append([stamp, 0.0])
-        continue
-    start, inner = stack.pop()
-    function = ev.data["dispatcher"].py_func
-    name = function.__module__ + ":" + function.__qualname__
-    seconds[name] += stamp - start - inner
-    count[name] += 1
-    if stack:
-        stack[-1][1] += stamp - start
-for name, value in seconds.most_common():
+"""
+    + SHARES
+    + """for name, value in seconds.most_common():
     print("%7.2f %3d  %s" % (value, count[name], name))
 """
+)
 
 
 def run(args, cache_dir):
