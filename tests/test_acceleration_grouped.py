@@ -30,18 +30,14 @@ from skmix.families.gaussian import GaussianFamily
 from skmix.families.grouped import HierarchicalFamily, SequenceFamily
 from skmix.families.joint import JointFamily, PairedRows
 from tests._grouped_reference import (
-    TUTORIAL_HIERARCHICAL,
-    Categorical,
     Gaussian1D,
-    HierarchicalParams,
     JointParams,
-    Product,
     load_hierarchical_reference,
-    sample_hierarchical,
     sample_joint,
     sample_tutorial_joint,
 )
 from tests.test_acceleration import ROUNDING
+from tests.test_hierarchical import count_groups, mixed_groups, unequal_groups
 from tests.test_joint import tutorial_estimator, view_x
 
 GAUSSIAN = GaussianMixtureEM(reg_covar=0.0)
@@ -68,44 +64,9 @@ def _reference_groups():
     return x.reshape(-1, 1), groups
 
 
-def _unequal_groups():
-    """``tests/test_hierarchical.py``'s groups of sizes 1, 2, 3 and 25."""
-    rng = np.random.default_rng(3)
-    sizes = rng.choice([1, 2, 3, 25], size=120)
-    x, groups, _, _ = sample_hierarchical(
-        TUTORIAL_HIERARCHICAL, sizes, Gaussian1D(), rng
-    )
-    return x.reshape(-1, 1), groups
-
-
-def _count_groups():
-    """``tests/test_hierarchical.py``'s multinomial counts in groups."""
-    rng = np.random.default_rng(7)
-    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3]])
-    taus = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
-    outer = rng.integers(2, size=300)
-    sizes = rng.integers(1, 6, size=300)
-    groups = np.repeat(np.arange(300), sizes)
-    topic = np.array([rng.choice(3, p=taus[outer[g]]) for g in groups])
-    X = np.array([rng.multinomial(10, probs[k]) for k in topic], dtype=float)
-    return X, groups
-
-
 def _mixed_groups():
     """``tests/test_hierarchical.py``'s groups of (category, real) rows."""
-    rng = np.random.default_rng(6)
-    params = HierarchicalParams(
-        np.array([0.6, 0.4]),
-        np.array([[0.7, 0.3], [0.1, 0.9]]),
-        (
-            np.array([[0.8, 0.1, 0.1], [0.1, 0.2, 0.7]]),
-            (np.array([-1.0, 2.0]), np.array([1.0, 0.5])),
-        ),
-    )
-    (codes, reals), groups, _, _ = sample_hierarchical(
-        params, rng.integers(1, 6, size=200), Product(Categorical(3), Gaussian1D()), rng
-    )
-    X = np.column_stack([np.array(list("abc"), dtype=object)[codes], reals])
+    X, groups, _ = mixed_groups()
     return X, groups
 
 
@@ -163,12 +124,12 @@ CASES = {
         100,
     ),
     "hierarchical unequal groups, categorical length": (
-        _hierarchical(_unequal_groups, 4, 4, GAUSSIAN, length_model="categorical"),
+        _hierarchical(unequal_groups, 4, 4, GAUSSIAN, length_model="categorical"),
         2000,
         150,
     ),
     "hierarchical coins": (
-        _hierarchical(_count_groups, 3, 2, CoinMixture()),
+        _hierarchical(count_groups, 3, 2, CoinMixture()),
         500,
         80,
     ),
@@ -305,7 +266,7 @@ def test_families_without_hooks_inside_run_plain_em():
 
 # ------------------------------------------------- with the other options
 def test_multistart_validation_and_sample_weight_of_groups():
-    X, groups = _unequal_groups()
+    X, groups = unequal_groups()
     _, group = np.unique(groups, return_inverse=True)
     sample_weight = np.random.default_rng(0).integers(1, 4, size=group.max() + 1)
     sample_weight = sample_weight[group].astype(float)

@@ -62,6 +62,44 @@ def unequal_groups(seed=3, n_groups=120):
     return x.reshape(-1, 1), groups
 
 
+def count_groups():
+    """Multinomial counts (10 trials, 3 categories) in 300 groups of 1-5
+    rows, each group's topics drawn from one of two outer mixtures."""
+    rng = np.random.default_rng(7)
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3]])
+    taus = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
+    outer = rng.integers(2, size=300)
+    sizes = rng.integers(1, 6, size=300)
+    groups = np.repeat(np.arange(300), sizes)
+    topic = np.array([rng.choice(3, p=taus[outer[g]]) for g in groups])
+    X = np.array([rng.multinomial(10, probs[k]) for k in topic], dtype=float)
+    return X, groups
+
+
+#: The topic model of ``mixed_groups``: a category (3 levels) and a real.
+MIXED_TOPICS = Product(Categorical(3), Gaussian1D())
+MIXED_PARAMS = HierarchicalParams(
+    np.array([0.6, 0.4]),
+    np.array([[0.7, 0.3], [0.1, 0.9]]),
+    (
+        np.array([[0.8, 0.1, 0.1], [0.1, 0.2, 0.7]]),
+        (np.array([-1.0, 2.0]), np.array([1.0, 0.5])),
+    ),
+)
+
+
+def mixed_groups():
+    """200 groups of 1-5 rows of (category 'a'/'b'/'c', real value) drawn
+    from ``MIXED_PARAMS``: the table, the groups, and the rows as the naive
+    EM takes them (category codes, reals)."""
+    rng = np.random.default_rng(6)
+    (codes, reals), groups, _, _ = sample_hierarchical(
+        MIXED_PARAMS, rng.integers(1, 6, size=200), MIXED_TOPICS, rng
+    )
+    X = np.column_stack([np.array(list("abc"), dtype=object)[codes], reals])
+    return X, groups, (codes, reals)
+
+
 def start_and_steps(X, groups, n_steps, **options):
     """skmix's start (max_iter=0) and the fit after n_steps EM iterations
     from it (tol=0: no early stop)."""
@@ -378,20 +416,7 @@ class _GaussianFullSampler(GaussianFull):
 
 def test_composite_topics_match_the_naive_em():
     # Mixed columns: a category (3 levels) and a real value per row.
-    rng = np.random.default_rng(6)
-    topic_model = Product(Categorical(3), Gaussian1D())
-    params = HierarchicalParams(
-        np.array([0.6, 0.4]),
-        np.array([[0.7, 0.3], [0.1, 0.9]]),
-        (
-            np.array([[0.8, 0.1, 0.1], [0.1, 0.2, 0.7]]),
-            (np.array([-1.0, 2.0]), np.array([1.0, 0.5])),
-        ),
-    )
-    (codes, reals), groups, _, _ = sample_hierarchical(
-        params, rng.integers(1, 6, size=200), topic_model, rng
-    )
-    X = np.column_stack([np.array(list("abc"), dtype=object)[codes], reals])
+    X, groups, rows = mixed_groups()
     family = CompositeMixture(families=["categorical", "gaussian"], reg_covar=0.0)
     start, fitted = start_and_steps(
         X, groups, 6, n_components=2, n_mixtures=2, family=family
@@ -401,7 +426,7 @@ def test_composite_topics_match_the_naive_em():
         return composite_parameters(model.topics_)
 
     naive, _, _ = hierarchical_em(
-        (codes, reals), groups, as_reference(start, topics), topic_model, max_iter=6
+        rows, groups, as_reference(start, topics), MIXED_TOPICS, max_iter=6
     )
     np.testing.assert_allclose(fitted.mixture_weights_, naive.taus, atol=1e-9)
     np.testing.assert_allclose(fitted.weights_, naive.weights, atol=1e-9)
@@ -412,14 +437,7 @@ def test_composite_topics_match_the_naive_em():
 
 
 def test_multinomial_topics_fit_counts_and_never_decrease():
-    rng = np.random.default_rng(7)
-    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3]])
-    taus = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])
-    outer = rng.integers(2, size=300)
-    sizes = rng.integers(1, 6, size=300)
-    groups = np.repeat(np.arange(300), sizes)
-    topic = np.array([rng.choice(3, p=taus[outer[g]]) for g in groups])
-    X = np.array([rng.multinomial(10, probs[k]) for k in topic], dtype=float)
+    X, groups = count_groups()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = HierarchicalMixture(
