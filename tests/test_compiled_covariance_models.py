@@ -3,7 +3,14 @@ scikit-learn's four (``compiled_m_step``, the Gaussian model family's) equals
 the NumPy M-step (``covariance_m_step`` on the scatter matrices that
 ``compiled_m_step``'s docstring defines) to rounding: with and without
 previous covariances, with and without ``reg_covar``, with and without a cap
-on the inner iterations; and raises where it raises."""
+on the inner iterations; and raises where it raises.
+
+This pins the two paths to each other on statistics the estimator tests do
+not reach (random shapes, caps, singular scatters). The independent
+references are elsewhere: the NumPy M-step against the papers' formulas in
+``tests/test_covariance_models.py``, and the estimator, whose M-step is the
+compiled one, against the slow EM of ``tests/_mclust_reference.py`` and R
+mclust's wine fits in ``tests/test_gaussian_models.py``."""
 
 from __future__ import annotations
 
