@@ -15,6 +15,17 @@ other jobs the wall time can be several times larger. The issue's targets:
 at most 5 s "time taken" cold, at most 2 s for a cold first fit, warm runs
 no slower than before.
 
+"precompiled" is a cache that ``python -m skmix._precompile`` filled first
+(what building the package does, ``setup.py``), in a process of its own
+whose time is printed too.
+
+``--install`` measures the README's first command as a new user runs it:
+a copy of the project (its git files) and a new virtual environment, where
+``python -m pip install .`` (which now compiles the kernels into the
+package) is timed, then ``python -m skmix`` in the project's directory and
+the first fit in another directory (the installed package), with no
+``NUMBA_CACHE_DIR``. It needs the package index.
+
 ``--kernels`` also prints each compiled function's compile time (wall
 seconds, without the functions it compiled in turn) and the number of its
 specialisations, grouped by kernel module, for both calls.
@@ -26,6 +37,7 @@ factor kernels it calls (which the scikit-learn models and the NumPy path
 compile anyway) have been compiled, and each function's share.
 
     python benchmarks/bench_compile.py [--repeats 1] [--kernels] [--models]
+        [--install]
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,13 +133,19 @@ print("cpu %.2f" % (time.process_time() - c0))
 )
 
 
-def run(args, cache_dir):
-    """``(stdout, wall seconds, CPU seconds)`` of a child process."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+def run(args, cache_dir, python=sys.executable, cwd=None):
+    """``(stdout, wall seconds, CPU seconds)`` of a child process (numba's
+    cache in ``cache_dir``, or beside the sources if None)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if cache_dir is None:
+        env.pop("NUMBA_CACHE_DIR", None)
+        env.pop("PYTHONPATH")
+    else:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *args], env=env, capture_output=True, text=True, check=True
+        [python, *args], env=env, cwd=cwd, capture_output=True, text=True, check=True
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -134,14 +153,14 @@ def run(args, cache_dir):
     return done.stdout, wall, cpu
 
 
-def command_line(cache_dir):
-    out, wall, cpu = run(["-m", "skmix"], cache_dir)
+def command_line(cache_dir, **where):
+    out, wall, cpu = run(["-m", "skmix"], cache_dir, **where)
     taken = float(re.search(r"time taken: ([0-9.]+) s", out).group(1))
     return dict(time_taken=taken, process_wall=wall, process_cpu=cpu)
 
 
-def first_fit(cache_dir):
-    out, _, _ = run(["-c", FIT], cache_dir)
+def first_fit(cache_dir, **where):
+    out, _, _ = run(["-c", FIT], cache_dir, **where)
     values = dict(line.split(" ", 1) for line in out.splitlines())
     imp_wall, imp_cpu = map(float, values["import"].split())
     fit_wall, fit_cpu = map(float, values["fit"].split())
@@ -184,27 +203,68 @@ def model_kernels():
         print("  " + line)
 
 
+def precompile(cache_dir):
+    _, wall, cpu = run(["-m", "skmix._precompile"], cache_dir)
+    return dict(process_wall=wall, process_cpu=cpu)
+
+
+def install_rows():
+    """The README's first command in a new virtual environment (see the
+    module docstring)."""
+    with tempfile.TemporaryDirectory() as folder:
+        project, venv = Path(folder) / "project", Path(folder) / "venv"
+        files = (
+            subprocess.run(
+                ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+            )
+            .stdout.decode()
+            .split("\0")
+        )
+        for name in filter(None, files):
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, project / name)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        python = str(venv / "bin" / "python")
+        _, wall, cpu = run(["-m", "pip", "install", "-q", "."], None, python, project)
+        elsewhere = Path(folder)
+        return [
+            ("pip install .", dict(process_wall=wall, process_cpu=cpu)),
+            ("python -m skmix", command_line(None, python=python, cwd=project)),
+            ("python -m skmix, again", command_line(None, python=python, cwd=project)),
+            ("first fit (installed)", first_fit(None, python=python, cwd=elsewhere)),
+        ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--kernels", action="store_true")
     parser.add_argument("--models", action="store_true")
+    parser.add_argument("--install", action="store_true")
     args = parser.parse_args()
     if args.models:
         for _ in range(args.repeats):
             model_kernels()
         return
     rows = []
-    for _ in range(args.repeats):
+    for _ in range(args.repeats if args.install else 0):
+        rows.extend(install_rows())
+    for _ in range(0 if args.install else args.repeats):
         with tempfile.TemporaryDirectory() as cache_dir:
             rows.append(("python -m skmix, cold", command_line(cache_dir)))
             rows.append(("python -m skmix, warm", command_line(cache_dir)))
         with tempfile.TemporaryDirectory() as cache_dir:
             rows.append(("first fit, cold", first_fit(cache_dir)))
             rows.append(("first fit, warm", first_fit(cache_dir)))
+        with tempfile.TemporaryDirectory() as cache_dir:
+            rows.append(("precompile", precompile(cache_dir)))
+            rows.append(("python -m skmix, precompiled", command_line(cache_dir)))
+        with tempfile.TemporaryDirectory() as cache_dir:
+            precompile(cache_dir)
+            rows.append(("first fit, precompiled", first_fit(cache_dir)))
     for name, values in rows:
         cells = ", ".join(f"{key} {value:.2f} s" for key, value in values.items())
-        print(f"{name:22} {cells}")
+        print(f"{name:29} {cells}")
     if args.kernels:
         kernel_table("fit")
         kernel_table("cli")

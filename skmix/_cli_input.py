@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import math
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -570,39 +572,82 @@ def refit_on_all_rows(model, data, stream=None):
 
 # ---------------------------------------------------------------- first run
 #: The kernel modules (globs under ``skmix/_kernels``) that the command
-#: line's Gaussian search compiles on its first run.
-COMMAND_LINE_KERNELS = ("gaussian/*.py", "initialization.py")
+#: line's Gaussian search compiles on its first run (its k-means starts are
+#: scikit-learn's; the hierarchical clustering and the covariance models'
+#: orientation have kernels of their own).
+COMMAND_LINE_KERNELS = ("gaussian/*.py", "hc.py", "orientation.py")
 
 
 def kernels_need_compiling(package_dir=None, patterns=COMMAND_LINE_KERNELS):
     """Whether a kernel module the command line uses (``patterns``) has no
-    compiled cache newer than its source (the first run then compiles for
-    a while).
+    compiled code numba would load (the first run then compiles for a
+    while).
 
-    numba stores a kernel's compiled code beside its source in
-    ``__pycache__`` (or under ``NUMBA_CACHE_DIR``) in files named after the
-    module; a source newer than every such file is compiled again.
+    numba keeps a module's compiled kernels in files named after it, under
+    ``NUMBA_CACHE_DIR`` when that is set, else beside the source
+    (``__pycache__``) or in the user's cache directory; it loads them only if
+    their index records this numba's version and the source's stamp (a hash
+    of its text; its modification time and size in older numba). A module
+    with no such index is compiled again.
     """
     kernels_dir = Path(package_dir or Path(__file__).parent) / "_kernels"
-    root = os.environ.get("NUMBA_CACHE_DIR")
     for pattern in patterns:
         for source in kernels_dir.glob(pattern):
             if source.name == "__init__.py":
                 continue
-            cache_dirs = [source.parent / "__pycache__"]
-            if root:
-                cache_dirs += [
-                    p for p in Path(root).rglob(source.parent.name) if p.is_dir()
-                ]
-            stamp = source.stat().st_mtime
-            caches = [
-                cache
-                for directory in cache_dirs
-                for cache in directory.glob(f"{source.stem}.*.nbi")
-            ]
-            if not any(cache.stat().st_mtime >= stamp for cache in caches):
+            stamps = _source_stamps(source)
+            indexes = (
+                index
+                for directory in _cache_dirs(source)
+                for index in directory.glob(f"{source.stem}.*.nbi")
+            )
+            if not any(_index_is_current(index, stamps) for index in indexes):
                 return True
     return False
+
+
+def _cache_dirs(source: Path) -> list:
+    """The directories where numba's locators keep the compiled code of
+    ``source``'s kernels, in the order numba tries them."""
+    folder = os.path.dirname(os.path.abspath(source))
+    subpath = "_".join(
+        [os.path.basename(folder), hashlib.sha1(folder.encode()).hexdigest()]
+    )
+    root = os.environ.get("NUMBA_CACHE_DIR")
+    if root:
+        return [Path(root) / subpath]
+    directories = [Path(folder) / "__pycache__"]
+    try:
+        from numba.misc.appdirs import AppDirs
+    except ImportError:  # a numba without it: its user directory is not known
+        return directories
+    user = AppDirs(appname="numba", appauthor=False).user_cache_dir
+    return directories + [Path(user) / subpath]
+
+
+def _source_stamps(source: Path) -> tuple:
+    """The stamps numba may have recorded for ``source``: the SHA-256 of its
+    text, and (for older numba) its modification time and size."""
+    status = source.stat()
+    return (
+        hashlib.sha256(source.read_bytes()).digest(),
+        (status.st_mtime, status.st_size),
+    )
+
+
+def _index_is_current(index: Path, stamps) -> bool:
+    """Whether numba's index file ``index`` was written by this numba for a
+    source with one of ``stamps``."""
+    try:
+        import numba
+
+        with open(index, "rb") as file:
+            if pickle.load(file) != numba.__version__:
+                return False
+            stamp = pickle.loads(file.read())[0]
+    except Exception:  # noqa: BLE001 - an unreadable index is not current
+        return False
+    return any(stamp == known for known in stamps)
 
 
 def compile_notice(stream=None):

@@ -5,6 +5,7 @@ option. References: the numbers written into each file."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import time
@@ -212,28 +213,57 @@ def test_standardize_and_subsample():
     np.testing.assert_array_equal(search_subsample(50, 100, 0), np.arange(50))
 
 
-def test_compile_notice_sees_stale_and_missing_caches(tmp_path):
-    kernels = tmp_path / "_kernels"
-    cache = kernels / "__pycache__"
-    cache.mkdir(parents=True)
+KERNEL_SOURCE = """
+import numba
+
+
+@numba.njit(cache=True)
+def kernel(x):
+    return x + 1
+"""
+
+
+def compile_kernel_of(source, name):
+    """Import ``source`` as module ``name`` and compile its kernel: numba
+    writes its cache as for skmix's kernels."""
+    spec = importlib.util.spec_from_file_location(name, source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.kernel(1.0) == 2.0
+
+
+@pytest.mark.parametrize("cache_dir", [False, True])
+def test_compile_notice_sees_stale_and_missing_caches(tmp_path, monkeypatch, cache_dir):
+    # numba's own index files, beside the source or under NUMBA_CACHE_DIR.
+    import numba
+
+    root = tmp_path / "numba_cache"
+    if cache_dir:
+        monkeypatch.setenv("NUMBA_CACHE_DIR", str(root))
+    else:
+        monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(root) if cache_dir else "")
+    kernels = tmp_path / "package" / "_kernels"
+    kernels.mkdir(parents=True)
     (kernels / "__init__.py").write_text("")
-    (kernels / "hc.py").write_text("x = 1\n")  # not used by the command line
-    source = kernels / "initialization.py"
-    source.write_text("x = 1\n")
-    assert kernels_need_compiling(tmp_path)  # no cache
-    index = cache / "initialization.kernel-10.py311.nbi"
-    index.write_text("")
-    now = time.time()
-    os.utime(source, (now, now))
-    os.utime(index, (now + 10, now + 10))
-    assert not kernels_need_compiling(tmp_path)
-    os.utime(source, (now + 20, now + 20))  # the source changed since
-    assert kernels_need_compiling(tmp_path)
-    os.utime(index, (now + 30, now + 30))
-    assert not kernels_need_compiling(tmp_path)
+    (kernels / "rows.py").write_text("x = 1\n")  # not used by the command line
+    source = kernels / "hc.py"
+    source.write_text(KERNEL_SOURCE)
+    assert kernels_need_compiling(tmp_path / "package")  # no cache
+    compile_kernel_of(source, f"notice_kernel_{cache_dir}_1")
+    assert list(root.rglob("*.nbi") if cache_dir else kernels.rglob("*.nbi"))
+    assert not kernels_need_compiling(tmp_path / "package")
+    # Same text, another time (as a reinstall leaves it): numba still loads it.
+    later = time.time() + 100
+    os.utime(source, (later, later))
+    assert not kernels_need_compiling(tmp_path / "package")
+    source.write_text(KERNEL_SOURCE + "# changed\n")  # numba would compile again
+    assert kernels_need_compiling(tmp_path / "package")
+    compile_kernel_of(source, f"notice_kernel_{cache_dir}_2")
+    assert not kernels_need_compiling(tmp_path / "package")
     (kernels / "gaussian").mkdir()
     (kernels / "gaussian" / "estep.py").write_text("x = 1\n")  # never compiled
-    assert kernels_need_compiling(tmp_path)
+    assert kernels_need_compiling(tmp_path / "package")
 
 
 # ------------------------------------------------------------ python -m skmix

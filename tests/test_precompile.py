@@ -1,0 +1,81 @@
+"""Kernels compiled when the package is built (``setup.py``,
+``skmix._precompile``): the build step's plumbing on a stand-in package,
+and that the precompiled cache leaves the command line nothing to compile."""
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = runpy.run_path(str(ROOT / "setup.py"), run_name="skmix_build_hook")
+
+#: A stand-in for skmix._precompile: compiles one kernel with numba's cache.
+STAND_IN = """
+import numba
+
+
+@numba.njit(cache=True)
+def kernel(x):
+    return x + 1
+
+
+if __name__ == "__main__":
+    assert kernel(1.0) == 2.0
+"""
+
+
+def stand_in_package(root):
+    package = root / "skmix"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_precompile.py").write_text(STAND_IN)
+    return package
+
+
+def test_build_step_compiles_beside_the_sources_and_copies(tmp_path, monkeypatch):
+    # NUMBA_CACHE_DIR of the building shell must not take the files away.
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(elsewhere))
+    source = stand_in_package(tmp_path / "source")
+    built = stand_in_package(tmp_path / "build")
+    (source / "other").mkdir()
+    (source / "other" / "__pycache__").mkdir()
+    (source / "other" / "__pycache__" / "x.f-1.py311.nbi").write_text("")
+    BUILD["precompile"](tmp_path / "source")
+    cached = sorted(p.name for p in (source / "__pycache__").glob("*.nb[ic]"))
+    assert [name.split("-")[0] for name in cached] == ["_precompile.kernel"] * 2
+    assert not elsewhere.exists()
+    # Only beside modules the built copy has (no "other" there).
+    assert BUILD["copy_caches"](tmp_path / "source", tmp_path / "build") == 2
+    assert sorted(p.name for p in (built / "__pycache__").glob("*.nb[ic]")) == cached
+    assert not (built / "other").exists()
+
+
+def test_precompiled_kernels_leave_the_command_line_nothing_to_compile(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-m", "skmix._precompile"], env=env, cwd=ROOT, check=True
+    )
+    script = """
+import contextlib, io
+from numba.core import event
+from skmix._cli_input import kernels_need_compiling
+from skmix.__main__ import main
+assert not kernels_need_compiling()
+with event.install_recorder("numba:compile") as recorder:
+    with contextlib.redirect_stdout(io.StringIO()):
+        main([])
+print(sum(1 for _, ev in recorder.buffer if ev.is_start))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.split() == ["0"], done.stdout + done.stderr
+    assert "compiling kernels" not in done.stderr
