@@ -17,6 +17,7 @@ kernels compile beside the sources on first use).
 """
 
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,18 @@ def precompile(root: Path) -> None:
     )
 
 
+def drop_stale_caches(root: Path) -> None:
+    """In a checkout, delete the cache files built from other kernel sources
+    than these first (``tools/clear_kernel_cache.py``): numba checks a
+    kernel against the file that defines it only, not against the helpers
+    it inlines nor the constants of ``skmix/_config.py``. (An sdist has no
+    such files, nor the tool.)"""
+    tool = root / "tools" / "clear_kernel_cache.py"
+    if tool.is_file():
+        guard = runpy.run_path(str(tool), run_name="clear_kernel_cache")
+        guard["drop_stale_cache"](guard["KERNELS"], [guard["CONFIG"]])
+
+
 def copy_caches(source: Path, target: Path) -> int:
     """Copy numba's cache files of the package in ``source`` beside the same
     modules in ``target``; how many were copied."""
@@ -75,6 +88,7 @@ class BuildWithKernels(build_py):
         build_lib = Path(self.build_lib).resolve()
         print("compiling skmix's kernels (SKMIX_PRECOMPILE=0 skips this step)")
         try:
+            drop_stale_caches(root)
             precompile(root)
             if not copy_caches(root, build_lib):
                 # numba kept them elsewhere (a read-only source tree):

@@ -4,6 +4,7 @@ and that the precompiled cache leaves the command line nothing to compile."""
 
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,24 @@ def test_build_step_compiles_beside_the_sources_and_copies(tmp_path, monkeypatch
     assert BUILD["copy_caches"](tmp_path / "source", tmp_path / "build") == 2
     assert sorted(p.name for p in (built / "__pycache__").glob("*.nb[ic]")) == cached
     assert not (built / "other").exists()
+
+
+def test_build_step_drops_caches_of_other_kernel_sources_first(tmp_path):
+    # A checkout's caches from edited helpers or constants would be shipped.
+    (tmp_path / "tools").mkdir()
+    shutil.copy2(ROOT / "tools" / "clear_kernel_cache.py", tmp_path / "tools")
+    kernels = tmp_path / "skmix" / "_kernels"
+    (kernels / "__pycache__").mkdir(parents=True)
+    (kernels / "numerics.py").write_text("x = 1\n")
+    (tmp_path / "skmix" / "_config.py").write_text("TILE = 256\n")
+    stale = kernels / "__pycache__" / "numerics.f-1.py311.nbi"
+    stale.write_text("")
+    BUILD["drop_stale_caches"](tmp_path)  # built from unknown sources
+    assert not stale.exists()
+    stale.write_text("")
+    BUILD["drop_stale_caches"](tmp_path)  # the sources it was built from
+    assert stale.exists()
+    BUILD["drop_stale_caches"](tmp_path / "sdist")  # no tool: nothing to do
 
 
 def test_precompiled_kernels_leave_the_command_line_nothing_to_compile(tmp_path):

@@ -1,12 +1,13 @@
 """Drop skmix's cached numba kernels when a kernel source changed.
 
-A development tool, not part of the package. numba checks a cached kernel
-against the modification time and size of the file that defines it only,
-not of the files whose functions it inlines, nor of ``skmix/_config.py``,
-whose constants it freezes at compile time: after an edit of
-``skmix/_kernels/numerics.py`` alone, the kernels of
-``skmix/_kernels/gaussian/`` would go on running the old ``exp_tile`` from the
-on-disk cache. So this hashes every ``*.py`` under ``skmix/_kernels`` (every
+A development tool, not part of the package (``setup.py`` runs it before
+compiling the kernels of a checkout). numba checks a cached kernel against
+the file that defines it only (a hash of its text; its modification time
+and size in older numba), not against the files whose functions it
+inlines, nor ``skmix/_config.py``, whose constants it freezes at compile
+time: after an edit of ``skmix/_kernels/numerics.py`` alone, the kernels
+of ``skmix/_kernels/gaussian/`` would go on running the old ``exp_tile``
+from the on-disk cache. So this hashes every ``*.py`` under ``skmix/_kernels`` (every
 subfolder) and ``skmix/_config.py``, and when the hash differs from the one
 the cache was built from, deletes numba's cache files (``*.nbi``, ``*.nbc``)
 in every ``__pycache__`` folder under ``skmix/_kernels``.
