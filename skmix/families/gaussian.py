@@ -238,7 +238,8 @@ class GaussianFamily(MixtureFamily):
         return log_weights + d * np.log(pc) + constant
 
     def _centre_of_means(self, means, log_weights):
-        """The centre the full and tied kernels shift each tile to.
+        """The centre the full and tied kernels shift each tile to
+        (``log_weights`` an array).
 
         'full': the mean of the heaviest component. The rounding of a
         component's distances is relative to its mean's distance from the
@@ -249,7 +250,7 @@ class GaussianFamily(MixtureFamily):
         is taken about.
         """
         if self.covariance_type == "full":
-            return means[int(np.argmax(log_weights))].copy()
+            return means[int(log_weights.argmax())].copy()
         return np.add.reduce(means, axis=0) / means.shape[0]
 
     # --------------------------------------------------- contract
@@ -273,9 +274,10 @@ class GaussianFamily(MixtureFamily):
         kernels' centre, as the kernels take them (see ``GaussianPrepared``)."""
         means = np.ascontiguousarray(params.means, dtype=np.float64)
         precisions = np.ascontiguousarray(params.precisions_cholesky)
-        log_norm = self._log_norm(params, np.asarray(log_weights, dtype=np.float64))
+        weights64 = np.asarray(log_weights, dtype=np.float64)
+        log_norm = self._log_norm(params, weights64)
         centre = (
-            self._centre_of_means(means, log_weights)
+            self._centre_of_means(means, weights64)
             if self.covariance_type in ("full", "tied")
             else None
         )
@@ -313,10 +315,12 @@ class GaussianFamily(MixtureFamily):
         log_norm, centre = prepared.log_norm, prepared.centre
         k, d = means.shape
         block = min(chunk_size, CLAIM_ROWS)
-        blocks_per_chunk = -(-chunk_size // block)
         weights, weighted = kernel_weights(sample_weight)
         kernel = _CLAIMED_KERNELS[self.covariance_type]
-        stats = None if X.shape[0] <= block else self._empty_stats(k, d)
+        if X.shape[0] <= block:
+            return self._one_block(X, weights, weighted, prepared, kernel, block)
+        blocks_per_chunk = -(-chunk_size // block)
+        stats = self._empty_stats(k, d)
         log_likelihood = 0.0
         # One kernel call per CHUNKS_PER_CALL chunks bounds the per-block
         # slots (k d^2 doubles each for full covariances) whatever n is;
@@ -339,15 +343,6 @@ class GaussianFamily(MixtureFamily):
                 parts.log_likelihood,
             )
             run(lambda: kernel(*args, block, counter, part_arrays), n_blocks)
-            if X.shape[0] <= block:
-                # One block in all: its statistics are the sums (0 + x = x),
-                # without the folding calls.
-                return GaussianStats(
-                    parts.resp_sum[0],
-                    parts.log_likelihood[0:1].reshape(()),
-                    parts.sum_z[0],
-                    parts.sum_zz[0],
-                )
             for name in ("resp_sum", "sum_z", "sum_zz"):
                 kernels.fold_parts(
                     getattr(parts, name), blocks_per_chunk, getattr(stats, name)
@@ -359,6 +354,26 @@ class GaussianFamily(MixtureFamily):
                     chunk_ll += value
                 log_likelihood += chunk_ll
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
+
+    def _one_block(self, X, weights, weighted, prepared, kernel, block):
+        """``_accumulate`` of rows that make one block of ``block`` rows at
+        most: one kernel call on the calling thread (a runner given one
+        unit runs it there alone), whose block statistics are the sums
+        (0 + x = x, without the folding calls)."""
+        means = prepared.means
+        k, d = means.shape
+        parts = self._empty_stats(k, d, 1)
+        args = [X, weights, weighted, means, prepared.precisions, prepared.log_norm]
+        if prepared.centre is not None:
+            args.append(prepared.centre)
+        part_arrays = (parts.resp_sum, parts.sum_z, parts.sum_zz, parts.log_likelihood)
+        kernel(*args, block, np.zeros(1, dtype=np.int64), part_arrays)
+        return GaussianStats(
+            parts.resp_sum[0],
+            parts.log_likelihood[0:1].reshape(()),
+            parts.sum_z[0],
+            parts.sum_zz[0],
+        )
 
     def reference(self, X, n_components):
         """Centre of the initial statistics: each column's middle value
