@@ -10,6 +10,7 @@ what to change.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -51,7 +52,7 @@ def total_weight(X, sample_weight) -> float:
 def mean_log_likelihood_of(stats, weight: float, n_iter: int) -> float:
     """The E-step's mean log-likelihood; a clear error if it is not finite."""
     value = float(stats.log_likelihood) / weight
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise ValueError(
             "The log-likelihood became non-finite during EM (iteration "
             f"{n_iter}). The data may contain extreme values or a component "
@@ -105,11 +106,13 @@ def em_step(
     being those of the point whose log-likelihood the iteration reports.
     """
     prepared = family.prepare(params, log_weights)
-    stats = accumulate(family, X, prepared, sample_weight, executor)
-    new_params, new_log_weights = m_step(
-        family, stats, params, log_weights, fit_weights
-    )
-    return StepResult(stats, prepared, new_params, new_log_weights)
+    # ``accumulate`` and ``m_step`` of this module, inlined (one iteration
+    # is a few kernel calls; each Python call is a noticeable part of it).
+    stats = executor.accumulate(family, X, prepared, sample_weight)
+    new_params = family.m_step(stats, params)
+    if fit_weights:
+        log_weights = log_weights_from_stats(stats)
+    return StepResult(stats, prepared, new_params, log_weights)
 
 
 class EMResult(NamedTuple):
@@ -192,6 +195,8 @@ class _Monitor:
         return change is not None and result.plain and abs(change) < self.tol
 
     def _report(self, n_iter, change):
+        if self.verbose < 1:
+            return  # no line is ever due
         now = time.perf_counter()
         due = self.verbose >= 2 and n_iter % self.verbose_interval == 0
         late = self.verbose >= 1 and now - self.last_line >= PROGRESS_SECONDS
@@ -274,8 +279,11 @@ def run_em(
     executors = {} if executor is None else {1: executor}
     validations = {}  # thread count -> the validation E-step on its executor
     on_validation = None
+    # A chooser of one thread count always answers 1 and ignores timings:
+    # the executor is then chosen once and the E-steps are not timed.
+    timed = len(chooser.modes) > 1
     for n_iter in range(1, max_iter + 1):
-        threads = chooser.threads()
+        threads = chooser.threads() if timed else 1
         step_executor = executors.get(threads) or executors.setdefault(
             threads, LocalThreads(threads)
         )
@@ -283,7 +291,7 @@ def run_em(
             on_validation = validations.get(threads) or validations.setdefault(
                 threads, _Validation(family, *validation, step_executor)
             )
-        start_time = time.perf_counter()
+        start_time = time.perf_counter() if timed else 0.0
         result = step(
             family,
             X,
@@ -293,7 +301,8 @@ def run_em(
             executor=step_executor,
             fit_weights=fit_weights,
         )
-        chooser.record(threads, time.perf_counter() - start_time)
+        if timed:
+            chooser.record(threads, time.perf_counter() - start_time)
         params, log_weights = result.params, result.log_weights
         if monitor.record(result, n_iter, weight, on_validation):
             converged = True
