@@ -1432,3 +1432,47 @@ def test_column_major_rows_are_copied_once_when_they_are_one_chunk(monkeypatch):
     row_major = GaussianMixtureEM(**options).fit(C)
     assert column_major.lower_bound_ == row_major.lower_bound_
     assert_array_equal(column_major.means_, row_major.means_)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("weighted, fit_weights", [(False, True), (True, False)])
+def test_plain_em_iterations_equal_the_general_loop(
+    covariance_type, weighted, fit_weights
+):
+    # run_em runs plain EM on one thread count without validation rows in a
+    # loop of its own (em_step and the monitor inlined); a step that only
+    # wraps em_step takes the general loop. Both give the same bits.
+    from skmix._engine.em import em_step, run_em
+
+    X = _two_blobs(3)
+    w = np.random.RandomState(1).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    family = GaussianFamily(covariance_type)
+    resp = np.random.RandomState(2).dirichlet(np.ones(3), X.shape[0])
+    reference = family.reference(X, 3)
+    stats = family.accumulate_responsibilities(X, resp, w, reference)
+    params = family.initial_m_step(stats, reference)
+    log_weights = np.log(np.full(3, 1 / 3))
+    seen = []
+
+    def abandon(params, stats):
+        seen.append(float(stats.log_likelihood))
+        return False
+
+    def general_step(*args, **kwargs):
+        return em_step(*args, **kwargs)
+
+    options = dict(tol=1e-12, max_iter=37, fit_weights=fit_weights, abandon=abandon)
+    plain = run_em(family, X, w, params, log_weights, **options)
+    checks = list(seen)
+    seen.clear()
+    general = run_em(family, X, w, params, log_weights, step=general_step, **options)
+    assert checks == seen and len(checks) == 3
+    assert plain.n_iter == general.n_iter == 37 and not plain.converged
+    assert plain.lower_bounds == general.lower_bounds
+    assert plain.lower_bound == general.lower_bound
+    assert_array_equal(plain.log_weights, general.log_weights)
+    for a, b in zip(plain.params, general.params):
+        assert_array_equal(a, b)
+    for a, b in zip(plain.stats, general.stats):
+        assert_array_equal(a, b)
+    assert_array_equal(plain.stats_prepared.log_norm, general.stats_prepared.log_norm)

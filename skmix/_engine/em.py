@@ -194,6 +194,17 @@ class _Monitor:
         self._report(n_iter, change)
         return change is not None and result.plain and abs(change) < self.tol
 
+    def record_plain(self, stats, prepared, n_iter, weight) -> bool:
+        """``record`` of an accepted plain EM step (``StepResult(stats,
+        prepared, ...)``) in a run without validation rows."""
+        self.stats, self.prepared = stats, prepared
+        new_lower_bound = mean_log_likelihood_of(stats, weight, n_iter)
+        change = new_lower_bound - self.lower_bound
+        self.lower_bound = new_lower_bound
+        self.lower_bounds.append(new_lower_bound)
+        self._report(n_iter, change)
+        return abs(change) < self.tol
+
     def _report(self, n_iter, change):
         if self.verbose < 1:
             return  # no line is ever due
@@ -270,17 +281,75 @@ def run_em(
     """
     weight = total_weight(X, sample_weight)
     monitor = _Monitor(lower_bound, tol, verbose, verbose_interval, label, started)
-    converged = False
-    n_iter = 0
     step = step_of(accelerate) if step is None else step
     if chooser is None or executor is not None:
         chooser = ThreadChooser(n_threads if executor is None else 1, X.shape[0])
+    # A chooser of one thread count always answers 1 and ignores timings.
+    if step is em_step and validation is None and len(chooser.modes) == 1:
+        loop = _plain_iterations
+    else:
+        loop = _iterations
+    params, log_weights, n_iter, converged = loop(
+        family,
+        X,
+        sample_weight,
+        params,
+        log_weights,
+        max_iter=max_iter,
+        fit_weights=fit_weights,
+        monitor=monitor,
+        weight=weight,
+        executor=executor,
+        chooser=chooser,
+        step=step,
+        validation=validation,
+        abandon=abandon,
+    )
+    return EMResult(
+        params,
+        log_weights,
+        monitor.lower_bound,
+        monitor.lower_bounds,
+        n_iter,
+        converged,
+        monitor.stats,
+        monitor.prepared,
+        monitor.validation_bounds if validation is not None else None,
+        monitor.validation_stats,
+    )
+
+
+def _iterations(
+    family,
+    X,
+    sample_weight,
+    params,
+    log_weights,
+    *,
+    max_iter,
+    fit_weights,
+    monitor,
+    weight,
+    executor,
+    chooser,
+    step,
+    validation,
+    abandon,
+):
+    """``run_em``'s iterations: ``(params, log_weights, n_iter, converged)``.
+
+    Each iteration asks ``chooser`` for a thread count (unless it has one
+    alone), runs ``step`` on that count's executor (``executor`` if given)
+    and its validation E-step, and gives the E-step's time to ``chooser``.
+    """
+    converged = False
+    n_iter = 0
     # thread count -> its executor
     executors = {} if executor is None else {1: executor}
     validations = {}  # thread count -> the validation E-step on its executor
     on_validation = None
     # A chooser of one thread count always answers 1 and ignores timings:
-    # the executor is then chosen once and the E-steps are not timed.
+    # the E-steps are then not timed.
     timed = len(chooser.modes) > 1
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads() if timed else 1
@@ -313,15 +382,48 @@ def run_em(
             and abandon(params, monitor.stats)
         ):
             break
-    return EMResult(
-        params,
-        log_weights,
-        monitor.lower_bound,
-        monitor.lower_bounds,
-        n_iter,
-        converged,
-        monitor.stats,
-        monitor.prepared,
-        monitor.validation_bounds if validation is not None else None,
-        monitor.validation_stats,
-    )
+    return params, log_weights, n_iter, converged
+
+
+def _plain_iterations(
+    family,
+    X,
+    sample_weight,
+    params,
+    log_weights,
+    *,
+    max_iter,
+    fit_weights,
+    monitor,
+    weight,
+    executor,
+    chooser,
+    step,
+    validation,
+    abandon,
+):
+    """``_iterations`` of plain EM (``step`` is ``em_step``) on one thread
+    count and without validation rows, with ``em_step`` and
+    ``_Monitor.record`` inlined: the same calls on the same values in the
+    same order, without the per-iteration dispatch (thread count,
+    executor, validation, step record) whose outcome is fixed here."""
+    converged = False
+    n_iter = 0
+    executor = LocalThreads(1) if executor is None else executor
+    prepare, family_m_step = family.prepare, family.m_step
+    for n_iter in range(1, max_iter + 1):
+        prepared = prepare(params, log_weights)
+        stats = executor.accumulate(family, X, prepared, sample_weight)
+        params = family_m_step(stats, params)
+        if fit_weights:
+            log_weights = log_weights_from_stats(stats)
+        if monitor.record_plain(stats, prepared, n_iter, weight):
+            converged = True
+            break
+        if (
+            abandon is not None
+            and n_iter % ABANDON_CHECK_INTERVAL == 0
+            and abandon(params, monitor.stats)
+        ):
+            break
+    return params, log_weights, n_iter, converged
