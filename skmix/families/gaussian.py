@@ -360,19 +360,16 @@ class GaussianFamily(MixtureFamily):
         most: one kernel call on the calling thread (a runner given one
         unit runs it there alone), whose block statistics are the sums
         (0 + x = x, without the folding calls)."""
-        means = prepared.means
+        means, centre = prepared.means, prepared.centre
         k, d = means.shape
-        parts = self._empty_stats(k, d, 1)
-        args = [X, weights, weighted, means, prepared.precisions, prepared.log_norm]
-        if prepared.centre is not None:
-            args.append(prepared.centre)
-        part_arrays = (parts.resp_sum, parts.sum_z, parts.sum_zz, parts.log_likelihood)
+        resp_sum, log_likelihood, sum_z, sum_zz = self._empty_stats(k, d, 1)
+        part_arrays = (resp_sum, sum_z, sum_zz, log_likelihood)
+        args = (X, weights, weighted, means, prepared.precisions, prepared.log_norm)
+        if centre is not None:
+            args += (centre,)
         kernel(*args, block, np.zeros(1, dtype=np.int64), part_arrays)
         return GaussianStats(
-            parts.resp_sum[0],
-            parts.log_likelihood[0:1].reshape(()),
-            parts.sum_z[0],
-            parts.sum_zz[0],
+            resp_sum[0], log_likelihood.reshape(()), sum_z[0], sum_zz[0]
         )
 
     def reference(self, X, n_components):
