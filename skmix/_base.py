@@ -53,6 +53,7 @@ from ._engine import (
     start_initializer,
 )
 from ._engine import hc_labels as hc_labels
+from ._engine import one_openmp_thread as one_openmp_thread
 from ._validation import (
     as_numpy,
     check_n_samples,

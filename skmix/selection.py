@@ -21,7 +21,6 @@ from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
 from ._base import (
     HC_TRANSFORMATIONS,
@@ -30,6 +29,7 @@ from ._base import (
     FailedStartsWarning,
     failure_reason,
     hc_labels,
+    one_openmp_thread,
 )
 from ._config import FINAL_TOL_FACTOR
 from .families.covariance_models import ITERATIVE_MODELS, SKLEARN_MODELS, check_model
@@ -283,7 +283,8 @@ class _Partitions:
                     continue
         # One OpenMP thread: on data of this size, scikit-learn's threads
         # cost more than they save (doc/performance.rst, "select_model").
-        with threadpool_limits(limits=1, user_api="openmp"):
+        # The engine's limit reuses one scan of the loaded libraries.
+        with one_openmp_thread():
             for seed in range(self.n_kmeans if k > 1 else 0):
                 kmeans = KMeans(k, n_init=1, random_state=self.seed + seed)
                 add(kmeans.fit(self._standardised(), sample_weight=self.w).labels_)

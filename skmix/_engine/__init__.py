@@ -37,7 +37,7 @@ from .policy import (
     validation_gain_is_significant,
 )
 from .seeding import SEEDINGS, start_initializer
-from .threads import one_blas_thread
+from .threads import one_blas_thread, one_openmp_thread
 
 __all__ = [
     "CHUNK_SIZE",
@@ -68,6 +68,7 @@ __all__ = [
     "initialize",
     "log_weights_from_stats",
     "one_blas_thread",
+    "one_openmp_thread",
     "run_em",
     "start_initializer",
     "total_weight",
