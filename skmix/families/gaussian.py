@@ -311,14 +311,14 @@ class GaussianFamily(MixtureFamily):
         """Statistics of X as chunks of ``chunk_size`` rows, each the ordered
         sum of its blocks of at most ``CLAIM_ROWS`` rows (the unit the
         workers of ``run`` claim), and the chunks summed in order."""
+        block = min(chunk_size, CLAIM_ROWS)
+        if X.shape[0] <= block:
+            return self._one_block(X, prepared, sample_weight, block)
         means, precisions = prepared.means, prepared.precisions
         log_norm, centre = prepared.log_norm, prepared.centre
         k, d = means.shape
-        block = min(chunk_size, CLAIM_ROWS)
         weights, weighted = kernel_weights(sample_weight)
         kernel = _CLAIMED_KERNELS[self.covariance_type]
-        if X.shape[0] <= block:
-            return self._one_block(X, weights, weighted, prepared, kernel, block)
         blocks_per_chunk = -(-chunk_size // block)
         stats = self._empty_stats(k, d)
         log_likelihood = 0.0
@@ -355,11 +355,12 @@ class GaussianFamily(MixtureFamily):
                 log_likelihood += chunk_ll
         return stats._replace(log_likelihood=np.asarray(log_likelihood))
 
-    def _one_block(self, X, weights, weighted, prepared, kernel, block):
-        """``_accumulate`` of rows that make one block of ``block`` rows at
-        most: one kernel call on the calling thread (a runner given one
-        unit runs it there alone), whose block statistics are the sums
-        (0 + x = x, without the folding calls)."""
+    def _one_block(self, X, prepared, sample_weight, block):
+        """``_accumulate`` of C-contiguous float64 rows that make one block
+        of ``block`` rows at most: one kernel call on the calling thread (a
+        runner given one unit runs it there alone), whose block statistics
+        are the sums (0 + x = x, without the folding calls)."""
+        weights, weighted = kernel_weights(sample_weight)
         means, centre = prepared.means, prepared.centre
         k, d = means.shape
         resp_sum, log_likelihood, sum_z, sum_zz = self._empty_stats(k, d, 1)
@@ -367,6 +368,7 @@ class GaussianFamily(MixtureFamily):
         args = (X, weights, weighted, means, prepared.precisions, prepared.log_norm)
         if centre is not None:
             args += (centre,)
+        kernel = _CLAIMED_KERNELS[self.covariance_type]
         kernel(*args, block, np.zeros(1, dtype=np.int64), part_arrays)
         return GaussianStats(
             resp_sum[0], log_likelihood.reshape(()), sum_z[0], sum_zz[0]
