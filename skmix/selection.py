@@ -357,8 +357,7 @@ def _polished(estimator, template, X, sample_weight):
     single start (which was not continued) to the final tolerance.
     """
     tol = estimator.tol
-    model = check_model(estimator.covariance_type)
-    if model in ITERATIVE_MODELS or len(estimator._start_partitions) == 1:
+    if _continues(estimator):
         estimator.set_params(warm_start=True, tol=tol * FINAL_TOL_FACTOR)
         estimator._inner_max_iter = None
         try:
@@ -375,6 +374,13 @@ def _polished(estimator, template, X, sample_weight):
         tol=tol,
         validation_fraction=own["validation_fraction"],
     )
+
+
+def _continues(estimator) -> bool:
+    """Whether :func:`_polished` fits the chosen fit again (an iterative
+    model, or a single start); otherwise its parameters stay as they are."""
+    model = check_model(estimator.covariance_type)
+    return model in ITERATIVE_MODELS or len(estimator._start_partitions) == 1
 
 
 def _num_rows(X):
@@ -473,8 +479,10 @@ def _search(templates, ks, covariance_types, n_init, hc_start, X, w, verbose):
             fits = _own_fits(template, k, covariance_type, n_init, X, w)
         fitted, log_likelihood, error = _best_fit(fits, X, w)
         if fitted is not None and isinstance(template, GaussianMixtureEM):
+            continued = _continues(fitted)
             fitted = _polished(fitted, template, X, w)
-            log_likelihood = _log_likelihood(fitted, X, w)
+            if continued:  # else the parameters it was scored at are kept
+                log_likelihood = _log_likelihood(fitted, X, w)
         row = _row(template, k, covariance_type, fitted, log_likelihood, error, X, w)
         rows.append(row)
         estimators.append(fitted)
