@@ -42,6 +42,7 @@ growth but does not remove the spike: its height then measures
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -123,6 +124,15 @@ def data_scale(X, sample_weight, diagonal: bool) -> DataScale:
     return DataScale(np.diag(covariance).copy(), whiten, rows_per_weight)
 
 
+@functools.lru_cache(maxsize=16)
+def _identity(d):
+    """``np.eye(d)``, read-only (degeneracy checks run every few EM
+    iterations)."""
+    identity = np.eye(d)
+    identity.setflags(write=False)
+    return identity
+
+
 def relative_floor(covariances, layout, reg_covar, scale: DataScale, k):
     """Each component's smallest variance less ``reg_covar`` relative to the
     data's in the same direction (NaN where the data do not vary at all):
@@ -143,7 +153,7 @@ def relative_floor(covariances, layout, reg_covar, scale: DataScale, k):
     matrices = np.asarray(covariances, dtype=np.float64)
     if matrices.ndim == 2:
         matrices = np.broadcast_to(matrices, (k, d, d))
-    relative = scale.whiten.T @ (matrices - reg_covar * np.eye(d)) @ scale.whiten
+    relative = scale.whiten.T @ (matrices - reg_covar * _identity(d)) @ scale.whiten
     return np.linalg.eigvalsh(relative)[:, 0]
 
 
@@ -165,7 +175,8 @@ def gaussian_degeneracies(
     )
     reasons = {}
     floors = relative_floor(covariances, layout, reg_covar, scale, k)
-    for component in np.flatnonzero(floors <= SINGULAR_RCOND):
+    # nonzero()[0] is np.flatnonzero of a 1-D array, without its ravel.
+    for component in (floors <= SINGULAR_RCOND).nonzero()[0]:
         reasons[int(component)] = (
             f"component {component} is singular relative to the data (its "
             f"variance in some direction is {max(floors[component], 0.0):.3g} "
@@ -174,7 +185,7 @@ def gaussian_degeneracies(
     if resp_sum is not None:
         needed = rows_needed(model, scale.variances.shape[0])
         rows = np.asarray(resp_sum, dtype=np.float64) * scale.rows_per_weight
-        for component in np.flatnonzero(rows < needed):
+        for component in (rows < needed).nonzero()[0]:
             component = int(component)
             reasons.setdefault(
                 component,
