@@ -37,6 +37,7 @@ from ._config import (
 )
 from ._dask import fit_data as dask_fit_data
 from ._dask import infer as dask_infer
+from ._dask import initialised_on as dask_initialised_on
 from ._dask import is_dask
 from ._dask import scaled_weights as dask_scaled_weights
 
@@ -443,7 +444,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
         n_init = 1 if warm else self.n_init if partitions is None else len(partitions)
         em_options = {}
         if rows is not None:
-            init_fn = _initialised_on(init_fn, X, sample_weight)
+            init_fn = dask_initialised_on(init_fn, X, sample_weight)
             X, sample_weight = rows, None
             em_options["executor"] = DaskBlocks()
         # One BLAS thread throughout (see one_blas_thread): spinning BLAS
@@ -784,16 +785,6 @@ class BaseMixture(DensityMixin, BaseEstimator):
             ``-2 log L + 2 n_parameters``.
         """
         return -2 * self.score(X) * _num_rows(X) + 2 * self._n_parameters()
-
-
-def _initialised_on(init_fn, X_sample, w_sample):
-    """``init_fn`` run on the rows drawn to the client, whatever rows the
-    engine gives it (a fit on a Dask array)."""
-
-    def init(X, sample_weight, rng):
-        return init_fn(X_sample, w_sample, rng)
-
-    return init
 
 
 def _num_rows(X):

@@ -231,6 +231,16 @@ def fit_data(estimator, X, sample_weight, random_state):
     return rows, X_sample, w_sample
 
 
+def initialised_on(init_fn, X_sample, w_sample):
+    """``init_fn`` run on the rows drawn to the client, whatever rows the
+    engine gives it (a fit on a Dask array)."""
+
+    def init(X, sample_weight, rng):
+        return init_fn(X_sample, w_sample, rng)
+
+    return init
+
+
 def _infer_block(block, estimator, mode, block_info=None, location=None):
     """Inference of ``mode`` on one block, as in memory (each error names
     the block): ``block_info`` from ``map_blocks``, or ``location``,
