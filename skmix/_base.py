@@ -51,8 +51,10 @@ from ._engine import (
     failure_reason,
     fit_multistart,
     one_blas_thread,
+    shared_data_scale,
     start_initializer,
 )
+from ._engine import SharedValues as SharedValues
 from ._engine import hc_labels as hc_labels
 from ._engine import one_openmp_thread as one_openmp_thread
 from ._validation import (
@@ -206,15 +208,15 @@ class BaseMixture(DensityMixin, BaseEstimator):
             )
         super().__setstate__(state)
 
-    # Whether each start stops as soon as it is degenerate (it then loses
-    # to any proper start; see fit_multistart's ``abandon_degenerate``):
-    # set on the candidates of a model search (skmix.select_model).
+    # Set on the candidates of a model search (skmix.select_model): whether
+    # each start stops as soon as it is degenerate (it then loses to any
+    # proper start; fit_multistart's ``abandon_degenerate``); label arrays
+    # (n_samples,), one per start (their number replaces n_init), each start
+    # the M-step on that partition of the rows (None: as init_params says;
+    # not for warm starts); the search's ``SharedValues`` (None: none).
     _abandon_degenerate_starts = False
-
-    # Label arrays (n_samples,), one per start (their number replaces
-    # n_init): each start is the M-step on that partition of the rows (set by
-    # skmix.select_model); None: as init_params says. Not for warm starts.
     _start_partitions = None
+    _search_shared = None
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -433,7 +435,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
         # The data's spread, against which degeneracy is judged and to which
         # a family may scale its regularisation (before the starts' first
         # M-step): of the sample drawn to the client for Dask input.
-        scale = family.data_scale(X, sample_weight)
+        shared = self._search_shared if rows is None else None
+        scale = shared_data_scale(shared, family, X, sample_weight)
         family = family.with_data_scale(scale)
         init_fn = self._init_fn(family, X, warm)
         partitions = None if warm else self._start_partitions
@@ -462,6 +465,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 min_train_rows=self._n_components(),
                 data_scale=scale if rows is not None else None,
+                shared=shared,
                 em_options=dict(
                     em_options,
                     tol=self.tol,

@@ -27,6 +27,7 @@ from ._base import (
     START_FAILURES,
     DegenerateFitWarning,
     FailedStartsWarning,
+    SharedValues,
     failure_reason,
     hc_labels,
     one_openmp_thread,
@@ -254,6 +255,12 @@ class _Partitions:
         self.hc_start, self.n_kmeans = hc_start, n_kmeans
         self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         self.cache = {}
+        # What the candidates' fits compute alike from the same rows. A
+        # Gaussian family's data_scale reads its covariance_type alone, its
+        # reference nothing of the family.
+        self.shared = SharedValues(
+            lambda family: (type(family), family.covariance_type)
+        )
 
     def _standardised(self):
         if "Z" not in self.cache:
@@ -307,6 +314,7 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     # criteria when it is the best there is): stop it early.
     estimator._abandon_degenerate_starts = True
     estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
+    estimator._search_shared = partitions.shared
     try:
         estimator._start_partitions = partitions.of(k)
         yield _fit_quietly(estimator, X, w)
@@ -368,6 +376,7 @@ def _polished(estimator, template, X, sample_weight):
     estimator._abandon_degenerate_starts = False
     estimator._inner_max_iter = None
     estimator._start_partitions = None
+    estimator._search_shared = None
     own = template.get_params()
     return estimator.set_params(
         warm_start=own["warm_start"],

@@ -350,3 +350,33 @@ def test_command_line_models_and_icl(capsys):
     assert float(line.split("ICL ")[1]) == pytest.approx(2322.697, abs=0.05)
     with pytest.raises(SystemExit):
         main(["--models", "XYZ"])
+
+
+def test_shared_values_give_every_fit_what_it_would_compute(monkeypatch):
+    # A search computes the rows' scale, the E-steps' rows and the starts'
+    # reference once for its fits (SharedValues); a search that computes
+    # them in every fit gives the same table, bit for bit.
+    import skmix.selection as selection
+
+    X = pd.read_csv(DATA / "faithful.csv").to_numpy(float)  # column-major
+    options = dict(n_components=[1, 2, 3], covariance_types=["EII", "VEV", "diag"])
+    asked, computed = [], []
+
+    class Counting(selection.SharedValues):
+        def get(self, purpose, family, inputs, compute):
+            asked.append(purpose)
+            return super().get(
+                purpose, family, inputs, lambda: computed.append(purpose) or compute()
+            )
+
+    class Unshared(selection.SharedValues):
+        def get(self, purpose, family, inputs, compute):
+            return compute()
+
+    monkeypatch.setattr(selection, "SharedValues", Counting)
+    shared = select_model(GaussianMixtureEM(random_state=0), X, **options)
+    assert 0 < len(computed) < len(asked) / 3
+    monkeypatch.setattr(selection, "SharedValues", Unshared)
+    alone = select_model(GaussianMixtureEM(random_state=0), X, **options)
+    pd.testing.assert_frame_equal(shared.table, alone.table, check_exact=True)
+    assert all(e._search_shared is None for e in shared.estimators_ if e is not None)

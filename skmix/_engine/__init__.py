@@ -4,8 +4,9 @@ Modules: ``em`` (one EM run), ``multistart`` (plan, run, select, continue),
 ``parallel`` (running the starts), ``policy`` (choosing one),
 ``initialization`` and ``seeding`` (how a start begins), ``hc`` (mclust's
 hierarchical start), ``executor`` (where an E-step's work runs), ``threads``
-(the threading machinery behind it) and ``dask_blocks`` (E-steps on the
-blocks of a Dask array).
+(the threading machinery behind it), ``dask_blocks`` (E-steps on the
+blocks of a Dask array) and ``shared`` (values a model search's fits
+compute alike).
 """
 
 from .._config import CHUNK_SIZE
@@ -37,6 +38,7 @@ from .policy import (
     validation_gain_is_significant,
 )
 from .seeding import SEEDINGS, start_initializer
+from .shared import SharedValues, shared_data_scale, shared_value
 from .threads import one_blas_thread, one_openmp_thread
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "failure_reason",
     "validation_gain_is_significant",
     "SEEDINGS",
+    "SharedValues",
     "SERIAL",
     "BestScore",
     "DaskBlocks",
@@ -70,6 +73,8 @@ __all__ = [
     "one_blas_thread",
     "one_openmp_thread",
     "run_em",
+    "shared_data_scale",
+    "shared_value",
     "start_initializer",
     "total_weight",
 ]

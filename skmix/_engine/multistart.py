@@ -58,6 +58,7 @@ from .initialization import (
 )
 from .parallel import random_state_of, run_starts, seeded_random_state
 from .policy import PairedValidation, SelectionPolicy, failure_reason
+from .shared import shared_data_scale, shared_value
 from .threads import ThreadChooser
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -193,6 +194,7 @@ class _Start:
         em_options,
         n_init,
         assignments=None,
+        shared=None,
     ):
         # em_options["executor"], if any, runs every E-step of the fit;
         # em_options["abandon_degenerate"] stops a start once it is
@@ -208,6 +210,7 @@ class _Start:
         self.X, self.w = plan.training_rows(X, sample_weight)
         self.em_options, self.n_init = em_options, n_init
         self.scale = None  # (the family's data_scale of the training rows,)
+        self.shared = shared  # a search's SharedValues, or None
         self.choosers = [
             ThreadChooser(plan.threads_per_start, self.X.shape[0])
             for _ in range(n_init)
@@ -263,7 +266,16 @@ class _Start:
         the reference computed once per fit)."""
         X, w = self.all_rows
         if self.reference is None:
-            self.reference = (self.family.reference(X, assignment.n_components),)
+            k = assignment.n_components
+            self.reference = (
+                shared_value(
+                    self.shared,
+                    ("reference", k),
+                    self.family,
+                    (X,),
+                    lambda: self.family.reference(X, k),
+                ),
+            )
         return initialize(self.family, X, w, assignment, self.reference[0])
 
     def _validation_rows(self, split):
@@ -275,11 +287,17 @@ class _Start:
             return None
         return split[2:]
 
+    def _training_scale(self):
+        """The family's data_scale of the training rows (once per fit)."""
+        if self.scale is None:
+            scale = shared_data_scale(self.shared, self.family, self.X, self.w)
+            self.scale = (scale,)
+        return self.scale[0]
+
     def _degeneracies(self, result: EMResult) -> tuple:
         """The family's degenerate components of the start's result, judged
         against the training rows' own scale (computed once per fit)."""
-        if self.scale is None:
-            self.scale = (self.family.data_scale(self.X, self.w),)
+        self._training_scale()
         return tuple(
             self.family.degenerate_components(
                 result.params, result.stats, self.scale[0]
@@ -289,8 +307,7 @@ class _Start:
     def _is_degenerate(self, params, stats) -> bool:
         """Whether EM's current parameters are degenerate (``run_em``'s
         ``abandon``: a degenerate start loses to any proper one)."""
-        if self.scale is None:
-            self.scale = (self.family.data_scale(self.X, self.w),)
+        self._training_scale()
         return bool(self.family.degenerate_components(params, stats, self.scale[0]))
 
     def _validated(self, result: EMResult) -> StartOutcome:
@@ -391,6 +408,7 @@ def fit_multistart(
     policy: SelectionPolicy | None = None,
     data_scale=None,
     start_assignments=None,
+    shared=None,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -408,10 +426,13 @@ def fit_multistart(
     the training rows. ``start_assignments``, a sequence of ``n_init``
     ``InitialAssignment`` of all rows of X, are where the starts begin
     instead of ``init_fn``'s draws (start i at the family's M-step on the
-    i-th; one that fails is a failed start).
+    i-th; one that fails is a failed start). ``shared``, a model search's
+    ``SharedValues`` (or None), computes the rows the E-steps read, the
+    training rows' scale and the starts' reference once for its fits.
     """
     policy = PairedValidation() if policy is None else policy
-    X = rows_for_e_steps(X)
+    rows = X
+    X = shared_value(shared, "rows", None, (rows,), lambda: rows_for_e_steps(rows))
     with random_state_of(random_state) as rng:
         plan = plan_starts(
             X, sample_weight, rng, n_init, validation_fraction, min_train_rows, n_jobs
@@ -427,6 +448,7 @@ def fit_multistart(
             em_options,
             n_init,
             start_assignments,
+            shared,
         )
         if data_scale is not None:
             start.scale = (data_scale,)
