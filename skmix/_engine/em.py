@@ -106,9 +106,9 @@ def em_step(
     being those of the point whose log-likelihood the iteration reports.
     """
     prepared = family.prepare(params, log_weights)
-    # ``accumulate`` and ``m_step`` of this module, inlined (one iteration
-    # is a few kernel calls; each Python call is a noticeable part of it).
-    stats = executor.accumulate(family, X, prepared, sample_weight)
+    stats = accumulate(family, X, prepared, sample_weight, executor)
+    # This module's m_step, inlined (one iteration is a few kernel calls;
+    # each Python call is a noticeable part of it).
     new_params = family.m_step(stats, params)
     if fit_weights:
         log_weights = log_weights_from_stats(stats)
@@ -413,7 +413,7 @@ def _plain_iterations(
     prepare, family_m_step = family.prepare, family.m_step
     for n_iter in range(1, max_iter + 1):
         prepared = prepare(params, log_weights)
-        stats = executor.accumulate(family, X, prepared, sample_weight)
+        stats = accumulate(family, X, prepared, sample_weight, executor)
         params = family_m_step(stats, params)
         if fit_weights:
             log_weights = log_weights_from_stats(stats)
