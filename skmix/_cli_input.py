@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._config import SEARCH_MAX_ROWS
+from ._config import SEARCH_MAX_ROWS, numba_cache_subpath
 
 #: Cells read as missing values (their rows are dropped, not their column).
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "."})
@@ -610,9 +610,7 @@ def _cache_dirs(source: Path) -> list:
     """The directories where numba's locators keep the compiled code of
     ``source``'s kernels, in the order numba tries them."""
     folder = os.path.dirname(os.path.abspath(source))
-    subpath = "_".join(
-        [os.path.basename(folder), hashlib.sha1(folder.encode()).hexdigest()]
-    )
+    subpath = numba_cache_subpath(folder)
     root = os.environ.get("NUMBA_CACHE_DIR")
     if root:
         return [Path(root) / subpath]

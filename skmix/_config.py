@@ -8,6 +8,10 @@ why it has its value, and the measurements behind a tuning constant are in
 ``doc/performance.rst`` under the constant's name.
 """
 
+import hashlib
+import os
+import shutil
+
 #: The skmix release (``skmix.__version__``). Pickled estimators record it,
 #: and unpickling under another release warns (``BaseMixture.__setstate__``).
 VERSION = "0.1.0"
@@ -151,7 +155,9 @@ def _kernel_cache_usable():
     (a read-only install run by a user without a home cache), a kernel
     declared with ``cache=True`` raises ``RuntimeError`` when its module is
     imported. The probe is a function of this module, whose directory is
-    the package's: its kernels' subpackages share its permissions.
+    the package's: its kernels' subpackages share its permissions. Where
+    numba caches in the user's directory, the package's own compiled
+    kernels are copied there first (:func:`seed_user_cache`).
     """
     try:
         from numba.core.caching import FunctionCache
@@ -162,10 +168,65 @@ def _kernel_cache_usable():
         pass
 
     try:
-        FunctionCache(probe)
+        cache = FunctionCache(probe)
     except (RuntimeError, OSError):
         return False
+    seed_user_cache(str(cache.cache_path))
     return True
+
+
+def numba_cache_subpath(folder: str) -> str:
+    """The directory numba gives the kernels of the sources in ``folder``
+    (an absolute path) under a cache root (``NUMBA_CACHE_DIR`` or the
+    user's): the folder's name and the SHA-1 of its path."""
+    digest = hashlib.sha1(folder.encode()).hexdigest()
+    return "_".join([os.path.basename(folder), digest])
+
+
+def seed_user_cache(cache_path: str, package: str | None = None) -> int:
+    """Copy the compiled kernels the package carries to the user's cache
+    directory when numba caches there; how many files were copied.
+
+    A built package carries its kernels' compiled code in its
+    ``__pycache__`` directories (``setup.py``), where numba looks only if
+    it can write there too. In a read-only install it caches in the user's
+    directory instead (``cache_path`` is where it put this module's), and
+    would compile every kernel once more. numba loads a copied file as the
+    original (its index records a hash of the source's text, not its
+    place), and compiles again if the source, numba, Python or CPU differ.
+    A file already there is replaced only by a newer one (a new install);
+    nothing is copied where the kernels are cached beside the package, nor
+    under ``NUMBA_CACHE_DIR`` (the user's choice, which keeps a measured
+    cold cache cold). Best effort: where a copy fails, numba compiles.
+    """
+    package = package or os.path.dirname(os.path.abspath(__file__))
+    if os.environ.get("NUMBA_CACHE_DIR") or os.path.basename(
+        cache_path
+    ) != numba_cache_subpath(package):
+        return 0
+    root, copied = os.path.dirname(cache_path), 0
+    try:
+        for folder, _, names in os.walk(package):
+            if os.path.basename(folder) != "__pycache__":
+                continue
+            target = os.path.join(root, numba_cache_subpath(os.path.dirname(folder)))
+            for name in names:
+                if name.endswith((".nbi", ".nbc")):
+                    copied += _copy_if_newer(folder, target, name)
+    except OSError:
+        pass
+    return copied
+
+
+def _copy_if_newer(folder, target, name) -> int:
+    source, destination = os.path.join(folder, name), os.path.join(target, name)
+    try:
+        if os.stat(destination).st_mtime >= os.stat(source).st_mtime:
+            return 0
+    except FileNotFoundError:
+        os.makedirs(target, exist_ok=True)
+    shutil.copy2(source, destination)
+    return 1
 
 
 #: Whether the kernels keep numba's on-disk cache (compiled once per
