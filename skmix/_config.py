@@ -225,7 +225,10 @@ def _copy_if_newer(folder, target, name) -> int:
             return 0
     except FileNotFoundError:
         os.makedirs(target, exist_ok=True)
-    shutil.copy2(source, destination)
+    # Whole or not at all: another process may be loading or copying it.
+    partial = f"{destination}.{os.getpid()}.tmp"
+    shutil.copy2(source, partial)
+    os.replace(partial, destination)
     return 1
 
 
