@@ -255,12 +255,8 @@ class _Partitions:
         self.hc_start, self.n_kmeans = hc_start, n_kmeans
         self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         self.cache = {}
-        # What the candidates' fits compute alike from the same rows. A
-        # Gaussian family's data_scale reads its covariance_type alone, its
-        # reference nothing of the family.
-        self.shared = SharedValues(
-            lambda family: (type(family), family.covariance_type)
-        )
+        # What the candidates' fits compute alike from the same rows.
+        self.shared = SharedValues()
 
     def _standardised(self):
         if "Z" not in self.cache:

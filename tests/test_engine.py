@@ -1441,7 +1441,11 @@ def test_plain_em_iterations_equal_the_general_loop(
 ):
     # run_em runs plain EM on one thread count without validation rows in a
     # loop of its own (em_step and the monitor inlined); a step that only
-    # wraps em_step takes the general loop. Both give the same bits.
+    # wraps em_step takes the general loop. Both give the same bits. (This
+    # pins the two paths to each other; the independent references of the
+    # fast one are scikit-learn's GaussianMixture, iteration for iteration,
+    # in test_sklearn_gaussian_mixture.py, and the slow NumPy EM of
+    # test_gaussian_models.py.)
     from skmix._engine.em import em_step, run_em
 
     X = _two_blobs(3)

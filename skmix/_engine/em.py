@@ -107,12 +107,10 @@ def em_step(
     """
     prepared = family.prepare(params, log_weights)
     stats = accumulate(family, X, prepared, sample_weight, executor)
-    # This module's m_step, inlined (one iteration is a few kernel calls;
-    # each Python call is a noticeable part of it).
-    new_params = family.m_step(stats, params)
-    if fit_weights:
-        log_weights = log_weights_from_stats(stats)
-    return StepResult(stats, prepared, new_params, log_weights)
+    new_params, new_log_weights = m_step(
+        family, stats, params, log_weights, fit_weights
+    )
+    return StepResult(stats, prepared, new_params, new_log_weights)
 
 
 class EMResult(NamedTuple):
@@ -182,10 +180,7 @@ class _Monitor:
         """Record iteration ``n_iter``; whether the run has converged."""
         change = None
         if result.accepted:
-            self.stats, self.prepared = result.stats, result.prepared
-            new_lower_bound = mean_log_likelihood_of(result.stats, weight, n_iter)
-            change = new_lower_bound - self.lower_bound
-            self.lower_bound = new_lower_bound
+            change = self._accept(result.stats, result.prepared, n_iter, weight)
             if validation is not None:
                 self.validation_stats = validation(result.prepared)
         self.lower_bounds.append(self.lower_bound)
@@ -197,13 +192,19 @@ class _Monitor:
     def record_plain(self, stats, prepared, n_iter, weight) -> bool:
         """``record`` of an accepted plain EM step (``StepResult(stats,
         prepared, ...)``) in a run without validation rows."""
+        change = self._accept(stats, prepared, n_iter, weight)
+        self.lower_bounds.append(self.lower_bound)
+        self._report(n_iter, change)
+        return abs(change) < self.tol
+
+    def _accept(self, stats, prepared, n_iter, weight) -> float:
+        """Keep an accepted E-step's statistics and lower bound; the change
+        of the lower bound."""
         self.stats, self.prepared = stats, prepared
         new_lower_bound = mean_log_likelihood_of(stats, weight, n_iter)
         change = new_lower_bound - self.lower_bound
         self.lower_bound = new_lower_bound
-        self.lower_bounds.append(new_lower_bound)
-        self._report(n_iter, change)
-        return abs(change) < self.tol
+        return change
 
     def _report(self, n_iter, change):
         if self.verbose < 1:

@@ -7,9 +7,9 @@ scale (the family's ``data_scale``), the rows as the E-steps read them
 family's ``reference``). :class:`SharedValues` keeps each value for the
 very input objects it was computed from (identity, not equality: the
 search holds them, unchanged, while it runs) and for families of the same
-``family_key``, which must determine all that the family's method reads of
-the family. A value is reused only for those, so every fit gets the value
-it would have computed itself.
+``sharing_key()`` (the family contract: equal keys, equal values from the
+same rows; a family whose key is None shares nothing). A value is reused
+only for those, so every fit gets the value it would have computed itself.
 """
 
 from __future__ import annotations
@@ -18,25 +18,21 @@ from collections.abc import Callable, Hashable
 
 
 class SharedValues:
-    """Values computed once for the fits of one search (module docstring).
+    """Values computed once for the fits of one search (module docstring)."""
 
-    Parameters
-    ----------
-    family_key : callable
-        ``family_key(family)``: a hashable that equal for two families
-        means that their ``data_scale`` and ``reference`` compute the same
-        values from the same inputs.
-    """
-
-    def __init__(self, family_key: Callable[[object], Hashable]):
-        self.family_key = family_key
+    def __init__(self):
         self._values = {}
 
     def get(self, purpose: Hashable, family, inputs: tuple, compute: Callable):
         """``compute()``, or the value it gave for the same ``purpose``,
-        family key (``family`` None: none) and input objects."""
-        key = (purpose, None if family is None else self.family_key(family))
-        key += tuple(id(value) for value in inputs)
+        family key (``family`` None: a value of the rows alone) and input
+        objects."""
+        family_key = None
+        if family is not None:
+            family_key = family.sharing_key()
+            if family_key is None:
+                return compute()
+        key = (purpose, family_key) + tuple(id(value) for value in inputs)
         found = self._values.get(key)
         if found is not None and all(a is b for a, b in zip(found[0], inputs)):
             return found[1]

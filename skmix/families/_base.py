@@ -74,6 +74,10 @@ Optional hooks, their defaults, and the equalities an override must keep
 ``with_data_scale(scale)``
     Default ``self``. The family a fit runs with, once its ``data_scale``
     is known (a regularisation relative to the data's scale).
+``sharing_key()``
+    Default ``None``. A hashable equal for two families whose
+    ``data_scale`` and ``reference`` give the same values from the same
+    rows: a model search then computes them once for its fits.
 ``to_unconstrained``, ``from_unconstrained``, ``unconstrained_scales``
     Default ``None`` (and no inverse): the family runs plain EM even when an
     estimator asks for ``accelerate``. Else a 1-D float64 vector of
@@ -116,7 +120,7 @@ Optional hooks, their defaults, and the equalities an override must keep
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -453,6 +457,13 @@ class MixtureFamily(abc.ABC):
         regularisation is relative to the data's scale fixes it here. The
         default is the family itself (an absolute regularisation)."""
         return self
+
+    def sharing_key(self) -> Hashable | None:
+        """A hashable equal for two families whose :meth:`data_scale` and
+        :meth:`reference` give the same values from the same rows, so that
+        the fits of one model search may compute them once
+        (``skmix._engine.shared``); ``None`` (the default): never shared."""
+        return None
 
     def degenerate_components(
         self, params: Any, stats: NamedTuple | None, scale: Any

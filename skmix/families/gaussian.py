@@ -629,6 +629,11 @@ class GaussianFamily(MixtureFamily):
         diagonal = self.covariance_type in ("diag", "spherical")
         return data_scale(X, sample_weight, diagonal)
 
+    def sharing_key(self):
+        """:meth:`data_scale` reads the covariance type alone and
+        :meth:`reference` nothing of the family."""
+        return (type(self), self.covariance_type)
+
     def degenerate_components(self, params, stats, scale):
         """Components singular relative to the data or on too few rows
         (:mod:`skmix.families.degeneracy`)."""
