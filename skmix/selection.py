@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.cluster import KMeans
@@ -178,6 +179,16 @@ def _as_templates(estimator):
     return templates
 
 
+def _check_n_jobs(n_jobs):
+    if n_jobs is None or (
+        isinstance(n_jobs, Integral) and not isinstance(n_jobs, bool) and n_jobs != 0
+    ):
+        return
+    raise ValueError(
+        f"n_jobs must be None or a nonzero integer (-1: all CPUs), got {n_jobs!r}."
+    )
+
+
 def _check_n_components(n_components):
     values = [n_components] if isinstance(n_components, Integral) else n_components
     values = [int(k) for k in values]
@@ -256,6 +267,25 @@ class _Partitions:
         self.seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         self.cache = {}
         # What the candidates' fits compute alike from the same rows.
+        self.shared = SharedValues()
+
+    def for_task(self):
+        """A copy for one task of a parallel search: the same partitions
+        (all computed before), its own shared values (they are kept by the
+        identity of their inputs, which a task's copy of the rows does not
+        share with another's)."""
+        task = object.__new__(_Partitions)
+        task.__dict__.update(self.__dict__)
+        task.shared = SharedValues()
+        return task
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["shared"] = None  # values keyed by the ids of this process's objects
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
         self.shared = SharedValues()
 
     def _standardised(self):
@@ -468,32 +498,96 @@ def _say_candidate(row, seconds):
     print(f"{model}, {row['n_components']} components: {outcome} ({seconds:.2f} s)")
 
 
-def _search(templates, ks, covariance_types, n_init, hc_start, X, w, verbose):
-    """Fit every candidate: its table rows and fitted estimators."""
-    rows, estimators = [], []
+def _fit_candidate(candidate, partitions, n_init, X, w):
+    """One candidate's table row, fitted estimator (None when it failed)
+    and seconds."""
+    template, k, covariance_type = candidate
+    begun = time.perf_counter()
+    if isinstance(template, GaussianMixtureEM):
+        fits = _gaussian_fits(template, k, covariance_type, partitions, X, w)
+    else:
+        fits = _own_fits(template, k, covariance_type, n_init, X, w)
+    fitted, log_likelihood, error = _best_fit(fits, X, w)
+    if fitted is not None and isinstance(template, GaussianMixtureEM):
+        continued = _continues(fitted)
+        fitted = _polished(fitted, template, X, w)
+        if continued:  # else the parameters it was scored at are kept
+            log_likelihood = _log_likelihood(fitted, X, w)
+    row = _row(template, k, covariance_type, fitted, log_likelihood, error, X, w)
+    return row, fitted, time.perf_counter() - begun
+
+
+def _fit_group(candidates, partitions, n_init, X, w):
+    """:func:`_fit_candidate` of each candidate of one task of a parallel
+    search, in order."""
+    partitions = None if partitions is None else partitions.for_task()
+    return [_fit_candidate(c, partitions, n_init, X, w) for c in candidates]
+
+
+#: Covariance models without a closed-form M-step, in the order a parallel
+#: search starts their tasks: their inner iterations make them the longest
+#: (EVE and VVE most), and a long task started last would end the search
+#: alone.
+_LONG_FIRST = ("EVE", "VVE", "EEV", "VEV", "EVV", "VEE", "VEI")
+
+
+def _groups(candidates):
+    """The tasks of a parallel search: the candidates of one template and
+    covariance type (they share computed values, ``SharedValues``), the
+    iterative models' first; each a list of ``(index, candidate)``."""
+    groups = {}
+    for index, (template, k, covariance_type) in enumerate(candidates):
+        key = (id(template), covariance_type)
+        groups.setdefault(key, []).append((index, (template, k, covariance_type)))
+
+    def rank(group):
+        try:
+            model = check_model(group[0][1][2])
+        except (TypeError, ValueError):  # None, or a name the fit will reject
+            return len(_LONG_FIRST)
+        return _LONG_FIRST.index(model) if model in _LONG_FIRST else len(_LONG_FIRST)
+
+    return sorted(groups.values(), key=rank)
+
+
+def _search(templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose):
+    """Fit every candidate: ``(row, fitted estimator, seconds)`` of each, in
+    the order of :func:`_candidates`; with ``verbose``, a line each (as it
+    ends in a serial search, at the end of a parallel one)."""
+    candidates = _candidates(templates, ks, covariance_types)
     partitions = None
-    for template, k, covariance_type in _candidates(templates, ks, covariance_types):
-        begun = time.perf_counter()
-        if isinstance(template, GaussianMixtureEM):
-            if partitions is None:
-                n_kmeans = SELECTION_RANDOM_STARTS if n_init is None else n_init
-                seed = template.random_state
-                partitions = _Partitions(X, w, hc_start, n_kmeans, seed)
-            fits = _gaussian_fits(template, k, covariance_type, partitions, X, w)
-        else:
-            fits = _own_fits(template, k, covariance_type, n_init, X, w)
-        fitted, log_likelihood, error = _best_fit(fits, X, w)
-        if fitted is not None and isinstance(template, GaussianMixtureEM):
-            continued = _continues(fitted)
-            fitted = _polished(fitted, template, X, w)
-            if continued:  # else the parameters it was scored at are kept
-                log_likelihood = _log_likelihood(fitted, X, w)
-        row = _row(template, k, covariance_type, fitted, log_likelihood, error, X, w)
-        rows.append(row)
-        estimators.append(fitted)
-        if verbose:
-            _say_candidate(row, time.perf_counter() - begun)
-    return rows, estimators
+    gaussian = [c for c in candidates if isinstance(c[0], GaussianMixtureEM)]
+    if gaussian:
+        # The first Gaussian template's random state seeds the k-means
+        # partitions, shared by every Gaussian candidate, before any
+        # candidate is fitted (serial or parallel: the same draws).
+        n_kmeans = SELECTION_RANDOM_STARTS if n_init is None else n_init
+        seed = gaussian[0][0].random_state
+        partitions = _Partitions(X, w, hc_start, n_kmeans, seed)
+    if effective_n_jobs(n_jobs) == 1:
+        results = []
+        for candidate in candidates:
+            results.append(_fit_candidate(candidate, partitions, n_init, X, w))
+            if verbose:
+                _say_candidate(results[-1][0], results[-1][2])
+        return results
+    # Every partition is computed here, once, before the tasks copy them
+    # (in the order a serial search computes them: the same partitions).
+    for k in dict.fromkeys(k for _, k, _ in gaussian):
+        partitions.of(k)
+    groups = _groups(candidates)
+    done = Parallel(n_jobs=n_jobs, batch_size=1)(
+        delayed(_fit_group)([c for _, c in group], partitions, n_init, X, w)
+        for group in groups
+    )
+    results = [None] * len(candidates)
+    for group, outcomes in zip(groups, done):
+        for (index, _), outcome in zip(group, outcomes):
+            results[index] = outcome
+    if verbose:
+        for row, _, seconds in results:
+            _say_candidate(row, seconds)
+    return results
 
 
 def select_model(
@@ -507,6 +601,7 @@ def select_model(
     n_init=None,
     hc_start=True,
     sample_weight=None,
+    n_jobs=None,
     verbose=0,
 ) -> ModelSelection:
     """Fit every candidate model and choose one by BIC, AIC or ICL.
@@ -562,6 +657,16 @@ def select_model(
         clustering (mclust's default start).
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights, passed to every fit; n in BIC is their sum.
+    n_jobs : int, default=None
+        Processes that fit the candidates in parallel (joblib's: None is 1
+        unless in a :func:`joblib.parallel_config` context, -1 all CPUs).
+        The candidates of one covariance type (or one non-Gaussian
+        template) run in one task; the starting partitions are computed
+        once, before. The results do not depend on ``n_jobs``. The
+        processes start once per session (joblib keeps them), which costs
+        seconds on the first parallel search. The estimators' own
+        ``n_jobs`` (threads for the E-steps of one fit) multiplies with
+        it: set one of the two.
     verbose : int, default=0
         1: a line per candidate with its criteria and its time.
 
@@ -589,9 +694,12 @@ def select_model(
     _check_criterion(criterion)
     templates, ks = _as_templates(estimator), _check_n_components(n_components)
     w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    _check_n_jobs(n_jobs)
     started = time.perf_counter()
-    args = (templates, ks, covariance_types, n_init, hc_start, X, w, verbose)
-    rows, estimators = _search(*args)
+    args = (templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose)
+    results = _search(*args)
+    rows = [row for row, _, _ in results]
+    estimators = [fitted for _, fitted, _ in results]
     best_index = _best_index(rows, criterion)
     if verbose:
         print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
