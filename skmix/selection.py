@@ -179,7 +179,8 @@ def _as_templates(estimator):
     return templates
 
 
-def _check_n_jobs(n_jobs):
+def _check_options(criterion, n_jobs):
+    _check_criterion(criterion)
     if n_jobs is None or (
         isinstance(n_jobs, Integral) and not isinstance(n_jobs, bool) and n_jobs != 0
     ):
@@ -551,7 +552,7 @@ def _groups(candidates):
 
 
 def _search(templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose):
-    """Fit every candidate: ``(row, fitted estimator, seconds)`` of each, in
+    """Fit every candidate: the table's rows and the fitted estimators, in
     the order of :func:`_candidates`; with ``verbose``, a line each (as it
     ends in a serial search, at the end of a parallel one)."""
     candidates = _candidates(templates, ks, covariance_types)
@@ -570,7 +571,7 @@ def _search(templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, ver
             results.append(_fit_candidate(candidate, partitions, n_init, X, w))
             if verbose:
                 _say_candidate(results[-1][0], results[-1][2])
-        return results
+        return [r[0] for r in results], [r[1] for r in results]
     # Every partition is computed here, once, before the tasks copy them
     # (in the order a serial search computes them: the same partitions).
     for k in dict.fromkeys(k for _, k, _ in gaussian):
@@ -587,7 +588,7 @@ def _search(templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, ver
     if verbose:
         for row, _, seconds in results:
             _say_candidate(row, seconds)
-    return results
+    return [r[0] for r in results], [r[1] for r in results]
 
 
 def select_model(
@@ -613,17 +614,13 @@ def select_model(
     compare families (a Gaussian against an NIG mixture, by BIC).
 
     Each Gaussian candidate starts from mclust's hierarchical clustering
-    (its trees built once per search, under mclust's SVD, STD and VARS
-    transformations) and from ``n_init`` k-means partitions of the
-    standardised data, and keeps its best fit; other estimators keep their
-    own starts.
+    (under its SVD, STD and VARS transformations) and ``n_init`` k-means
+    partitions, and keeps its best fit; other estimators keep their own.
 
-    A candidate fails when every start fails (a singular covariance without
-    regularisation, more components than distinct rows, ...), and is
-    degenerate when its fit is a spurious maximum of the likelihood (a
-    component collapsed or resting on too few rows; see the estimator's
-    ``degeneracies_``). Such candidates get missing criteria (NaN, as
-    mclust's NA) and are never chosen.
+    A candidate that fails (every start failed: a singular covariance
+    without regularisation, ...) or is degenerate (a spurious maximum; see
+    the estimator's ``degeneracies_``) gets missing criteria (NaN, as
+    mclust's NA) and is never chosen.
 
     Parameters
     ----------
@@ -644,10 +641,9 @@ def select_model(
         scikit-learn's four types among these (all four for None).
     criterion : {'bic', 'aic', 'icl'}, default='bic'
         What chooses the model: ``-2 log L + p log n`` (BIC), ``-2 log L +
-        2 p`` (AIC), or mclust's ICL, ``BIC + 2 sum_i -log max_k z_ik``
-        (BIC plus twice the sum over rows of the negative log of each row's
-        largest posterior probability, its MAP classification; as mclust's
-        ``icl()``). Lower is better.
+        2 p`` (AIC), or mclust's ``icl()``, ``BIC + 2 sum_i -log max_k
+        z_ik`` (each row's largest posterior probability: its MAP
+        classification). Lower is better.
     n_init : int, default=None
         k-means starts of each Gaussian candidate beside its hierarchical
         ones (None: ``SELECTION_RANDOM_STARTS``, 5); other estimators' own
@@ -658,23 +654,17 @@ def select_model(
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights, passed to every fit; n in BIC is their sum.
     n_jobs : int, default=None
-        Processes that fit the candidates in parallel (joblib's: None is 1
-        unless in a :func:`joblib.parallel_config` context, -1 all CPUs).
-        The candidates of one covariance type (or one non-Gaussian
-        template) run in one task; the starting partitions are computed
-        once, before. The results do not depend on ``n_jobs``. The
-        processes start once per session (joblib keeps them), which costs
-        seconds on the first parallel search. The estimators' own
-        ``n_jobs`` (threads for the E-steps of one fit) multiplies with
-        it: set one of the two.
+        Processes fitting the candidates (joblib's: None is 1 outside a
+        :func:`joblib.parallel_config` context, -1 every CPU); the results
+        do not depend on it. Their start costs seconds once per session.
+        The estimators' own ``n_jobs`` (threads) multiplies with it.
     verbose : int, default=0
         1: a line per candidate with its criteria and its time.
 
     Returns
     -------
     ModelSelection
-        ``table``, ``best_index_``, ``best_estimator_`` (fitted),
-        ``criterion`` and ``estimators_``.
+        The table, the chosen candidate (fitted) and every candidate.
 
     Raises
     ------
@@ -691,15 +681,12 @@ def select_model(
     >>> best.n_components, best.covariance_type
     (3, 'tied')
     """
-    _check_criterion(criterion)
+    _check_options(criterion, n_jobs)
     templates, ks = _as_templates(estimator), _check_n_components(n_components)
     w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    _check_n_jobs(n_jobs)
     started = time.perf_counter()
     args = (templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose)
-    results = _search(*args)
-    rows = [row for row, _, _ in results]
-    estimators = [fitted for _, fitted, _ in results]
+    rows, estimators = _search(*args)
     best_index = _best_index(rows, criterion)
     if verbose:
         print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
