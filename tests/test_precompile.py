@@ -98,3 +98,72 @@ print(sum(1 for _, ev in recorder.buffer if ev.is_start))
     )
     assert done.stdout.split() == ["0"], done.stdout + done.stderr
     assert "compiling kernels" not in done.stderr
+
+
+#: Two stand-in kernels in one module: ``COUNT_TWO`` calls the given ones
+#: and prints how many numba compiled.
+TWO_KERNELS = """
+import numba
+
+
+@numba.njit(cache=True)
+def first(x):
+    return x + 1
+
+
+@numba.njit(cache=True)
+def second(x):
+    return x * 2
+"""
+COUNT_TWO = """
+import sys
+from numba.core import event
+sys.path.insert(0, sys.argv[1])
+import two
+with event.install_recorder("numba:compile") as recorder:
+    for name in sys.argv[2:]:
+        getattr(two, name)(1.0)
+print(sum(1 for _, ev in recorder.buffer if ev.is_start))
+"""
+
+
+def test_a_second_process_cache_merges_without_rewriting_an_index(
+    tmp_path, monkeypatch
+):
+    # skmix._precompile's two processes: the second caches under its own
+    # NUMBA_CACHE_DIR, and merge_cache copies its kernels to where the first
+    # caches (beside the sources, or its NUMBA_CACHE_DIR), except those the
+    # first has cached.
+    from skmix._precompile import merge_cache
+
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "two.py").write_text(TWO_KERNELS)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    env = dict(os.environ)
+
+    def compiled(*names, cache=None):
+        done = subprocess.run(
+            [sys.executable, "-c", COUNT_TWO, str(package), *names],
+            env=env if cache is None else dict(env, NUMBA_CACHE_DIR=str(cache)),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(done.stdout.split()[-1])
+
+    other = tmp_path / "other"
+    assert compiled("first", "second", cache=other) == 2
+    # Beside the sources: the first process cached "first" on its own.
+    assert compiled("first") == 1
+    pycache = package / "__pycache__"
+    kept = {p.name: p.read_bytes() for p in pycache.glob("two.first*")}
+    assert merge_cache(str(other), str(tmp_path)) == 2  # second's index and data
+    assert {p.name: p.read_bytes() for p in pycache.glob("two.first*")} == kept
+    assert compiled("first", "second") == 0
+    # Under the first process's own NUMBA_CACHE_DIR.
+    mine = tmp_path / "mine"
+    assert compiled("second", cache=mine) == 1
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(mine))
+    assert merge_cache(str(other), str(tmp_path)) == 2  # first's files only
+    assert compiled("first", "second", cache=mine) == 0
