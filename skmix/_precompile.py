@@ -91,7 +91,7 @@ def _search_part(X):
 def _hc_and_others_part(X):
     """The hierarchical clustering under every transformation, and the
     other estimators."""
-    from ._engine.hc import HC_TRANSFORMATIONS, hc_labels
+    from ._base import HC_TRANSFORMATIONS, hc_labels
 
     for use in HC_TRANSFORMATIONS:
         for k in range(2, 10):
