@@ -385,3 +385,8 @@ ABANDON_CHECK_INTERVAL = 10
 #: (Biernacki, Celeux & Govaert 2003's "em-EM" strategy). See
 #: doc/user_guide "Choosing among starts".
 FINAL_TOL_FACTOR = 1e-3
+
+#: The tolerance, as a factor of ``tol``, to which a multi-start fit's
+#: runoff (``fit_multistart``'s ``runoff``, set by ``select_model``) runs
+#: its best starts on before it chooses among them.
+RUNOFF_TOL_FACTOR = 0.1

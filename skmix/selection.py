@@ -73,6 +73,14 @@ SELECTION_RANDOM_STARTS = 5
 #: doc/performance.rst, "SEARCH_INNER_MAX_ITER").
 SEARCH_INNER_MAX_ITER = 3
 
+#: How many of a Gaussian candidate's best starts (compared at ``tol``) run
+#: on to ``tol * RUNOFF_TOL_FACTOR`` before the best of them is chosen and
+#: continued to ``tol * FINAL_TOL_FACTOR``: at ``tol`` itself (1e-3 per row
+#: by default, a change of 1 in the log-likelihood of 1,000 rows) a start
+#: still crossing a plateau stops there and would lose to one that
+#: converged lower (see doc/performance.rst, "SEARCH_RUNOFF").
+SEARCH_RUNOFF = 5
+
 CRITERIA = ("bic", "aic", "icl")
 
 #: The table's columns, in order, with their NumPy types (the structured
@@ -341,6 +349,7 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     # criteria when it is the best there is): stop it early.
     estimator._abandon_degenerate_starts = True
     estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
+    estimator._runoff = SEARCH_RUNOFF
     estimator._search_shared = partitions.shared
     try:
         estimator._start_partitions = partitions.of(k)
@@ -402,6 +411,7 @@ def _polished(estimator, template, X, sample_weight):
     # A later fit of the returned estimator behaves as a fresh one's.
     estimator._abandon_degenerate_starts = False
     estimator._inner_max_iter = None
+    estimator._runoff = 1
     estimator._start_partitions = None
     estimator._search_shared = None
     own = template.get_params()

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from joblib import effective_n_jobs
 
-from .._config import FINAL_TOL_FACTOR, SCORES
+from .._config import FINAL_TOL_FACTOR, RUNOFF_TOL_FACTOR, SCORES
 from ..families import add_stats
 from .em import (
     EMResult,
@@ -409,6 +409,7 @@ def fit_multistart(
     data_scale=None,
     start_assignments=None,
     shared=None,
+    runoff: int = 1,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -429,6 +430,9 @@ def fit_multistart(
     i-th; one that fails is a failed start). ``shared``, a model search's
     ``SharedValues`` (or None), computes the rows the E-steps read, the
     training rows' scale and the starts' reference once for its fits.
+    ``runoff`` > 1 (without a split): the best ``runoff`` proper starts
+    by training log-likelihood run on to ``tol * RUNOFF_TOL_FACTOR`` and
+    the best of them is selected (:func:`_runoff`).
     """
     policy = PairedValidation() if policy is None else policy
     rows = X
@@ -471,6 +475,17 @@ def fit_multistart(
                     family, X, sample_weight, outcomes[best_index], em_options, start
                 )
             elif n_init > 1:
+                if runoff > 1:
+                    best_index, best = _runoff(
+                        family,
+                        X,
+                        sample_weight,
+                        outcomes,
+                        best_index,
+                        runoff,
+                        em_options,
+                        start,
+                    )
                 best = _run_to_convergence(
                     family, X, sample_weight, best, em_options, start
                 )
@@ -558,6 +573,58 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
     )
 
 
+def _runoff(family, X, sample_weight, outcomes, best_index, n, em_options, start):
+    """``(index, result)`` of the best of the ``n`` proper starts with the
+    best training log-likelihoods once each has run on to ``tol *
+    RUNOFF_TOL_FACTOR`` (the rest of its ``max_iter`` budget; the first of
+    equal ones). Compared at ``tol``, a start still crossing a plateau has
+    stopped there and would lose to one that converged lower. A start whose
+    run fails keeps its result; ``best_index`` (the policy's choice) stays
+    if it is not among them (every start degenerate)."""
+    proper = [
+        i for i, o in enumerate(outcomes) if o.result is not None and not o.degeneracies
+    ]
+    proper.sort(key=lambda i: -outcomes[i].result.lower_bound)
+    if best_index not in proper[:n]:
+        return best_index, outcomes[best_index].result
+    runs = {
+        i: _run_on(family, X, sample_weight, outcomes[i].result, em_options, start)
+        for i in proper[:n]
+    }
+    index = max(runs, key=lambda i: (runs[i].lower_bound, -i))
+    return index, runs[index]
+
+
+def _run_on(family, X, sample_weight, first, em_options, start):
+    """A start's result continued to ``tol * RUNOFF_TOL_FACTOR``."""
+    remaining = em_options["max_iter"] - first.n_iter
+    if remaining <= 0 or first.stats is None:
+        return first
+    options = dict(em_options, tol=em_options["tol"] * RUNOFF_TOL_FACTOR)
+    try:
+        more = _final_run(
+            family,
+            X,
+            sample_weight,
+            first.params,
+            first.log_weights,
+            first.lower_bound,
+            remaining,
+            options,
+            start,
+            "Runoff: ",
+            factor=1.0,
+        )
+    except START_FAILURES:
+        return first
+    if not more.lower_bounds:
+        return first
+    return more._replace(
+        n_iter=first.n_iter + more.n_iter,
+        lower_bounds=list(first.lower_bounds) + list(more.lower_bounds),
+    )
+
+
 def _run_to_convergence(family, X, sample_weight, first, em_options, start):
     """EM from the selected start (which ran on all rows) until the final
     tolerance, for the rest of the ``max_iter`` budget. If that fails (a
@@ -600,9 +667,10 @@ def _final_run(
     em_options,
     start,
     label,
+    factor=FINAL_TOL_FACTOR,
 ):
-    """EM at the final tolerance (``tol * FINAL_TOL_FACTOR``); converged if
-    that is reached, or if the last change is below ``tol`` itself."""
+    """EM at the final tolerance (``tol * factor``); converged if that is
+    reached, or if the last change is below ``tol`` itself."""
     # The continuation is often a few E-steps: rather than probe one
     # thread against several again, it starts with what the starts' probes
     # found on (most of) the same rows.
@@ -620,7 +688,7 @@ def _final_run(
         chooser=ThreadChooser(n_threads, X.shape[0], prefer_threads),
         **dict(
             em_options,
-            tol=tol * FINAL_TOL_FACTOR,
+            tol=tol * factor,
             max_iter=max_iter,
             lower_bound=lower_bound,
         ),
