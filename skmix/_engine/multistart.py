@@ -588,48 +588,37 @@ def _runoff(family, X, sample_weight, outcomes, best_index, n, em_options, start
     if best_index not in proper[:n]:
         return best_index, outcomes[best_index].result
     runs = {
-        i: _run_on(family, X, sample_weight, outcomes[i].result, em_options, start)
+        i: _run_to_convergence(
+            family,
+            X,
+            sample_weight,
+            outcomes[i].result,
+            em_options,
+            start,
+            factor=RUNOFF_TOL_FACTOR,
+            label="Runoff: ",
+        )
         for i in proper[:n]
     }
     index = max(runs, key=lambda i: (runs[i].lower_bound, -i))
     return index, runs[index]
 
 
-def _run_on(family, X, sample_weight, first, em_options, start):
-    """A start's result continued to ``tol * RUNOFF_TOL_FACTOR``."""
-    remaining = em_options["max_iter"] - first.n_iter
-    if remaining <= 0 or first.stats is None:
-        return first
-    options = dict(em_options, tol=em_options["tol"] * RUNOFF_TOL_FACTOR)
-    try:
-        more = _final_run(
-            family,
-            X,
-            sample_weight,
-            first.params,
-            first.log_weights,
-            first.lower_bound,
-            remaining,
-            options,
-            start,
-            "Runoff: ",
-            factor=1.0,
-        )
-    except START_FAILURES:
-        return first
-    if not more.lower_bounds:
-        return first
-    return more._replace(
-        n_iter=first.n_iter + more.n_iter,
-        lower_bounds=list(first.lower_bounds) + list(more.lower_bounds),
-    )
-
-
-def _run_to_convergence(family, X, sample_weight, first, em_options, start):
-    """EM from the selected start (which ran on all rows) until the final
-    tolerance, for the rest of the ``max_iter`` budget. If that fails (a
-    covariance turning singular without regularisation), the selected
-    start's own result stands: it converged at ``tol``."""
+def _run_to_convergence(
+    family,
+    X,
+    sample_weight,
+    first,
+    em_options,
+    start,
+    factor=FINAL_TOL_FACTOR,
+    label="Selected start: ",
+):
+    """EM from the selected start (which ran on all rows) until ``tol *
+    factor`` (the final tolerance; a runoff's is ``RUNOFF_TOL_FACTOR``), for
+    the rest of the ``max_iter`` budget. If that fails (a covariance turning
+    singular without regularisation), the start's own result stands: it
+    converged at ``tol``."""
     remaining = em_options["max_iter"] - first.n_iter
     if remaining <= 0 or first.stats is None:
         return first
@@ -644,7 +633,8 @@ def _run_to_convergence(family, X, sample_weight, first, em_options, start):
             remaining,
             em_options,
             start,
-            "Selected start: ",
+            label,
+            factor=factor,
         )
     except START_FAILURES:
         return first
