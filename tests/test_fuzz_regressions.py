@@ -311,3 +311,24 @@ def test_one_far_value_leaves_the_bulk_component_exact(covariance_type):
         expected = np.cov(bulk.T, bias=True) + 1e-6 * np.eye(3)
         np.testing.assert_allclose(model.covariances_[heavy], expected, rtol=1e-10)
     assert model.score(bulk) > -6  # about -4 per row; was -7e12
+
+
+def test_too_few_rows_reads_below_what_the_model_needs():
+    # 1.99999 effective rows printed as "2" read "rests on 2 effective rows,
+    # fewer than the 2 its EVI covariance needs".
+    from skmix.families.degeneracy import data_scale, gaussian_degeneracies
+
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    scale = data_scale(X, None, diagonal=True)
+    covariances = np.ones((2, 2))
+    reasons = gaussian_degeneracies(
+        "EVI", "diag", covariances, np.array([48.00001, 1.99999]), 1e-6, scale
+    )
+    assert reasons == [
+        "component 1 rests on 1.99999 effective rows, fewer than the 2 its EVI "
+        "covariance needs"
+    ]
+    reasons = gaussian_degeneracies(
+        "EVI", "diag", covariances, np.array([48.5, 1.5]), 1e-6, scale
+    )
+    assert "rests on 1.5 effective rows" in reasons[0]

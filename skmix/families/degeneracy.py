@@ -189,7 +189,18 @@ def gaussian_degeneracies(
             component = int(component)
             reasons.setdefault(
                 component,
-                f"component {component} rests on {rows[component]:.3g} effective "
-                f"rows, fewer than the {needed} its {model} covariance needs",
+                f"component {component} rests on {_below(rows[component], needed)} "
+                f"effective rows, fewer than the {needed} its {model} covariance "
+                "needs",
             )
     return [reasons[c] for c in sorted(reasons)]
+
+
+def _below(value: float, bound: int) -> str:
+    """``value`` (< ``bound``) with the fewest significant digits, from 3,
+    that still read below ``bound`` (1.99999 rows is not "2")."""
+    for digits in (3, 6, 9, 17):
+        text = f"{value:.{digits}g}"
+        if float(text) < bound:
+            return text
+    return text
