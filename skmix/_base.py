@@ -214,8 +214,8 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # (n_samples,), one per start (their number replaces n_init), each start
     # the M-step on that partition of the rows (None: as init_params says;
     # not for warm starts); the search's ``SharedValues`` (None: none); how
-    # many of the best starts run on to ``tol * RUNOFF_TOL_FACTOR`` before
-    # the best of them is chosen (fit_multistart's ``runoff``; 1: none).
+    # many of the best starts run on and may replace the selected one
+    # (fit_multistart's ``runoff``; 1: none).
     _abandon_degenerate_starts = False
     _start_partitions = None
     _search_shared = None

@@ -388,5 +388,5 @@ FINAL_TOL_FACTOR = 1e-3
 
 #: The tolerance, as a factor of ``tol``, to which a multi-start fit's
 #: runoff (``fit_multistart``'s ``runoff``, set by ``select_model``) runs
-#: its best starts on before it chooses among them.
+#: the challengers of the selected start on before it judges them.
 RUNOFF_TOL_FACTOR = 0.1

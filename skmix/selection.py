@@ -74,11 +74,11 @@ SELECTION_RANDOM_STARTS = 5
 SEARCH_INNER_MAX_ITER = 3
 
 #: How many of a Gaussian candidate's best starts (compared at ``tol``) run
-#: on to ``tol * RUNOFF_TOL_FACTOR`` before the best of them is chosen and
-#: continued to ``tol * FINAL_TOL_FACTOR``: at ``tol`` itself (1e-3 per row
-#: by default, a change of 1 in the log-likelihood of 1,000 rows) a start
-#: still crossing a plateau stops there and would lose to one that
-#: converged lower (see doc/performance.rst, "SEARCH_RUNOFF").
+#: on (``fit_multistart``'s ``runoff``): the others may replace the best if
+#: they end proper and higher. At ``tol`` itself (1e-3 per row by default,
+#: a change of 1 in the log-likelihood of 1,000 rows) a start still
+#: crossing a plateau stops there and would lose to one that converged
+#: lower (see doc/performance.rst, "SEARCH_RUNOFF").
 SEARCH_RUNOFF = 5
 
 CRITERIA = ("bic", "aic", "icl")

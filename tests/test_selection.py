@@ -160,6 +160,26 @@ def test_every_wine_candidate_is_at_least_mclusts(wine):
     assert worse.empty, worse
 
 
+def test_the_runoff_never_ends_a_candidate_lower(monkeypatch):
+    # The runoff's contract (fit_multistart's _runoff): another start
+    # replaces the selected one only if it ends proper and higher, so no
+    # candidate ends lower or degenerate where it was proper without it.
+    from skmix import selection
+
+    X = load_faithful(return_X_y=True)
+    tables = {}
+    for runoff in (1, selection.SEARCH_RUNOFF):
+        monkeypatch.setattr(selection, "SEARCH_RUNOFF", runoff)
+        search = select_model(GaussianMixtureEM(random_state=0), X)
+        tables[runoff] = search.table
+    alone, runoff = tables[1], tables[selection.SEARCH_RUNOFF]
+    proper = np.isfinite(alone["bic"].to_numpy())
+    assert np.isfinite(runoff["bic"].to_numpy()[proper]).all()
+    gain = runoff["log_likelihood"].to_numpy() - alone["log_likelihood"].to_numpy()
+    assert (gain[proper] >= -1e-9).all()
+    assert (gain[proper] > 1e-6).sum() >= 10  # it does find higher optima
+
+
 def test_a_partition_whose_first_m_step_fails_is_a_failed_start(wine, monkeypatch):
     # With reg_covar=0 a starting partition with a cluster of fewer rows
     # than features has a singular VVV covariance: that start fails, the

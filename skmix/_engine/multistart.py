@@ -430,9 +430,9 @@ def fit_multistart(
     i-th; one that fails is a failed start). ``shared``, a model search's
     ``SharedValues`` (or None), computes the rows the E-steps read, the
     training rows' scale and the starts' reference once for its fits.
-    ``runoff`` > 1 (without a split): the best ``runoff`` proper starts
-    by training log-likelihood run on to ``tol * RUNOFF_TOL_FACTOR`` and
-    the best of them is selected (:func:`_runoff`).
+    ``runoff`` > 1 (without a split): the other starts among the best
+    ``runoff`` proper ones by training log-likelihood run on and replace
+    the selected one where they end higher (:func:`_runoff`).
     """
     policy = PairedValidation() if policy is None else policy
     rows = X
@@ -474,18 +474,18 @@ def fit_multistart(
                 best = _continue_on_all_rows(
                     family, X, sample_weight, outcomes[best_index], em_options, start
                 )
+            elif n_init > 1 and runoff > 1:
+                best_index, best = _runoff(
+                    family,
+                    X,
+                    sample_weight,
+                    outcomes,
+                    best_index,
+                    runoff,
+                    em_options,
+                    start,
+                )
             elif n_init > 1:
-                if runoff > 1:
-                    best_index, best = _runoff(
-                        family,
-                        X,
-                        sample_weight,
-                        outcomes,
-                        best_index,
-                        runoff,
-                        em_options,
-                        start,
-                    )
                 best = _run_to_convergence(
                     family, X, sample_weight, best, em_options, start
                 )
@@ -574,21 +574,28 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
 
 
 def _runoff(family, X, sample_weight, outcomes, best_index, n, em_options, start):
-    """``(index, result)`` of the best of the ``n`` proper starts with the
-    best training log-likelihoods once each has run on to ``tol *
-    RUNOFF_TOL_FACTOR`` (the rest of its ``max_iter`` budget; the first of
-    equal ones). Compared at ``tol``, a start still crossing a plateau has
-    stopped there and would lose to one that converged lower. A start whose
-    run fails keeps its result; ``best_index`` (the policy's choice) stays
-    if it is not among them (every start degenerate)."""
+    """``(index, result)``: the selected start run to the final tolerance
+    (as without a runoff), unless another of the ``n`` proper starts with
+    the best training log-likelihoods, run on to ``tol *
+    RUNOFF_TOL_FACTOR`` and then to the final tolerance, ends proper and
+    higher. Compared at ``tol``, a start still crossing a plateau has
+    stopped there and would lose to one that converged lower; judged by
+    their final results, the outcome is never lower, nor degenerate where
+    the selected start's is proper."""
+    best = _run_to_convergence(
+        family, X, sample_weight, outcomes[best_index].result, em_options, start
+    )
     proper = [
         i for i, o in enumerate(outcomes) if o.result is not None and not o.degeneracies
     ]
     proper.sort(key=lambda i: -outcomes[i].result.lower_bound)
     if best_index not in proper[:n]:
-        return best_index, outcomes[best_index].result
-    runs = {
-        i: _run_to_convergence(
+        return best_index, best
+    best_proper = not start._degeneracies(best)
+    for i in proper[:n]:
+        if i == best_index:
+            continue
+        run = _run_to_convergence(
             family,
             X,
             sample_weight,
@@ -598,10 +605,15 @@ def _runoff(family, X, sample_weight, outcomes, best_index, n, em_options, start
             factor=RUNOFF_TOL_FACTOR,
             label="Runoff: ",
         )
-        for i in proper[:n]
-    }
-    index = max(runs, key=lambda i: (runs[i].lower_bound, -i))
-    return index, runs[index]
+        if run.lower_bound <= best.lower_bound:
+            # Already below the selected start's final value: what is left
+            # to rise from tol * RUNOFF_TOL_FACTOR is small.
+            continue
+        run = _run_to_convergence(family, X, sample_weight, run, em_options, start)
+        proper_run = not start._degeneracies(run)
+        if (proper_run, run.lower_bound) > (best_proper, best.lower_bound):
+            best_index, best, best_proper = i, run, proper_run
+    return best_index, best
 
 
 def _run_to_convergence(
