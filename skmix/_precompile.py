@@ -41,6 +41,7 @@ import tempfile
 import warnings
 
 import numpy as np
+from joblib import cpu_count
 
 
 def _gaussian_calls(X):
@@ -108,13 +109,6 @@ def _all_calls(X):
 
 
 PARTS = {"search": _search_part, "hc_and_others": _hc_and_others_part}
-
-
-def _free_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
 
 
 def _quietly(calls, X) -> None:
@@ -192,7 +186,7 @@ def main(argv=None) -> None:
     X = load_faithful(return_X_y=True)
     if argv:
         _quietly(PARTS[argv[0]], X)
-    elif _free_cpus() >= 2:
+    elif cpu_count() >= 2:  # joblib's: the CPUs this process may use
         _in_two_processes(X)
     else:
         _quietly(_all_calls, X)

@@ -11,6 +11,7 @@ mclust reports ``-BIC``).
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from numbers import Integral
@@ -282,11 +283,8 @@ class _Partitions:
         """A copy for one task of a parallel search: the same partitions
         (all computed before), its own shared values (they are kept by the
         identity of their inputs, which a task's copy of the rows does not
-        share with another's)."""
-        task = object.__new__(_Partitions)
-        task.__dict__.update(self.__dict__)
-        task.shared = SharedValues()
-        return task
+        share with another's; ``__setstate__`` makes them anew)."""
+        return copy.copy(self)
 
     def __getstate__(self):
         state = dict(self.__dict__)

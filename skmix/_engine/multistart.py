@@ -26,6 +26,10 @@ Guarantees:
   falls below ``tol * FINAL_TOL_FACTOR`` (within the budget): the starts
   are compared at ``tol``, the chosen one is run to convergence. It counts
   as converged if its last change is below ``tol``.
+- With a ``runoff`` of n > 1 (a model search's) and no split, each other
+  start among the n best proper ones runs on too and replaces the selected
+  one only if it ends proper and higher: the result is never lower than the
+  selected start's alone.
 """
 
 from __future__ import annotations
