@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._config import ABANDON_CHECK_INTERVAL, PROGRESS_SECONDS
+from .._kernels.mixing import mixing_log_weights
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
 
@@ -36,9 +37,13 @@ def accumulate(
 
 
 def log_weights_from_stats(stats) -> np.ndarray:
-    """Mixing log-weights from the responsibility sums (as scikit-learn)."""
-    nk = np.asarray(stats.resp_sum, dtype=np.float64) + _RESP_EPS
-    return np.log(nk) - np.log(nk.sum())
+    """Mixing log-weights from the responsibility sums (as scikit-learn:
+    ``log(n_k + eps) - log(sum(n_k + eps))``), by the kernel the families'
+    compiled loops use (``MixtureFamily.compiled_iterations``)."""
+    resp_sum = np.ascontiguousarray(stats.resp_sum, dtype=np.float64)
+    out = np.empty(resp_sum.shape)
+    mixing_log_weights(resp_sum.reshape(-1), _RESP_EPS, out.reshape(-1))
+    return out
 
 
 def total_weight(X, sample_weight) -> float:
@@ -408,6 +413,22 @@ def _plain_iterations(
     ``_Monitor.record`` inlined: the same calls on the same values in the
     same order, without the per-iteration dispatch (thread count,
     executor, validation, step record) whose outcome is fixed here."""
+    # The family's compiled loop where it has one for these rows: the same
+    # steps without the Python between the kernels. Not with an executor
+    # (Dask, threads) nor with progress lines, which the loop cannot print.
+    if executor is None and monitor.verbose < 1:
+        run = family.compiled_iterations(X, sample_weight, params)
+        if run is not None:
+            return _compiled_iterations(
+                run,
+                params,
+                log_weights,
+                max_iter=max_iter,
+                fit_weights=fit_weights,
+                monitor=monitor,
+                weight=weight,
+                abandon=abandon,
+            )
     converged = False
     n_iter = 0
     executor = LocalThreads(1) if executor is None else executor
@@ -419,6 +440,50 @@ def _plain_iterations(
         if fit_weights:
             log_weights = log_weights_from_stats(stats)
         if monitor.record_plain(stats, prepared, n_iter, weight):
+            converged = True
+            break
+        if (
+            abandon is not None
+            and n_iter % ABANDON_CHECK_INTERVAL == 0
+            and abandon(params, monitor.stats)
+        ):
+            break
+    return params, log_weights, n_iter, converged
+
+
+def _compiled_iterations(
+    run, params, log_weights, *, max_iter, fit_weights, monitor, weight, abandon
+):
+    """``_plain_iterations`` by a family's compiled ``run`` (see
+    ``MixtureFamily.compiled_iterations``): the same iterations, run in
+    stretches that end where ``abandon`` is asked, every
+    ``ABANDON_CHECK_INTERVAL`` iterations; the monitor records them as its
+    ``record_plain`` would (no line is due: the caller runs it without
+    progress lines)."""
+    n_iter, converged = 0, False
+    while n_iter < max_iter:
+        stop = max_iter
+        if abandon is not None:  # the next multiple of the interval
+            stop = n_iter - n_iter % ABANDON_CHECK_INTERVAL + ABANDON_CHECK_INTERVAL
+            stop = min(stop, max_iter)
+        done = run(
+            params,
+            log_weights,
+            stop - n_iter,
+            fit_weights,
+            monitor.lower_bound,
+            monitor.tol,
+            weight,
+        )
+        n_iter += done.n_iter
+        if not done.finite:
+            mean_log_likelihood_of(done.stats, weight, n_iter)  # raises
+        params, log_weights = done.params, done.log_weights
+        if done.n_iter:
+            monitor.lower_bounds.extend(done.lower_bounds.tolist())
+            monitor.lower_bound = monitor.lower_bounds[-1]
+            monitor.stats, monitor.prepared = done.stats, done.prepared
+        if done.converged:
             converged = True
             break
         if (

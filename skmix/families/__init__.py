@@ -5,6 +5,7 @@
 """
 
 from ._base import (
+    CompiledRun,
     MixtureFamily,
     Prepared,
     Runner,
@@ -16,6 +17,7 @@ from ._base import (
 )
 
 __all__ = [
+    "CompiledRun",
     "MixtureFamily",
     "Prepared",
     "Runner",

@@ -113,6 +113,20 @@ Optional hooks, their defaults, and the equalities an override must keep
     coordinate's unit, so that the step length does not depend on the units
     of the data: a feature's scale for a mean or a skewness, its reciprocal
     for an off-diagonal precision factor, 1 for a logarithm or a logit.
+``compiled_iterations(X, sample_weight, params)``
+    Default ``None``: the engine runs each iteration's calls itself. Else
+    ``run(params, log_weights, max_iter, fit_weights, lower_bound, tol,
+    weight)``, which runs up to ``max_iter`` plain EM iterations from that
+    point on these rows in compiled code and returns a
+    :class:`CompiledRun`. It must ``==`` the engine's plain loop (one
+    thread, no validation rows): for each iteration ``prepare``, the E-step,
+    ``m_step``, the log-weights ``log(n_k + eps) - log(sum(n_k + eps))``
+    (eps = 10 machine epsilons) if ``fit_weights``, the E-step's mean
+    log-likelihood (its total over ``weight``) as the lower bound, and a
+    stop once it changed by less than ``tol`` from ``lower_bound`` or the
+    previous one; it raises what ``m_step`` raises. Asked once per EM run,
+    which goes on in the engine's own loop when the answer is ``None``
+    (for example rows too many for one kernel call, or another dtype).
 ``label_chunk_rows``, ``relative_weights``
     Class attributes (see their comments).
 """
@@ -149,6 +163,25 @@ class Prepared(NamedTuple):
 
     params: Any
     log_weights: np.ndarray
+
+
+class CompiledRun(NamedTuple):
+    """What a :meth:`MixtureFamily.compiled_iterations` run returns."""
+
+    #: The parameters and mixing log-weights after the last M-step.
+    params: Any
+    log_weights: np.ndarray
+    #: Iterations (E-steps) run, and whether the stopping rule was met.
+    n_iter: int
+    converged: bool
+    #: The lower bound of each iteration run; when ``finite`` is False the
+    #: last iteration's log-likelihood was not finite and has no entry.
+    lower_bounds: np.ndarray
+    finite: bool
+    #: The last E-step's statistics and the point it read (``prepare``'s);
+    #: None when no iteration ran.
+    stats: Any
+    prepared: Any
 
 
 def chunk_bounds(n_samples: int, chunk_size: int = CHUNK_SIZE) -> list[tuple]:
@@ -443,6 +476,14 @@ class MixtureFamily(abc.ABC):
         the component that suits it (components of different kinds). The
         default keeps them."""
         return labels
+
+    def compiled_iterations(
+        self, X: np.ndarray, sample_weight: np.ndarray | None, params: Any
+    ) -> Callable[..., CompiledRun] | None:
+        """A run of plain EM iterations in compiled code on these rows, or
+        ``None`` (the default): the engine then runs each iteration's calls
+        (see the module docstring for what a run must equal)."""
+        return None
 
     # ------------------------------------------------------- degeneracy
     def data_scale(self, X: np.ndarray, sample_weight: np.ndarray | None) -> Any:

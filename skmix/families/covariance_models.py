@@ -304,6 +304,7 @@ def compiled_m_step(
     covariances = np.empty((k, d, d))
     factors = np.empty((k, d, d))
     code = MODEL_CODES.index(model)
+    reg, inner_tol, inner_max, max_sweeps, screen = m_step_options(reg_covar, max_inner)
     failed, n_iter, converged = M_STEP_KERNELS[code](
         code,
         np.ascontiguousarray(resp_sum, dtype=np.float64),
@@ -311,12 +312,12 @@ def compiled_m_step(
         np.ascontiguousarray(sum_zz, dtype=np.float64),
         np.ascontiguousarray(centres, dtype=np.float64),
         np.ascontiguousarray(previous, dtype=np.float64),
-        float(reg_covar),
+        reg,
         float(eps),
-        INNER_TOL,
-        INNER_MAX_ITER if max_inner is None else int(max_inner),
-        ORIENTATION_MAX_SWEEPS if max_inner is None else int(max_inner),
-        SCREEN_SWEEPS,
+        inner_tol,
+        inner_max,
+        max_sweeps,
+        screen,
         means,
         covariances,
         factors,
@@ -324,6 +325,20 @@ def compiled_m_step(
     if failed:
         raise ValueError(ill_defined_covariance(model))
     return means, CovarianceMStep(covariances, factors, int(n_iter), bool(converged))
+
+
+def m_step_options(reg_covar, max_inner):
+    """``(reg, inner tolerance, inner iterations, orientation sweeps, screen
+    sweeps)``, the options the M-step kernels of :data:`COMPILED_MODELS`
+    take after the statistics, for ``reg_covar`` and ``max_inner`` (as
+    :func:`compiled_m_step`'s)."""
+    return (
+        float(reg_covar),
+        INNER_TOL,
+        INNER_MAX_ITER if max_inner is None else int(max_inner),
+        ORIENTATION_MAX_SWEEPS if max_inner is None else int(max_inner),
+        SCREEN_SWEEPS,
+    )
 
 
 def precision_cholesky(covariances, model="VVV"):

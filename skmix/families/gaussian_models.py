@@ -14,12 +14,26 @@ iteration's covariances, all in one numba call
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
+from .._config import CLAIM_ROWS
+from .._kernels.gaussian.em_loop import (
+    CONVERGED,
+    M_STEP_FAILED,
+    NOT_FINITE,
+    model_iterations,
+)
+from .._kernels.gaussian.models import EIGEN_MODELS, MODEL_CODES
+from ._base import CompiledRun, kernel_weights
 from .covariance_models import (
     MODELS,
     SKLEARN_MODELS,
     compiled_m_step,
+    ill_defined_covariance,
+    m_step_options,
     n_covariance_parameters,
 )
 from .gaussian import GaussianFamily, GaussianParams
@@ -29,6 +43,7 @@ EXTRA_MODELS = tuple(m for m in MODELS if m not in SKLEARN_MODELS.values())
 #: Added to each responsibility sum, as scikit-learn and GaussianFamily do
 #: (an empty component then takes reg_covar I, or raises without it).
 _RESP_EPS = 10 * np.finfo(np.float64).eps
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class GaussianModelFamily(GaussianFamily):
@@ -75,6 +90,90 @@ class GaussianModelFamily(GaussianFamily):
             self.inner_max_iter,
         )
         return GaussianParams(means, step.covariances, step.precisions_cholesky)
+
+    def compiled_iterations(self, X, sample_weight, params):
+        """Plain EM in one kernel call (``model_iterations``) on rows that
+        make one block (``CLAIM_ROWS`` at most, as one E-step kernel call
+        takes them; the rows as float64 C-contiguous, which is what the
+        engine's E-step converts them to), else None."""
+        k, d = params.means.shape
+        if (
+            not isinstance(X, np.ndarray)
+            or X.ndim != 2
+            or not 0 < X.shape[0] <= CLAIM_ROWS
+            or np.shape(params.covariances) != (k, d, d)
+        ):
+            return None
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        weights, weighted = kernel_weights(sample_weight)
+        return functools.partial(self._compiled_run, X, weights, weighted)
+
+    def _compiled_run(
+        self,
+        X,
+        weights,
+        weighted,
+        params,
+        log_weights,
+        max_iter,
+        fit_weights,
+        lower_bound,
+        tol,
+        weight,
+    ):
+        """One run of ``compiled_iterations``; the parameters given are
+        copied, never written."""
+        k, d = params.means.shape
+        sets = []
+        for copy in (True, False):
+            arrays = (params.means, params.covariances)
+            arrays += (params.precisions_cholesky, log_weights)
+            make = np.array if copy else np.empty_like
+            sets.append(tuple(make(a, dtype=np.float64, order="C") for a in arrays))
+        stats = self._empty_stats(k, d, 1)
+        parts = (stats.resp_sum, stats.sum_z, stats.sum_zz, stats.log_likelihood)
+        bounds = np.empty(max(max_iter, 0))
+        n_iter, status, last = model_iterations(
+            X,
+            weights,
+            weighted,
+            MODEL_CODES.index(self.model),
+            self.model in EIGEN_MODELS,
+            *sets[0],
+            bool(fit_weights),
+            m_step_options(self.reg_covar, self.inner_max_iter),
+            -0.5 * d * _LOG_2PI,
+            _RESP_EPS,
+            float(weight),
+            float(lower_bound),
+            float(tol),
+            max(max_iter, 0),
+            sets[1],
+            parts,
+            bounds,
+        )
+        if status == M_STEP_FAILED:
+            raise ValueError(ill_defined_covariance(self.model))
+        fitted, read = sets[last], sets[1 - last]
+        ran = n_iter > 0
+        finite = status != NOT_FINITE
+        return CompiledRun(
+            GaussianParams(*fitted[:3]),
+            fitted[3],
+            n_iter,
+            status == CONVERGED,
+            bounds[: n_iter if finite else n_iter - 1],
+            finite,
+            stats._replace(
+                resp_sum=stats.resp_sum[0],
+                log_likelihood=stats.log_likelihood.reshape(()),
+                sum_z=stats.sum_z[0],
+                sum_zz=stats.sum_zz[0],
+            )
+            if ran
+            else None,
+            self.prepare(GaussianParams(*read[:3]), read[3]) if ran else None,
+        )
 
     def mclust_model(self):
         return self.model

@@ -454,8 +454,10 @@ def eigen_m_step(
     return not _factor(covariances, prec_chol), n_iter, converged
 
 
+#: The models ``eigen_m_step`` fits (``direct_m_step`` the others).
+EIGEN_MODELS = ("EEV", "VEI", "VEV", "EVE", "VVE")
+
 #: The kernel of each model, by its code.
 M_STEP_KERNELS = tuple(
-    eigen_m_step if code in ("EEV", "VEI", "VEV", "EVE", "VVE") else direct_m_step
-    for code in MODEL_CODES
+    eigen_m_step if code in EIGEN_MODELS else direct_m_step for code in MODEL_CODES
 )
