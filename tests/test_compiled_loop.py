@@ -233,3 +233,23 @@ def test_a_row_beyond_every_density_raises_the_engines_error(faithful, engine_lo
             run_em(family, X, None, params, log_weights, tol=1e-3, max_iter=5)
         errors.append(str(error.value))
     assert errors[0] == errors[1]
+
+
+def test_fixed_weights_equal_the_engines_loop(faithful, engine_loop):
+    """``fit_weights=False`` keeps the mixing weights, in both loops alike."""
+    family, params, log_weights = _start(faithful, "VEE")
+    runs = []
+    for engine in (False, True):
+        engine_loop(engine)
+        runs.append(
+            run_em(
+                family, faithful, None, params, log_weights, tol=1e-9, max_iter=40,
+                fit_weights=False,
+            )
+        )  # fmt: skip
+    fast, slow = runs
+    assert_array_equal(fast.log_weights, log_weights)
+    assert fast.lower_bounds == slow.lower_bounds
+    assert fast.n_iter == slow.n_iter and fast.converged == slow.converged
+    for x, y in zip(fast.params, slow.params):
+        assert_array_equal(x, y)
