@@ -213,13 +213,13 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # proper start; fit_multistart's ``abandon_degenerate``); label arrays
     # (n_samples,), one per start (their number replaces n_init), each start
     # the M-step on that partition of the rows (None: as init_params says;
-    # not for warm starts); the search's ``SharedValues`` (None: none); how
-    # many of the best starts run on and may replace the selected one
-    # (fit_multistart's ``runoff``; 1: none).
+    # not for warm starts); the search's ``SharedValues`` (None: none); the
+    # runoff of the starts (fit_multistart's ``runoff``, ``runoff_starts``
+    # and ``runoff_max_iter``; empty: none).
     _abandon_degenerate_starts = False
     _start_partitions = None
     _search_shared = None
-    _runoff = 1
+    _runoff_options = {}
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -469,7 +469,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 min_train_rows=self._n_components(),
                 data_scale=scale if rows is not None else None,
                 shared=shared,
-                runoff=self._runoff,
+                **self._runoff_options,
                 em_options=dict(
                     em_options,
                     tol=self.tol,

@@ -82,6 +82,19 @@ SEARCH_INNER_MAX_ITER = 3
 #: lower (see doc/performance.rst, "SEARCH_RUNOFF").
 SEARCH_RUNOFF = 5
 
+#: The hierarchical clustering mclust starts from (``hc`` on the rows
+#: scaled by their SVD, its default): the start of this partition always
+#: joins a Gaussian candidate's runoff and runs to the final tolerance, so
+#: that the search reaches what mclust's single start reaches.
+MCLUST_TRANSFORMATION = "SVD"
+
+#: Iterations at least that the start of ``MCLUST_TRANSFORMATION``'s
+#: partition may run (the template's ``max_iter`` if larger): mclust runs
+#: its start to convergence without a limit, and a start crossing a plateau
+#: on a few hundred rows can take several hundred iterations (see
+#: doc/performance.rst, "SEARCH_MAX_ITER").
+SEARCH_MAX_ITER = 1000
+
 CRITERIA = ("bic", "aic", "icl")
 
 #: The table's columns, in order, with their NumPy types (the structured
@@ -321,6 +334,8 @@ class _Partitions:
                     add(hc_labels(self.X, k, use, self.w))
                 except ValueError:
                     continue
+                if use == MCLUST_TRANSFORMATION and found:
+                    self.cache["mclust", k] = (0,)
         # One OpenMP thread: on data of this size, scikit-learn's threads
         # cost more than they save (doc/performance.rst, "select_model").
         # The engine's limit reuses one scan of the loaded libraries.
@@ -332,6 +347,13 @@ class _Partitions:
             add(np.zeros(self.X.shape[0], dtype=np.int64))
         self.cache[k] = found
         return found
+
+    def mclust_start(self, k):
+        """``(0,)`` when the first partition of ``of(k)`` is mclust's own
+        start (its hierarchical clustering of the SVD-scaled rows), else
+        ``()``."""
+        self.of(k)
+        return self.cache.get(("mclust", k), ())
 
 
 def _gaussian_fits(template, k, covariance_type, partitions, X, w):
@@ -347,10 +369,14 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     # criteria when it is the best there is): stop it early.
     estimator._abandon_degenerate_starts = True
     estimator._inner_max_iter = SEARCH_INNER_MAX_ITER
-    estimator._runoff = SEARCH_RUNOFF
     estimator._search_shared = partitions.shared
     try:
         estimator._start_partitions = partitions.of(k)
+        estimator._runoff_options = dict(
+            runoff=SEARCH_RUNOFF,
+            runoff_starts=partitions.mclust_start(k),
+            runoff_max_iter=SEARCH_MAX_ITER,
+        )
         yield _fit_quietly(estimator, X, w)
     except START_FAILURES as failure:
         yield failure
@@ -409,7 +435,7 @@ def _polished(estimator, template, X, sample_weight):
     # A later fit of the returned estimator behaves as a fresh one's.
     estimator._abandon_degenerate_starts = False
     estimator._inner_max_iter = None
-    estimator._runoff = 1
+    estimator._runoff_options = {}
     estimator._start_partitions = None
     estimator._search_shared = None
     own = template.get_params()

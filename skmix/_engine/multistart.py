@@ -27,9 +27,11 @@ Guarantees:
   are compared at ``tol``, the chosen one is run to convergence. It counts
   as converged if its last change is below ``tol``.
 - With a ``runoff`` of n > 1 (a model search's) and no split, each other
-  start among the n best proper ones runs on too and replaces the selected
-  one only if it ends proper and higher: the result is never lower than the
-  selected start's alone.
+  start among the n best proper ones, and each of ``runoff_starts``, runs
+  on too and replaces the selected one only if it ends proper and higher,
+  or proper where the selected one ends degenerate: the result is never
+  lower than the selected start's alone, nor degenerate where that is
+  proper.
 """
 
 from __future__ import annotations
@@ -414,6 +416,8 @@ def fit_multistart(
     start_assignments=None,
     shared=None,
     runoff: int = 1,
+    runoff_starts: tuple = (),
+    runoff_max_iter: int | None = None,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -436,7 +440,9 @@ def fit_multistart(
     training rows' scale and the starts' reference once for its fits.
     ``runoff`` > 1 (without a split): the other starts among the best
     ``runoff`` proper ones by training log-likelihood run on and replace
-    the selected one where they end higher (:func:`_runoff`).
+    the selected one where they end higher (:func:`_runoff`); so do the
+    starts ``runoff_starts`` (indices), whatever their rank, with a budget
+    of ``runoff_max_iter`` iterations if that is larger than ``max_iter``.
     """
     policy = PairedValidation() if policy is None else policy
     rows = X
@@ -468,32 +474,55 @@ def fit_multistart(
         starts = getattr(em_options.get("executor"), "run_starts", run_starts)
         with starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)
-            best = outcomes[best_index].result
-            if plan.split is not None:
-                if em_options.get("verbose", 0):
-                    say(
-                        f"Continuing from start {best_index} on all rows"
-                        + _elapsed_part(em_options)
-                    )
-                best = _continue_on_all_rows(
-                    family, X, sample_weight, outcomes[best_index], em_options, start
-                )
-            elif n_init > 1 and runoff > 1:
-                best_index, best = _runoff(
-                    family,
-                    X,
-                    sample_weight,
-                    outcomes,
-                    best_index,
-                    runoff,
-                    em_options,
-                    start,
-                )
-            elif n_init > 1:
-                best = _run_to_convergence(
-                    family, X, sample_weight, best, em_options, start
-                )
+            runoffs = (runoff, runoff_starts, runoff_max_iter)
+            best_index, best = _continued(
+                family,
+                X,
+                sample_weight,
+                outcomes,
+                best_index,
+                start,
+                em_options,
+                runoffs,
+            )
     return _multistart_result(best, best_index, outcomes)
+
+
+def _continued(
+    family, X, sample_weight, outcomes, best_index, start, em_options, runoffs
+):
+    """``(index, result)`` of the selected start continued: on all rows
+    after a split (:func:`_continue_on_all_rows`), else through a runoff
+    (:func:`_runoff`; ``runoffs`` = its ``n``, ``always`` and
+    ``always_max_iter``) or alone to the final tolerance when there were
+    several starts."""
+    best = outcomes[best_index].result
+    runoff, runoff_starts, runoff_max_iter = runoffs
+    if start.plan.split is not None:
+        if em_options.get("verbose", 0):
+            say(
+                f"Continuing from start {best_index} on all rows"
+                + _elapsed_part(em_options)
+            )
+        best = _continue_on_all_rows(
+            family, X, sample_weight, outcomes[best_index], em_options, start
+        )
+    elif start.n_init > 1 and (runoff > 1 or runoff_starts):
+        return _runoff(
+            family,
+            X,
+            sample_weight,
+            outcomes,
+            best_index,
+            runoff,
+            em_options,
+            start,
+            runoff_starts,
+            runoff_max_iter,
+        )
+    elif start.n_init > 1:
+        best = _run_to_convergence(family, X, sample_weight, best, em_options, start)
+    return best_index, best
 
 
 def _multistart_result(best, best_index, outcomes) -> MultiStartResult:
@@ -577,43 +606,92 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
     )
 
 
-def _runoff(family, X, sample_weight, outcomes, best_index, n, em_options, start):
+def _runoff(
+    family,
+    X,
+    sample_weight,
+    outcomes,
+    best_index,
+    n,
+    em_options,
+    start,
+    always=(),
+    always_max_iter=None,
+):
     """``(index, result)``: the selected start run to the final tolerance
-    (as without a runoff), unless another of the ``n`` proper starts with
-    the best training log-likelihoods, run on to ``tol *
-    RUNOFF_TOL_FACTOR`` and then to the final tolerance, ends proper and
-    higher. Compared at ``tol``, a start still crossing a plateau has
-    stopped there and would lose to one that converged lower; judged by
-    their final results, the outcome is never lower, nor degenerate where
-    the selected start's is proper."""
-    best = _run_to_convergence(
-        family, X, sample_weight, outcomes[best_index].result, em_options, start
-    )
+    (as without a runoff), unless a challenger ends proper and higher, or
+    proper where the selected start ends degenerate. The challengers: the
+    other starts among the ``n`` proper ones with the best training
+    log-likelihoods, each run on to ``tol * RUNOFF_TOL_FACTOR`` and then,
+    unless it is below the selected start's final value and that is proper,
+    to the final tolerance; and the starts of ``always`` (indices), run to
+    the final tolerance whatever their rank (a model search's start from
+    mclust's own partition). Compared at ``tol``, a start still crossing a
+    plateau has stopped there and would lose to one that converged lower;
+    judged by their final results, the outcome is never lower, nor
+    degenerate where the selected start's is proper.
+
+    A start of ``always`` (selected or not) that spends the ``max_iter``
+    budget before the final tolerance goes on up to ``always_max_iter``
+    iterations, as mclust runs its start to convergence; that extension
+    is for a start still climbing, so it stops at the first degeneracy
+    check (every ``ABANDON_CHECK_INTERVAL`` iterations) that finds it
+    degenerate, and is dropped if it made a proper start degenerate."""
+    budget = em_options["max_iter"]
+    extended = None
+    if always_max_iter is not None and always_max_iter > budget:
+        extended = dict(em_options, max_iter=always_max_iter)
+
+    def final(index, run):
+        run = _run_to_convergence(family, X, sample_weight, run, em_options, start)
+        if extended is not None and index in always and run.n_iter >= budget:
+            longer = _run_to_convergence(
+                family,
+                X,
+                sample_weight,
+                run,
+                extended,
+                start,
+                abandon=start._is_degenerate,
+            )
+            # Kept unless it turned a proper start degenerate.
+            if not start._degeneracies(longer) or start._degeneracies(run):
+                run = longer
+        return run
+
+    best = final(best_index, outcomes[best_index].result)
+    best_proper = not start._degeneracies(best)
     proper = [
         i for i, o in enumerate(outcomes) if o.result is not None and not o.degeneracies
     ]
     proper.sort(key=lambda i: -outcomes[i].result.lower_bound)
-    if best_index not in proper[:n]:
-        return best_index, best
-    best_proper = not start._degeneracies(best)
-    for i in proper[:n]:
-        if i == best_index:
-            continue
-        run = _run_to_convergence(
-            family,
-            X,
-            sample_weight,
-            outcomes[i].result,
-            em_options,
-            start,
-            factor=RUNOFF_TOL_FACTOR,
-            label="Runoff: ",
-        )
-        if run.lower_bound <= best.lower_bound:
-            # Already below the selected start's final value: what is left
-            # to rise from tol * RUNOFF_TOL_FACTOR is small.
-            continue
-        run = _run_to_convergence(family, X, sample_weight, run, em_options, start)
+    challengers = [i for i in proper[:n] if i != best_index]
+    challengers += [
+        i
+        for i in always
+        if i != best_index
+        and i not in challengers
+        and i < len(outcomes)
+        and outcomes[i].result is not None
+    ]
+    for i in challengers:
+        run = outcomes[i].result
+        if i not in always:
+            run = _run_to_convergence(
+                family,
+                X,
+                sample_weight,
+                run,
+                em_options,
+                start,
+                factor=RUNOFF_TOL_FACTOR,
+                label="Runoff: ",
+            )
+            if best_proper and run.lower_bound <= best.lower_bound:
+                # Already below the selected start's final value: what is
+                # left to rise from tol * RUNOFF_TOL_FACTOR is small.
+                continue
+        run = final(i, run)
         proper_run = not start._degeneracies(run)
         if (proper_run, run.lower_bound) > (best_proper, best.lower_bound):
             best_index, best, best_proper = i, run, proper_run
@@ -629,12 +707,14 @@ def _run_to_convergence(
     start,
     factor=FINAL_TOL_FACTOR,
     label="Selected start: ",
+    abandon=None,
 ):
     """EM from the selected start (which ran on all rows) until ``tol *
     factor`` (the final tolerance; a runoff's is ``RUNOFF_TOL_FACTOR``), for
-    the rest of the ``max_iter`` budget. If that fails (a covariance turning
-    singular without regularisation), the start's own result stands: it
-    converged at ``tol``."""
+    the rest of the ``max_iter`` budget, or until ``abandon`` (``run_em``'s)
+    stops it. If that fails (a covariance turning singular without
+    regularisation), the start's own result stands: it converged at
+    ``tol``."""
     remaining = em_options["max_iter"] - first.n_iter
     if remaining <= 0 or first.stats is None:
         return first
@@ -651,6 +731,7 @@ def _run_to_convergence(
             start,
             label,
             factor=factor,
+            abandon=abandon,
         )
     except START_FAILURES:
         return first
@@ -674,6 +755,7 @@ def _final_run(
     start,
     label,
     factor=FINAL_TOL_FACTOR,
+    abandon=None,
 ):
     """EM at the final tolerance (``tol * factor``); converged if that is
     reached, or if the last change is below ``tol`` itself."""
@@ -699,6 +781,7 @@ def _final_run(
             lower_bound=lower_bound,
         ),
         label=label,
+        abandon=abandon,
     )
     bounds = [lower_bound] + list(result.lower_bounds)
     if not result.converged and len(bounds) > 1:
