@@ -382,13 +382,19 @@ def _iterations(
         if monitor.record(result, n_iter, weight, on_validation):
             converged = True
             break
-        if (
-            abandon is not None
-            and n_iter % ABANDON_CHECK_INTERVAL == 0
-            and abandon(params, monitor.stats)
-        ):
+        if _abandoned(abandon, n_iter, params, monitor.stats):
             break
     return params, log_weights, n_iter, converged
+
+
+def _abandoned(abandon, n_iter, params, stats) -> bool:
+    """Whether ``abandon`` (``run_em``'s) stops the run after iteration
+    ``n_iter``: it is asked every ``ABANDON_CHECK_INTERVAL`` iterations."""
+    return (
+        abandon is not None
+        and n_iter % ABANDON_CHECK_INTERVAL == 0
+        and abandon(params, stats)
+    )
 
 
 def _plain_iterations(
@@ -442,11 +448,7 @@ def _plain_iterations(
         if monitor.record_plain(stats, prepared, n_iter, weight):
             converged = True
             break
-        if (
-            abandon is not None
-            and n_iter % ABANDON_CHECK_INTERVAL == 0
-            and abandon(params, monitor.stats)
-        ):
+        if _abandoned(abandon, n_iter, params, monitor.stats):
             break
     return params, log_weights, n_iter, converged
 
@@ -486,10 +488,6 @@ def _compiled_iterations(
         if done.converged:
             converged = True
             break
-        if (
-            abandon is not None
-            and n_iter % ABANDON_CHECK_INTERVAL == 0
-            and abandon(params, monitor.stats)
-        ):
+        if _abandoned(abandon, n_iter, params, monitor.stats):
             break
     return params, log_weights, n_iter, converged

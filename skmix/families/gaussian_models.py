@@ -124,12 +124,11 @@ class GaussianModelFamily(GaussianFamily):
         """One run of ``compiled_iterations``; the parameters given are
         copied, never written."""
         k, d = params.means.shape
-        sets = []
-        for copy in (True, False):
-            arrays = (params.means, params.covariances)
-            arrays += (params.precisions_cholesky, log_weights)
-            make = np.array if copy else np.empty_like
-            sets.append(tuple(make(a, dtype=np.float64, order="C") for a in arrays))
+        arrays = (params.means, params.covariances, params.precisions_cholesky)
+        point = tuple(
+            np.array(a, dtype=np.float64, order="C") for a in (*arrays, log_weights)
+        )
+        sets = (point, tuple(np.empty_like(a) for a in point))
         stats = self._empty_stats(k, d, 1)
         parts = (stats.resp_sum, stats.sum_z, stats.sum_zz, stats.log_likelihood)
         bounds = np.empty(max(max_iter, 0))
