@@ -333,6 +333,13 @@ GROUP_BLOCK_ROWS = 512
 #: statistics are the ordered sum of its blocks on every path, so results
 #: stay independent of the thread count.
 CLAIM_ROWS = 4096
+
+#: Work (about the E-step's n k d^2 plus the M-step's inner iterations of
+#: k d^3 multiply-adds per EM iteration) of one call of a compiled EM loop
+#: (``MixtureFamily.compiled_iterations``). A run goes back to Python
+#: between calls, where a Ctrl-C is raised: this bounds the wait to tens of
+#: milliseconds, while a few hundred rows still run whole in one call.
+COMPILED_STRETCH_WORK = 20_000_000
 #: Engine chunks per kernel call of a Gaussian E-step: bounds the memory of
 #: the per-block statistics whatever the number of rows.
 CHUNKS_PER_CALL = 64

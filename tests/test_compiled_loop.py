@@ -162,6 +162,45 @@ def test_fits_equal_the_engines_loop_bit_for_bit(
     assert compiled_runs and all(compiled_runs)
 
 
+def test_stretches_of_one_iteration_change_nothing(faithful, monkeypatch):
+    """The kernel called once per iteration (Ctrl-C's stretches) ends
+    where one call for the whole run does, to the last bit."""
+    from skmix.families import gaussian_models
+
+    fits = []
+    for work in (gaussian_models.COMPILED_STRETCH_WORK, 1):
+        monkeypatch.setattr(gaussian_models, "COMPILED_STRETCH_WORK", work)
+        for model in ("VEV", "EVI"):
+            gm = GaussianMixtureEM(4, covariance_type=model, n_init=2, tol=1e-8)
+            fits.append(_fitted(gm.set_params(random_state=0).fit(faithful)))
+    for whole, stretched in zip(fits[:2], fits[2:]):
+        _assert_same(whole, stretched)
+
+
+def test_a_long_run_goes_back_to_python_between_stretches(monkeypatch):
+    """Many rows and features: the run calls the kernel for stretches of
+    about COMPILED_STRETCH_WORK (Ctrl-C is raised between them), not once
+    for the whole budget."""
+    from skmix.families import gaussian_models
+
+    calls = []
+    kernel = gaussian_models.model_iterations
+
+    def counted(*args):
+        calls.append(args[-4])  # the stretch's iteration budget
+        return kernel(*args)
+
+    monkeypatch.setattr(gaussian_models, "model_iterations", counted)
+    X = np.random.default_rng(3).normal(size=(4000, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixtureEM(5, covariance_type="EVE", tol=0.0, max_iter=60)
+        gm.set_params(random_state=0).fit(X)
+    assert gm.n_iter_ == 60
+    assert len(calls) > 1 and sum(calls) == 60
+    assert len(set(calls[:-1])) == 1 and calls[-1] <= calls[0]
+
+
 def test_a_search_equals_the_engines_loop_bit_for_bit(
     faithful, compiled_runs, engine_loop
 ):

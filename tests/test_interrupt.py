@@ -25,6 +25,12 @@ SCRIPT = textwrap.dedent(
         ),
         "heterogeneous": (HeterogeneousMixture(("gamma", "lognormal")), X[:, 2:]),
         "gaussian": (GaussianMixtureEM(3), X[:, :1]),
+        # Few rows: plain EM in one kernel call per stretch (the compiled
+        # loop), which must hand back to Python often enough.
+        "compiled": (
+            GaussianMixtureEM(5, covariance_type="EVE"),
+            rng.normal(size=(4000, 10)),
+        ),
     }
     for name, (model, data) in models.items():
         model.set_params(random_state=0, max_iter=2).fit(data[:500])
@@ -59,7 +65,7 @@ def test_ctrl_c_is_a_keyboard_interrupt_that_keeps_the_fit():
         timeout=600,
     )
     lines = result.stdout.splitlines()
-    assert len(lines) == 24, result.stdout + result.stderr
+    assert len(lines) == 32, result.stdout + result.stderr
     interrupted = set()
     for line in lines:
         name, delay, outcome, kept = line.split()
@@ -68,4 +74,4 @@ def test_ctrl_c_is_a_keyboard_interrupt_that_keeps_the_fit():
         if outcome == "KeyboardInterrupt":
             interrupted.add(name)
             assert kept == "True", line
-    assert interrupted == {"composite", "heterogeneous", "gaussian"}
+    assert interrupted == {"composite", "heterogeneous", "gaussian", "compiled"}

@@ -19,11 +19,12 @@ import math
 
 import numpy as np
 
-from .._config import CLAIM_ROWS
+from .._config import CLAIM_ROWS, COMPILED_STRETCH_WORK
 from .._kernels.gaussian.em_loop import (
     CONVERGED,
     M_STEP_FAILED,
     NOT_FINITE,
+    RUNNING,
     model_iterations,
 )
 from .._kernels.gaussian.models import EIGEN_MODELS, MODEL_CODES
@@ -122,43 +123,60 @@ class GaussianModelFamily(GaussianFamily):
         weight,
     ):
         """One run of ``compiled_iterations``; the parameters given are
-        copied, never written."""
+        copied, never written. The kernel is called for stretches of about
+        ``COMPILED_STRETCH_WORK`` each (the E-step's n k d^2 and the
+        M-step's inner iterations of k d^3), so that Ctrl-C, raised when
+        control is back in Python, is not held up for long."""
         k, d = params.means.shape
         arrays = (params.means, params.covariances, params.precisions_cholesky)
         point = tuple(
             np.array(a, dtype=np.float64, order="C") for a in (*arrays, log_weights)
         )
-        sets = (point, tuple(np.empty_like(a) for a in point))
+        other = tuple(np.empty_like(a) for a in point)
         stats = self._empty_stats(k, d, 1)
         parts = (stats.resp_sum, stats.sum_z, stats.sum_zz, stats.log_likelihood)
-        bounds = np.empty(max(max_iter, 0))
-        n_iter, status, last = model_iterations(
-            X,
-            weights,
-            weighted,
-            MODEL_CODES.index(self.model),
-            self.model in EIGEN_MODELS,
-            *sets[0],
-            bool(fit_weights),
-            m_step_options(self.reg_covar, self.inner_max_iter),
-            -0.5 * d * _LOG_2PI,
-            _RESP_EPS,
-            float(weight),
-            float(lower_bound),
-            float(tol),
-            max(max_iter, 0),
-            sets[1],
-            parts,
-            bounds,
-        )
-        if status == M_STEP_FAILED:
-            raise ValueError(ill_defined_covariance(self.model))
-        fitted, read = sets[last], sets[1 - last]
+        options = m_step_options(self.reg_covar, self.inner_max_iter)
+        work = X.shape[0] * k * d * d + k * d**3 * max(options[2], options[3])
+        stretch = max(1, COMPILED_STRETCH_WORK // work)
+        max_iter = max(max_iter, 0)
+        bounds = np.empty(max_iter)
+        n_iter, status, bound = 0, RUNNING, float(lower_bound)
+        while n_iter < max_iter and status == RUNNING:
+            ran, status, last = model_iterations(
+                X,
+                weights,
+                weighted,
+                MODEL_CODES.index(self.model),
+                self.model in EIGEN_MODELS,
+                *point,
+                bool(fit_weights),
+                options,
+                -0.5 * d * _LOG_2PI,
+                _RESP_EPS,
+                float(weight),
+                bound,
+                float(tol),
+                min(stretch, max_iter - n_iter),
+                other,
+                parts,
+                bounds[n_iter:],
+            )
+            n_iter += ran
+            if last:  # the parameters of the last M-step are in ``other``
+                point, other = other, point
+            if status == M_STEP_FAILED:
+                raise ValueError(ill_defined_covariance(self.model))
+            bound = bounds[n_iter - 1] if status != NOT_FINITE else bound
+        return self._compiled_result(point, other, n_iter, status, bounds, stats)
+
+    def _compiled_result(self, point, read, n_iter, status, bounds, stats):
+        """The ``CompiledRun`` of ``_compiled_run``: ``point`` holds the
+        parameters of the last M-step, ``read`` those of the last E-step."""
         ran = n_iter > 0
         finite = status != NOT_FINITE
         return CompiledRun(
-            GaussianParams(*fitted[:3]),
-            fitted[3],
+            GaussianParams(*point[:3]),
+            point[3],
             n_iter,
             status == CONVERGED,
             bounds[: n_iter if finite else n_iter - 1],
