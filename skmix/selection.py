@@ -649,7 +649,9 @@ def select_model(
 
     Each Gaussian candidate starts from mclust's hierarchical clustering
     (under its SVD, STD and VARS transformations) and ``n_init`` k-means
-    partitions, and keeps its best fit; other estimators keep their own.
+    partitions, and keeps its best fit; mclust's own start (SVD) always
+    runs to convergence, as in mclust, within at least ``SEARCH_MAX_ITER``
+    iterations. Other estimators keep their own starts.
 
     A candidate that fails (every start failed: a singular covariance
     without regularisation, ...) or is degenerate (a spurious maximum; see
