@@ -648,10 +648,8 @@ def select_model(
     compare families (a Gaussian against an NIG mixture, by BIC).
 
     Each Gaussian candidate starts from mclust's hierarchical clustering
-    (under its SVD, STD and VARS transformations) and ``n_init`` k-means
-    partitions, and keeps its best fit; mclust's own start (SVD) always
-    runs to convergence, as in mclust, within at least ``SEARCH_MAX_ITER``
-    iterations. Other estimators keep their own starts.
+    (SVD, STD and VARS) and ``n_init`` k-means partitions, and keeps its best
+    fit, mclust's own start (SVD) run to convergence; others keep theirs.
 
     A candidate that fails (every start failed: a singular covariance
     without regularisation, ...) or is degenerate (a spurious maximum; see
