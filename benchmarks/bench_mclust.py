@@ -32,7 +32,7 @@ from joblib import effective_n_jobs
 from joblib.externals.loky import get_reusable_executor
 
 from skmix import GaussianMixtureEM, select_model
-from skmix._engine import hc
+from skmix._engine.hc import forget_hc_trees
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
@@ -73,7 +73,7 @@ def run_skmix(X, n_jobs=None):
     """(model, G, BIC, seconds) of select_model's default search, its
     hierarchical clustering trees built anew (as R's are; skmix keeps the
     last ones it built for equal data)."""
-    hc._trees.clear()
+    forget_hc_trees()
     start = time.perf_counter()
     search = select_model(GaussianMixtureEM(random_state=0), X, n_jobs=n_jobs)
     seconds = time.perf_counter() - start
@@ -81,6 +81,11 @@ def run_skmix(X, n_jobs=None):
     model = MCLUST_NAMES.get(best.covariance_type, best.covariance_type)
     bic = float(search.table["bic"].iloc[search.best_index_])
     return model, best.n_components, bic, seconds
+
+
+def _choice(result):
+    """A result's chosen model and number of components, as "VVE 3"."""
+    return f"{result[0]} {result[1]}"
 
 
 def main():
@@ -116,8 +121,8 @@ def main():
     for name, _ in data_sets():
         r, ours, _ = best[name]
         print(
-            f"{name:<10}{r[0] + ' ' + str(r[1]):>15}{r[2]:>13.3f}{r[3]:>8.2f}"
-            f"{ours[0] + ' ' + str(ours[1]):>14}{ours[2]:>12.3f}{ours[3]:>9.2f}"
+            f"{name:<10}{_choice(r):>15}{r[2]:>13.3f}{r[3]:>8.2f}"
+            f"{_choice(ours):>14}{ours[2]:>12.3f}{ours[3]:>9.2f}"
             f"{r[3] / ours[3]:>11.2f}"
         )
     cpus = effective_n_jobs(-1)
@@ -129,7 +134,7 @@ def main():
     for name, _ in data_sets():
         r, _, parallel = best[name]
         print(
-            f"{name:<10}{parallel[0] + ' ' + str(parallel[1]):>14}"
+            f"{name:<10}{_choice(parallel):>14}"
             f"{parallel[2]:>12.3f}{first_parallel[name]:>13.2f}{parallel[3]:>9.2f}"
             f"{r[3] / parallel[3]:>11.2f}"
         )

@@ -43,6 +43,7 @@ from ._dask import scaled_weights as dask_scaled_weights
 
 # For skmix.selection (estimators reach the engine through _base).
 from ._engine import HC_TRANSFORMATIONS as HC_TRANSFORMATIONS
+from ._engine import NO_RUNOFF as NO_RUNOFF
 from ._engine import START_FAILURES as START_FAILURES
 from ._engine import (
     DaskBlocks,
@@ -54,6 +55,7 @@ from ._engine import (
     shared_data_scale,
     start_initializer,
 )
+from ._engine import Runoff as Runoff
 from ._engine import SharedValues as SharedValues
 from ._engine import hc_labels as hc_labels
 from ._engine import one_openmp_thread as one_openmp_thread
@@ -214,12 +216,11 @@ class BaseMixture(DensityMixin, BaseEstimator):
     # (n_samples,), one per start (their number replaces n_init), each start
     # the M-step on that partition of the rows (None: as init_params says;
     # not for warm starts); the search's ``SharedValues`` (None: none); the
-    # runoff of the starts (fit_multistart's ``runoff``, ``runoff_starts``
-    # and ``runoff_max_iter``; empty: none).
+    # starts' runoff (fit_multistart's ``runoff``).
     _abandon_degenerate_starts = False
     _start_partitions = None
     _search_shared = None
-    _runoff_options = {}
+    _runoff = NO_RUNOFF
 
     # ------------------------------------------------- parameter checks
     @classmethod
@@ -469,7 +470,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
                 min_train_rows=self._n_components(),
                 data_scale=scale if rows is not None else None,
                 shared=shared,
-                **self._runoff_options,
+                runoff=self._runoff,
                 em_options=dict(
                     em_options,
                     tol=self.tol,

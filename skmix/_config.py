@@ -11,6 +11,7 @@ why it has its value, and the measurements behind a tuning constant are in
 import hashlib
 import os
 import shutil
+import sys
 
 #: The skmix release (``skmix.__version__``). Pickled estimators record it,
 #: and unpickling under another release warns (``BaseMixture.__setstate__``).
@@ -340,6 +341,7 @@ CLAIM_ROWS = 4096
 #: between calls, where a Ctrl-C is raised: this bounds the wait to tens of
 #: milliseconds, while a few hundred rows still run whole in one call.
 COMPILED_STRETCH_WORK = 20_000_000
+
 #: Engine chunks per kernel call of a Gaussian E-step: bounds the memory of
 #: the per-block statistics whatever the number of rows.
 CHUNKS_PER_CALL = 64
@@ -397,3 +399,10 @@ FINAL_TOL_FACTOR = 1e-3
 #: runoff (``fit_multistart``'s ``runoff``, set by ``select_model``) runs
 #: the challengers of the selected start on before it judges them.
 RUNOFF_TOL_FACTOR = 0.1
+
+#: Added to every component's responsibility sum, as scikit-learn does, so
+#: that an empty component keeps a finite mixing weight (and a Gaussian one
+#: takes ``reg_covar`` I, or raises without it). One value for the engine's
+#: log-weights and every family's M-steps and compiled loops, which must
+#: agree to the bit.
+RESP_EPS = 10 * sys.float_info.epsilon

@@ -22,12 +22,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight
 
 from ._base import BaseMixture
-from ._config import KMEANS_MAX_ROWS, PROBABILITIES
+from ._config import KMEANS_MAX_ROWS, PROBABILITIES, RESP_EPS
 from .families.grouped import GroupedRows
-
-#: Added to every mixing weight's responsibility sum of a start (as the
-#: engine does), so that an empty outer mixture keeps a finite log weight.
-RESP_EPS = 10 * np.finfo(np.float64).eps
 
 
 class SortedGroups:

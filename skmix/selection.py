@@ -26,9 +26,11 @@ from sklearn.utils import check_random_state
 
 from ._base import (
     HC_TRANSFORMATIONS,
+    NO_RUNOFF,
     START_FAILURES,
     DegenerateFitWarning,
     FailedStartsWarning,
+    Runoff,
     SharedValues,
     failure_reason,
     hc_labels,
@@ -372,10 +374,8 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     estimator._search_shared = partitions.shared
     try:
         estimator._start_partitions = partitions.of(k)
-        estimator._runoff_options = dict(
-            runoff=SEARCH_RUNOFF,
-            runoff_starts=partitions.mclust_start(k),
-            runoff_max_iter=SEARCH_MAX_ITER,
+        estimator._runoff = Runoff(
+            SEARCH_RUNOFF, partitions.mclust_start(k), SEARCH_MAX_ITER
         )
         yield _fit_quietly(estimator, X, w)
     except START_FAILURES as failure:
@@ -435,7 +435,7 @@ def _polished(estimator, template, X, sample_weight):
     # A later fit of the returned estimator behaves as a fresh one's.
     estimator._abandon_degenerate_starts = False
     estimator._inner_max_iter = None
-    estimator._runoff_options = {}
+    estimator._runoff = NO_RUNOFF
     estimator._start_partitions = None
     estimator._search_shared = None
     own = template.get_params()

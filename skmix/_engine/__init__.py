@@ -24,8 +24,10 @@ from .executor import SERIAL, LocalThreads, chunk_bounds
 from .hc import HC_TRANSFORMATIONS, hc_labels
 from .initialization import InitialAssignment, initial_assignment, initialize
 from .multistart import (
+    NO_RUNOFF,
     START_FAILURES,
     MultiStartResult,
+    Runoff,
     StartOutcome,
     fit_multistart,
 )
@@ -66,6 +68,8 @@ __all__ = [
     "accumulate",
     "chunk_bounds",
     "em_step",
+    "NO_RUNOFF",
+    "Runoff",
     "fit_multistart",
     "initial_assignment",
     "initialize",

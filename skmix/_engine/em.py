@@ -18,14 +18,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._config import ABANDON_CHECK_INTERVAL, PROGRESS_SECONDS
+from .._config import ABANDON_CHECK_INTERVAL, PROGRESS_SECONDS, RESP_EPS
 from .._kernels.mixing import mixing_log_weights
 from .executor import SERIAL, LocalThreads
 from .threads import ThreadChooser
-
-# Added to every component's responsibility sum, as scikit-learn does, so that
-# an empty component keeps a finite log weight.
-_RESP_EPS = 10 * np.finfo(np.float64).eps
 
 
 def accumulate(
@@ -42,7 +38,7 @@ def log_weights_from_stats(stats) -> np.ndarray:
     compiled loops use (``MixtureFamily.compiled_iterations``)."""
     resp_sum = np.ascontiguousarray(stats.resp_sum, dtype=np.float64)
     out = np.empty(resp_sum.shape)
-    mixing_log_weights(resp_sum.reshape(-1), _RESP_EPS, out.reshape(-1))
+    mixing_log_weights(resp_sum.reshape(-1), RESP_EPS, out.reshape(-1))
     return out
 
 

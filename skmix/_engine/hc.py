@@ -295,6 +295,14 @@ def shared_hc_tree(X, rows=None, use="SVD") -> HCTree:
         return tree
 
 
+def forget_hc_trees() -> None:
+    """Drop the trees :func:`shared_hc_tree` keeps, so that the next search
+    builds its own (a benchmark timing a search as R's ``Mclust``, which
+    builds its tree on every call)."""
+    with _trees_lock:
+        _trees.clear()
+
+
 def hc_labels(X, n_components, use="SVD", sample_weight=None) -> np.ndarray:
     """:func:`hc_partition` of X into ``n_components`` groups from the shared
     tree (:func:`shared_hc_tree`) of transformation ``use``; with weights,

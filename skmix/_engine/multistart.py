@@ -26,8 +26,8 @@ Guarantees:
   falls below ``tol * FINAL_TOL_FACTOR`` (within the budget): the starts
   are compared at ``tol``, the chosen one is run to convergence. It counts
   as converged if its last change is below ``tol``.
-- With a ``runoff`` of n > 1 (a model search's) and no split, each other
-  start among the n best proper ones, and each of ``runoff_starts``, runs
+- With a ``Runoff`` (a model search's) and no split, each other start
+  among its n best proper ones, and each of its ``starts``, runs
   on too and replaces the selected one only if it ends proper and higher,
   or proper where the selected one ends degenerate: the result is never
   lower than the selected start's alone, nor degenerate where that is
@@ -399,6 +399,24 @@ def start_traces(outcomes) -> list:
     return traces
 
 
+class Runoff(NamedTuple):
+    """A multi-start fit's runoff (:func:`_runoff`; a model search's).
+
+    ``n``: the other starts among the best ``n`` proper ones by training
+    log-likelihood run on and may replace the selected one (1: no runoff).
+    ``starts``: indices of starts that always do, whatever their rank, and
+    ``max_iter``: their budget if larger than the fit's ``max_iter``.
+    """
+
+    n: int = 1
+    starts: tuple = ()
+    max_iter: int | None = None
+
+
+#: No runoff: the selected start alone runs to the final tolerance.
+NO_RUNOFF = Runoff()
+
+
 def fit_multistart(
     family,
     X,
@@ -415,9 +433,7 @@ def fit_multistart(
     data_scale=None,
     start_assignments=None,
     shared=None,
-    runoff: int = 1,
-    runoff_starts: tuple = (),
-    runoff_max_iter: int | None = None,
+    runoff: Runoff = NO_RUNOFF,
 ) -> MultiStartResult:
     """Run ``n_init`` EM starts and return the selected one (the module
     docstring says what each phase guarantees).
@@ -438,11 +454,8 @@ def fit_multistart(
     i-th; one that fails is a failed start). ``shared``, a model search's
     ``SharedValues`` (or None), computes the rows the E-steps read, the
     training rows' scale and the starts' reference once for its fits.
-    ``runoff`` > 1 (without a split): the other starts among the best
-    ``runoff`` proper ones by training log-likelihood run on and replace
-    the selected one where they end higher (:func:`_runoff`); so do the
-    starts ``runoff_starts`` (indices), whatever their rank, with a budget
-    of ``runoff_max_iter`` iterations if that is larger than ``max_iter``.
+    ``runoff`` (a :class:`Runoff`; without a split): other starts run on and
+    replace the selected one where they end higher (:func:`_runoff`).
     """
     policy = PairedValidation() if policy is None else policy
     rows = X
@@ -474,7 +487,6 @@ def fit_multistart(
         starts = getattr(em_options.get("executor"), "run_starts", run_starts)
         with starts(start, n_init, plan.n_workers) as outcomes:
             best_index = policy.select(outcomes, plan.split is not None)
-            runoffs = (runoff, runoff_starts, runoff_max_iter)
             best_index, best = _continued(
                 family,
                 X,
@@ -483,21 +495,19 @@ def fit_multistart(
                 best_index,
                 start,
                 em_options,
-                runoffs,
+                runoff,
             )
     return _multistart_result(best, best_index, outcomes)
 
 
 def _continued(
-    family, X, sample_weight, outcomes, best_index, start, em_options, runoffs
+    family, X, sample_weight, outcomes, best_index, start, em_options, runoff
 ):
     """``(index, result)`` of the selected start continued: on all rows
-    after a split (:func:`_continue_on_all_rows`), else through a runoff
-    (:func:`_runoff`; ``runoffs`` = its ``n``, ``always`` and
-    ``always_max_iter``) or alone to the final tolerance when there were
+    after a split (:func:`_continue_on_all_rows`), else through ``runoff``
+    (:func:`_runoff`) or alone to the final tolerance when there were
     several starts."""
     best = outcomes[best_index].result
-    runoff, runoff_starts, runoff_max_iter = runoffs
     if start.plan.split is not None:
         if em_options.get("verbose", 0):
             say(
@@ -507,18 +517,9 @@ def _continued(
         best = _continue_on_all_rows(
             family, X, sample_weight, outcomes[best_index], em_options, start
         )
-    elif start.n_init > 1 and (runoff > 1 or runoff_starts):
+    elif start.n_init > 1 and runoff != NO_RUNOFF:
         return _runoff(
-            family,
-            X,
-            sample_weight,
-            outcomes,
-            best_index,
-            runoff,
-            em_options,
-            start,
-            runoff_starts,
-            runoff_max_iter,
+            family, X, sample_weight, outcomes, best_index, runoff, em_options, start
         )
     elif start.n_init > 1:
         best = _run_to_convergence(family, X, sample_weight, best, em_options, start)
@@ -606,41 +607,30 @@ def _continue_on_all_rows(family, X, sample_weight, outcome, em_options, start):
     )
 
 
-def _runoff(
-    family,
-    X,
-    sample_weight,
-    outcomes,
-    best_index,
-    n,
-    em_options,
-    start,
-    always=(),
-    always_max_iter=None,
-):
+def _runoff(family, X, sample_weight, outcomes, best_index, runoff, em_options, start):
     """``(index, result)``: the selected start run to the final tolerance
     (as without a runoff), unless a challenger ends proper and higher, or
     proper where the selected start ends degenerate. The challengers: the
-    other starts among the ``n`` proper ones with the best training
+    other starts among the ``runoff.n`` proper ones with the best training
     log-likelihoods, each run on to ``tol * RUNOFF_TOL_FACTOR`` and then,
     unless it is below the selected start's final value and that is proper,
-    to the final tolerance; and the starts of ``always`` (indices), run to
+    to the final tolerance; and the starts of ``runoff.starts``, run to
     the final tolerance whatever their rank (a model search's start from
     mclust's own partition). Compared at ``tol``, a start still crossing a
     plateau has stopped there and would lose to one that converged lower;
     judged by their final results, the outcome is never lower, nor
     degenerate where the selected start's is proper.
 
-    A start of ``always`` (selected or not) that spends the ``max_iter``
-    budget before the final tolerance goes on up to ``always_max_iter``
-    iterations, as mclust runs its start to convergence; that extension
-    is for a start still climbing, so it stops at the first degeneracy
-    check (every ``ABANDON_CHECK_INTERVAL`` iterations) that finds it
-    degenerate, and is dropped if it made a proper start degenerate."""
-    budget = em_options["max_iter"]
-    extended = None
-    if always_max_iter is not None and always_max_iter > budget:
-        extended = dict(em_options, max_iter=always_max_iter)
+    A start of ``runoff.starts`` (selected or not) that spends the
+    ``max_iter`` budget before the final tolerance goes on up to
+    ``runoff.max_iter`` iterations, as mclust runs its start to
+    convergence; that extension is for a start still climbing, so it stops
+    at the first degeneracy check (every ``ABANDON_CHECK_INTERVAL``
+    iterations) that finds it degenerate, and is dropped if it made a
+    proper start degenerate."""
+    always, budget, extended = runoff.starts, em_options["max_iter"], None
+    if runoff.max_iter is not None and runoff.max_iter > budget:
+        extended = dict(em_options, max_iter=runoff.max_iter)
 
     def final(index, run):
         run = _run_to_convergence(family, X, sample_weight, run, em_options, start)
@@ -665,7 +655,7 @@ def _runoff(
         i for i, o in enumerate(outcomes) if o.result is not None and not o.degeneracies
     ]
     proper.sort(key=lambda i: -outcomes[i].result.lower_bound)
-    challengers = [i for i in proper[:n] if i != best_index]
+    challengers = [i for i in proper[: runoff.n] if i != best_index]
     challengers += [
         i
         for i in always

@@ -121,7 +121,8 @@ Optional hooks, their defaults, and the equalities an override must keep
     :class:`CompiledRun`. It must ``==`` the engine's plain loop (one
     thread, no validation rows): for each iteration ``prepare``, the E-step,
     ``m_step``, the log-weights ``log(n_k + eps) - log(sum(n_k + eps))``
-    (eps = 10 machine epsilons) if ``fit_weights``, the E-step's mean
+    if ``fit_weights`` (by ``skmix._kernels.mixing.mixing_log_weights``
+    with eps ``RESP_EPS``, as the engine's loop computes them), the E-step's mean
     log-likelihood (its total over ``weight``) as the lower bound, and a
     stop once it changed by less than ``tol`` from ``lower_bound`` or the
     previous one; it raises what ``m_step`` raises. Asked once per EM run,

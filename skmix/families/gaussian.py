@@ -20,6 +20,7 @@ from .._config import (
     LABEL_CHUNK_ROWS,
     LABEL_GROUP_MIN_WORK,
     REFERENCE_ROWS,
+    RESP_EPS,
 )
 from .._kernels import gaussian as kernels
 from ._base import MixtureFamily, Runner, kernel_weights
@@ -28,7 +29,6 @@ from .degeneracy import data_scale, gaussian_degeneracies
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
-_RESP_EPS = 10 * np.finfo(np.float64).eps
 
 ILL_DEFINED_COVARIANCE = (
     "Fitting the mixture model failed because some components have "
@@ -227,7 +227,7 @@ class GaussianFamily(MixtureFamily):
         """log w_k + log det U_k - d/2 log(2 pi) per component."""
         pc = params.precisions_cholesky
         d = params.means.shape[1]
-        constant = -0.5 * d * _LOG_2PI
+        constant = self._log_norm_constant(d)
         if self.covariance_type in ("full", "tied"):
             out = np.empty(log_weights.shape[0])
             factors = np.ascontiguousarray(pc, dtype=np.float64).reshape(-1, d, d)
@@ -236,6 +236,11 @@ class GaussianFamily(MixtureFamily):
         if self.covariance_type == "diag":
             return log_weights + np.log(pc).sum(axis=1) + constant
         return log_weights + d * np.log(pc) + constant
+
+    @staticmethod
+    def _log_norm_constant(d):
+        """-d/2 log(2 pi), the constant of every component's ``log_norm``."""
+        return -0.5 * d * _LOG_2PI
 
     def _centre_of_means(self, means, log_weights):
         """The centre the full and tied kernels shift each tile to
@@ -476,7 +481,7 @@ class GaussianFamily(MixtureFamily):
             else:
                 second += rows.T @ rows
         means = params.means
-        n_k = np.full(means.shape[0], 1.0 + _RESP_EPS)
+        n_k = np.full(means.shape[0], 1.0 + RESP_EPS)
         covariance = (second - (n_k * means.T) @ means) / n_k.sum()
         covariance.flat[:: d + 1] += self.reg_covar
         precisions_cholesky, covariance = self.precisions_cholesky(covariance)
@@ -510,7 +515,7 @@ class GaussianFamily(MixtureFamily):
             np.ascontiguousarray(stats.sum_zz, dtype=np.float64).reshape(n_cov, d, d),
             np.ascontiguousarray(centres, dtype=np.float64),
             float(self.reg_covar),
-            _RESP_EPS,
+            RESP_EPS,
             tied,
             means,
             covariances,
@@ -534,7 +539,7 @@ class GaussianFamily(MixtureFamily):
             np.ascontiguousarray(stats.sum_zz, dtype=np.float64),
             np.ascontiguousarray(centres, dtype=np.float64),
             float(self.reg_covar),
-            _RESP_EPS,
+            RESP_EPS,
             means,
             covariances,
             precisions_cholesky,

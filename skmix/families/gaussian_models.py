@@ -15,11 +15,10 @@ iteration's covariances, all in one numba call
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
-from .._config import CLAIM_ROWS, COMPILED_STRETCH_WORK
+from .._config import CLAIM_ROWS, COMPILED_STRETCH_WORK, RESP_EPS
 from .._kernels.gaussian.em_loop import (
     CONVERGED,
     M_STEP_FAILED,
@@ -41,10 +40,6 @@ from .gaussian import GaussianFamily, GaussianParams
 
 #: The models this family fits (mclust's, less scikit-learn's four).
 EXTRA_MODELS = tuple(m for m in MODELS if m not in SKLEARN_MODELS.values())
-#: Added to each responsibility sum, as scikit-learn and GaussianFamily do
-#: (an empty component then takes reg_covar I, or raises without it).
-_RESP_EPS = 10 * np.finfo(np.float64).eps
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class GaussianModelFamily(GaussianFamily):
@@ -86,7 +81,7 @@ class GaussianModelFamily(GaussianFamily):
             stats.sum_zz,
             centres,
             self.reg_covar,
-            _RESP_EPS,
+            RESP_EPS,
             previous,
             self.inner_max_iter,
         )
@@ -151,8 +146,8 @@ class GaussianModelFamily(GaussianFamily):
                 *point,
                 bool(fit_weights),
                 options,
-                -0.5 * d * _LOG_2PI,
-                _RESP_EPS,
+                self._log_norm_constant(d),
+                RESP_EPS,
                 float(weight),
                 bound,
                 float(tol),
