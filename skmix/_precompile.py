@@ -13,7 +13,8 @@ those the cache was built for, and compiles again otherwise).
 What runs: the command line's search on the embedded Old Faithful data
 (every covariance model, hierarchical-clustering and k-means starts, the
 summary), a ``GaussianMixtureEM`` fit of each of scikit-learn's covariance
-types with prediction, scoring and sampling, and one default fit of each
+types with prediction, scoring and sampling and an accelerated fit, and one
+default fit of each
 other estimator (NIG, coin, composite with real, count, binary and
 categorical columns and missing values). Kernels of other paths (grouped
 mixtures, Dask input, threads over row chunks) still compile on first use.
@@ -55,6 +56,8 @@ def _gaussian_calls(X):
         model.score(X)
         model.sample(5)
         model.bic(X)
+    # The compiled SQUAREM cycle (one kernel for every covariance type).
+    GaussianMixtureEM(3, accelerate="squarem", random_state=0).fit(X)
 
 
 def _other_estimators(X):

@@ -175,8 +175,9 @@ def test_accelerated_log_likelihoods_never_decrease_with_tol():
 
 
 @pytest.fixture
-def step_lengths(monkeypatch):
-    """The step lengths (alpha) of every cycle of every fit, in order."""
+def step_lengths(monkeypatch, engine_squarem):
+    """The step lengths (alpha) of every cycle of every fit, in order (in
+    the engine's cycle)."""
     alphas = []
     compute = acceleration.squarem_alpha
 
@@ -306,7 +307,7 @@ def test_family_without_parametrisation_runs_plain_em():
     assert_array_equal(runs[0].log_weights, runs[1].log_weights)
 
 
-def test_rejected_extrapolations_fall_back_to_plain_em(monkeypatch):
+def test_rejected_extrapolations_fall_back_to_plain_em(monkeypatch, engine_squarem):
     # A step length far too long: extrapolations overshoot and are rejected
     # (or map to invalid parameters); EM goes on from the plain step.
     rejected = []

@@ -1,16 +1,21 @@
-"""Plain EM of mclust's covariance models in one kernel call
-(``GaussianModelFamily.compiled_iterations``).
+"""EM of the Gaussian families in one kernel call: plain EM
+(``MixtureFamily.compiled_iterations``) and SQUAREM
+(``MixtureFamily.compiled_squarem``) of scikit-learn's four covariance
+types and mclust's ten others.
 
 References: the slow NumPy EM of ``tests/_mclust_reference.py`` (written from
 Celeux & Govaert's and Browne & McNicholas's formulas) from mclust's hc
 partition of the wine data; NumPy's own sum and logarithm for the mixing
-weights; and, bit for bit, the engine's loop of Python calls (itself checked
-against those references), which the compiled loop must equal
-(``MixtureFamily.compiled_iterations``' contract).
+weights and log normalisers, ``math.hypot`` and SciPy's ``logsumexp`` for
+SQUAREM's step length and log-weights; and, bit for bit, the engine's loop
+of Python calls and its ``Squarem`` cycle (themselves checked against those
+references and scikit-learn), which the compiled loops must equal (the
+hooks' contract).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -18,11 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
+from scipy.special import logsumexp
 
 from skmix import GaussianMixtureEM, select_model
 from skmix._engine import run_em
+from skmix._kernels.gaussian import diagonal_log_norm
 from skmix._kernels.mixing import PAIRWISE_BLOCK, mixing_log_weights, pairwise_total
-from skmix.families.gaussian import GaussianParams
+from skmix._kernels.squarem import log_softmax, step_length
+from skmix.families.gaussian import GaussianFamily, GaussianParams
 from skmix.families.gaussian_models import EXTRA_MODELS, GaussianModelFamily
 
 from . import _mclust_reference as ref
@@ -30,6 +38,8 @@ from .test_covariance_models import _reference_m_step, relative
 from .test_gaussian_models import hc_start
 
 DATA = Path(__file__).parent / "data"
+SKLEARN_TYPES = ("full", "tied", "diag", "spherical")
+HOOKS = ("compiled_iterations", "compiled_squarem")
 
 
 @pytest.fixture(scope="module")
@@ -44,29 +54,36 @@ def faithful():
 
 @pytest.fixture
 def compiled_runs(monkeypatch):
-    """How many EM runs went through the compiled loop."""
+    """Whether each EM run that asked for a compiled loop got one."""
     runs = []
-    own = GaussianModelFamily.compiled_iterations
 
-    def counted(self, X, sample_weight, params):
-        run = own(self, X, sample_weight, params)
-        runs.append(run is not None)
-        return run
+    def counting(own):
+        def counted(self, X, sample_weight, params):
+            run = own(self, X, sample_weight, params)
+            runs.append(run is not None)
+            return run
 
-    monkeypatch.setattr(GaussianModelFamily, "compiled_iterations", counted)
+        return counted
+
+    for hook in HOOKS:
+        monkeypatch.setattr(
+            GaussianFamily, hook, counting(getattr(GaussianFamily, hook))
+        )
     return runs
 
 
 @pytest.fixture
 def engine_loop(monkeypatch):
-    """Every EM run in the engine's loop of Python calls."""
+    """``engine_loop(True)``: every EM run in the engine's loop of Python
+    calls (plain EM and SQUAREM); ``engine_loop(False)`` undoes it."""
 
     def none(self, X, sample_weight, params):
         return None
 
     def use(on):
         if on:
-            monkeypatch.setattr(GaussianModelFamily, "compiled_iterations", none)
+            for hook in HOOKS:
+                monkeypatch.setattr(GaussianFamily, hook, none)
         else:
             monkeypatch.undo()
 
@@ -89,6 +106,38 @@ def test_mixing_log_weights_are_the_formula():
         mixing_log_weights(resp_sum, 1e-15, out)
         nk = resp_sum + 1e-15
         np.testing.assert_allclose(out, np.log(nk / nk.sum()), rtol=1e-13, atol=1e-13)
+
+
+def test_diagonal_log_norm_is_the_formula():
+    rng = np.random.default_rng(4)
+    for k, d in ((1, 1), (3, 2), (4, 9), (2, 130)):
+        prec = rng.lognormal(size=(k, d))
+        log_weights = np.log(rng.dirichlet(np.ones(k)))
+        out = np.empty(k)
+        diagonal_log_norm(prec, d, log_weights, -0.5 * d * math.log(2 * math.pi), out)
+        expected = log_weights + np.log(prec).sum(axis=1) - 0.5 * d * np.log(2 * np.pi)
+        np.testing.assert_allclose(out, expected, rtol=1e-14)
+        spherical = prec[:, :1].copy()
+        diagonal_log_norm(spherical, d, log_weights, 0.0, out)
+        np.testing.assert_allclose(out, log_weights + d * np.log(spherical[:, 0]))
+
+
+def test_squarem_step_length_and_log_weights_are_the_formulas():
+    rng = np.random.default_rng(5)
+    for p in (1, 2, 7, 40):
+        r, v, w = rng.normal(size=p), rng.normal(size=p), rng.lognormal(size=p)
+        for scale in (1.0, 1e-200, 1e200):
+            alpha = math.hypot(*(r * w)) / math.hypot(*(v * w))
+            got = step_length(r * scale, v * scale, w, True, 1.0, 1e300)
+            assert got == pytest.approx(max(alpha, 1.0), rel=1e-14)
+            got = step_length(r, v, np.empty(0), False, 1.0, 1e300)
+            assert got == pytest.approx(max(math.hypot(*r) / math.hypot(*v), 1.0))
+        assert step_length(r, v, w, True, 1.0, 1.5) <= 1.5
+        assert step_length(r, np.zeros(p), w, True, 1.0, 16.0) == 1.0
+        raw = rng.normal(size=p) * 300
+        out = np.empty(p)
+        log_softmax(raw, out)
+        np.testing.assert_allclose(out, raw - logsumexp(raw), rtol=1e-14, atol=1e-12)
 
 
 @pytest.mark.parametrize("model", EXTRA_MODELS)
@@ -137,17 +186,23 @@ def _assert_same(a, b):
         assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("model", EXTRA_MODELS)
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+@pytest.mark.parametrize("model", SKLEARN_TYPES + EXTRA_MODELS)
 def test_fits_equal_the_engines_loop_bit_for_bit(
-    faithful, compiled_runs, engine_loop, model
+    faithful, compiled_runs, engine_loop, model, accelerate
 ):
     """Starts, weights, several components and an iteration budget that
-    runs out: the same fits as the engine's loop, to the last bit."""
+    runs out: the same fits as the engine's loop, to the last bit; with
+    SQUAREM, to tol=1e-10, extrapolations accepted and rejected."""
     rng = np.random.default_rng(2)
     weights = rng.uniform(0.5, 2.0, size=faithful.shape[0])
-    for k, sample_weight, max_iter in ((2, None, 100), (4, weights, 100), (5, None, 7)):
+    cases = ((2, None, 100), (4, weights, 100), (5, None, 7), (3, None, 1000))
+    for k, sample_weight, max_iter in cases:
         options = dict(n_components=k, covariance_type=model, n_init=3)
         options.update(random_state=0, tol=1e-8, max_iter=max_iter)
+        options.update(accelerate=accelerate, validation_fraction=0.0)
+        if max_iter == 1000:
+            options.update(tol=1e-10, n_init=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fast = GaussianMixtureEM(**options).fit(
@@ -162,40 +217,47 @@ def test_fits_equal_the_engines_loop_bit_for_bit(
     assert compiled_runs and all(compiled_runs)
 
 
-def test_stretches_of_one_iteration_change_nothing(faithful, monkeypatch):
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+def test_stretches_of_one_iteration_change_nothing(faithful, monkeypatch, accelerate):
     """The kernel called once per iteration (Ctrl-C's stretches) ends
     where one call for the whole run does, to the last bit."""
-    from skmix.families import gaussian_models
+    from skmix.families import gaussian_loops
 
     fits = []
-    for work in (gaussian_models.COMPILED_STRETCH_WORK, 1):
-        monkeypatch.setattr(gaussian_models, "COMPILED_STRETCH_WORK", work)
-        for model in ("VEV", "EVI"):
+    models = ("VEV", "EVI", "full", "diag")
+    for work in (gaussian_loops.COMPILED_STRETCH_WORK, 1):
+        monkeypatch.setattr(gaussian_loops, "COMPILED_STRETCH_WORK", work)
+        for model in models:
             gm = GaussianMixtureEM(4, covariance_type=model, n_init=2, tol=1e-8)
+            gm.set_params(accelerate=accelerate, validation_fraction=0.0)
             fits.append(_fitted(gm.set_params(random_state=0).fit(faithful)))
-    for whole, stretched in zip(fits[:2], fits[2:]):
+    for whole, stretched in zip(fits[: len(models)], fits[len(models) :]):
         _assert_same(whole, stretched)
 
 
-def test_a_long_run_goes_back_to_python_between_stretches(monkeypatch):
+@pytest.mark.parametrize("kernel", ["plain_iterations", "squarem_iterations"])
+def test_a_long_run_goes_back_to_python_between_stretches(monkeypatch, kernel):
     """Many rows and features: the run calls the kernel for stretches of
     about COMPILED_STRETCH_WORK (Ctrl-C is raised between them), not once
     for the whole budget."""
-    from skmix.families import gaussian_models
+    from skmix.families import gaussian_loops
 
     calls = []
-    kernel = gaussian_models.model_iterations
+    own = getattr(gaussian_loops, kernel)
 
     def counted(*args):
-        calls.append(args[-4])  # the stretch's iteration budget
-        return kernel(*args)
+        budget = args[7][3] if kernel == "plain_iterations" else args[11][2]
+        calls.append(budget)
+        return own(*args)
 
-    monkeypatch.setattr(gaussian_models, "model_iterations", counted)
+    monkeypatch.setattr(gaussian_loops, kernel, counted)
     X = np.random.default_rng(3).normal(size=(4000, 10))
+    accelerate = None if kernel == "plain_iterations" else "squarem"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gm = GaussianMixtureEM(5, covariance_type="EVE", tol=0.0, max_iter=60)
-        gm.set_params(random_state=0).fit(X)
+        gm.set_params(random_state=0, accelerate=accelerate, validation_fraction=0)
+        gm.fit(X)
     assert gm.n_iter_ == 60
     assert len(calls) > 1 and sum(calls) == 60
     assert len(set(calls[:-1])) == 1 and calls[-1] <= calls[0]
@@ -207,7 +269,8 @@ def test_a_search_equals_the_engines_loop_bit_for_bit(
     """A model search (starts abandoned when degenerate, checked every
     ABANDON_CHECK_INTERVAL iterations; runoffs; polish) gives the same
     table with either loop."""
-    options = dict(n_components=range(1, 7), covariance_types=["VEV", "EVE", "EII"])
+    models = ["VEV", "EVE", "EII", "full", "spherical"]
+    options = dict(n_components=range(1, 7), covariance_types=models)
 
     def search():
         chosen = select_model(GaussianMixtureEM(random_state=0), faithful, **options)
@@ -232,30 +295,88 @@ def test_progress_lines_change_nothing(faithful, capsys):
     assert "Iteration" in capsys.readouterr().out
 
 
-def _start(X, model):
-    """The family without reg_covar and a fit of X with it."""
+def _start(X, model, reg_covar=0.0):
+    """The family with ``reg_covar`` and a fit of X."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gm = GaussianMixtureEM(3, covariance_type=model, random_state=0).fit(X)
     params = GaussianParams(gm.means_, gm.covariances_, gm.precisions_cholesky_)
-    return GaussianModelFamily(model, reg_covar=0.0), params, np.log(gm.weights_)
+    if model in SKLEARN_TYPES:
+        family = GaussianFamily(model, reg_covar=reg_covar)
+    else:
+        family = GaussianModelFamily(model, reg_covar=reg_covar)
+    return family, params, np.log(gm.weights_)
 
 
-@pytest.mark.parametrize("model", ["EVV", "VVE"])
-def test_a_failed_m_step_raises_the_engines_error(faithful, engine_loop, model):
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+@pytest.mark.parametrize("model", ["EVV", "VVE", "full", "tied", "diag", "spherical"])
+def test_a_failed_m_step_raises_the_engines_error(
+    faithful, engine_loop, model, accelerate
+):
     """A constant feature has no scatter: without reg_covar the covariances
     are singular, and the compiled loop raises what the engine's loop
-    raises."""
+    raises (it hands the iteration back to it)."""
     X = faithful.copy()
     X[:, 0] = 3.0
+    if model == "spherical":  # one variance over both features
+        X[:, 1] = 70.0
     family, params, log_weights = _start(X, model)
     errors = []
     for engine in (False, True):
         engine_loop(engine)
         with pytest.raises(ValueError, match="ill-defined empirical") as error:
-            run_em(family, X, None, params, log_weights, tol=1e-3, max_iter=5)
+            run_em(
+                family, X, None, params, log_weights, tol=1e-3, max_iter=5,
+                accelerate=accelerate,
+            )  # fmt: skip
         errors.append(str(error.value))
     assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+@pytest.mark.parametrize("model", ["full", "tied"])
+def test_a_regularised_m_step_continues_as_in_the_engine(
+    faithful, engine_loop, model, accelerate
+):
+    """Two equal columns and a reg_covar below rounding: a covariance is
+    not numerically positive definite, the engine adds to its diagonal with
+    a warning and goes on; the compiled loops hand that iteration back (or,
+    for SQUAREM, the run) and end where the engine's loop ends."""
+    X = np.column_stack([faithful[:, 0], faithful[:, 0], faithful[:, 1]])
+    family, params, log_weights = _start(faithful, model)
+    family.reg_covar = 1e-30
+    start = GaussianParams(
+        np.column_stack([params.means[:, 0], params.means]),
+        *_widened(params, model),
+    )
+    runs = []
+    for engine in (False, True):
+        engine_loop(engine)
+        with pytest.warns(UserWarning, match="not numerically positive definite"):
+            runs.append(
+                run_em(
+                    family, X, None, start, log_weights, tol=1e-8, max_iter=30,
+                    accelerate=accelerate,
+                )
+            )  # fmt: skip
+    fast, slow = runs
+    assert fast.lower_bounds == slow.lower_bounds and fast.n_iter == slow.n_iter
+    for x, y in zip(fast.params, slow.params):
+        assert_array_equal(x, y)
+
+
+def _widened(params, model):
+    """Covariances and factors of a start for X's three columns (the first
+    two equal): each covariance with the first column's variance added,
+    independent of the others."""
+    stack = params.covariances if model == "full" else params.covariances[None]
+    wide = np.zeros((stack.shape[0], 3, 3))
+    wide[:, 1:, 1:] = stack
+    wide[:, 0, 0] = stack[:, 0, 0]
+    if model == "tied":
+        wide = wide[0]
+    factors, wide = GaussianFamily(model, 1e-6).precisions_cholesky(wide)
+    return wide, factors
 
 
 def test_a_row_beyond_every_density_raises_the_engines_error(faithful, engine_loop):
@@ -292,3 +413,36 @@ def test_fixed_weights_equal_the_engines_loop(faithful, engine_loop):
     assert fast.n_iter == slow.n_iter and fast.converged == slow.converged
     for x, y in zip(fast.params, slow.params):
         assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("model", ["full", "diag", "VVE"])
+def test_rejected_extrapolations_equal_the_engines_cycle(
+    faithful, monkeypatch, engine_loop, model
+):
+    """Step lengths far too long (at least 30): extrapolations overshoot
+    and are rejected, before or after their EM step, or map to invalid
+    parameters, and the compiled cycle still equals the engine's bit for
+    bit."""
+    from skmix._engine import acceleration
+
+    monkeypatch.setattr(acceleration, "STEP_MIN", 30.0)
+    monkeypatch.setattr(acceleration, "STEP_MAX0", 1e4)
+    shrunk = []
+    shrink = acceleration.Squarem._shrink
+
+    def spy(self, alpha):
+        shrunk.append(alpha)
+        return shrink(self, alpha)
+
+    monkeypatch.setattr(acceleration.Squarem, "_shrink", spy)
+    options = dict(covariance_type=model, tol=1e-10, max_iter=3000, random_state=1)
+    options.update(accelerate="squarem", validation_fraction=0.0)
+    fits = []
+    for engine in (False, True):
+        if engine:  # (not engine_loop(False): it undoes every patch)
+            engine_loop(True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits.append(_fitted(GaussianMixtureEM(4, **options).fit(faithful)))
+    assert len(shrunk) >= 5  # the engine's cycle rejected that often
+    _assert_same(*fits)

@@ -65,7 +65,8 @@ import math
 
 import numpy as np
 
-from .em import StepResult, accumulate, m_step
+from .._kernels.squarem import log_softmax, step_length
+from .em import StepResult, accumulate, m_step, record_compiled_run
 
 #: The step-length bound at the start, its factor, and the smallest step
 #: (alpha = 1 is theta_2, the plain double EM step): ``SQUAREM``'s defaults.
@@ -143,31 +144,28 @@ class Parametrisation:
         if self.fit_weights:
             k = len(log_weights)
             raw, vector = vector[:k], vector[k:]
-            log_weights = raw - _log_sum_exp(raw.tolist())
+            log_weights = np.empty(k)
+            log_softmax(np.ascontiguousarray(raw, dtype=np.float64), log_weights)
         return self.family.from_unconstrained(vector, like), log_weights
-
-
-def _log_sum_exp(values: list) -> float:
-    """log(sum(exp(values))) of a short list of finite floats (the
-    log-weights: a loop of scalars costs less than NumPy calls on them)."""
-    top = max(values)
-    return top + math.log(math.fsum([math.exp(value - top) for value in values]))
 
 
 def squarem_alpha(r, v, step_max, weights=None) -> float:
     """Step length of scheme S3, ``|r| / |v|`` (each coordinate times its
-    weight), kept in [STEP_MIN, step_max]. (``math.hypot`` neither
-    overflows nor underflows on the way, and costs less than NumPy's norm
-    of a short vector.)"""
-    if weights is not None:
-        r, v = r * weights, v * weights
-    norm_v = math.hypot(*v.tolist())
-    if not norm_v > 0:
-        return STEP_MIN
-    alpha = math.hypot(*r.tolist()) / norm_v
-    if not math.isfinite(alpha):
-        return STEP_MIN
-    return max(STEP_MIN, min(step_max, alpha))
+    weight), kept in [STEP_MIN, step_max], by the kernel the compiled
+    cycles use (``MixtureFamily.compiled_squarem``)."""
+    weighted = weights is not None
+    return step_length(
+        np.ascontiguousarray(r, dtype=np.float64),
+        np.ascontiguousarray(v, dtype=np.float64),
+        weights if weighted else _NO_WEIGHTS,
+        weighted,
+        STEP_MIN,
+        float(step_max),
+    )
+
+
+#: ``step_length``'s weights when there are none (never read).
+_NO_WEIGHTS = np.empty(0)
 
 
 def _e_step(family, X, sample_weight, params, log_weights, executor):
@@ -213,6 +211,48 @@ class Squarem:
         # (params, their vector): the next cycle's theta_0 when it starts
         # where the last one fell back to plain EM (theta_2).
         self._known = (None, None)
+
+    def compiled_iterations(
+        self,
+        family,
+        X,
+        sample_weight,
+        params,
+        log_weights,
+        *,
+        max_iter,
+        fit_weights,
+        monitor,
+        weight,
+    ):
+        """The run's iterations in the family's compiled SQUAREM
+        (``MixtureFamily.compiled_squarem``), for ``run_em``'s loop when it
+        has nothing to do between the E-steps: ``(params, log_weights,
+        n_iter, converged)``, recorded in ``monitor``; or None (this object
+        unused) where the family has none for these rows, or where an
+        M-step failed and the engine must run the whole run itself."""
+        if self._cycle is not None or self._parametrisation is not None:
+            return None
+        run = family.compiled_squarem(X, sample_weight, params)
+        if run is None:
+            return None
+        weights = Parametrisation(family, fit_weights).weights(params, log_weights)
+        scheme = (STEP_MAX0, STEP_FACTOR, STEP_MIN, PLAIN_STEP, EXTRAPOLATION_MIN_STEP)
+        done = run(
+            params,
+            log_weights,
+            max_iter,
+            fit_weights,
+            monitor.lower_bound,
+            monitor.tol,
+            weight,
+            weights,
+            scheme,
+        )
+        if done is None:
+            return None
+        record_compiled_run(monitor, done, weight, done.n_iter)
+        return done.params, done.log_weights, done.n_iter, done.converged
 
     def __call__(
         self,

@@ -344,6 +344,32 @@ def _iterations(
     alone), runs ``step`` on that count's executor (``executor`` if given)
     and its validation E-step, and gives the E-step's time to ``chooser``.
     """
+    timed = len(chooser.modes) > 1
+    # A step with a compiled form (``Squarem.compiled_iterations``) runs it
+    # where nothing happens between the E-steps: one thread, no executor,
+    # no validation rows, no abandon rule, no progress lines.
+    compiled = getattr(step, "compiled_iterations", None)
+    if (
+        compiled is not None
+        and not timed
+        and executor is None
+        and validation is None
+        and abandon is None
+        and monitor.verbose < 1
+    ):
+        outcome = compiled(
+            family,
+            X,
+            sample_weight,
+            params,
+            log_weights,
+            max_iter=max_iter,
+            fit_weights=fit_weights,
+            monitor=monitor,
+            weight=weight,
+        )
+        if outcome is not None:
+            return outcome
     converged = False
     n_iter = 0
     # thread count -> its executor
@@ -352,7 +378,6 @@ def _iterations(
     on_validation = None
     # A chooser of one thread count always answers 1 and ignores timings:
     # the E-steps are then not timed.
-    timed = len(chooser.modes) > 1
     for n_iter in range(1, max_iter + 1):
         threads = chooser.threads() if timed else 1
         step_executor = executors.get(threads) or executors.setdefault(
@@ -418,10 +443,13 @@ def _plain_iterations(
     # The family's compiled loop where it has one for these rows: the same
     # steps without the Python between the kernels. Not with an executor
     # (Dask, threads) nor with progress lines, which the loop cannot print.
+    # An M-step the compiled loop cannot run is handed back: the loop below
+    # runs it and the rest.
+    n_iter = 0
     if executor is None and monitor.verbose < 1:
         run = family.compiled_iterations(X, sample_weight, params)
         if run is not None:
-            return _compiled_iterations(
+            params, log_weights, n_iter, converged, handed_back = _compiled_iterations(
                 run,
                 params,
                 log_weights,
@@ -431,11 +459,13 @@ def _plain_iterations(
                 weight=weight,
                 abandon=abandon,
             )
+            if not handed_back:
+                return params, log_weights, n_iter, converged
     converged = False
-    n_iter = 0
     executor = LocalThreads(1) if executor is None else executor
     prepare, family_m_step = family.prepare, family.m_step
-    for n_iter in range(1, max_iter + 1):
+    first = n_iter + 1
+    for n_iter in range(first, max_iter + 1):
         prepared = prepare(params, log_weights)
         stats = accumulate(family, X, prepared, sample_weight, executor)
         params = family_m_step(stats, params)
@@ -457,7 +487,8 @@ def _compiled_iterations(
     stretches that end where ``abandon`` is asked, every
     ``ABANDON_CHECK_INTERVAL`` iterations; the monitor records them as its
     ``record_plain`` would (no line is due: the caller runs it without
-    progress lines)."""
+    progress lines). Returns ``(params, log_weights, n_iter, converged,
+    handed_back)``."""
     n_iter, converged = 0, False
     while n_iter < max_iter:
         stop = max_iter
@@ -474,16 +505,27 @@ def _compiled_iterations(
             weight,
         )
         n_iter += done.n_iter
-        if not done.finite:
-            mean_log_likelihood_of(done.stats, weight, n_iter)  # raises
         params, log_weights = done.params, done.log_weights
-        if done.n_iter:
-            monitor.lower_bounds.extend(done.lower_bounds.tolist())
-            monitor.lower_bound = monitor.lower_bounds[-1]
-            monitor.stats, monitor.prepared = done.stats, done.prepared
+        record_compiled_run(monitor, done, weight, n_iter)
+        if done.handed_back:
+            return params, log_weights, n_iter, False, True
         if done.converged:
             converged = True
             break
         if _abandoned(abandon, n_iter, params, monitor.stats):
             break
-    return params, log_weights, n_iter, converged
+    return params, log_weights, n_iter, converged, False
+
+
+def record_compiled_run(monitor, done, weight, n_iter) -> None:
+    """Record a compiled run's iterations (``done``, a ``CompiledRun``; the
+    run's iterations ``n_iter`` in all, these included) as the monitor's
+    ``record`` would; raises its error if the last log-likelihood was not
+    finite."""
+    if not done.finite:
+        mean_log_likelihood_of(done.stats, weight, n_iter)  # raises
+    monitor.lower_bounds.extend(done.lower_bounds.tolist())
+    if monitor.lower_bounds:
+        monitor.lower_bound = monitor.lower_bounds[-1]
+    if done.stats is not None:
+        monitor.stats, monitor.prepared = done.stats, done.prepared

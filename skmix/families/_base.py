@@ -125,9 +125,25 @@ Optional hooks, their defaults, and the equalities an override must keep
     with eps ``RESP_EPS``, as the engine's loop computes them), the E-step's mean
     log-likelihood (its total over ``weight``) as the lower bound, and a
     stop once it changed by less than ``tol`` from ``lower_bound`` or the
-    previous one; it raises what ``m_step`` raises. Asked once per EM run,
+    previous one. Where ``m_step`` fails, the run stops before that
+    iteration (``CompiledRun.handed_back``) and the engine's loop redoes it
+    (and raises or regularises as ``m_step`` does). Asked once per EM run,
     which goes on in the engine's own loop when the answer is ``None``
     (for example rows too many for one kernel call, or another dtype).
+``compiled_squarem(X, sample_weight, params)``
+    Default ``None``. Else ``run(params, log_weights, max_iter,
+    fit_weights, lower_bound, tol, weight, coordinate_weights, scheme)``:
+    SQUAREM in compiled code, which must ``==`` the engine's ``Squarem``
+    step iterated by the engine's loop (one thread, no validation rows,
+    no abandon rule): the same E-steps, M-steps and log-weights as above,
+    the coordinates of ``to_unconstrained`` with the log-weights in front
+    (``Parametrisation``), the shared kernels of ``skmix._kernels.squarem``
+    for the step length and the maps, ``coordinate_weights``
+    (``Parametrisation.weights``, or None) and the scheme's constants
+    ``scheme`` (initial bound, factor, smallest step, plain step,
+    extrapolation's smallest step). It returns a :class:`CompiledRun`
+    whose statistics and point are the last accepted E-step's, or None if
+    an M-step failed anywhere: the engine then runs the whole run itself.
 ``label_chunk_rows``, ``relative_weights``
     Class attributes (see their comments).
 """
@@ -180,9 +196,14 @@ class CompiledRun(NamedTuple):
     lower_bounds: np.ndarray
     finite: bool
     #: The last E-step's statistics and the point it read (``prepare``'s);
-    #: None when no iteration ran.
+    #: None when no iteration ran or ``handed_back``.
     stats: Any
     prepared: Any
+    #: The run stopped before an iteration whose M-step failed (not counted
+    #: in ``n_iter``; ``params`` is its point): the engine runs that
+    #: iteration and the rest itself, and raises or regularises as
+    #: ``m_step`` does.
+    handed_back: bool = False
 
 
 def chunk_bounds(n_samples: int, chunk_size: int = CHUNK_SIZE) -> list[tuple]:
@@ -484,6 +505,14 @@ class MixtureFamily(abc.ABC):
         """A run of plain EM iterations in compiled code on these rows, or
         ``None`` (the default): the engine then runs each iteration's calls
         (see the module docstring for what a run must equal)."""
+        return None
+
+    def compiled_squarem(
+        self, X: np.ndarray, sample_weight: np.ndarray | None, params: Any
+    ) -> Callable[..., CompiledRun | None] | None:
+        """A run of SQUAREM in compiled code on these rows, or ``None`` (the
+        default: the engine's ``Squarem`` step runs; see the module
+        docstring)."""
         return None
 
     # ------------------------------------------------------- degeneracy

@@ -23,9 +23,11 @@ from .._config import (
     RESP_EPS,
 )
 from .._kernels import gaussian as kernels
+from .._kernels.squarem import diagonal_factors, log_entries
 from ._base import MixtureFamily, Runner, kernel_weights
 from .covariance_models import SKLEARN_MODELS
 from .degeneracy import data_scale, gaussian_degeneracies
+from .gaussian_loops import LOOP_KINDS, NO_MODEL, CompiledLoops
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -146,7 +148,10 @@ def precision_factor_vector(precisions_cholesky, covariance_type, out=None):
     the factors. Written into ``out`` (1-D float64) if given."""
     pc = np.asarray(precisions_cholesky, dtype=np.float64)
     if covariance_type in ("diag", "spherical"):
-        return np.log(pc.ravel(), out=out)
+        if out is None:
+            out = np.empty(pc.size)
+        log_entries(np.ascontiguousarray(pc).reshape(-1), out)
+        return out
     d = pc.shape[-1]
     stack = pc.reshape(-1, d, d)
     if out is None:
@@ -164,8 +169,10 @@ def precision_factor_from_vector(vector, like_precisions_cholesky, covariance_ty
     """
     shape = np.shape(like_precisions_cholesky)
     if covariance_type in ("diag", "spherical"):
-        log_factors = np.asarray(vector, dtype=np.float64).reshape(shape)
-        return np.exp(log_factors), np.exp(-2.0 * log_factors)
+        log_factors = np.ascontiguousarray(vector, dtype=np.float64).reshape(-1)
+        factors, covariances = np.empty(shape), np.empty(shape)
+        diagonal_factors(log_factors, factors.reshape(-1), covariances.reshape(-1))
+        return factors, covariances
     d = shape[-1]
     n_matrices = 1 if len(shape) == 2 else shape[0]
     factors = np.empty((n_matrices, d, d))
@@ -207,6 +214,10 @@ def precision_factor_scales(scales, n_matrices, covariance_type):
     return np.concatenate([np.ones(n_matrices * d), off_diagonal])
 
 
+#: The methods that define SQUAREM's coordinates (``compiled_squarem``).
+_COORDINATES = ("to_unconstrained", "from_unconstrained", "unconstrained_scales")
+
+
 class GaussianFamily(MixtureFamily):
     """Multivariate normal components with one of four covariance structures.
 
@@ -233,9 +244,12 @@ class GaussianFamily(MixtureFamily):
             factors = np.ascontiguousarray(pc, dtype=np.float64).reshape(-1, d, d)
             kernels.triangular_log_norm(factors, log_weights, constant, out)
             return out
-        if self.covariance_type == "diag":
-            return log_weights + np.log(pc).sum(axis=1) + constant
-        return log_weights + d * np.log(pc) + constant
+        out = np.empty(log_weights.shape[0])
+        factors = np.ascontiguousarray(pc, dtype=np.float64)
+        kernels.diagonal_log_norm(
+            factors.reshape(factors.shape[0], -1), d, log_weights, constant, out
+        )
+        return out
 
     @staticmethod
     def _log_norm_constant(d):
@@ -583,6 +597,43 @@ class GaussianFamily(MixtureFamily):
             vector[n_means:], like.precisions_cholesky, self.covariance_type
         )
         return GaussianParams(means, covariances, precisions_cholesky)
+
+    # ------------------------------------------------------ compiled loops
+    def _loops(self, X, sample_weight, params):
+        """The compiled loops on these rows (``gaussian_loops``), or None
+        where they do not take them."""
+        k, d = params.means.shape
+        shape = self._empty_stats(k, d).sum_zz.shape
+        if not CompiledLoops.claims(X, params, shape):
+            return None
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        return CompiledLoops(self, X, sample_weight, self._loop(), self.reg_covar)
+
+    def _loop(self):
+        """(kind, model, M-step options, inner iterations) of the compiled
+        loops (``CompiledLoops``)."""
+        return (LOOP_KINDS[self.covariance_type], *NO_MODEL, 1)
+
+    def compiled_iterations(self, X, sample_weight, params):
+        """Plain EM in compiled code (``gaussian_loops``) on rows that make
+        one block (``CLAIM_ROWS`` at most, as one E-step kernel call takes
+        them; the rows as float64 C-contiguous, which is what the engine's
+        E-step converts them to), else None."""
+        loops = self._loops(X, sample_weight, params)
+        return None if loops is None else loops.plain
+
+    def compiled_squarem(self, X, sample_weight, params):
+        """SQUAREM in compiled code on the rows ``compiled_iterations``
+        takes, else None; None too for a subclass with coordinates of its
+        own (the kernel computes this class's)."""
+        cls = type(self)
+        if any(
+            getattr(cls, name) is not getattr(GaussianFamily, name)
+            for name in _COORDINATES
+        ):
+            return None
+        loops = self._loops(X, sample_weight, params)
+        return None if loops is None else loops.squarem
 
     def precisions_cholesky(self, covariances):
         """Cholesky factors of the precisions, and the covariances used.

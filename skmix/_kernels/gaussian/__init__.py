@@ -24,6 +24,7 @@ from .estep_diag import diag_accumulate, diag_accumulate_columns, spherical_accu
 from .estep_full import full_accumulate, tied_accumulate
 from .inference import diag_infer, full_infer
 from .linalg import (
+    diagonal_log_norm,
     factor_coordinates,
     factors_from_coordinates,
     precision_cholesky,
@@ -51,6 +52,7 @@ __all__ = [
     "diag_accumulate",
     "diag_accumulate_columns",
     "diag_infer",
+    "diagonal_log_norm",
     "diagonal_m_step",
     "factor_coordinates",
     "factors_from_coordinates",

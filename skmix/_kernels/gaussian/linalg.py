@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from ..._config import JIT_OPTIONS, STRICT_JIT_OPTIONS
+from ..mixing import pairwise_total
 
 #: A Cholesky pivot must exceed this times (j + 1) times its diagonal entry
 #: (four times the rounding error bound of the pivot).
@@ -177,6 +178,28 @@ def triangular_log_norm(prec_chol, log_weights, constant, out):
         acc = 0.0
         for i in range(U.shape[0]):
             acc += math.log(U[i, i])
+        out[c] = log_weights[c] + acc + constant
+
+
+@njit(**STRICT_JIT_OPTIONS)
+def diagonal_log_norm(prec, d, log_weights, constant, out):
+    """out[c] = log_weights[c] + log det U_c + constant for diagonal factors.
+
+    prec : (k, d) float64, the factors' diagonals (1 / sigma_ci), or (k, 1)
+        for spherical factors, whose log det is d log prec[c, 0].
+    d : the number of features. log_weights : (k,) float64. out : (k,)
+        float64, written. IEEE arithmetic; the logs of a row are summed in
+        ``np.add.reduce``'s order (``pairwise_total``).
+    """
+    k, m = prec.shape
+    logs = np.empty(m)
+    for c in range(k):
+        if m == 1:
+            acc = d * math.log(prec[c, 0])
+        else:
+            for i in range(m):
+                logs[i] = math.log(prec[c, i])
+            acc = pairwise_total(logs)
         out[c] = log_weights[c] + acc + constant
 
 

@@ -1,0 +1,333 @@
+"""SQUAREM of the Gaussian families in one kernel call.
+
+:func:`squarem_iterations` runs what the engine's ``Squarem`` step
+(``skmix._engine.acceleration``, whose docstring states the scheme) runs
+with the engine's ``_iterations`` and monitor for a Gaussian family on rows
+that make one block: the same E-steps and M-steps (``em_loop.em_step``),
+the same coordinates (log-weights, means, precision factors' coordinates),
+the same step length, extrapolation, acceptance and step-length bound, the
+same records and stopping rule, one E-step after another. Its state lives
+in arrays the caller keeps, so that a run can go on over several calls.
+
+What it does not do is what the engine's cycle does with an exception:
+when an M-step fails anywhere, it stops (``M_STEP_FAILED``) and the caller
+runs the whole EM run again in the engine, which rejects the point or
+raises or regularises as it does.
+
+Parameter sets live in a pool (arrays with a leading axis of
+``POOL_SETS``), in ``em_loop``'s layout; ``KEPT`` holds a copy of the point
+of the last accepted E-step, whose statistics are copied into ``kept``.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..._config import IEEE_JIT_OPTIONS
+from ..squarem import diagonal_factors, log_entries, log_softmax, step_length
+from .em_loop import (
+    CONVERGED,
+    DIAG,
+    M_STEP_FAILED,
+    NOT_FINITE,
+    RUNNING,
+    SPHERICAL,
+    em_step,
+)
+from .linalg import factor_coordinates, factors_from_coordinates
+
+#: Parameter sets of a run's pool: four the cycle uses, and ``KEPT``.
+POOL_SETS = 5
+KEPT = 4
+#: ``state``'s entries (int64): the next E-step's phase (0: a new cycle, at
+#: theta_0; 1: at theta_1; 2: at the extrapolated point theta'; 3: at its EM
+#: step F(theta')), whether theta_0's vector is known, whether the run
+#: extrapolates, the set of the parameters to continue from, the set of
+#: F(theta').
+PHASE, KNOWN, EXTRAPOLATING, CURRENT, STABILISED = range(5)
+#: ``values``' entries (float64): the step-length bound, the cycle's step
+#: length, the log-likelihood of theta_1, the lower bound.
+STEP_MAX, ALPHA, LOG_LIKELIHOOD_1, LOWER_BOUND = range(4)
+#: ``vectors``' rows: theta_0, theta_1, theta_2, theta', r and v.
+THETA0, THETA1, THETA2, POINT, R, V = range(6)
+#: ``squarem``'s constants as the engine's (``acceleration``): STEP_FACTOR,
+#: STEP_MIN, PLAIN_STEP, EXTRAPOLATION_MIN_STEP, passed in ``scheme``.
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _at(pool, i):
+    return pool[0][i], pool[1][i], pool[2][i], pool[3][i]
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _free(a, b):
+    """The first of the pool's four cycle sets that is neither a nor b."""
+    for i in range(4):
+        if i != a and i != b:
+            return i
+    return -1
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def to_vector(kind, point, fit_weights, out):
+    """The coordinates of ``point`` into ``out``: the log-weights if they
+    are fitted, the means, the precision factors' coordinates (as the
+    engine's ``Parametrisation.vector``)."""
+    means, covariances, prec_chol, log_weights = point
+    o = 0
+    if fit_weights:
+        for c in range(log_weights.shape[0]):
+            out[c] = log_weights[c]
+        o = log_weights.shape[0]
+    flat = means.reshape(-1)
+    for i in range(flat.shape[0]):
+        out[o + i] = flat[i]
+    o += flat.shape[0]
+    if kind == DIAG or kind == SPHERICAL:
+        log_entries(prec_chol.reshape(-1), out[o:])
+    else:
+        factor_coordinates(prec_chol, out[o:])
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def from_vector(kind, vector, fit_weights, fixed_log_weights, out):
+    """The parameters of ``vector`` into the set ``out`` (as the engine's
+    ``Parametrisation.point``); the log-weights are ``fixed_log_weights``
+    when they are not fitted. Whether every number of ``out`` is finite."""
+    means, covariances, prec_chol, log_weights = out
+    k = log_weights.shape[0]
+    o = 0
+    if fit_weights:
+        log_softmax(vector[:k], log_weights)
+        o = k
+    else:
+        log_weights[:] = fixed_log_weights
+    flat = means.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = vector[o + i]
+    o += flat.shape[0]
+    if kind == DIAG or kind == SPHERICAL:
+        diagonal_factors(vector[o:], prec_chol.reshape(-1), covariances.reshape(-1))
+    else:
+        factors_from_coordinates(vector[o:], prec_chol, covariances)
+    for a in (means.reshape(-1), log_weights):
+        for i in range(a.shape[0]):
+            if not math.isfinite(a[i]):
+                return False
+    for a in (covariances.reshape(-1), prec_chol.reshape(-1)):
+        for i in range(a.shape[0]):
+            if not math.isfinite(a[i]):
+                return False
+    return True
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _keep(pool, source, stats, kept):
+    """Copy the set ``source`` into ``KEPT`` and ``stats`` into ``kept``."""
+    pool[0][KEPT] = pool[0][source]
+    pool[1][KEPT] = pool[1][source]
+    pool[2][KEPT] = pool[2][source]
+    pool[3][KEPT] = pool[3][source]
+    kept[0][:] = stats[0]
+    kept[1][:] = stats[1]
+    kept[2][:] = stats[2]
+    kept[3][:] = stats[3]
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _grow(values, alpha, factor):
+    if alpha == values[STEP_MAX]:
+        values[STEP_MAX] *= factor
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _shrink(values, alpha, factor, step_min):
+    values[STEP_MAX] = max(step_min, alpha / factor)
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def squarem_iterations(
+    kind,
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    coordinate_weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    """Up to ``max_iter`` E-steps of SQUAREM, from where ``state`` says.
+
+    kind, model, X, rows, options : as ``em_step``'s.
+    pool : (means, covariances, factors, log-weights), each with a leading
+        axis of ``POOL_SETS`` sets; the set ``state[CURRENT]`` is the point
+        to continue from (at the start, the run's first point).
+    vectors : (6, p) float64, the coordinates' rows (``THETA0``...).
+    coordinate_weights : ((p,) float64, weighted), the step length's
+        weights (``Parametrisation.weights``).
+    scheme : (step factor, step min, plain step, extrapolation min step).
+    state, values : the run's state (``PHASE``..., ``STEP_MAX``...), read
+        and written; at the start of a run: phase 0, nothing known, not
+        extrapolating, ``values[STEP_MAX]`` the initial bound and
+        ``values[LOWER_BOUND]`` the lower bound before the run.
+    run : (weight, tol, max_iter): the rows' total weight, the stopping
+        tolerance and the E-steps of this call.
+    stats, kept : statistics in ``em_loop``'s layout (scratch, and the last
+        accepted E-step's). bounds : (max_iter,), each E-step's lower bound.
+
+    Returns ``(n_iter, status)``: the E-steps run (with ``M_STEP_FAILED``
+    the state is spent: the caller starts the run again in the engine).
+    """
+    weight, tol, max_iter = run
+    factor, step_min, plain_step, min_step = scheme
+    fit_weights = options[0]
+    weights, weighted = coordinate_weights
+    th0, th1, th2 = vectors[THETA0], vectors[THETA1], vectors[THETA2]
+    pt, r, v = vectors[POINT], vectors[R], vectors[V]
+    log_norm = np.empty(pool[0].shape[1])
+    counter = np.zeros(1, dtype=np.int64)
+    ll = stats[3]
+    for it in range(1, max_iter + 1):
+        phase = state[PHASE]
+        cur = state[CURRENT]
+        # 0: the E-step's point rejected; 1: accepted, plain EM's progress;
+        # 2: accepted after an extrapolation. ``source``: its point's set.
+        record, source = 0, -1
+        if phase == 2:  # at theta' (``Squarem._extrapolated``)
+            e = _free(cur, -1)
+            e1 = _free(cur, e)
+            alpha = values[ALPHA]
+            if not from_vector(kind, pt, fit_weights, pool[3][cur], _at(pool, e)):
+                # Rejected before its E-step: plain EM from theta_2.
+                _shrink(values, alpha, factor, step_min)
+                th0[:] = th2
+                state[KNOWN] = 1
+                phase = 0
+            else:
+                if not em_step(
+                    kind,
+                    model,
+                    X,
+                    rows,
+                    _at(pool, e),
+                    _at(pool, e1),
+                    options,
+                    stats,
+                    log_norm,
+                    counter,
+                ):
+                    return it, M_STEP_FAILED
+                if ll[0] >= values[LOG_LIKELIHOOD_1]:
+                    _grow(values, alpha, factor)
+                    record, source = 2, e
+                    state[CURRENT], state[PHASE], state[KNOWN] = e1, 0, 0
+                else:  # its EM step F(theta') is judged next
+                    state[PHASE], state[STABILISED] = 3, e1
+        elif phase == 3:  # at F(theta') (``Squarem._stabilised``)
+            e1 = state[STABILISED]
+            e2 = _free(cur, e1)
+            alpha = values[ALPHA]
+            to_vector(kind, _at(pool, e1), fit_weights, th1)
+            if not em_step(
+                kind,
+                model,
+                X,
+                rows,
+                _at(pool, e1),
+                _at(pool, e2),
+                options,
+                stats,
+                log_norm,
+                counter,
+            ):
+                return it, M_STEP_FAILED
+            if ll[0] >= values[LOG_LIKELIHOOD_1]:
+                _grow(values, alpha, factor)
+                record, source = 2, e1
+                th0[:] = th1
+                state[CURRENT], state[PHASE] = e2, 1
+            else:  # rejected: EM goes on from theta_2
+                _shrink(values, alpha, factor, step_min)
+                th0[:] = th2
+                state[PHASE], state[KNOWN] = 0, 1
+        if phase == 0:  # at theta_0, a new cycle (``Squarem._first``)
+            if not state[KNOWN]:
+                to_vector(kind, _at(pool, cur), fit_weights, th0)
+            state[KNOWN] = 0
+            nxt = _free(cur, -1)
+            if not em_step(
+                kind,
+                model,
+                X,
+                rows,
+                _at(pool, cur),
+                _at(pool, nxt),
+                options,
+                stats,
+                log_norm,
+                counter,
+            ):
+                return it, M_STEP_FAILED
+            record, source = 1, cur
+            state[CURRENT], state[PHASE] = nxt, 1
+        elif phase == 1:  # at theta_1, then the extrapolation (``_second``)
+            p2 = _free(cur, -1)
+            if not em_step(
+                kind,
+                model,
+                X,
+                rows,
+                _at(pool, cur),
+                _at(pool, p2),
+                options,
+                stats,
+                log_norm,
+                counter,
+            ):
+                return it, M_STEP_FAILED
+            record, source = 1, cur
+            to_vector(kind, _at(pool, cur), fit_weights, th1)
+            to_vector(kind, _at(pool, p2), fit_weights, th2)
+            for i in range(th0.shape[0]):
+                r[i] = th1[i] - th0[i]
+                v[i] = th2[i] - th1[i] - r[i]
+            alpha = step_length(r, v, weights, weighted, step_min, values[STEP_MAX])
+            extrapolated = False
+            if abs(alpha - 1.0) > plain_step and (
+                state[EXTRAPOLATING] or alpha >= min_step
+            ):
+                state[EXTRAPOLATING] = 1
+                two_alpha, alpha2 = 2.0 * alpha, alpha * alpha
+                extrapolated = True
+                for i in range(th0.shape[0]):
+                    pt[i] = th0[i] + two_alpha * r[i] + alpha2 * v[i]
+                    extrapolated = extrapolated and math.isfinite(pt[i])
+            state[CURRENT] = p2
+            if extrapolated:
+                state[PHASE] = 2
+                values[ALPHA], values[LOG_LIKELIHOOD_1] = alpha, ll[0]
+            else:  # theta' is theta_2: a new cycle from there
+                _grow(values, step_min, factor)
+                th0[:] = th2
+                state[PHASE], state[KNOWN] = 0, 1
+        if record == 0:
+            bounds[it - 1] = values[LOWER_BOUND]
+            continue
+        _keep(pool, source, stats, kept)
+        value = ll[0] / weight
+        if not math.isfinite(value):
+            return it, NOT_FINITE
+        change = value - values[LOWER_BOUND]
+        values[LOWER_BOUND] = value
+        bounds[it - 1] = value
+        if record == 1 and abs(change) < tol:
+            return it, CONVERGED
+    return max_iter, RUNNING
