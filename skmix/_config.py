@@ -337,9 +337,10 @@ CLAIM_ROWS = 4096
 
 #: Work (about the E-step's n k d^2 plus the M-step's inner iterations of
 #: k d^3 multiply-adds per EM iteration) of one call of a compiled EM loop
-#: (``MixtureFamily.compiled_iterations``). A run goes back to Python
-#: between calls, where a Ctrl-C is raised: this bounds the wait to tens of
-#: milliseconds, while a few hundred rows still run whole in one call.
+#: (``MixtureFamily.compiled_iterations`` and ``compiled_squarem``). A run
+#: goes back to Python between calls, where a Ctrl-C is raised: this bounds
+#: the wait to tens of milliseconds, while a few hundred rows still run
+#: whole in one call.
 COMPILED_STRETCH_WORK = 20_000_000
 
 #: Engine chunks per kernel call of a Gaussian E-step: bounds the memory of
