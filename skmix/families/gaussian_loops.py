@@ -178,21 +178,8 @@ class CompiledLoops:
             if ran and status != NOT_FINITE:
                 bound = bounds[n_iter - 1]
         failed = status == M_STEP_FAILED
-        finite = status != NOT_FINITE
-        ran = n_iter > 0 and not failed
-        read = self._params(other, type(params)) if ran else None
-        params, log_weights = self._params(point, type(params))
-        return CompiledRun(
-            params,
-            log_weights,
-            n_iter,
-            status == CONVERGED,
-            bounds[: n_iter if finite else n_iter - 1],
-            finite,
-            self._engine_stats(stats) if ran else None,
-            self.family.prepare(*read) if ran else None,
-            failed,
-        )
+        read = other if n_iter > 0 and not failed else None
+        return self._result(type(params), point, n_iter, status, bounds, stats, read)
 
     # ----------------------------------------------------------- SQUAREM
     def squarem(
@@ -262,13 +249,17 @@ class CompiledLoops:
             n_iter += ran
         if status == M_STEP_FAILED:
             return None
-        finite = status != NOT_FINITE
         current = tuple(a[state[em_squarem.CURRENT]] for a in pool)
-        kept_point = tuple(a[em_squarem.KEPT] for a in pool)
-        read = self._params(kept_point, type(params))
-        params, log_weights = self._params(current, type(params))
         # A run's first E-step is always accepted (plain EM from its start).
-        accepted = n_iter > 0
+        read = tuple(a[em_squarem.KEPT] for a in pool) if n_iter > 0 else None
+        return self._result(type(params), current, n_iter, status, bounds, kept, read)
+
+    def _result(self, params_type, point, n_iter, status, bounds, stats, read):
+        """The ``CompiledRun`` of a run that ended with ``point`` (the set
+        of its last parameters), ``stats`` those of its last counted or
+        accepted E-step at the set ``read`` (None: none, or handed back)."""
+        finite = status != NOT_FINITE
+        params, log_weights = self._params(point, params_type)
         return CompiledRun(
             params,
             log_weights,
@@ -276,8 +267,11 @@ class CompiledLoops:
             status == CONVERGED,
             bounds[: n_iter if finite else n_iter - 1],
             finite,
-            self._engine_stats(kept) if accepted else None,
-            self.family.prepare(*read) if accepted else None,
+            None if read is None else self._engine_stats(stats),
+            None
+            if read is None
+            else self.family.prepare(*self._params(read, params_type)),
+            status == M_STEP_FAILED,
         )
 
     def _n_factor_coordinates(self, k, d):

@@ -136,6 +136,24 @@ def _keep(pool, source, stats, kept):
 
 
 @njit(**IEEE_JIT_OPTIONS)
+def _em_between(kind, model, X, rows, options, pool, source, target, stats, scratch):
+    """``em_step`` from the set ``source`` into the set ``target``."""
+    log_norm, counter = scratch
+    return em_step(
+        kind,
+        model,
+        X,
+        rows,
+        _at(pool, source),
+        _at(pool, target),
+        options,
+        stats,
+        log_norm,
+        counter,
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
 def _grow(values, alpha, factor):
     if alpha == values[STEP_MAX]:
         values[STEP_MAX] *= factor
@@ -192,8 +210,7 @@ def squarem_iterations(
     weights, weighted = coordinate_weights
     th0, th1, th2 = vectors[THETA0], vectors[THETA1], vectors[THETA2]
     pt, r, v = vectors[POINT], vectors[R], vectors[V]
-    log_norm = np.empty(pool[0].shape[1])
-    counter = np.zeros(1, dtype=np.int64)
+    scratch = (np.empty(pool[0].shape[1]), np.zeros(1, dtype=np.int64))
     ll = stats[3]
     for it in range(1, max_iter + 1):
         phase = state[PHASE]
@@ -212,17 +229,8 @@ def squarem_iterations(
                 state[KNOWN] = 1
                 phase = 0
             else:
-                if not em_step(
-                    kind,
-                    model,
-                    X,
-                    rows,
-                    _at(pool, e),
-                    _at(pool, e1),
-                    options,
-                    stats,
-                    log_norm,
-                    counter,
+                if not _em_between(
+                    kind, model, X, rows, options, pool, e, e1, stats, scratch
                 ):
                     return it, M_STEP_FAILED
                 if ll[0] >= values[LOG_LIKELIHOOD_1]:
@@ -236,17 +244,8 @@ def squarem_iterations(
             e2 = _free(cur, e1)
             alpha = values[ALPHA]
             to_vector(kind, _at(pool, e1), fit_weights, th1)
-            if not em_step(
-                kind,
-                model,
-                X,
-                rows,
-                _at(pool, e1),
-                _at(pool, e2),
-                options,
-                stats,
-                log_norm,
-                counter,
+            if not _em_between(
+                kind, model, X, rows, options, pool, e1, e2, stats, scratch
             ):
                 return it, M_STEP_FAILED
             if ll[0] >= values[LOG_LIKELIHOOD_1]:
@@ -263,34 +262,16 @@ def squarem_iterations(
                 to_vector(kind, _at(pool, cur), fit_weights, th0)
             state[KNOWN] = 0
             nxt = _free(cur, -1)
-            if not em_step(
-                kind,
-                model,
-                X,
-                rows,
-                _at(pool, cur),
-                _at(pool, nxt),
-                options,
-                stats,
-                log_norm,
-                counter,
+            if not _em_between(
+                kind, model, X, rows, options, pool, cur, nxt, stats, scratch
             ):
                 return it, M_STEP_FAILED
             record, source = 1, cur
             state[CURRENT], state[PHASE] = nxt, 1
         elif phase == 1:  # at theta_1, then the extrapolation (``_second``)
             p2 = _free(cur, -1)
-            if not em_step(
-                kind,
-                model,
-                X,
-                rows,
-                _at(pool, cur),
-                _at(pool, p2),
-                options,
-                stats,
-                log_norm,
-                counter,
+            if not _em_between(
+                kind, model, X, rows, options, pool, cur, p2, stats, scratch
             ):
                 return it, M_STEP_FAILED
             record, source = 1, cur
