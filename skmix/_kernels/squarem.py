@@ -65,17 +65,20 @@ def log_softmax(raw, out):
 
 @njit(**IEEE_JIT_OPTIONS)
 def log_entries(a, out):
-    """out[i] = log(a[i]): the coordinates of positive diagonal factors.
-    a, out : (p,) float64."""
-    for i in range(a.shape[0]):
-        out[i] = math.log(a[i])
+    """out[i] = log(a.flat[i]): the coordinates of positive diagonal
+    factors. a : float64 of any shape, C-contiguous; out : (a.size,)
+    float64."""
+    for i in range(a.size):
+        out[i] = math.log(a.flat[i])
 
 
 @njit(**IEEE_JIT_OPTIONS)
 def diagonal_factors(coordinates, prec, covariances):
     """Inverse of ``log_entries`` for diagonal precision factors: prec =
-    exp(x) and covariances = exp(-2 x), each (p,) float64 and written."""
-    for i in range(coordinates.shape[0]):
+    exp(x) and covariances = exp(-2 x), element by element in C order.
+    coordinates : (prec.size,) float64; prec, covariances : float64 of one
+    shape, C-contiguous, written."""
+    for i in range(prec.size):
         x = coordinates[i]
-        prec[i] = math.exp(x)
-        covariances[i] = math.exp(-2.0 * x)
+        prec.flat[i] = math.exp(x)
+        covariances.flat[i] = math.exp(-2.0 * x)

@@ -27,7 +27,7 @@ from .._kernels.squarem import diagonal_factors, log_entries
 from ._base import MixtureFamily, Runner, kernel_weights
 from .covariance_models import SKLEARN_MODELS
 from .degeneracy import data_scale, gaussian_degeneracies
-from .gaussian_loops import LOOP_KINDS, NO_MODEL, CompiledLoops
+from .gaussian_loops import LOOP_KINDS, NO_OPTIONS, CompiledLoops
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -246,9 +246,10 @@ class GaussianFamily(MixtureFamily):
             return out
         out = np.empty(log_weights.shape[0])
         factors = np.ascontiguousarray(pc, dtype=np.float64)
-        kernels.diagonal_log_norm(
-            factors.reshape(factors.shape[0], -1), d, log_weights, constant, out
-        )
+        if self.covariance_type == "diag":
+            kernels.diagonal_log_norm(factors, d, log_weights, constant, out)
+        else:
+            kernels.spherical_log_norm(factors, d, log_weights, constant, out)
         return out
 
     @staticmethod
@@ -612,7 +613,8 @@ class GaussianFamily(MixtureFamily):
     def _loop(self):
         """(kind, model, M-step options, inner iterations) of the compiled
         loops (``CompiledLoops``)."""
-        return (LOOP_KINDS[self.covariance_type], *NO_MODEL, 1)
+        tied = self.covariance_type == "tied"
+        return (LOOP_KINDS[self.covariance_type], (0, tied), NO_OPTIONS, 1)
 
     def compiled_iterations(self, X, sample_weight, params):
         """Plain EM in compiled code (``gaussian_loops``) on rows that make

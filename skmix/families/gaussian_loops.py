@@ -32,20 +32,20 @@ from ._base import CompiledRun, kernel_weights
 
 #: ``em_loop``'s kind of each of scikit-learn's covariance types.
 LOOP_KINDS = {"full": FULL, "tied": TIED, "diag": DIAG, "spherical": SPHERICAL}
-#: The model and M-step options of a kind other than ``MODEL`` (unread, of
-#: the types the kernels take, so that one compiled loop serves all kinds).
-NO_MODEL = ((0, False), (0.0, 0.0, 0, 0, 0))
+#: The M-step options of a kind other than ``MODEL`` (unread, of the types
+#: the kernels take).
+NO_OPTIONS = (0.0, 0.0, 0, 0, 0)
 
 
 def layout_shape(kind, k, d):
-    """(m, a, b), the shape of covariances and precision factors in the
-    kernels' layout."""
+    """The shape of covariances and precision factors the kernels take:
+    the family's, with the tied covariance as a stack of one."""
     if kind == TIED:
         return (1, d, d)
     if kind == DIAG:
-        return (k, 1, d)
+        return (k, d)
     if kind == SPHERICAL:
-        return (k, 1, 1)
+        return (k,)
     return (k, d, d)
 
 
@@ -117,16 +117,19 @@ class CompiledLoops:
         the log-weights of a set."""
         means, covariances, factors = (np.array(a) for a in point[:3])
         k, d = means.shape
-        shape = {TIED: (d, d), DIAG: (k, d), SPHERICAL: (k,)}.get(self.kind, (k, d, d))
+        shape = (d, d) if self.kind == TIED else covariances.shape
         params = params_type(means, covariances.reshape(shape), factors.reshape(shape))
         return params, np.array(point[3])
 
     def _stats(self, k, d):
-        m, a, b = layout_shape(self.kind, k, d)
+        """Zero one-block statistics of the E-step kernel."""
+        second = (
+            (d, d) if self.kind == TIED else self.family._empty_stats(k, d)[3].shape
+        )
         return (
             np.zeros((1, k)),
             np.zeros((1, k, d)),
-            np.zeros((1, m, a, b)),
+            np.zeros((1, *second)),
             np.zeros(1),
         )
 
@@ -275,7 +278,7 @@ class CompiledLoops:
         )
 
     def _n_factor_coordinates(self, k, d):
-        m, a, b = layout_shape(self.kind, k, d)
+        shape = layout_shape(self.kind, k, d)
         if self.kind in (DIAG, SPHERICAL):
-            return m * b
-        return m * d * (d + 1) // 2
+            return int(np.prod(shape))
+        return shape[0] * d * (d + 1) // 2

@@ -28,6 +28,7 @@ from .linalg import (
     factor_coordinates,
     factors_from_coordinates,
     precision_cholesky,
+    spherical_log_norm,
     symmetrise_upper,
     triangular_log_norm,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "precision_cholesky",
     "responsibility_moments",
     "spherical_accumulate",
+    "spherical_log_norm",
     "symmetrise_upper",
     "tied_accumulate",
     "triangular_log_norm",

@@ -11,14 +11,17 @@ the engine's ``log_weights_from_stats``. :func:`plain_iterations` repeats it
 with the engine's stopping rule. What the loops save is the Python between
 the kernels, which on a few hundred rows costs more than the kernels.
 
-One layout for every covariance type, so that one compiled loop serves them
-all (each kernel gets a reshaped view of the shape it takes): a parameter
-set is means (k, d), covariances and precision factors (m, a, b) and
-log-weights (k,), with (m, a, b) = (k, d, d) for 'full' and the ten models,
-(1, d, d) for 'tied', (k, 1, d) for 'diag' and (k, 1, 1) for 'spherical';
-the statistics are resp_sum (1, k), sum_z (1, k, d), sum_zz (1, m, a, b)
-and the log-likelihood (1,), the one-block statistics of the E-step
-kernels (zeroed before each E-step).
+One loop per covariance type (``PLAIN_LOOPS``; the step, ``full_step``...,
+is inlined into it), so that each compiles its own type's kernels only.
+The arrays are those the kernels take: a parameter set is means (k, d),
+covariances and precision factors of the family's shapes ((k, d, d) for
+'full' and the ten models, (1, d, d) for 'tied', (k, d) for 'diag', (k,)
+for 'spherical') and log-weights (k,); the statistics are the E-step
+kernels' one-block statistics: resp_sum (1, k), sum_z (1, k, d), sum_zz
+(1, k, d, d), (1, d, d), (1, k, d) or (1, k), and the log-likelihood (1,)
+(zeroed before each E-step). ``model`` is, for the ten models, the model's
+code (``MODEL_CODES``) and whether ``eigen_m_step`` fits it; for 'full'
+and 'tied', (0, tied).
 """
 
 import math
@@ -30,7 +33,7 @@ from ..._config import IEEE_JIT_OPTIONS
 from ..mixing import mixing_log_weights
 from .estep_diag import diag_accumulate, spherical_accumulate
 from .estep_full import full_accumulate, tied_accumulate
-from .linalg import diagonal_log_norm, triangular_log_norm
+from .linalg import diagonal_log_norm, spherical_log_norm, triangular_log_norm
 from .models import direct_m_step, eigen_m_step
 from .mstep import diagonal_m_step, full_m_step
 
@@ -44,13 +47,19 @@ FULL, TIED, DIAG, SPHERICAL, MODEL = range(5)
 CONVERGED, RUNNING, M_STEP_FAILED, NOT_FINITE = 0, 1, 2, 3
 
 
-@njit(**IEEE_JIT_OPTIONS)
-def em_step(kind, model, X, rows, point, new, options, stats, log_norm, counter):
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def em_step(step, model, X, rows, point, new, options, stats, log_norm, counter):
     """One EM iteration from ``point`` into ``new``; False if the M-step
     failed (``new`` then holds no parameters).
 
-    kind, model : the covariance type and, for ``MODEL``, the model's code
-        (``MODEL_CODES``) and whether ``eigen_m_step`` fits it.
+    step : the covariance type's step (``full_step``...), a compile-time
+        constant of the loop that inlines this function (numba inlines it
+        into each loop, so that a loop compiles its own type's kernels only:
+        a kind passed as a number would compile every type's E-step and
+        M-step into each loop, about five times the compile time of a first
+        fit with an empty cache).
+    model : for ``MODEL``, the model's code (``MODEL_CODES``) and whether
+        ``eigen_m_step`` fits it.
     X : (n, d) float64, C-contiguous, one block of rows.
     rows : (sample_weight (n,), weighted), the weights read if ``weighted``.
     point, new : (means, covariances, precision factors, log-weights) in
@@ -61,158 +70,135 @@ def em_step(kind, model, X, rows, point, new, options, stats, log_norm, counter)
         responsibility sum, and the ten models' ``m_step_options``.
     stats : the statistics in the module's layout, written.
     log_norm : (k,) float64 and counter : (1,) int64, scratch.
+
+    Each step is the family's ``prepare`` (log normalisers, centre), its
+    one-block E-step, ``m_step`` about the point's means and the engine's
+    log-weights.
     """
-    code, eigen = model
-    sample_weight, weighted = rows
-    fit_weights, reg, constant, eps, m_step_options = options
-    means, covariances, prec_chol, log_weights = point
-    new_means, new_covariances, new_prec_chol, new_log_weights = new
-    resp_sum, sum_z, sum_zz, log_likelihood = stats
-    n, d = X.shape
-    k = means.shape[0]
-    counter[0] = 0
-    resp_sum[:] = 0.0
-    sum_z[:] = 0.0
-    sum_zz[:] = 0.0
-    log_likelihood[0] = 0.0
-    # The E-step, as ``GaussianFamily.prepare`` and ``_one_block``.
-    if kind == DIAG or kind == SPHERICAL:
-        diagonal_log_norm(
-            prec_chol.reshape((k, prec_chol.shape[2])),
-            d,
-            log_weights,
-            constant,
-            log_norm,
-        )
-    else:
-        triangular_log_norm(prec_chol, log_weights, constant, log_norm)
-    if kind == DIAG:
-        parts = (resp_sum, sum_z, sum_zz.reshape((1, k, d)), log_likelihood)
-        prec = prec_chol.reshape((k, d))
-        diag_accumulate(
-            X, sample_weight, weighted, means, prec, log_norm, n, counter, parts
-        )
-    elif kind == SPHERICAL:
-        parts1 = (resp_sum, sum_z, sum_zz.reshape((1, k)), log_likelihood)
-        prec1 = prec_chol.reshape(k)
-        spherical_accumulate(
-            X, sample_weight, weighted, means, prec1, log_norm, n, counter, parts1
-        )
-    elif kind == TIED:
-        # The mean of the means, as ``np.add.reduce(means, axis=0) / k``.
-        centre = means[0].copy()
-        for c in range(1, k):
-            for i in range(d):
-                centre[i] += means[c, i]
-        for i in range(d):
-            centre[i] /= k
-        parts2 = (resp_sum, sum_z, sum_zz.reshape((1, d, d)), log_likelihood)
-        tied_accumulate(
-            X,
-            sample_weight,
-            weighted,
-            means,
-            prec_chol[0],
-            log_norm,
-            centre,
-            n,
-            counter,
-            parts2,
-        )
-    else:
-        centre = means[np.argmax(log_weights)].copy()
-        parts3 = (resp_sum, sum_z, sum_zz.reshape((1, k, d, d)), log_likelihood)
-        full_accumulate(
-            X,
-            sample_weight,
-            weighted,
-            means,
-            prec_chol,
-            log_norm,
-            centre,
-            n,
-            counter,
-            parts3,
-        )
-    # The M-step about the point's means, as the family's ``m_step``.
-    if kind == DIAG or kind == SPHERICAL:
-        m = prec_chol.shape[2]
-        if kind == DIAG:
-            ok = diagonal_m_step(
-                resp_sum[0],
-                sum_z[0],
-                sum_zz[0].reshape((k, m)),
-                means,
-                reg,
-                eps,
-                new_means,
-                new_covariances.reshape((k, m)),
-                new_prec_chol.reshape((k, m)),
-            )
-        else:
-            ok = diagonal_m_step(
-                resp_sum[0],
-                sum_z[0],
-                sum_zz[0].reshape(k),
-                means,
-                reg,
-                eps,
-                new_means,
-                new_covariances.reshape(k),
-                new_prec_chol.reshape(k),
-            )
-        if not ok:
-            return False
-    elif kind == MODEL:
-        reg_m, inner_tol, inner_max, sweeps, screen = m_step_options
-        m_step_args = (
-            code,
-            resp_sum[0],
-            sum_z[0],
-            sum_zz[0],
-            means,
-            covariances,
-            reg_m,
-            eps,
-            inner_tol,
-            inner_max,
-            sweeps,
-            screen,
-            new_means,
-            new_covariances,
-            new_prec_chol,
-        )
-        if eigen:
-            failed = eigen_m_step(*m_step_args)[0]
-        else:
-            failed = direct_m_step(*m_step_args)[0]
-        if failed:
-            return False
-    elif (
-        full_m_step(
-            resp_sum[0],
-            sum_z[0],
-            sum_zz[0],
-            means,
-            reg,
-            eps,
-            kind == TIED,
-            new_means,
-            new_covariances,
-            new_prec_chol,
-        )
-        >= 0
-    ):
+    _zero(stats, counter)
+    if not step(model, X, rows, point, new, options, stats, log_norm, counter):
         return False
-    if fit_weights:
-        mixing_log_weights(resp_sum[0], eps, new_log_weights)
-    else:
-        new_log_weights[:] = log_weights
+    _log_weights(options, stats, point, new)
     return True
 
 
-@njit(**IEEE_JIT_OPTIONS)
-def plain_iterations(kind, model, X, rows, point, new, options, run, stats, bounds):
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _zero(stats, counter):
+    counter[0] = 0
+    stats[0][:] = 0.0
+    stats[1][:] = 0.0
+    stats[2][:] = 0.0
+    stats[3][0] = 0.0
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _log_weights(options, stats, point, new):
+    """The new log-weights (``mixing_log_weights``), or the point's when
+    they are not fitted."""
+    fit_weights, eps = options[0], options[3]
+    if fit_weights:
+        mixing_log_weights(stats[0][0], eps, new[3])
+    else:
+        new[3][:] = point[3]
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def full_step(model, X, rows, point, new, options, stats, log_norm, counter):
+    """'full': the E-step about the mean of the heaviest component, then
+    ``full_m_step`` (``model[1]``, False, its ``tied``: a value, not a
+    constant, so that numba compiles the M-step kernel once for the engine
+    and the loops)."""
+    means, covariances, prec_chol, log_weights = point
+    triangular_log_norm(prec_chol, log_weights, options[2], log_norm)
+    centre = means[np.argmax(log_weights)].copy()
+    full_accumulate(
+        X, rows[0], rows[1], means, prec_chol, log_norm, centre, X.shape[0],
+        counter, stats,
+    )  # fmt: skip
+    failed = full_m_step(
+        stats[0][0], stats[1][0], stats[2][0], means, options[1], options[3],
+        model[1], new[0], new[1], new[2],
+    )  # fmt: skip
+    return failed < 0
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def tied_step(model, X, rows, point, new, options, stats, log_norm, counter):
+    """'tied': the E-step about the mean of the means (as
+    ``np.add.reduce(means, axis=0) / k``), then ``full_m_step``
+    (``model[1]``, True, its ``tied``)."""
+    means, covariances, prec_chol, log_weights = point
+    k, d = means.shape
+    triangular_log_norm(prec_chol, log_weights, options[2], log_norm)
+    centre = means[0].copy()
+    for c in range(1, k):
+        for i in range(d):
+            centre[i] += means[c, i]
+    for i in range(d):
+        centre[i] /= k
+    tied_accumulate(
+        X, rows[0], rows[1], means, prec_chol[0], log_norm, centre, X.shape[0],
+        counter, stats,
+    )  # fmt: skip
+    failed = full_m_step(
+        stats[0][0], stats[1][0], stats[2], means, options[1], options[3],
+        model[1], new[0], new[1], new[2],
+    )  # fmt: skip
+    return failed < 0
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def diag_step(model, X, rows, point, new, options, stats, log_norm, counter):
+    means, covariances, prec, log_weights = point
+    d = means.shape[1]
+    diagonal_log_norm(prec, d, log_weights, options[2], log_norm)
+    diag_accumulate(
+        X, rows[0], rows[1], means, prec, log_norm, X.shape[0], counter, stats
+    )
+    return diagonal_m_step(
+        stats[0][0], stats[1][0], stats[2][0], means, options[1], options[3],
+        new[0], new[1], new[2],
+    )  # fmt: skip
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def spherical_step(model, X, rows, point, new, options, stats, log_norm, counter):
+    means, covariances, prec, log_weights = point
+    d = means.shape[1]
+    spherical_log_norm(prec, d, log_weights, options[2], log_norm)
+    spherical_accumulate(
+        X, rows[0], rows[1], means, prec, log_norm, X.shape[0], counter, stats
+    )
+    return diagonal_m_step(
+        stats[0][0], stats[1][0], stats[2][0], means, options[1], options[3],
+        new[0], new[1], new[2],
+    )  # fmt: skip
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def model_step(model, X, rows, point, new, options, stats, log_norm, counter):
+    """mclust's ten other models: 'full''s E-step, the model's M-step
+    warm-started from the point's covariances."""
+    means, covariances, prec_chol, log_weights = point
+    triangular_log_norm(prec_chol, log_weights, options[2], log_norm)
+    centre = means[np.argmax(log_weights)].copy()
+    full_accumulate(
+        X, rows[0], rows[1], means, prec_chol, log_norm, centre, X.shape[0], counter,
+        stats,
+    )  # fmt: skip
+    code, eigen = model
+    reg, inner_tol, inner_max, sweeps, screen = options[4]
+    m_step_args = (
+        code, stats[0][0], stats[1][0], stats[2][0], means, covariances, reg,
+        options[3], inner_tol, inner_max, sweeps, screen, new[0], new[1], new[2],
+    )  # fmt: skip
+    if eigen:
+        return not eigen_m_step(*m_step_args)[0]
+    return not direct_m_step(*m_step_args)[0]
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _plain_loop(step, model, X, rows, point, new, options, run, stats, bounds):
     """Up to ``max_iter`` plain EM iterations (``em_step``).
 
     ``point`` is the point the first E-step reads, ``new`` a set of arrays
@@ -236,7 +222,7 @@ def plain_iterations(kind, model, X, rows, point, new, options, run, stats, boun
     last = 0
     for it in range(1, max_iter + 1):
         if not em_step(
-            kind, model, X, rows, point, new, options, stats, log_norm, counter
+            step, model, X, rows, point, new, options, stats, log_norm, counter
         ):
             return it - 1, M_STEP_FAILED, last
         # The two sets swap: the point just fitted is read next.
@@ -251,3 +237,49 @@ def plain_iterations(kind, model, X, rows, point, new, options, run, stats, boun
         if abs(change) < tol:
             return it, CONVERGED, last
     return max_iter, RUNNING, last
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _plain_full(model, X, rows, point, new, options, run, stats, bounds):
+    return _plain_loop(
+        full_step, model, X, rows, point, new, options, run, stats, bounds
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _plain_tied(model, X, rows, point, new, options, run, stats, bounds):
+    return _plain_loop(
+        tied_step, model, X, rows, point, new, options, run, stats, bounds
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _plain_diag(model, X, rows, point, new, options, run, stats, bounds):
+    return _plain_loop(
+        diag_step, model, X, rows, point, new, options, run, stats, bounds
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _plain_spherical(model, X, rows, point, new, options, run, stats, bounds):
+    return _plain_loop(
+        spherical_step, model, X, rows, point, new, options, run, stats, bounds
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _plain_model(model, X, rows, point, new, options, run, stats, bounds):
+    return _plain_loop(
+        model_step, model, X, rows, point, new, options, run, stats, bounds
+    )
+
+
+#: ``plain_iterations`` of each kind: one kernel per covariance type (each
+#: compiles its own type's E-step and M-step only), by kind.
+PLAIN_LOOPS = (_plain_full, _plain_tied, _plain_diag, _plain_spherical, _plain_model)
+
+
+def plain_iterations(kind, *args):
+    """``PLAIN_LOOPS[kind](*args)``: plain EM of the covariance type
+    ``kind`` (see ``_plain_loop``)."""
+    return PLAIN_LOOPS[kind](*args)

@@ -28,12 +28,15 @@ from ..._config import IEEE_JIT_OPTIONS
 from ..squarem import diagonal_factors, log_entries, log_softmax, step_length
 from .em_loop import (
     CONVERGED,
-    DIAG,
     M_STEP_FAILED,
     NOT_FINITE,
     RUNNING,
-    SPHERICAL,
+    diag_step,
     em_step,
+    full_step,
+    model_step,
+    spherical_step,
+    tied_step,
 )
 from .linalg import factor_coordinates, factors_from_coordinates
 
@@ -69,57 +72,90 @@ def _free(a, b):
     return -1
 
 
-@njit(**IEEE_JIT_OPTIONS)
-def to_vector(kind, point, fit_weights, out):
-    """The coordinates of ``point`` into ``out``: the log-weights if they
-    are fitted, the means, the precision factors' coordinates (as the
-    engine's ``Parametrisation.vector``)."""
-    means, covariances, prec_chol, log_weights = point
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _head_to_vector(point, fit_weights, out):
+    """The log-weights (if fitted) and the means into ``out``; the offset
+    of the factors' coordinates."""
+    means, log_weights = point[0], point[3]
+    k, d = means.shape
     o = 0
     if fit_weights:
-        for c in range(log_weights.shape[0]):
+        for c in range(k):
             out[c] = log_weights[c]
-        o = log_weights.shape[0]
-    flat = means.reshape(-1)
-    for i in range(flat.shape[0]):
-        out[o + i] = flat[i]
-    o += flat.shape[0]
-    if kind == DIAG or kind == SPHERICAL:
-        log_entries(prec_chol.reshape(-1), out[o:])
-    else:
-        factor_coordinates(prec_chol, out[o:])
+        o = k
+    for c in range(k):
+        for i in range(d):
+            out[o + c * d + i] = means[c, i]
+    return o + k * d
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def from_vector(kind, vector, fit_weights, fixed_log_weights, out):
-    """The parameters of ``vector`` into the set ``out`` (as the engine's
-    ``Parametrisation.point``); the log-weights are ``fixed_log_weights``
-    when they are not fitted. Whether every number of ``out`` is finite."""
-    means, covariances, prec_chol, log_weights = out
-    k = log_weights.shape[0]
+def matrix_to_vector(point, fit_weights, out):
+    """The coordinates of a set with triangular factors ('full', 'tied',
+    the ten models) into ``out``: the log-weights if fitted, the means, the
+    factors' coordinates (as the engine's ``Parametrisation.vector``)."""
+    o = _head_to_vector(point, fit_weights, out)
+    factor_coordinates(point[2], out[o:])
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def diagonal_to_vector(point, fit_weights, out):
+    """``matrix_to_vector`` of diagonal factors ('diag', 'spherical')."""
+    o = _head_to_vector(point, fit_weights, out)
+    log_entries(point[2], out[o:])
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _head_from_vector(vector, fit_weights, fixed_log_weights, out):
+    """The log-weights (``log_softmax``, or ``fixed_log_weights`` when they
+    are not fitted) and the means of ``vector`` into the set ``out``; the
+    offset of the factors' coordinates."""
+    means, log_weights = out[0], out[3]
+    k, d = means.shape
     o = 0
     if fit_weights:
         log_softmax(vector[:k], log_weights)
         o = k
     else:
         log_weights[:] = fixed_log_weights
-    flat = means.reshape(-1)
-    for i in range(flat.shape[0]):
-        flat[i] = vector[o + i]
-    o += flat.shape[0]
-    if kind == DIAG or kind == SPHERICAL:
-        diagonal_factors(vector[o:], prec_chol.reshape(-1), covariances.reshape(-1))
-    else:
-        factors_from_coordinates(vector[o:], prec_chol, covariances)
-    for a in (means.reshape(-1), log_weights):
-        for i in range(a.shape[0]):
-            if not math.isfinite(a[i]):
+    for c in range(k):
+        for i in range(d):
+            means[c, i] = vector[o + c * d + i]
+    return o + k * d
+
+
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _all_finite(out):
+    """Whether every number of the set ``out`` is finite."""
+    for a in (out[1], out[2]):
+        for i in range(a.size):
+            if not math.isfinite(a.flat[i]):
                 return False
-    for a in (covariances.reshape(-1), prec_chol.reshape(-1)):
-        for i in range(a.shape[0]):
-            if not math.isfinite(a[i]):
-                return False
+    for i in range(out[0].size):
+        if not math.isfinite(out[0].flat[i]):
+            return False
+    for i in range(out[3].size):
+        if not math.isfinite(out[3][i]):
+            return False
     return True
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def matrix_from_vector(vector, fit_weights, fixed_log_weights, out):
+    """The parameters of ``vector`` into the set ``out`` (as the engine's
+    ``Parametrisation.point``), triangular factors; whether every number of
+    ``out`` is finite."""
+    o = _head_from_vector(vector, fit_weights, fixed_log_weights, out)
+    factors_from_coordinates(vector[o:], out[2], out[1])
+    return _all_finite(out)
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def diagonal_from_vector(vector, fit_weights, fixed_log_weights, out):
+    """``matrix_from_vector`` of diagonal factors."""
+    o = _head_from_vector(vector, fit_weights, fixed_log_weights, out)
+    diagonal_factors(vector[o:], out[2], out[1])
+    return _all_finite(out)
 
 
 @njit(**IEEE_JIT_OPTIONS)
@@ -135,12 +171,12 @@ def _keep(pool, source, stats, kept):
     kept[3][:] = stats[3]
 
 
-@njit(**IEEE_JIT_OPTIONS)
-def _em_between(kind, model, X, rows, options, pool, source, target, stats, scratch):
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _em_between(step, model, X, rows, options, pool, source, target, stats, scratch):
     """``em_step`` from the set ``source`` into the set ``target``."""
     log_norm, counter = scratch
     return em_step(
-        kind,
+        step,
         model,
         X,
         rows,
@@ -164,9 +200,11 @@ def _shrink(values, alpha, factor, step_min):
     values[STEP_MAX] = max(step_min, alpha / factor)
 
 
-@njit(**IEEE_JIT_OPTIONS)
-def squarem_iterations(
-    kind,
+@njit(inline="always", **IEEE_JIT_OPTIONS)
+def _squarem_loop(
+    step,
+    to_vector,
+    from_vector,
     model,
     X,
     rows,
@@ -184,7 +222,9 @@ def squarem_iterations(
 ):
     """Up to ``max_iter`` E-steps of SQUAREM, from where ``state`` says.
 
-    kind, model, X, rows, options : as ``em_step``'s.
+    step, model, X, rows, options : as ``em_step``'s.
+    to_vector, from_vector : the coordinate maps of the covariance type
+        (``matrix_to_vector``...).
     pool : (means, covariances, factors, log-weights), each with a leading
         axis of ``POOL_SETS`` sets; the set ``state[CURRENT]`` is the point
         to continue from (at the start, the run's first point).
@@ -222,7 +262,7 @@ def squarem_iterations(
             e = _free(cur, -1)
             e1 = _free(cur, e)
             alpha = values[ALPHA]
-            if not from_vector(kind, pt, fit_weights, pool[3][cur], _at(pool, e)):
+            if not from_vector(pt, fit_weights, pool[3][cur], _at(pool, e)):
                 # Rejected before its E-step: plain EM from theta_2.
                 _shrink(values, alpha, factor, step_min)
                 th0[:] = th2
@@ -230,7 +270,7 @@ def squarem_iterations(
                 phase = 0
             else:
                 if not _em_between(
-                    kind, model, X, rows, options, pool, e, e1, stats, scratch
+                    step, model, X, rows, options, pool, e, e1, stats, scratch
                 ):
                     return it, M_STEP_FAILED
                 if ll[0] >= values[LOG_LIKELIHOOD_1]:
@@ -243,9 +283,9 @@ def squarem_iterations(
             e1 = state[STABILISED]
             e2 = _free(cur, e1)
             alpha = values[ALPHA]
-            to_vector(kind, _at(pool, e1), fit_weights, th1)
+            to_vector(_at(pool, e1), fit_weights, th1)
             if not _em_between(
-                kind, model, X, rows, options, pool, e1, e2, stats, scratch
+                step, model, X, rows, options, pool, e1, e2, stats, scratch
             ):
                 return it, M_STEP_FAILED
             if ll[0] >= values[LOG_LIKELIHOOD_1]:
@@ -259,11 +299,11 @@ def squarem_iterations(
                 state[PHASE], state[KNOWN] = 0, 1
         if phase == 0:  # at theta_0, a new cycle (``Squarem._first``)
             if not state[KNOWN]:
-                to_vector(kind, _at(pool, cur), fit_weights, th0)
+                to_vector(_at(pool, cur), fit_weights, th0)
             state[KNOWN] = 0
             nxt = _free(cur, -1)
             if not _em_between(
-                kind, model, X, rows, options, pool, cur, nxt, stats, scratch
+                step, model, X, rows, options, pool, cur, nxt, stats, scratch
             ):
                 return it, M_STEP_FAILED
             record, source = 1, cur
@@ -271,12 +311,12 @@ def squarem_iterations(
         elif phase == 1:  # at theta_1, then the extrapolation (``_second``)
             p2 = _free(cur, -1)
             if not _em_between(
-                kind, model, X, rows, options, pool, cur, p2, stats, scratch
+                step, model, X, rows, options, pool, cur, p2, stats, scratch
             ):
                 return it, M_STEP_FAILED
             record, source = 1, cur
-            to_vector(kind, _at(pool, cur), fit_weights, th1)
-            to_vector(kind, _at(pool, p2), fit_weights, th2)
+            to_vector(_at(pool, cur), fit_weights, th1)
+            to_vector(_at(pool, p2), fit_weights, th2)
             for i in range(th0.shape[0]):
                 r[i] = th1[i] - th0[i]
                 v[i] = th2[i] - th1[i] - r[i]
@@ -312,3 +352,210 @@ def squarem_iterations(
         if record == 1 and abs(change) < tol:
             return it, CONVERGED
     return max_iter, RUNNING
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _squarem_full(
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    return _squarem_loop(
+        full_step,
+        matrix_to_vector,
+        matrix_from_vector,
+        model,
+        X,
+        rows,
+        options,
+        pool,
+        vectors,
+        weights,
+        scheme,
+        state,
+        values,
+        run,
+        stats,
+        kept,
+        bounds,
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _squarem_tied(
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    return _squarem_loop(
+        tied_step,
+        matrix_to_vector,
+        matrix_from_vector,
+        model,
+        X,
+        rows,
+        options,
+        pool,
+        vectors,
+        weights,
+        scheme,
+        state,
+        values,
+        run,
+        stats,
+        kept,
+        bounds,
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _squarem_diag(
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    return _squarem_loop(
+        diag_step,
+        diagonal_to_vector,
+        diagonal_from_vector,
+        model,
+        X,
+        rows,
+        options,
+        pool,
+        vectors,
+        weights,
+        scheme,
+        state,
+        values,
+        run,
+        stats,
+        kept,
+        bounds,
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _squarem_spherical(
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    return _squarem_loop(
+        spherical_step,
+        diagonal_to_vector,
+        diagonal_from_vector,
+        model,
+        X,
+        rows,
+        options,
+        pool,
+        vectors,
+        weights,
+        scheme,
+        state,
+        values,
+        run,
+        stats,
+        kept,
+        bounds,
+    )
+
+
+@njit(**IEEE_JIT_OPTIONS)
+def _squarem_model(
+    model,
+    X,
+    rows,
+    options,
+    pool,
+    vectors,
+    weights,
+    scheme,
+    state,
+    values,
+    run,
+    stats,
+    kept,
+    bounds,
+):
+    return _squarem_loop(
+        model_step,
+        matrix_to_vector,
+        matrix_from_vector,
+        model,
+        X,
+        rows,
+        options,
+        pool,
+        vectors,
+        weights,
+        scheme,
+        state,
+        values,
+        run,
+        stats,
+        kept,
+        bounds,
+    )
+
+
+#: ``squarem_iterations`` of each kind: one kernel per covariance type
+#: (each compiles its own type's E-step and M-step only), by kind.
+SQUAREM_LOOPS = (
+    _squarem_full,
+    _squarem_tied,
+    _squarem_diag,
+    _squarem_spherical,
+    _squarem_model,
+)
+
+
+def squarem_iterations(kind, *args):
+    """``SQUAREM_LOOPS[kind](*args)``: SQUAREM for the covariance type
+    ``kind`` (see ``_squarem_loop``)."""
+    return SQUAREM_LOOPS[kind](*args)

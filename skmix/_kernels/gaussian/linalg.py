@@ -185,22 +185,25 @@ def triangular_log_norm(prec_chol, log_weights, constant, out):
 def diagonal_log_norm(prec, d, log_weights, constant, out):
     """out[c] = log_weights[c] + log det U_c + constant for diagonal factors.
 
-    prec : (k, d) float64, the factors' diagonals (1 / sigma_ci), or (k, 1)
-        for spherical factors, whose log det is d log prec[c, 0].
-    d : the number of features. log_weights : (k,) float64. out : (k,)
-        float64, written. IEEE arithmetic; the logs of a row are summed in
-        ``np.add.reduce``'s order (``pairwise_total``).
+    prec : (k, d) float64, the factors' diagonals (1 / sigma_ci). d : the
+    number of features. log_weights : (k,) float64. out : (k,) float64,
+    written. IEEE arithmetic; the logs of a row are summed in
+    ``np.add.reduce``'s order (``pairwise_total``).
     """
     k, m = prec.shape
     logs = np.empty(m)
     for c in range(k):
-        if m == 1:
-            acc = d * math.log(prec[c, 0])
-        else:
-            for i in range(m):
-                logs[i] = math.log(prec[c, i])
-            acc = pairwise_total(logs)
-        out[c] = log_weights[c] + acc + constant
+        for i in range(m):
+            logs[i] = math.log(prec[c, i])
+        out[c] = log_weights[c] + pairwise_total(logs) + constant
+
+
+@njit(**STRICT_JIT_OPTIONS)
+def spherical_log_norm(prec, d, log_weights, constant, out):
+    """``diagonal_log_norm`` of spherical factors prec (k,) float64 (1 /
+    sigma_c): log det U_c = d log prec[c]."""
+    for c in range(prec.shape[0]):
+        out[c] = log_weights[c] + d * math.log(prec[c]) + constant
 
 
 @njit(**STRICT_JIT_OPTIONS)
