@@ -2,8 +2,9 @@
 
 :class:`CompiledLoops` runs ``skmix._kernels.gaussian.em_loop``'s plain EM
 and ``em_squarem``'s SQUAREM for a ``GaussianFamily`` (or a
-``GaussianModelFamily``): the parameters into the kernels' layout (one
-layout for every covariance type, see ``em_loop``) and back, the kernel
+``GaussianModelFamily``): the parameters into the arrays the kernels take
+(the family's shapes, the tied covariance a stack of one; see ``em_loop``)
+and back, the kernel
 called in stretches of about ``COMPILED_STRETCH_WORK`` multiply-adds, so
 that Ctrl-C (raised when control is back in Python) is not held up for
 long, and the outcome as a ``CompiledRun``. The families answer

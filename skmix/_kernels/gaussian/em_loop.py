@@ -63,12 +63,12 @@ def em_step(step, model, X, rows, point, new, options, stats, log_norm, counter)
     X : (n, d) float64, C-contiguous, one block of rows.
     rows : (sample_weight (n,), weighted), the weights read if ``weighted``.
     point, new : (means, covariances, precision factors, log-weights) in
-        the module's layout; ``new`` is written.
+        the module's arrays; ``new`` is written.
     options : (fit_weights, reg, constant, eps, M-step options): whether the
         log-weights are fitted (else copied), the regularisation, the
         log-normalisers' -d/2 log(2 pi), what is added to each
         responsibility sum, and the ten models' ``m_step_options``.
-    stats : the statistics in the module's layout, written.
+    stats : the statistics as the module keeps them, written.
     log_norm : (k,) float64 and counter : (1,) int64, scratch.
 
     Each step is the family's ``prepare`` (log normalisers, centre), its

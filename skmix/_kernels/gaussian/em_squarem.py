@@ -15,7 +15,7 @@ runs the whole EM run again in the engine, which rejects the point or
 raises or regularises as it does.
 
 Parameter sets live in a pool (arrays with a leading axis of
-``POOL_SETS``), in ``em_loop``'s layout; ``KEPT`` holds a copy of the point
+``POOL_SETS``), in ``em_loop``'s arrays; ``KEPT`` holds a copy of the point
 of the last accepted E-step, whose statistics are copied into ``kept``.
 """
 
@@ -54,8 +54,6 @@ PHASE, KNOWN, EXTRAPOLATING, CURRENT, STABILISED = range(5)
 STEP_MAX, ALPHA, LOG_LIKELIHOOD_1, LOWER_BOUND = range(4)
 #: ``vectors``' rows: theta_0, theta_1, theta_2, theta', r and v.
 THETA0, THETA1, THETA2, POINT, R, V = range(6)
-#: ``squarem``'s constants as the engine's (``acceleration``): STEP_FACTOR,
-#: STEP_MIN, PLAIN_STEP, EXTRAPOLATION_MIN_STEP, passed in ``scheme``.
 
 
 @njit(**IEEE_JIT_OPTIONS)
@@ -238,7 +236,7 @@ def _squarem_loop(
         ``values[LOWER_BOUND]`` the lower bound before the run.
     run : (weight, tol, max_iter): the rows' total weight, the stopping
         tolerance and the E-steps of this call.
-    stats, kept : statistics in ``em_loop``'s layout (scratch, and the last
+    stats, kept : statistics as ``em_loop`` keeps them (scratch, and the last
         accepted E-step's). bounds : (max_iter,), each E-step's lower bound.
 
     Returns ``(n_iter, status)``: the E-steps run (with ``M_STEP_FAILED``
