@@ -166,12 +166,9 @@ class CompiledLoops:
         while n_iter < max_iter and status == RUNNING:
             ran, status, last = plain_iterations(
                 self.kind,
-                self.model,
-                self.X,
-                self.rows,
+                (self.model, self.X, self.rows, options),
                 point,
                 other,
-                options,
                 (float(weight), bound, float(tol), min(stretch, max_iter - n_iter)),
                 stats,
                 bounds[n_iter:],
@@ -232,23 +229,18 @@ class CompiledLoops:
         bounds = np.empty(max_iter)
         n_iter, status = 0, RUNNING
         stretch = self._stretch(k)
+        scheme_floats = tuple(float(s) for s in scheme[1:])
         while n_iter < max_iter and status == RUNNING:
             ran, status = squarem_iterations(
                 self.kind,
-                self.model,
-                self.X,
-                self.rows,
-                options,
-                pool,
-                vectors,
-                (weights, weighted),
-                tuple(float(s) for s in scheme[1:]),
-                state,
-                values,
-                (float(weight), float(tol), min(stretch, max_iter - n_iter)),
-                stats,
-                kept,
-                bounds[n_iter:],
+                (self.model, self.X, self.rows, options),
+                (pool, vectors, (weights, weighted), scheme_floats, state, values),
+                (
+                    (float(weight), float(tol), min(stretch, max_iter - n_iter)),
+                    stats,
+                    kept,
+                    bounds[n_iter:],
+                ),
             )
             n_iter += ran
         if status == M_STEP_FAILED:

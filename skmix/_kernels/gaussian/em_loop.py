@@ -198,8 +198,9 @@ def model_step(model, X, rows, point, new, options, stats, log_norm, counter):
 
 
 @njit(inline="always", **IEEE_JIT_OPTIONS)
-def _plain_loop(step, model, X, rows, point, new, options, run, stats, bounds):
-    """Up to ``max_iter`` plain EM iterations (``em_step``).
+def _plain_loop(step, data, point, new, run, stats, bounds):
+    """Up to ``max_iter`` plain EM iterations (``em_step``; ``data`` =
+    (model, X, rows, options), as it takes them).
 
     ``point`` is the point the first E-step reads, ``new`` a set of arrays
     of the same shapes; the two sets swap at each iteration, so that the
@@ -216,6 +217,7 @@ def _plain_loop(step, model, X, rows, point, new, options, run, stats, bounds):
     parameters of the last M-step (0: ``point``, 1: ``new``); the other set
     then holds the point of the last counted E-step.
     """
+    model, X, rows, options = data
     weight, lower_bound, tol, max_iter = run
     log_norm = np.empty(point[0].shape[0])
     counter = np.zeros(1, dtype=np.int64)
@@ -240,38 +242,28 @@ def _plain_loop(step, model, X, rows, point, new, options, run, stats, bounds):
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _plain_full(model, X, rows, point, new, options, run, stats, bounds):
-    return _plain_loop(
-        full_step, model, X, rows, point, new, options, run, stats, bounds
-    )
+def _plain_full(data, point, new, run, stats, bounds):
+    return _plain_loop(full_step, data, point, new, run, stats, bounds)
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _plain_tied(model, X, rows, point, new, options, run, stats, bounds):
-    return _plain_loop(
-        tied_step, model, X, rows, point, new, options, run, stats, bounds
-    )
+def _plain_tied(data, point, new, run, stats, bounds):
+    return _plain_loop(tied_step, data, point, new, run, stats, bounds)
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _plain_diag(model, X, rows, point, new, options, run, stats, bounds):
-    return _plain_loop(
-        diag_step, model, X, rows, point, new, options, run, stats, bounds
-    )
+def _plain_diag(data, point, new, run, stats, bounds):
+    return _plain_loop(diag_step, data, point, new, run, stats, bounds)
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _plain_spherical(model, X, rows, point, new, options, run, stats, bounds):
-    return _plain_loop(
-        spherical_step, model, X, rows, point, new, options, run, stats, bounds
-    )
+def _plain_spherical(data, point, new, run, stats, bounds):
+    return _plain_loop(spherical_step, data, point, new, run, stats, bounds)
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _plain_model(model, X, rows, point, new, options, run, stats, bounds):
-    return _plain_loop(
-        model_step, model, X, rows, point, new, options, run, stats, bounds
-    )
+def _plain_model(data, point, new, run, stats, bounds):
+    return _plain_loop(model_step, data, point, new, run, stats, bounds)
 
 
 #: ``plain_iterations`` of each kind: one kernel per covariance type (each

@@ -199,30 +199,13 @@ def _shrink(values, alpha, factor, step_min):
 
 
 @njit(inline="always", **IEEE_JIT_OPTIONS)
-def _squarem_loop(
-    step,
-    to_vector,
-    from_vector,
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    coordinate_weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_loop(step, to_vector, from_vector, data, cycle, record):
     """Up to ``max_iter`` E-steps of SQUAREM, from where ``state`` says.
 
-    step, model, X, rows, options : as ``em_step``'s.
-    to_vector, from_vector : the coordinate maps of the covariance type
-        (``matrix_to_vector``...).
+    step : as ``em_step``'s; to_vector, from_vector : the coordinate maps
+        of the covariance type (``matrix_to_vector``...).
+    data : (model, X, rows, options), as ``em_step`` takes them.
+    cycle : (pool, vectors, coordinate_weights, scheme, state, values):
     pool : (means, covariances, factors, log-weights), each with a leading
         axis of ``POOL_SETS`` sets; the set ``state[CURRENT]`` is the point
         to continue from (at the start, the run's first point).
@@ -234,6 +217,7 @@ def _squarem_loop(
         and written; at the start of a run: phase 0, nothing known, not
         extrapolating, ``values[STEP_MAX]`` the initial bound and
         ``values[LOWER_BOUND]`` the lower bound before the run.
+    record : (run, stats, kept, bounds):
     run : (weight, tol, max_iter): the rows' total weight, the stopping
         tolerance and the E-steps of this call.
     stats, kept : statistics as ``em_loop`` keeps them (scratch, and the last
@@ -242,6 +226,9 @@ def _squarem_loop(
     Returns ``(n_iter, status)``: the E-steps run (with ``M_STEP_FAILED``
     the state is spent: the caller starts the run again in the engine).
     """
+    model, X, rows, options = data
+    pool, vectors, coordinate_weights, scheme, state, values = cycle
+    run, stats, kept, bounds = record
     weight, tol, max_iter = run
     factor, step_min, plain_step, min_step = scheme
     fit_weights = options[0]
@@ -353,192 +340,37 @@ def _squarem_loop(
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _squarem_full(
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_full(data, cycle, record):
     return _squarem_loop(
-        full_step,
-        matrix_to_vector,
-        matrix_from_vector,
-        model,
-        X,
-        rows,
-        options,
-        pool,
-        vectors,
-        weights,
-        scheme,
-        state,
-        values,
-        run,
-        stats,
-        kept,
-        bounds,
+        full_step, matrix_to_vector, matrix_from_vector, data, cycle, record
     )
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _squarem_tied(
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_tied(data, cycle, record):
     return _squarem_loop(
-        tied_step,
-        matrix_to_vector,
-        matrix_from_vector,
-        model,
-        X,
-        rows,
-        options,
-        pool,
-        vectors,
-        weights,
-        scheme,
-        state,
-        values,
-        run,
-        stats,
-        kept,
-        bounds,
+        tied_step, matrix_to_vector, matrix_from_vector, data, cycle, record
     )
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _squarem_diag(
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_diag(data, cycle, record):
     return _squarem_loop(
-        diag_step,
-        diagonal_to_vector,
-        diagonal_from_vector,
-        model,
-        X,
-        rows,
-        options,
-        pool,
-        vectors,
-        weights,
-        scheme,
-        state,
-        values,
-        run,
-        stats,
-        kept,
-        bounds,
+        diag_step, diagonal_to_vector, diagonal_from_vector, data, cycle, record
     )
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _squarem_spherical(
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_spherical(data, cycle, record):
     return _squarem_loop(
-        spherical_step,
-        diagonal_to_vector,
-        diagonal_from_vector,
-        model,
-        X,
-        rows,
-        options,
-        pool,
-        vectors,
-        weights,
-        scheme,
-        state,
-        values,
-        run,
-        stats,
-        kept,
-        bounds,
+        spherical_step, diagonal_to_vector, diagonal_from_vector, data, cycle, record
     )
 
 
 @njit(**IEEE_JIT_OPTIONS)
-def _squarem_model(
-    model,
-    X,
-    rows,
-    options,
-    pool,
-    vectors,
-    weights,
-    scheme,
-    state,
-    values,
-    run,
-    stats,
-    kept,
-    bounds,
-):
+def _squarem_model(data, cycle, record):
     return _squarem_loop(
-        model_step,
-        matrix_to_vector,
-        matrix_from_vector,
-        model,
-        X,
-        rows,
-        options,
-        pool,
-        vectors,
-        weights,
-        scheme,
-        state,
-        values,
-        run,
-        stats,
-        kept,
-        bounds,
+        model_step, matrix_to_vector, matrix_from_vector, data, cycle, record
     )
 
 
