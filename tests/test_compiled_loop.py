@@ -395,16 +395,18 @@ def test_a_row_beyond_every_density_raises_the_engines_error(faithful, engine_lo
     assert errors[0] == errors[1]
 
 
-def test_fixed_weights_equal_the_engines_loop(faithful, engine_loop):
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+@pytest.mark.parametrize("model", ["VEE", "full", "spherical"])
+def test_fixed_weights_equal_the_engines_loop(faithful, engine_loop, model, accelerate):
     """``fit_weights=False`` keeps the mixing weights, in both loops alike."""
-    family, params, log_weights = _start(faithful, "VEE")
+    family, params, log_weights = _start(faithful, model)
     runs = []
     for engine in (False, True):
         engine_loop(engine)
         runs.append(
             run_em(
                 family, faithful, None, params, log_weights, tol=1e-9, max_iter=40,
-                fit_weights=False,
+                fit_weights=False, accelerate=accelerate,
             )
         )  # fmt: skip
     fast, slow = runs
@@ -446,3 +448,35 @@ def test_rejected_extrapolations_equal_the_engines_cycle(
             fits.append(_fitted(GaussianMixtureEM(4, **options).fit(faithful)))
     assert len(shrunk) >= 5  # the engine's cycle rejected that often
     _assert_same(*fits)
+
+
+@pytest.mark.parametrize("accelerate", [None, "squarem"])
+@pytest.mark.parametrize("model", ["full", "tied", "diag", "spherical", "VVE"])
+def test_edge_cases_equal_the_engines_loop(faithful, engine_loop, model, accelerate):
+    """One component, one feature, rows of weight 0, float32 rows and a
+    warm start: the same fits as the engine's loop, to the last bit."""
+    weights = np.random.default_rng(0).uniform(0.0, 2.0, size=faithful.shape[0])
+    weights[::5] = 0.0
+    cases = [
+        (1, faithful, None, False),
+        (3, faithful[:, :1].copy(), None, False),
+        (3, faithful, weights, False),
+        (3, faithful.astype(np.float32), None, False),
+        (3, faithful, None, True),
+    ]
+    for k, X, sample_weight, warm in cases:
+        fits = []
+        for engine in (False, True):
+            if engine:
+                engine_loop(True)
+            gm = GaussianMixtureEM(k, covariance_type=model, random_state=0)
+            gm.set_params(tol=1e-10, max_iter=300, accelerate=accelerate)
+            gm.set_params(validation_fraction=0.0, warm_start=warm)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gm.fit(X, sample_weight=sample_weight)
+                if warm:  # a second fit continues from the first
+                    gm.set_params(max_iter=50).fit(X, sample_weight=sample_weight)
+            fits.append(_fitted(gm))
+        engine_loop(False)
+        _assert_same(*fits)
