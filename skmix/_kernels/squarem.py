@@ -50,7 +50,12 @@ def step_length(r, v, weights, weighted, step_min, step_max):
 def log_softmax(raw, out):
     """out = raw - log(sum(exp(raw))), the log-weights of unconstrained
     coordinates ``raw`` (k,) float64 (shifted by their largest entry, so
-    that the exponentials do not overflow). ``out`` (k,) is written."""
+    that the exponentials do not overflow). ``out`` (k,) is written.
+
+    Not ``rows.log_sum_exp_rows``: that kernel allows fast-math
+    reassociation, so its sum may round otherwise once linked into a
+    compiled loop, where the engine's cycle and the loop must agree to the
+    bit."""
     top = raw[0]
     for i in range(1, raw.shape[0]):
         if raw[i] > top or top != top:

@@ -27,7 +27,7 @@ from .._kernels.squarem import diagonal_factors, log_entries
 from ._base import MixtureFamily, Runner, kernel_weights
 from .covariance_models import SKLEARN_MODELS
 from .degeneracy import data_scale, gaussian_degeneracies
-from .gaussian_loops import LOOP_KINDS, NO_OPTIONS, CompiledLoops
+from .gaussian_loops import LOOP_KINDS, NO_OPTIONS, CompiledLoops, LoopSpec
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -608,13 +608,12 @@ class GaussianFamily(MixtureFamily):
         if not CompiledLoops.claims(X, params, shape):
             return None
         X = np.ascontiguousarray(X, dtype=np.float64)
-        return CompiledLoops(self, X, sample_weight, self._loop(), self.reg_covar)
+        return CompiledLoops(self, X, sample_weight, self._loop())
 
     def _loop(self):
-        """(kind, model, M-step options, inner iterations) of the compiled
-        loops (``CompiledLoops``)."""
+        """What the compiled loops run (``LoopSpec``)."""
         tied = self.covariance_type == "tied"
-        return (LOOP_KINDS[self.covariance_type], (0, tied), NO_OPTIONS, 1)
+        return LoopSpec(LOOP_KINDS[self.covariance_type], (0, tied), NO_OPTIONS, 1)
 
     def compiled_iterations(self, X, sample_weight, params):
         """Plain EM in compiled code (``gaussian_loops``) on rows that make

@@ -13,6 +13,8 @@ long, and the outcome as a ``CompiledRun``. The families answer
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._config import CLAIM_ROWS, COMPILED_STRETCH_WORK, RESP_EPS
@@ -30,6 +32,20 @@ from .._kernels.gaussian.em_loop import (
 )
 from .._kernels.gaussian.em_squarem import squarem_iterations
 from ._base import CompiledRun, kernel_weights
+
+
+class LoopSpec(NamedTuple):
+    """What the loops of a family run: ``em_loop``'s ``kind`` and
+    ``model`` (for the ten models, the model's code and whether
+    ``eigen_m_step`` fits it; for 'full' and 'tied', (0, tied)), the ten
+    models' ``m_step_options`` (else ``NO_OPTIONS``), and the inner
+    iterations an M-step may run (which size the stretches)."""
+
+    kind: int
+    model: tuple
+    m_step_options: tuple
+    inner_iterations: int
+
 
 #: ``em_loop``'s kind of each of scikit-learn's covariance types.
 LOOP_KINDS = {"full": FULL, "tied": TIED, "diag": DIAG, "spherical": SPHERICAL}
@@ -57,25 +73,24 @@ class CompiledLoops:
     ----------
     family : GaussianFamily
         The family (its ``prepare`` gives the runs' ``prepared``, its
-        ``_empty_stats`` the statistics' shapes).
+        ``_empty_stats`` the statistics' shapes, its ``to_unconstrained``
+        the number of SQUAREM's coordinates, its ``reg_covar`` the
+        regularisation the M-steps add).
     X : ndarray of shape (n, d)
         float64 C-contiguous rows, ``CLAIM_ROWS`` at most.
     sample_weight : ndarray of shape (n,) or None
-    loop : tuple
-        (kind, model, M-step options, inner iterations): ``em_loop``'s kind
-        and model, the ten models' M-step options, and the inner iterations
-        an M-step may run (which size the stretches).
-    reg : float
-        The regularisation the M-steps add.
+    loop : LoopSpec
+        What the loops run.
     """
 
-    def __init__(self, family, X, sample_weight, loop, reg):
+    def __init__(self, family, X, sample_weight, loop):
         self.family, self.X = family, X
         self.rows = kernel_weights(sample_weight)
-        self.kind, self.model, self.m_step_options, inner = loop
-        self.reg = float(reg)
+        self.kind, self.model = loop.kind, loop.model
+        self.m_step_options = loop.m_step_options
+        self.reg = float(family.reg_covar)
         n, d = X.shape
-        self.work = n * d * d + d**3 * max(inner, 1)
+        self.work = n * d * d + d**3 * max(loop.inner_iterations, 1)
 
     @staticmethod
     def claims(X, params, covariance_shape):
@@ -211,10 +226,8 @@ class CompiledLoops:
             np.empty((sets, k)),
         )
         self._layout(params, log_weights, tuple(a[0] for a in pool))
-        n_coordinates = (
-            (k if fit_weights else 0) + k * d + self._n_factor_coordinates(k, d)
-        )
-        vectors = np.zeros((6, n_coordinates))
+        own = self.family.to_unconstrained(params).size
+        vectors = np.zeros((6, (k if fit_weights else 0) + own))
         weighted = coordinate_weights is not None
         weights = (
             np.ascontiguousarray(coordinate_weights, dtype=np.float64)
@@ -269,9 +282,3 @@ class CompiledLoops:
             else self.family.prepare(*self._params(read, params_type)),
             status == M_STEP_FAILED,
         )
-
-    def _n_factor_coordinates(self, k, d):
-        shape = layout_shape(self.kind, k, d)
-        if self.kind in (DIAG, SPHERICAL):
-            return int(np.prod(shape))
-        return shape[0] * d * (d + 1) // 2

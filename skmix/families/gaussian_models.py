@@ -25,6 +25,7 @@ from .covariance_models import (
     n_covariance_parameters,
 )
 from .gaussian import GaussianFamily, GaussianParams
+from .gaussian_loops import LoopSpec
 
 #: The models this family fits (mclust's, less scikit-learn's four).
 EXTRA_MODELS = tuple(m for m in MODELS if m not in SKLEARN_MODELS.values())
@@ -81,7 +82,7 @@ class GaussianModelFamily(GaussianFamily):
         inner iterations (of k d^3 each) size the loops' stretches."""
         options = m_step_options(self.reg_covar, self.inner_max_iter)
         model = (MODEL_CODES.index(self.model), self.model in EIGEN_MODELS)
-        return (MODEL, model, options, max(options[2], options[3]))
+        return LoopSpec(MODEL, model, options, max(options[2], options[3]))
 
     def mclust_model(self):
         return self.model
