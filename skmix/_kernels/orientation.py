@@ -16,10 +16,16 @@ columns (p, q) of D is rotated by the angle that minimises F along that
 rotation (a one-dimensional safeguarded Newton search from angle 0), and the
 rotated scatters B_k = D^T W_k D are updated in place, as in Jacobi's
 eigenvalue method (for one component, F is minimised by the eigenvectors of
-W_1, and the sweeps are Jacobi's). Every accepted rotation lowers F, so the
-sweeps never lower the likelihood; they converge in a few tens of sweeps
-where the MM algorithms of Browne & McNicholas (2014) that mclust runs take
-thousands of iterations.
+W_1, and the sweeps are Jacobi's). Every rotation lowers F, so the sweeps
+never lower the likelihood; they converge in a few tens of sweeps where the
+MM algorithms of Browne & McNicholas (2014) that mclust runs take thousands
+of iterations.
+
+A pair's search is most of a sweep's cost, so it evaluates F as little as
+it can: at angle 0 from the diagonal's logarithms the sweep keeps (no
+trigonometry; for VVE no logarithm either), along the rotation with one
+sine and one cosine, and a last Newton step below ``_LAST_STEP`` not at
+all (see doc/performance.rst, "Orientation sweeps").
 """
 
 import math
@@ -41,10 +47,14 @@ _ROUNDING = 16.0 * np.finfo(np.float64).eps
 #: Sweeps without a smaller largest angle after which the angles are taken
 #: to be rounding noise (they no longer shrink) and the sweeps stop.
 _PLATEAU_SWEEPS = 5
+#: Newton steps (F'' > 0) below this angle are taken without evaluating F
+#: there: F changes by -F'^2 / 2F'' up to a relative O(step), so the step
+#: lowers F, and it is the search's last (the next is about its square).
+_LAST_STEP = 1e-5
 
 
 @njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
+def _pair_objective(theta, a0, b0, w, weights, log_rest, top, d, equal_volume):
     """F along the rotation of one pair by ``theta``, with its first two
     derivatives, up to terms that do not depend on ``theta``.
 
@@ -52,24 +62,21 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
     + c^2 b0 are the pair's rotated diagonal entries (c, s = cos, sin theta);
     t_k = log a_k + log b_k. VVE: F = sum_k n_k t_k. EVE: F = log sum_k
     exp(log_rest_k + t_k / d), ``log_rest_k`` the other columns' share of
-    log g_k. Returns (F, F', F'', the size of F's terms, which bounds its
-    rounding error over eps), or F = inf outside the positive cone.
+    log g_k, each term shifted by ``top`` (``_pair_top``). Returns (F, F',
+    F'', the size of F's terms, which bounds its rounding error over eps),
+    or F = inf outside the positive cone.
     """
     c = math.cos(theta)
     s = math.sin(theta)
-    c2 = math.cos(2.0 * theta)
-    s2 = math.sin(2.0 * theta)
+    # cos 2 theta and sin 2 theta from c and s: two fewer calls of libm,
+    # to rounding of the angles a pair turns by (at most pi / 4).
+    c2 = c * c - s * s
+    s2 = 2.0 * s * c
     f = 0.0
     f1 = 0.0
     f2 = 0.0
     size = 0.0
     k = a0.shape[0]
-    # a b <= ((a0 + b0) / 2)^2 for every theta: shifting the exponents by
-    # their bound keeps every exp(...) of the EVE sum at most 1.
-    top = -np.inf
-    if equal_volume:
-        for m in range(k):
-            top = max(top, log_rest[m] + 2.0 * math.log(0.5 * (a0[m] + b0[m])) / d)
     for m in range(k):
         a = c * c * a0[m] + 2.0 * c * s * w[m] + s * s * b0[m]
         b = s * s * a0[m] - 2.0 * c * s * w[m] + c * c * b0[m]
@@ -79,19 +86,68 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
         dda = 2.0 * (b0[m] - a0[m]) * c2 - 4.0 * w[m] * s2  # a'' = -b''
         log_a = math.log(a)
         log_b = math.log(b)
-        t = log_a + log_b
-        t1 = da / a - da / b
-        t2 = dda / a - (da / a) ** 2 - dda / b - (da / b) ** 2
-        if equal_volume:
-            u = math.exp(log_rest[m] - top + t / d)
-            f += u
-            f1 += u * t1 / d
-            f2 += u * (t2 / d + (t1 / d) ** 2)
-        else:
-            f += weights[m] * t
-            f1 += weights[m] * t1
-            f2 += weights[m] * t2
-            size += weights[m] * (abs(log_a) + abs(log_b))
+        f, f1, f2, size = _pair_terms(
+            f,
+            f1,
+            f2,
+            size,
+            m,
+            log_a,
+            log_b,
+            a,
+            b,
+            da,
+            dda,
+            weights,
+            log_rest,
+            top,
+            d,
+            equal_volume,
+        )
+    return _pair_total(f, f1, f2, size, top, equal_volume)
+
+
+@njit(cache=CACHE_KERNELS, nogil=True)
+def _pair_terms(
+    f,
+    f1,
+    f2,
+    size,
+    m,
+    log_a,
+    log_b,
+    a,
+    b,
+    da,
+    dda,
+    weights,
+    log_rest,
+    top,
+    d,
+    equal_volume,
+):
+    """Add component m's terms of F, F', F'' and of F's size (see
+    ``_pair_objective``)."""
+    t = log_a + log_b
+    t1 = da / a - da / b
+    t2 = dda / a - (da / a) ** 2 - dda / b - (da / b) ** 2
+    if equal_volume:
+        u = math.exp(log_rest[m] - top + t / d)
+        f += u
+        f1 += u * t1 / d
+        f2 += u * (t2 / d + (t1 / d) ** 2)
+    else:
+        f += weights[m] * t
+        f1 += weights[m] * t1
+        f2 += weights[m] * t2
+        size += weights[m] * (abs(log_a) + abs(log_b))
+    return f, f1, f2, size
+
+
+@njit(cache=CACHE_KERNELS, nogil=True)
+def _pair_total(f, f1, f2, size, top, equal_volume):
+    """(F, F', F'', size) from the sums of ``_pair_terms`` (EVE: the log of
+    the shifted sum and its derivatives)."""
     if equal_volume:
         f1 /= f
         f2 = f2 / f - f1 * f1
@@ -101,14 +157,63 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, d, equal_volume):
 
 
 @njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
+def _pair_at_zero(a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume):
+    """``_pair_objective`` at theta = 0, where a_k = a0, b_k = b0 and their
+    logarithms are known: no trigonometry, and for VVE no logarithm."""
+    f = 0.0
+    f1 = 0.0
+    f2 = 0.0
+    size = 0.0
+    for m in range(a0.shape[0]):
+        if not (a0[m] > 0.0 and b0[m] > 0.0):
+            return np.inf, 0.0, 0.0, 0.0
+        da = 2.0 * w[m]
+        dda = 2.0 * (b0[m] - a0[m])
+        f, f1, f2, size = _pair_terms(
+            f,
+            f1,
+            f2,
+            size,
+            m,
+            log_a0[m],
+            log_b0[m],
+            a0[m],
+            b0[m],
+            da,
+            dda,
+            weights,
+            log_rest,
+            top,
+            d,
+            equal_volume,
+        )
+    return _pair_total(f, f1, f2, size, top, equal_volume)
+
+
+@njit(cache=CACHE_KERNELS, nogil=True)
+def _pair_top(a0, b0, log_rest, d, equal_volume):
+    """EVE's shift of F's exponents for one pair: a b <= ((a0 + b0) / 2)^2
+    for every theta, so that with it every exp(...) of the sum is at most 1
+    along the whole rotation (0 for VVE)."""
+    top = -np.inf if equal_volume else 0.0
+    if equal_volume:
+        for m in range(a0.shape[0]):
+            top = max(top, log_rest[m] + 2.0 * math.log(0.5 * (a0[m] + b0[m])) / d)
+    return top
+
+
+@njit(cache=CACHE_KERNELS, nogil=True)
+def _pair_angle(a0, b0, w, log_a0, log_b0, weights, log_rest, d, equal_volume):
     """The rotation angle of one pair, in [-pi/4, pi/4], that a safeguarded
     Newton search from 0 reaches. A step is taken if it lowers F, or if F
     changes by no more than rounding while |F'| falls: near the minimum,
-    F cannot tell angles of ~sqrt(eps) apart, but F' can."""
+    F cannot tell angles of ~sqrt(eps) apart, but F' can. A Newton step
+    below ``_LAST_STEP`` ends the search unevaluated. ``log_a0`` and
+    ``log_b0`` are the logarithms of a0 and b0 (the sweep keeps them)."""
     theta = 0.0
-    f, f1, f2, size = _pair_objective(
-        0.0, a0, b0, w, weights, log_rest, d, equal_volume
+    top = _pair_top(a0, b0, log_rest, d, equal_volume)
+    f, f1, f2, size = _pair_at_zero(
+        a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume
     )
     for _ in range(_PAIR_NEWTON_STEPS):
         if f1 == 0.0:
@@ -118,13 +223,18 @@ def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
         else:
             step = -math.copysign(math.pi / 8.0, f1)
         step = min(max(step, -math.pi / 4.0 - theta), math.pi / 4.0 - theta)
+        if abs(step) <= _SMALLEST_STEP:
+            break  # no angle this small moves F or F' measurably
+        if f2 > 0.0 and abs(step) <= _LAST_STEP:
+            theta += step  # F's change: -F'^2 / 2F'' (1 + O(step))
+            break
         noise = _ROUNDING * (abs(f) + size)
         accepted = False
         for _ in range(_PAIR_HALVINGS):
             if abs(step) <= _SMALLEST_STEP:
-                break  # no angle this small moves F or F' measurably
+                break  # halved below any angle that moves F
             fn, f1n, f2n, size_n = _pair_objective(
-                theta + step, a0, b0, w, weights, log_rest, d, equal_volume
+                theta + step, a0, b0, w, weights, log_rest, top, d, equal_volume
             )
             if fn < f or (fn <= f + noise and abs(f1n) < abs(f1)):
                 accepted = True
@@ -134,8 +244,6 @@ def _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume):
             break
         theta += step
         f, f1, f2, size = fn, f1n, f2n, size_n
-        if abs(step) <= _SMALLEST_STEP:
-            break
     return theta
 
 
@@ -231,6 +339,8 @@ def common_orientation(
     a0 = np.empty(k)
     b0 = np.empty(k)
     w = np.empty(k)
+    log_a0 = np.empty(k)
+    log_b0 = np.empty(k)
     smallest = np.inf
     since_smallest = 0
     for sweep in range(1, max_sweeps + 1):
@@ -243,7 +353,11 @@ def common_orientation(
                     w[m] = rotated[m, p, q]
                     rest = log_sums[m] - log_diag[m, p] - log_diag[m, q]
                     log_rest[m] = rest / d
-                theta = _pair_angle(a0, b0, w, weights, log_rest, d, equal_volume)
+                    log_a0[m] = log_diag[m, p]
+                    log_b0[m] = log_diag[m, q]
+                theta = _pair_angle(
+                    a0, b0, w, log_a0, log_b0, weights, log_rest, d, equal_volume
+                )
                 if theta == 0.0:
                     continue
                 _rotate_pair(rotated, orientation, p, q, theta)
