@@ -12,6 +12,7 @@ mclust reports ``-BIC``).
 from __future__ import annotations
 
 import copy
+import os
 import time
 import warnings
 from numbers import Integral
@@ -34,6 +35,7 @@ from ._base import (
     SharedValues,
     failure_reason,
     hc_labels,
+    is_dask,
     one_openmp_thread,
 )
 from ._config import FINAL_TOL_FACTOR
@@ -663,7 +665,7 @@ def select_model(
         (and ``covariance_type``) set; their other parameters (``tol``,
         ``reg_covar``, ``random_state``, ...) are kept.
     X : array-like of shape (n_samples, n_features)
-        The data (as the estimators take it).
+        The data, as the estimators take it (Dask's: :doc:`/user_guide/dask`).
     y : Ignored
         Not used, present for API consistency by convention.
     n_components : int or iterable of int, default=range(1, 10)
@@ -717,14 +719,48 @@ def select_model(
     """
     _check_options(criterion, n_jobs)
     templates, ks = _as_templates(estimator), _check_n_components(n_components)
-    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    started = time.perf_counter()
+    X, w, started = _in_memory(X), _in_memory(sample_weight), time.perf_counter()
+    w = None if w is None else np.asarray(w, np.float64)
     args = (templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose)
     rows, estimators = _search(*args)
     best_index = _best_index(rows, criterion)
     if verbose:
         print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
     return ModelSelection(_table(rows), best_index, estimators, criterion)
+
+
+def _in_memory(data):
+    """``data`` itself, or a Dask collection computed into memory (a NumPy
+    array or a pandas frame): every candidate's starts and hierarchical
+    clustering read all rows many times, as mclust's search does, so the
+    search holds them (each fit would otherwise read the blocks once per EM
+    iteration). Raises a ValueError, before computing anything, if the
+    array would not fit in the memory available now."""
+    if data is None or not is_dask(data):
+        return data
+    try:
+        size = float(data.nbytes)  # NaN with unknown chunk sizes
+    except (AttributeError, NotImplementedError):  # a frame does not say
+        size = np.nan
+    available = _available_memory()
+    if np.isfinite(size) and available is not None and size > available:
+        raise ValueError(
+            f"select_model holds the rows in memory, and this Dask array takes "
+            f"{size / 2**30:.3g} GiB, more than the {available / 2**30:.3g} GiB "
+            "available. Search a random subsample that fits (for example "
+            "X[rows].compute() for sorted random row indices `rows`), then fit "
+            "the chosen estimator (search.best_estimator_) on the Dask array."
+        )
+    return data.compute()
+
+
+def _available_memory():
+    """Bytes of physical memory available now, or None where the system
+    does not say (``os.sysconf`` exists on POSIX systems only)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _best_index(rows, criterion):
