@@ -12,10 +12,8 @@ mclust reports ``-BIC``).
 from __future__ import annotations
 
 import copy
-import os
 import time
 import warnings
-from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -35,10 +33,16 @@ from ._base import (
     SharedValues,
     failure_reason,
     hc_labels,
-    is_dask,
     one_openmp_thread,
 )
 from ._config import FINAL_TOL_FACTOR
+from ._selection_input import (
+    as_templates,
+    check_data,
+    check_n_components,
+    check_options,
+    in_memory,
+)
 from .families.covariance_models import ITERATIVE_MODELS, SKLEARN_MODELS, check_model
 from .families.degeneracy import data_scale, singular_components
 from .gaussian import GaussianMixtureEM
@@ -99,7 +103,6 @@ MCLUST_TRANSFORMATION = "SVD"
 #: doc/performance.rst, "SEARCH_MAX_ITER").
 SEARCH_MAX_ITER = 1000
 
-CRITERIA = ("bic", "aic", "icl")
 
 #: The table's columns, in order, with their NumPy types (the structured
 #: array's when pandas is missing).
@@ -187,45 +190,6 @@ def has_singular_component(model, X) -> bool:
     return bool(len(components))
 
 
-def _check_criterion(criterion):
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}.")
-
-
-def _as_templates(estimator):
-    templates = list(estimator) if isinstance(estimator, (list, tuple)) else [estimator]
-    if not templates:
-        raise ValueError("select_model needs at least one estimator.")
-    for template in templates:
-        if not (hasattr(template, "fit") and hasattr(template, "get_params")):
-            raise TypeError(
-                f"select_model takes skmix estimators (or a list of them), got "
-                f"{type(template).__name__}."
-            )
-    return templates
-
-
-def _check_options(criterion, n_jobs):
-    _check_criterion(criterion)
-    if n_jobs is None or (
-        isinstance(n_jobs, Integral) and not isinstance(n_jobs, bool) and n_jobs != 0
-    ):
-        return
-    raise ValueError(
-        f"n_jobs must be None or a nonzero integer (-1: all CPUs), got {n_jobs!r}."
-    )
-
-
-def _check_n_components(n_components):
-    values = [n_components] if isinstance(n_components, Integral) else n_components
-    values = [int(k) for k in values]
-    if not values or min(values) < 1:
-        raise ValueError(
-            f"n_components must be positive integers, got {n_components!r}."
-        )
-    return values
-
-
 def _covariance_types(template, covariance_types):
     """The covariance types searched for one template (``[None]`` when the
     estimator has none)."""
@@ -241,7 +205,10 @@ def _covariance_types(template, covariance_types):
         return list(MCLUST_MODELS)
     if isinstance(covariance_types, str):
         covariance_types = [covariance_types]
-    return list(covariance_types)
+    covariance_types = list(covariance_types)
+    for covariance_type in covariance_types:
+        check_model(covariance_type)  # an unknown name raises here
+    return covariance_types
 
 
 def _candidates(templates, n_components, covariance_types):
@@ -376,6 +343,13 @@ def _gaussian_fits(template, k, covariance_type, partitions, X, w):
     estimator._search_shared = partitions.shared
     try:
         estimator._start_partitions = partitions.of(k)
+        if not estimator._start_partitions:
+            raise ValueError(
+                f"No starting partition into {k} groups: the hierarchical "
+                f"clustering and k-means found fewer than {k} groups of rows (the "
+                f"rows take fewer than {k} distinct values, or differ by less "
+                "than double precision resolves)."
+            )
         estimator._runoff = Runoff(
             SEARCH_RUNOFF, partitions.mclust_start(k), SEARCH_MAX_ITER
         )
@@ -691,9 +665,8 @@ def select_model(
         Row weights, passed to every fit; n in BIC is their sum.
     n_jobs : int, default=None
         Processes fitting the candidates (joblib's: None is 1 outside a
-        :func:`joblib.parallel_config` context, -1 every CPU); the results
-        do not depend on it. Their start costs seconds once per session.
-        The estimators' own ``n_jobs`` (threads) multiplies with it.
+        :func:`joblib.parallel_config` context, -1 every CPU), each running the
+        estimators' own ``n_jobs`` threads; results do not depend on it.
     verbose : int, default=0
         1: a line per candidate with its criteria and its time.
 
@@ -705,7 +678,8 @@ def select_model(
     Raises
     ------
     ValueError
-        If every candidate failed or is degenerate.
+        If every candidate failed or is degenerate, or before any fit for
+        data an estimator's fit refuses (with that fit's message).
 
     Examples
     --------
@@ -717,50 +691,16 @@ def select_model(
     >>> best.n_components, best.covariance_type
     (3, 'tied')
     """
-    _check_options(criterion, n_jobs)
-    templates, ks = _as_templates(estimator), _check_n_components(n_components)
-    X, w, started = _in_memory(X), _in_memory(sample_weight), time.perf_counter()
-    w = None if w is None else np.asarray(w, np.float64)
+    check_options(criterion, n_jobs, n_init, hc_start)
+    templates, ks = as_templates(estimator), check_n_components(n_components)
+    X, w, started = in_memory(X), in_memory(sample_weight), time.perf_counter()
+    w = check_data(templates, X, w, n_init)
     args = (templates, ks, covariance_types, n_init, hc_start, X, w, n_jobs, verbose)
     rows, estimators = _search(*args)
     best_index = _best_index(rows, criterion)
     if verbose:
         print(f"Searched {len(rows)} in {time.perf_counter() - started:.2f} s")
     return ModelSelection(_table(rows), best_index, estimators, criterion)
-
-
-def _in_memory(data):
-    """``data`` itself, or a Dask collection computed into memory (a NumPy
-    array or a pandas frame): every candidate's starts and hierarchical
-    clustering read all rows many times, as mclust's search does, so the
-    search holds them (each fit would otherwise read the blocks once per EM
-    iteration). Raises a ValueError, before computing anything, if the
-    array would not fit in the memory available now."""
-    if data is None or not is_dask(data):
-        return data
-    try:
-        size = float(data.nbytes)  # NaN with unknown chunk sizes
-    except (AttributeError, NotImplementedError):  # a frame does not say
-        size = np.nan
-    available = _available_memory()
-    if np.isfinite(size) and available is not None and size > available:
-        raise ValueError(
-            f"select_model holds the rows in memory, and this Dask array takes "
-            f"{size / 2**30:.3g} GiB, more than the {available / 2**30:.3g} GiB "
-            "available. Search a random subsample that fits (for example "
-            "X[rows].compute() for sorted random row indices `rows`), then fit "
-            "the chosen estimator (search.best_estimator_) on the Dask array."
-        )
-    return data.compute()
-
-
-def _available_memory():
-    """Bytes of physical memory available now, or None where the system
-    does not say (``os.sysconf`` exists on POSIX systems only)."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _best_index(rows, criterion):

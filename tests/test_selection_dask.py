@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import skmix.selection as selection
+import skmix._selection_input as selection_input
 from skmix import GaussianMixtureEM, NIGMixture, select_model
 from skmix.datasets import load_faithful
 
@@ -63,7 +63,7 @@ def test_an_array_beyond_memory_is_refused_before_computing(monkeypatch):
         return np.zeros((10, 2))
 
     X = da.from_delayed(dask.delayed(block)(), shape=(10, 2), dtype=np.float64)
-    monkeypatch.setattr(selection, "_available_memory", lambda: 100)
+    monkeypatch.setattr(selection_input, "_available_memory", lambda: 100)
     with pytest.raises(ValueError, match="holds the rows in memory") as error:
         select_model(GaussianMixtureEM(), X, n_components=[1])
     assert "best_estimator_" in str(error.value)
