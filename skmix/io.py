@@ -448,6 +448,15 @@ def _write(data, path):
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"Cannot save to {path}: the folder {directory} does not exist "
+            "(create it first, or choose another path)."
+        )
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"Cannot save to {path}: it is a folder; give a file name."
+        )
     handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -472,3 +472,13 @@ def test_what_cannot_be_saved(tmp_path):
         from sklearn.cluster import KMeans
 
         skio.save(KMeans(2, n_init=1).fit(X), tmp_path / "c.skmix")
+
+
+def test_save_into_a_missing_folder_or_onto_a_folder_says_so(tmp_path):
+    model = GaussianMixtureEM(2, random_state=0).fit(load_faithful(return_X_y=True))
+    missing = tmp_path / "no such folder" / "model.skmix"
+    with pytest.raises(FileNotFoundError, match="the folder .* does not exist"):
+        skio.save(model, missing)
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        skio.save(model, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing written

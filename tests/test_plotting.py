@@ -611,3 +611,27 @@ def test_classification_feature_names():
     assert (display.ax_.get_xlabel(), display.ax_.get_ylabel()) == ("a", "b")
     with pytest.raises(ValueError, match="feature_names has 1 names for 2"):
         ClassificationDisplay.from_estimator(model, X_FAITHFUL, feature_names=["a"])
+
+
+@pytest.mark.parametrize(
+    "display, method",
+    [
+        (DensityDisplay, "score_samples"),
+        (ClassificationDisplay, "predict_proba"),
+        (AnomalyScoreDisplay, "score_samples"),
+    ],
+)
+def test_not_an_estimator_is_a_clear_type_error(display, method):
+    with pytest.raises(TypeError, match=f"needs a fitted estimator with {method}"):
+        display.from_estimator("not a model", X_FAITHFUL)
+
+
+def test_density_of_no_rows_is_a_clear_error(models):
+    model, _ = models["gaussian"]
+    with pytest.raises(ValueError, match="X has no rows"):
+        DensityDisplay.from_estimator(model, np.empty((0, 2)))
+
+
+def test_bic_display_of_something_else_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="needs what select_model returns"):
+        BICDisplay.from_selection("not a search")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._shared import single_axes
+from ._shared import check_estimator_has, single_axes
 
 #: Colour of the rows flagged as anomalies.
 FLAGGED_COLOR = "tab:red"
@@ -104,6 +104,7 @@ class AnomalyScoreDisplay:
         -------
         display : AnomalyScoreDisplay
         """
+        check_estimator_has(estimator, "score_samples", cls.__name__)
         return cls.from_scores(
             estimator.score_samples(X),
             threshold=threshold,

@@ -107,6 +107,12 @@ class BICDisplay:
         -------
         display : BICDisplay
         """
+        if not hasattr(result, "table"):
+            raise TypeError(
+                "BICDisplay.from_selection needs what select_model returns (a "
+                f"ModelSelection); got {type(result).__name__}. A table alone "
+                "goes to BICDisplay.from_table."
+            )
         return cls.from_table(
             result.table,
             best_index=getattr(result, "best_index_", None),

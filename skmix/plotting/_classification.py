@@ -6,6 +6,7 @@ import numpy as np
 
 from ._shared import (
     axes_grid,
+    check_estimator_has,
     check_features,
     component_colors,
     ellipse_geometry,
@@ -127,6 +128,7 @@ class ClassificationDisplay:
         -------
         display : ClassificationDisplay
         """
+        check_estimator_has(estimator, "predict_proba", cls.__name__)
         probabilities = estimator.predict_proba(X)
         values = numeric_matrix(X)
         d = values.shape[1]

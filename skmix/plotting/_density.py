@@ -8,6 +8,7 @@ from scipy.stats import multivariate_normal
 from ..gaussian import GaussianMixtureEM
 from ._shared import (
     as_estimator_input,
+    check_estimator_has,
     check_features,
     component_colors,
     feature_names,
@@ -154,6 +155,7 @@ class DensityDisplay:
         -------
         display : DensityDisplay
         """
+        check_estimator_has(estimator, "score_samples", cls.__name__)
         values = numeric_matrix(X)
         d = values.shape[1]
         if features is None and d > 2:

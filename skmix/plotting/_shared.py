@@ -85,7 +85,20 @@ def numeric_matrix(X, what="X"):
         values = values[:, None]
     if values.ndim != 2:
         raise ValueError(f"{what} must be a 2-D array, got shape {values.shape}.")
+    if values.shape[0] == 0:
+        raise ValueError(f"{what} has no rows: there is nothing to plot.")
     return values
+
+
+def check_estimator_has(estimator, method, display):
+    """Raise a TypeError unless ``estimator`` has ``method`` (what
+    ``display`` computes from), rather than an AttributeError later."""
+    if not callable(getattr(estimator, method, None)):
+        raise TypeError(
+            f"{display}.from_estimator needs a fitted estimator with {method} "
+            f"(a skmix mixture, or a Pipeline ending in one); got "
+            f"{type(estimator).__name__}."
+        )
 
 
 def feature_names(estimator, X, n_features):
