@@ -54,7 +54,9 @@ _LAST_STEP = 1e-5
 
 
 @njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_objective(theta, a0, b0, w, weights, log_rest, top, d, equal_volume):
+def _pair_objective(
+    theta, a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume
+):
     """F along the rotation of one pair by ``theta``, with its first two
     derivatives, up to terms that do not depend on ``theta``.
 
@@ -62,12 +64,15 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, top, d, equal_volume):
     + c^2 b0 are the pair's rotated diagonal entries (c, s = cos, sin theta);
     t_k = log a_k + log b_k. VVE: F = sum_k n_k t_k. EVE: F = log sum_k
     exp(log_rest_k + t_k / d), ``log_rest_k`` the other columns' share of
-    log g_k, each term shifted by ``top`` (``_pair_top``). Returns (F, F',
-    F'', the size of F's terms, which bounds its rounding error over eps),
-    or F = inf outside the positive cone.
+    log g_k, each term shifted by ``top`` (``_pair_top``). At theta = 0 the
+    logarithms of a0 and b0 are given (``log_a0``, ``log_b0``): no
+    trigonometry there, and for VVE no logarithm. Returns (F, F', F'', the
+    size of F's terms, which bounds its rounding error over eps), or F = inf
+    outside the positive cone.
     """
-    c = math.cos(theta)
-    s = math.sin(theta)
+    at_zero = theta == 0.0
+    c = 1.0 if at_zero else math.cos(theta)
+    s = 0.0 if at_zero else math.sin(theta)
     # cos 2 theta and sin 2 theta from c and s: two fewer calls of libm,
     # to rounding of the angles a pair turns by (at most pi / 4).
     c2 = c * c - s * s
@@ -84,110 +89,27 @@ def _pair_objective(theta, a0, b0, w, weights, log_rest, top, d, equal_volume):
             return np.inf, 0.0, 0.0, 0.0
         da = (b0[m] - a0[m]) * s2 + 2.0 * w[m] * c2  # a' (and b' = -a')
         dda = 2.0 * (b0[m] - a0[m]) * c2 - 4.0 * w[m] * s2  # a'' = -b''
-        log_a = math.log(a)
-        log_b = math.log(b)
-        f, f1, f2, size = _pair_terms(
-            f,
-            f1,
-            f2,
-            size,
-            m,
-            log_a,
-            log_b,
-            a,
-            b,
-            da,
-            dda,
-            weights,
-            log_rest,
-            top,
-            d,
-            equal_volume,
-        )
-    return _pair_total(f, f1, f2, size, top, equal_volume)
-
-
-@njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_terms(
-    f,
-    f1,
-    f2,
-    size,
-    m,
-    log_a,
-    log_b,
-    a,
-    b,
-    da,
-    dda,
-    weights,
-    log_rest,
-    top,
-    d,
-    equal_volume,
-):
-    """Add component m's terms of F, F', F'' and of F's size (see
-    ``_pair_objective``)."""
-    t = log_a + log_b
-    t1 = da / a - da / b
-    t2 = dda / a - (da / a) ** 2 - dda / b - (da / b) ** 2
-    if equal_volume:
-        u = math.exp(log_rest[m] - top + t / d)
-        f += u
-        f1 += u * t1 / d
-        f2 += u * (t2 / d + (t1 / d) ** 2)
-    else:
-        f += weights[m] * t
-        f1 += weights[m] * t1
-        f2 += weights[m] * t2
-        size += weights[m] * (abs(log_a) + abs(log_b))
-    return f, f1, f2, size
-
-
-@njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_total(f, f1, f2, size, top, equal_volume):
-    """(F, F', F'', size) from the sums of ``_pair_terms`` (EVE: the log of
-    the shifted sum and its derivatives)."""
+        log_a = log_a0[m] if at_zero else math.log(a)
+        log_b = log_b0[m] if at_zero else math.log(b)
+        t = log_a + log_b
+        t1 = da / a - da / b
+        t2 = dda / a - (da / a) ** 2 - dda / b - (da / b) ** 2
+        if equal_volume:
+            u = math.exp(log_rest[m] - top + t / d)
+            f += u
+            f1 += u * t1 / d
+            f2 += u * (t2 / d + (t1 / d) ** 2)
+        else:
+            f += weights[m] * t
+            f1 += weights[m] * t1
+            f2 += weights[m] * t2
+            size += weights[m] * (abs(log_a) + abs(log_b))
     if equal_volume:
         f1 /= f
         f2 = f2 / f - f1 * f1
         f = top + math.log(f)
         size = abs(top) + 1.0
     return f, f1, f2, size
-
-
-@njit(cache=CACHE_KERNELS, nogil=True)
-def _pair_at_zero(a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume):
-    """``_pair_objective`` at theta = 0, where a_k = a0, b_k = b0 and their
-    logarithms are known: no trigonometry, and for VVE no logarithm."""
-    f = 0.0
-    f1 = 0.0
-    f2 = 0.0
-    size = 0.0
-    for m in range(a0.shape[0]):
-        if not (a0[m] > 0.0 and b0[m] > 0.0):
-            return np.inf, 0.0, 0.0, 0.0
-        da = 2.0 * w[m]
-        dda = 2.0 * (b0[m] - a0[m])
-        f, f1, f2, size = _pair_terms(
-            f,
-            f1,
-            f2,
-            size,
-            m,
-            log_a0[m],
-            log_b0[m],
-            a0[m],
-            b0[m],
-            da,
-            dda,
-            weights,
-            log_rest,
-            top,
-            d,
-            equal_volume,
-        )
-    return _pair_total(f, f1, f2, size, top, equal_volume)
 
 
 @njit(cache=CACHE_KERNELS, nogil=True)
@@ -212,8 +134,8 @@ def _pair_angle(a0, b0, w, log_a0, log_b0, weights, log_rest, d, equal_volume):
     ``log_b0`` are the logarithms of a0 and b0 (the sweep keeps them)."""
     theta = 0.0
     top = _pair_top(a0, b0, log_rest, d, equal_volume)
-    f, f1, f2, size = _pair_at_zero(
-        a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume
+    f, f1, f2, size = _pair_objective(
+        0.0, a0, b0, w, log_a0, log_b0, weights, log_rest, top, d, equal_volume
     )
     for _ in range(_PAIR_NEWTON_STEPS):
         if f1 == 0.0:
@@ -234,7 +156,17 @@ def _pair_angle(a0, b0, w, log_a0, log_b0, weights, log_rest, d, equal_volume):
             if abs(step) <= _SMALLEST_STEP:
                 break  # halved below any angle that moves F
             fn, f1n, f2n, size_n = _pair_objective(
-                theta + step, a0, b0, w, weights, log_rest, top, d, equal_volume
+                theta + step,
+                a0,
+                b0,
+                w,
+                log_a0,
+                log_b0,
+                weights,
+                log_rest,
+                top,
+                d,
+                equal_volume,
             )
             if fn < f or (fn <= f + noise and abs(f1n) < abs(f1)):
                 accepted = True
