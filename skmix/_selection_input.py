@@ -3,6 +3,7 @@ input (computed into memory: the search holds the rows)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from numbers import Integral
 
@@ -13,6 +14,9 @@ from ._base import BaseMixture, is_dask
 from .gaussian import GaussianMixtureEM
 
 CRITERIA = ("bic", "aic", "icl")
+#: The arguments of the fits a search makes (an estimator whose fit takes
+#: more, such as groups of rows, cannot be searched on X alone).
+FIT_ARGS = ("X", "y", "sample_weight")
 
 
 def as_templates(estimator):
@@ -25,6 +29,16 @@ def as_templates(estimator):
             raise TypeError(
                 f"select_model takes skmix estimators (or a list of them), got "
                 f"{type(template).__name__}."
+            )
+        name = type(template).__name__
+        more = [
+            p for p in inspect.signature(template.fit).parameters if p not in FIT_ARGS
+        ]
+        if more:
+            raise TypeError(
+                f"select_model fits X alone, and {name}.fit also takes "
+                f"{', '.join(more)} (data in groups): fit {name} at each "
+                "number of components with them and compare their bic(...)."
             )
     return templates
 

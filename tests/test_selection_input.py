@@ -13,7 +13,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.mixture import GaussianMixture
 
-from skmix import GaussianMixtureEM, NIGMixture, select_model
+from skmix import (
+    GaussianMixtureEM,
+    HierarchicalMixture,
+    JointMixture,
+    NIGMixture,
+    select_model,
+)
 from skmix.datasets import load_faithful
 
 X = load_faithful(return_X_y=True)
@@ -91,3 +97,15 @@ def test_rows_without_k_groups_fail_that_candidate_with_a_reason():
     two = table[table.n_components == 2].iloc[0]
     assert two["failed"] and "No starting partition into 2 groups" in two["reason"]
     assert search.best_estimator_.n_components == 1
+
+
+@pytest.mark.parametrize(
+    "template, needs",
+    [(HierarchicalMixture(2, 2), "groups"), (JointMixture(2, 2), "Y, y_groups")],
+)
+def test_estimators_fitted_on_groups_are_refused(template, needs):
+    """Their fit needs more than X (select_model cannot pass it); before,
+    every candidate failed (HierarchicalMixture) or a KeyError came from
+    the candidates' list (JointMixture)."""
+    with pytest.raises(TypeError, match=f"also takes {needs}"):
+        select_model(template, X, n_components=[1, 2])
