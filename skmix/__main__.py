@@ -20,6 +20,7 @@ from ._cli_input import (
     one_line,
     positive_float,
     positive_int,
+    processes,
     read_input,
     refit_on_all_rows,
 )
@@ -255,7 +256,7 @@ def _parser():
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--n-jobs",
-        type=int,
+        type=processes,
         default=None,
         help="processes that fit the models in parallel (default 1; -1: all "
         "CPUs); they start in a second or two, which pays on larger data",

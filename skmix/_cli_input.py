@@ -23,6 +23,7 @@ import os
 import pickle
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -97,6 +98,19 @@ def _bounded_int(text, low):
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < low:
         raise argparse.ArgumentTypeError(f"{text!r} is below {low}")
+    return value
+
+
+def processes(text):
+    """argparse type: a nonzero integer (joblib's: -1 every CPU)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 processes; give 1 or more, or -1 for all CPUs"
+        )
     return value
 
 
@@ -325,14 +339,17 @@ def _read_plain(handle, sep, decimal):
     csv.field_size_limit(MAX_FIELD_CHARS)
     try:
         header = next(csv.reader(handle, **_dialect(sep)), None)
-        values = np.loadtxt(
-            handle,
-            dtype=np.float64,
-            delimiter=None if sep == " " else sep,
-            comments=None,
-            quotechar='"',
-            ndmin=2,
-        )
+        with warnings.catch_warnings():
+            # An empty body: its warning would precede _read_rows' error.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            values = np.loadtxt(
+                handle,
+                dtype=np.float64,
+                delimiter=None if sep == " " else sep,
+                comments=None,
+                quotechar='"',
+                ndmin=2,
+            )
     except (ValueError, csv.Error):
         return None, None
     if (

@@ -8,6 +8,8 @@ import argparse
 import importlib.util
 import os
 import re
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -342,6 +344,8 @@ def test_command_line_standardize(tmp_path, capsys):
         (["--tol", "nan"], "not a finite number above 0"),
         (["--max-components", "0"], "below 1"),
         (["--sep", "xy"], "not a separator"),
+        (["--n-jobs", "0"], "0 processes"),
+        (["--n-jobs", "two"], "not an integer"),
     ],
 )
 def test_command_line_bad_options_are_one_line_errors(argv, message, capsys):
@@ -372,3 +376,16 @@ def test_command_line_compile_notice(monkeypatch, capsys):
     monkeypatch.setattr(cli_input, "kernels_need_compiling", lambda: False)
     code, out, err = run_main(FAST, capsys)
     assert code == 0 and "compiling" not in err
+
+
+@pytest.mark.parametrize("text", ["", "a,b\n"])
+def test_command_line_empty_file_is_one_line_without_a_warning(tmp_path, text):
+    """The compiled reader's warning on an empty body (NumPy's) no longer
+    precedes the error; run as a user would, in a new process."""
+    path = write(tmp_path, text)
+    done = subprocess.run(
+        [sys.executable, "-m", "skmix", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error:")
+    assert "Warning" not in done.stderr and "loadtxt" not in done.stderr
