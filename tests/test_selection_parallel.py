@@ -101,5 +101,7 @@ def test_command_line_fits_the_models_in_processes(capsys):
     assert main(["--n-jobs", "2", "--models", "EEE,VVV,VVE"]) == 0
     out = capsys.readouterr().out
     assert "chosen model: 3 components, covariance_type='tied' (mclust EEE)" in out
-    assert main(["--n-jobs", "0"]) == 1
-    assert "n_jobs must be None or a nonzero integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error
+        main(["--n-jobs", "0"])
+    assert refused.value.code == 2
+    assert "argument --n-jobs: 0 processes" in capsys.readouterr().err
