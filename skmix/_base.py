@@ -62,6 +62,7 @@ from ._engine import one_openmp_thread as one_openmp_thread
 from ._validation import (
     as_numpy,
     check_n_samples,
+    checked_fit_data,
     fields_to_float64,
     fitted_arrays_to_float32,
     is_plain_float_matrix,
@@ -425,9 +426,7 @@ class BaseMixture(DensityMixin, BaseEstimator):
             rows, sample_weight = dask_scaled_weights(rows, sample_weight, family)
         else:
             rows = None
-            X = self._validate_X(X, reset=True)
-            self._check_fit_X(X)
-            sample_weight = self._checked_sample_weight(X, sample_weight)
+            X, sample_weight = checked_fit_data(self, X, sample_weight)
             family = self._make_family(X)
             if sample_weight is not None:
                 sample_weight = scaled_sample_weight(

@@ -92,21 +92,22 @@ def non_negative_int(text):
 
 
 def _bounded_int(text, low):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _integer(text)
     if value < low:
         raise argparse.ArgumentTypeError(f"{text!r} is below {low}")
     return value
 
 
-def processes(text):
-    """argparse type: a nonzero integer (joblib's: -1 every CPU)."""
+def _integer(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def processes(text):
+    """argparse type: a nonzero integer (joblib's: -1 every CPU)."""
+    value = _integer(text)
     if value == 0:
         raise argparse.ArgumentTypeError(
             "0 processes; give 1 or more, or -1 for all CPUs"

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._base import BaseMixture, is_dask
+from ._validation import checked_fit_data
 from .gaussian import GaussianMixtureEM
 
 CRITERIA = ("bic", "aic", "icl")
@@ -95,9 +96,7 @@ def check_data(templates, X, sample_weight, n_init):
             if not isinstance(template, GaussianMixtureEM):  # k-means starts there
                 probe.set_params(n_init=n_init)
         probe._validate_params()
-        rows = probe._validate_X(X, reset=True)
-        probe._check_fit_X(rows)
-        probe._checked_sample_weight(rows, sample_weight)
+        checked_fit_data(probe, X, sample_weight)
     return None if sample_weight is None else np.asarray(sample_weight, np.float64)
 
 

@@ -89,6 +89,16 @@ def as_numpy(X, name="X"):
         ) from None
 
 
+def checked_fit_data(estimator, X, sample_weight):
+    """``(X, sample_weight)`` of an in-memory fit of ``estimator``,
+    validated as its ``fit`` takes them (its ``_validate_X``,
+    ``_check_fit_X`` and weights checks); raises what that fit raises.
+    ``select_model`` asks it before any candidate runs."""
+    X = estimator._validate_X(X, reset=True)
+    estimator._check_fit_X(X)
+    return X, estimator._checked_sample_weight(X, sample_weight)
+
+
 def fitted_arrays_to_float32(estimator):
     """Round the estimator's float64 fitted arrays (public names ending in
     ``_``; not the per-start traces) to float32, as scikit-learn keeps them
